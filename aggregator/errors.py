@@ -1,0 +1,107 @@
+"""The error hierarchy. Every error carries what a user needs to act on it.
+
+    AggregatorError
+     ├── ConfigError            feeds.toml is wrong: file, key path, what is wrong
+     ├── FeedError              one feed failed; recorded on the feed, never stops the others
+     │    ├── FetchError        the HTTP side (``reason`` is a short machine-readable code)
+     │    │    ├── BlockedAddressError    the host resolves to a loopback/private/... address
+     │    │    ├── RedirectError          too many redirects, bad scheme, no Location
+     │    │    ├── DeadlineExceededError  the whole fetch (headers + body) took too long
+     │    │    ├── BodyTooLargeError      the decoded body is over the cap
+     │    │    ├── TruncatedBodyError     the connection closed before the announced end
+     │    │    ├── HTTPStatusError        a 4xx/5xx answer (status, retry_after)
+     │    │    └── ConnectionFailedError  DNS, refused, reset, TLS
+     │    └── ParseError        the bytes are not a usable feed
+     │         └── NotAFeedError          empty body, an HTML page, an error page
+     └── StoreError             the database could not be opened or migrated
+"""
+
+from __future__ import annotations
+
+
+class AggregatorError(Exception):
+    """Base of every error the program raises on purpose."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message} (hint: {self.hint})"
+
+
+class ConfigError(AggregatorError):
+    """The configuration file is invalid. ``str()`` is ``file: key: what is wrong``."""
+
+    def __init__(self, file: str, key: str, problem: str, *, hint: str | None = None) -> None:
+        self.file = file
+        self.key = key
+        self.problem = problem
+        where = f"{file}: {key}: " if key else f"{file}: "
+        super().__init__(where + problem, hint=hint)
+
+
+class FeedError(AggregatorError):
+    """One feed failed. ``reason`` is a short stable code (``deadline``, ``too_large``, ``http_404``...)."""
+
+    reason: str = "feed_error"
+
+    def __init__(self, message: str, *, url: str | None = None, reason: str | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.url = url
+        if reason is not None:
+            self.reason = reason
+
+
+class FetchError(FeedError):
+    reason = "fetch_error"
+
+
+class BlockedAddressError(FetchError):
+    reason = "blocked_address"
+    hint = "set allow_private_networks = true in [settings] to poll feeds on private networks"
+
+
+class RedirectError(FetchError):
+    reason = "bad_redirect"
+
+
+class DeadlineExceededError(FetchError):
+    reason = "deadline"
+
+
+class BodyTooLargeError(FetchError):
+    reason = "too_large"
+
+
+class TruncatedBodyError(FetchError):
+    reason = "truncated"
+
+
+class ConnectionFailedError(FetchError):
+    reason = "connection"
+
+
+class HTTPStatusError(FetchError):
+    def __init__(self, status: int, *, url: str | None = None, retry_after: float | None = None,
+                 message: str | None = None) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message or f"HTTP {status}", url=url, reason=f"http_{status}")
+
+
+class ParseError(FeedError):
+    reason = "parse_error"
+
+
+class NotAFeedError(ParseError):
+    reason = "not_a_feed"
+
+
+class StoreError(AggregatorError):
+    """The database could not be reached, opened or migrated."""
