@@ -1,0 +1,1494 @@
+"""Bytes to :class:`ParsedFeed`: JSON Feed, a fast lxml path, and feedparser as the reference.
+
+``parse_feed`` is the entry point: JSON Feed is read with :mod:`json`; everything else first loses its
+DOCTYPE (entity bombs), then goes through ``parse_fast`` (lxml, hardened) and, when the fast path is not
+sure to read the document exactly as feedparser would, through ``parse_with_feedparser``.
+
+The fast path is an emulation of feedparser's element handlers for the elements that matter to a
+RawEntry (title, link, id, summary, content, author, dates, language). It walks the lxml tree in
+document order with the same state feedparser keeps (title depth, "has content", property depths,
+xml:base and xml:lang scopes...) and gives up (returns None) on any element feedparser handles in a way
+it does not mirror. It deliberately reuses feedparser's own small helpers (date parsing, URL joining, the
+"does this look like HTML" guess, author e-mail splitting) so both paths decide identically; the
+differential tests in tests/test_differential.py hold the two paths to the same normalised items.
+"""
+
+from __future__ import annotations
+
+import calendar
+import codecs
+import contextlib
+import html.entities
+import io
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+from feedparser.datetimes import _parse_date
+from feedparser.encodings import RE_XML_PI_ENCODING, convert_to_utf8, parse_content_type
+from feedparser.exceptions import CharacterEncodingOverride, NonXMLContentType
+from feedparser.html import _cp1252
+from feedparser.mixin import _FeedParserMixin
+from feedparser.sanitizer import _HTMLSanitizer
+from feedparser.urls import _urljoin, make_safe_absolute_uri
+from feedparser.util import FeedParserDict
+from lxml import etree
+
+from .errors import NotAFeedError, ParseError
+from .models import ParsedFeed, RawEntry
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "parse_fast",
+    "parse_feed",
+    "parse_json_feed",
+    "parse_with_feedparser",
+    "strip_doctype",
+]
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_TEXT_TYPES = frozenset({"text/plain", "text/html", "application/xhtml+xml"})
+_JSON_TYPES = frozenset({"application/feed+json", "application/json"})
+
+
+# =====================================================================================================
+# Public entry points
+# =====================================================================================================
+
+
+def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+    """Parse a fetched body. Raises NotAFeedError (empty, HTML, not a feed) or ParseError (garbage)."""
+    _reject_empty(body, url)
+    if _is_json(body, headers):
+        return parse_json_feed(body, headers, url)
+    _reject_html(body, url)
+    body, doctype_note = strip_doctype(body)
+    fast = _parse_fast_prepared(body, headers, url)
+    if fast is not None:
+        return _with_problem(fast, doctype_note)
+    return _parse_with_feedparser_prepared(body, headers, url, doctype_note)
+
+
+def parse_with_feedparser(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+    """The reference path: feedparser on the (DOCTYPE-stripped) bytes. It never fetches anything."""
+    _reject_empty(body, url)
+    _reject_html(body, url)
+    body, doctype_note = strip_doctype(body)
+    return _parse_with_feedparser_prepared(body, headers, url, doctype_note)
+
+
+def parse_fast(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed | None:
+    """lxml path for well-formed RSS 0.9x/2.0, RSS 1.0 and Atom 1.0; None when unsure to match feedparser."""
+    if not body or not body.strip():
+        return None
+    body, doctype_note = strip_doctype(body)
+    parsed = _parse_fast_prepared(body, headers, url)
+    return None if parsed is None else _with_problem(parsed, doctype_note)
+
+
+# =====================================================================================================
+# Sniffing: empty bodies, JSON, HTML pages, encodings
+# =====================================================================================================
+
+# BOMs and the "<?" / "<" patterns of the XML spec (appendix F) for encodings that are not ASCII-compatible.
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+)
+_WIDE_MARKERS: tuple[tuple[bytes, str], ...] = (
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+    (b"\x4c\x6f\xa7\x94", "cp037"),  # "<?xm" in EBCDIC
+)
+
+
+def _wide_codec(body: bytes) -> tuple[str | None, int]:
+    """The codec of a body that is not ASCII-compatible (UTF-16/32, EBCDIC) and its BOM length."""
+    for bom, codec in _BOMS:
+        # feedparser's rule: FF FE 00 00 is UTF-32LE, not UTF-16LE followed by a NUL.
+        if body.startswith(bom) and not (codec.startswith("utf-16") and body[2:4] == b"\x00\x00"):
+            return codec, len(bom)
+    for marker, codec in _WIDE_MARKERS:
+        if body.startswith(marker):
+            return codec, 0
+    return None, 0
+
+
+def _text_head(body: bytes, size: int = 4096) -> str:
+    """The start of the body as text, good enough to look at markup (never raises)."""
+    codec, bom = _wide_codec(body)
+    if codec is None:
+        head = body[:size]
+        return head[3:].decode("latin-1") if head.startswith(codecs.BOM_UTF8) else head.decode("latin-1")
+    return body[bom : bom + size * 4].decode(codec, "replace")
+
+
+def _reject_empty(body: bytes, url: str) -> None:
+    # NULs and BOM bytes count as nothing: a UTF-16 body of spaces is empty too.
+    if not body or not body.strip(b" \t\r\n\x00\x0b\x0c\xef\xbb\xbf\xfe\xff"):
+        raise NotAFeedError("empty body", url=url)
+
+
+def _is_json(body: bytes, headers: Mapping[str, str]) -> bool:
+    start = _text_head(body, 64).lstrip("\ufeff \t\r\n")
+    if start.startswith("{"):
+        return True
+    mime, _ = parse_content_type(headers.get("content-type") or "")
+    return mime.lower() in _JSON_TYPES and not start.startswith("<")
+
+
+_MARKUP_SKIP = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.S)
+_FIRST_TAG = re.compile(r"<!doctype\s+([a-z]+)|<([a-z][\w:.-]*)", re.I)
+
+
+def _first_element(body: bytes) -> str | None:
+    """Lower-cased name of the first element (or of an HTML DOCTYPE), skipping prolog noise."""
+    head = _text_head(body).lstrip("\ufeff")
+    pos = 0
+    while (skip := _MARKUP_SKIP.match(head, pos)) is not None and skip.end() > pos:
+        pos = skip.end()
+    match = _FIRST_TAG.search(head, pos)
+    if match is None:
+        return None
+    return (match.group(1) or match.group(2)).lower()
+
+
+def _reject_html(body: bytes, url: str) -> None:
+    if _first_element(body) in ("html", "head", "body"):
+        raise NotAFeedError("an HTML page, not a feed", url=url)
+
+
+def _with_problem(parsed: ParsedFeed, note: str | None) -> ParsedFeed:
+    if not note:
+        return parsed
+    problem = note if not parsed.problem else f"{note}; {parsed.problem}"
+    return _replace(parsed, problem=problem)
+
+
+def _replace(parsed: ParsedFeed, **changes: Any) -> ParsedFeed:
+    fields = {name: getattr(parsed, name) for name in ParsedFeed.__dataclass_fields__}
+    fields.update(changes)
+    return ParsedFeed(**fields)
+
+
+# =====================================================================================================
+# DOCTYPE stripping (entity expansion defence)
+# =====================================================================================================
+
+_ELEMENT_START = re.compile(rb"<\w")
+_DTD_SPECIAL = re.compile(rb"[\"'<>\[\]]")
+_DECL_SPECIAL = re.compile(rb"[\"'<>]")
+_DOCTYPE_OPEN = re.compile(rb"<!doctype", re.I)
+_ENTITY_DECL = re.compile(rb"<!entity", re.I)
+
+
+def strip_doctype(body: bytes) -> tuple[bytes, str | None]:
+    """Remove every DOCTYPE declaration (and stray markup declarations) before the root element.
+
+    Internal subsets can declare entities that expand without limit in feedparser's fallback parser,
+    so no parser ever sees them. Line breaks inside the removed text are kept so that error messages
+    still point at the right line. Returns the new body and a note for ParsedFeed.problem (or None).
+    """
+    codec, bom = _wide_codec(body)
+    if codec is None:
+        return _strip_doctype_ascii(body)
+    try:
+        as_utf8 = body[bom:].decode(codec).encode("utf-8")
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        return body, None  # undecodable: no parser can read a declaration in it either
+    stripped, note = _strip_doctype_ascii(as_utf8)
+    if note is None:
+        return body, None
+    return body[:bom] + stripped.decode("utf-8").encode(codec), note
+
+
+def _strip_doctype_ascii(data: bytes) -> tuple[bytes, str | None]:
+    if b"<!" not in data:
+        return data, None
+    kept: list[bytes] = []
+    notes: list[str] = []
+    pos = copied = 0
+    while (lt := data.find(b"<", pos)) >= 0:
+        if data.startswith(b"<?", lt):
+            pos = _find_end(data, b"?>", lt + 2)
+        elif data.startswith(b"<!--", lt):
+            pos = _find_end(data, b"-->", lt + 4)
+        elif data.startswith(b"<!", lt):
+            end, terminated = (
+                _doctype_end(data, lt) if _DOCTYPE_OPEN.match(data, lt) else _declaration_end(data, lt)
+            )
+            notes.append(_describe_declaration(data[lt:end], terminated))
+            kept += [data[copied:lt], b"\n" * data.count(b"\n", lt, end)]
+            pos = copied = end
+        elif _ELEMENT_START.match(data, lt):
+            break
+        else:
+            pos = lt + 1  # a stray "<" in prolog junk
+    if not notes:
+        return data, None
+    kept.append(data[copied:])
+    return b"".join(kept), "; ".join(notes)
+
+
+def _find_end(data: bytes, terminator: bytes, start: int) -> int:
+    end = data.find(terminator, start)
+    return len(data) if end < 0 else end + len(terminator)
+
+
+def _doctype_end(data: bytes, start: int) -> tuple[int, bool]:
+    """End of a DOCTYPE starting at ``start``: quotes, comments, PIs, nested declarations and brackets."""
+    brackets = 0
+    pos = start + len(b"<!doctype")
+    while (match := _DTD_SPECIAL.search(data, pos)) is not None:
+        char, at = match.group(), match.start()
+        if char in (b'"', b"'"):
+            close = data.find(char, at + 1)
+            if close < 0:
+                break
+            pos = close + 1
+        elif char == b"<":
+            if data.startswith(b"<!--", at):
+                pos = _find_end(data, b"-->", at + 4)
+            elif data.startswith(b"<?", at):
+                pos = _find_end(data, b"?>", at + 2)
+            else:
+                pos, terminated = _declaration_end(data, at)
+                if not terminated:
+                    break
+        elif char == b"[":
+            brackets += 1
+            pos = at + 1
+        elif char == b"]":
+            brackets = max(0, brackets - 1)
+            pos = at + 1
+        elif brackets == 0:  # ">" outside the internal subset ends the DOCTYPE
+            return at + 1, True
+        else:
+            pos = at + 1
+    return len(data), False
+
+
+def _declaration_end(data: bytes, start: int) -> tuple[int, bool]:
+    """End of one markup declaration (``<!ENTITY ...>``, ``<![INCLUDE[...]]>``...), honouring quotes."""
+    depth = 0
+    pos = start
+    while (match := _DECL_SPECIAL.search(data, pos)) is not None:
+        char, at = match.group(), match.start()
+        if char in (b'"', b"'"):
+            close = data.find(char, at + 1)
+            if close < 0:
+                break
+            pos = close + 1
+        elif char == b"<":
+            if data.startswith(b"<!--", at):
+                pos = _find_end(data, b"-->", at + 4)
+                continue
+            depth += 1
+            pos = at + 1
+        else:
+            depth -= 1
+            pos = at + 1
+            if depth <= 0:
+                return pos, True
+    return len(data), False
+
+
+def _describe_declaration(declaration: bytes, terminated: bool) -> str:
+    if not _DOCTYPE_OPEN.match(declaration):
+        what = "a markup declaration outside a DOCTYPE removed"
+    else:
+        entities = len(_ENTITY_DECL.findall(declaration))
+        what = "DOCTYPE declaration removed"
+        if entities:
+            what += f" with {entities} internal entit{'y' if entities == 1 else 'ies'} (not expanded)"
+    return what if terminated else what + " (unterminated: the rest of the document went with it)"
+
+
+# =====================================================================================================
+# Shared: feedparser-shaped entry dicts to RawEntry
+# =====================================================================================================
+
+
+def _feedparser_headers(headers: Mapping[str, str], url: str, body: bytes) -> dict[str, str]:
+    """Response headers for feedparser: lower-case names, the document URL as the base for links.
+
+    feedparser removes a byte order mark before decoding with the HTTP charset, so "charset=utf-16"
+    would lose the byte order (big-endian documents come out garbled): name the order the BOM gives.
+    """
+    merged = {name.lower(): value for name, value in headers.items()}
+    merged["content-location"] = url
+    mime, charset = parse_content_type(merged.get("content-type") or "")
+    if charset.lower().replace("_", "-") in ("utf-16", "utf16", "utf-32", "utf32"):
+        codec, bom = _wide_codec(body)
+        if codec is not None and bom:
+            merged["content-type"] = f"{mime}; charset={codec}"
+    return merged
+
+
+def _struct_to_datetime(value: Any) -> datetime | None:
+    """feedparser's UTC struct_time as an aware datetime (None when it is out of range)."""
+    if not value:
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (ValueError, TypeError):
+        pass
+    try:  # fields out of their ranges (a leap second...): let timegm carry them over
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, OSError, TypeError):
+        return None
+
+
+def _detail_type(detail: Any) -> str | None:
+    return _map_content_type(detail.get("type") or "") if detail else None
+
+
+def _raw_entry(entry: Mapping[str, Any]) -> RawEntry:
+    """One feedparser-shaped entry dict (from feedparser or the fast path) as a RawEntry."""
+    get = dict.get  # FeedParserDict.get maps some keys (updated -> published) with a warning: bypass it
+    contents = [
+        c for c in get(entry, "content") or () if _map_content_type(c.get("type") or "") in _TEXT_TYPES
+    ]
+    content = contents[0] if contents else None
+    summary = get(entry, "summary")
+    summary_detail = get(entry, "summary_detail")
+    if summary_detail:
+        summary_type = _detail_type(summary_detail)
+    else:  # copied from a content element: that element says what it is
+        source = next((c for c in contents if c.get("value") == summary), content)
+        summary_type = _detail_type(source)
+    title_detail = get(entry, "title_detail")
+    details = (title_detail, summary_detail, content)
+    language = get(entry, "language") or next(
+        (d.get("language") for d in details if d and d.get("language")), None
+    )
+    return RawEntry(
+        guid=get(entry, "id") or None,
+        link=get(entry, "link") or None,
+        title=get(entry, "title") or None,
+        title_html=_detail_type(title_detail) in _HTML_TYPES,
+        summary=summary or None,
+        summary_html=summary_type in _HTML_TYPES,
+        content=(content.get("value") or None) if content else None,
+        content_html=_detail_type(content) in _HTML_TYPES,
+        author=get(entry, "author") or None,
+        published=_struct_to_datetime(get(entry, "published_parsed")),
+        updated=_struct_to_datetime(get(entry, "updated_parsed")),
+        language=language or None,
+    )
+
+
+_map_content_type: Callable[[str], str] = _FeedParserMixin.map_content_type
+
+# feedparser's guess whether RSS "plain text" is really HTML, with the patterns compiled once and an early
+# exit for text without "<" or "&" (most titles).
+_CLOSE_TAG = re.compile(r"</(\w+)>")
+_ANY_REFERENCE = re.compile(r"&#?\w+;")
+_TAG_NAME = re.compile(r"</?(\w+)")
+_NAMED_REFERENCE = re.compile(r"&(\w+);")
+_SANITIZER_ELEMENTS = frozenset(_HTMLSanitizer.acceptable_elements)
+_ENTITY_NAMES = frozenset(html.entities.entitydefs)
+
+
+def _looks_like_html(text: str) -> bool:
+    if "<" not in text and "&" not in text:
+        return False
+    if not (_CLOSE_TAG.search(text) or _ANY_REFERENCE.search(text)):
+        return False
+    if any(tag.lower() not in _SANITIZER_ELEMENTS for tag in _TAG_NAME.findall(text)):
+        return False
+    return all(name in _ENTITY_NAMES for name in _NAMED_REFERENCE.findall(text))
+
+
+# =====================================================================================================
+# The reference path: feedparser
+# =====================================================================================================
+
+_SOFT_BOZO = (NonXMLContentType, CharacterEncodingOverride)
+
+
+def _parse_with_feedparser_prepared(
+    body: bytes, headers: Mapping[str, str], url: str, doctype_note: str | None
+) -> ParsedFeed:
+    fp_headers = _feedparser_headers(headers, url, body)
+    result = _run_feedparser(body, fp_headers, url)
+    exc = result.get("bozo_exception") if result.get("bozo") else None
+    hard_error = exc is not None and not isinstance(exc, _SOFT_BOZO)
+    if hard_error and not result.get("entries") and _text_without_charset(fp_headers):
+        # RFC 3023 reads text/* without a charset as US-ASCII, which garbles UTF-16 (and more): when that
+        # reading fails, read again and let the document's BOM or declaration decide.
+        retry = _run_feedparser(body, {**fp_headers, "content-type": "application/xml"}, url)
+        if retry.get("entries") or not retry.get("bozo"):
+            result, exc = retry, retry.get("bozo_exception") if retry.get("bozo") else None
+            hard_error = exc is not None and not isinstance(exc, _SOFT_BOZO)
+    entries = tuple(_raw_entry(entry) for entry in result.get("entries", ()))
+    version = result.get("version") or ""
+    if not entries:
+        if hard_error:
+            raise ParseError(f"not a usable feed: {_describe_bozo(exc, body)}", url=url)
+        if not version:
+            root = _first_element(body)
+            raise NotAFeedError(
+                f"not an RSS, Atom or RDF document (first element: <{root}>)"
+                if root
+                else "not an RSS, Atom or RDF document",
+                url=url,
+            )
+    problem = None
+    if hard_error:
+        recovered = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} recovered"
+        problem = f"{_describe_bozo(exc, body)}, {recovered}"
+    elif isinstance(exc, CharacterEncodingOverride) and not _ascii_by_default(exc, fp_headers):
+        problem = str(exc)
+    feed = result.get("feed", {})
+    parsed = ParsedFeed(
+        format=version or "unknown",
+        parser="feedparser",
+        title=dict.get(feed, "title") or None,
+        link=dict.get(feed, "link") or None,
+        language=dict.get(feed, "language") or None,
+        entries=entries,
+        problem=problem,
+    )
+    return _with_problem(parsed, doctype_note)
+
+
+def _run_feedparser(body: bytes, headers: Mapping[str, str], url: str) -> Any:
+    try:
+        # A stream, never bytes or str: feedparser would take a string for a URL or a file name.
+        return feedparser.parse(io.BytesIO(body), response_headers=dict(headers))
+    except Exception as exc:  # feedparser's handlers can raise on hostile input (e.g. GeoRSS numbers)
+        raise ParseError(f"feedparser failed: {type(exc).__name__}: {exc}", url=url) from exc
+
+
+def _ascii_by_default(exc: BaseException, headers: Mapping[str, str]) -> bool:
+    """text/* without a charset "declares" US-ASCII (RFC 3023): reading UTF-8 instead is no news."""
+    return _text_without_charset(headers) and "declared as us-ascii" in str(exc)
+
+
+def _text_without_charset(headers: Mapping[str, str]) -> bool:
+    mime, charset = parse_content_type(headers.get("content-type") or "")
+    return mime.lower().startswith("text/") and not charset
+
+
+def _describe_bozo(exc: BaseException | None, body: bytes) -> str:
+    """feedparser's reason in words, e.g. "not well-formed XML (line 12: mismatched tag)"."""
+    get_line = getattr(exc, "getLineNumber", None)
+    get_message = getattr(exc, "getMessage", None)
+    if get_line is not None and get_message is not None:
+        line = get_line()
+        # feedparser puts an XML declaration and a line break in front when the document has none.
+        if isinstance(line, int) and not _text_head(body, 16).lstrip("\ufeff").startswith("<?xml"):
+            line -= 1
+        return f"not well-formed XML (line {line}: {get_message()})"
+    return str(exc) or type(exc).__name__
+
+
+# =====================================================================================================
+# JSON Feed
+# =====================================================================================================
+
+
+def parse_json_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+    """JSON Feed 1.0/1.1 (https://jsonfeed.org). Raises NotAFeedError for JSON that is not a JSON Feed."""
+    try:
+        document = json.loads(_decode_json(body, headers))
+    except (ValueError, RecursionError) as exc:
+        raise ParseError(f"invalid JSON: {exc}", url=url) from exc
+    version = document.get("version") if isinstance(document, dict) else None
+    if not isinstance(version, str) or not version.startswith("https://jsonfeed.org/version/"):
+        raise NotAFeedError("JSON document is not a JSON Feed (no jsonfeed.org version)", url=url)
+    items = document.get("items")
+    if not isinstance(items, list):
+        raise NotAFeedError("JSON Feed without an items list", url=url)
+    feed_authors = _json_authors(document)
+    entries = [_json_entry(item, url, feed_authors) for item in items if isinstance(item, dict)]
+    return ParsedFeed(
+        format="json11" if version.rstrip("/").endswith("1.1") else "json1",
+        parser="json",
+        title=_json_str(document.get("title")),
+        link=_json_url(document.get("home_page_url"), url),
+        language=_json_str(document.get("language")),
+        entries=tuple(entries),
+        skipped=len(items) - len(entries),
+    )
+
+
+def _decode_json(body: bytes, headers: Mapping[str, str]) -> str:
+    codec, bom = _wide_codec(body)
+    if codec is not None:
+        return body[bom:].decode(codec, "replace")
+    _, charset = parse_content_type(headers.get("content-type") or "")
+    try:
+        return body.decode(charset or "utf-8-sig", "replace")
+    except LookupError:
+        return body.decode("utf-8-sig", "replace")
+
+
+def _json_str(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _json_url(value: Any, base: str) -> str | None:
+    text = _json_str(value)
+    if text is None:
+        return None
+    try:
+        return urljoin(base, text) if base else text
+    except ValueError:
+        return None
+
+
+def _json_authors(obj: Mapping[str, Any]) -> str | None:
+    authors = obj.get("authors")
+    if not isinstance(authors, list):
+        authors = [obj.get("author")]  # JSON Feed 1.0
+    names = [_json_str(a.get("name")) for a in authors if isinstance(a, dict)]
+    return ", ".join(name for name in names if name) or None
+
+
+def _json_entry(item: Mapping[str, Any], url: str, feed_authors: str | None) -> RawEntry:
+    content_html = _json_str(item.get("content_html"))
+    content = content_html or _json_str(item.get("content_text"))
+    return RawEntry(
+        guid=_json_str(item.get("id")),
+        link=_json_url(item.get("url"), url) or _json_url(item.get("external_url"), url),
+        title=_json_str(item.get("title")),
+        title_html=False,
+        summary=_json_str(item.get("summary")),
+        summary_html=False,
+        content=content,
+        content_html=content_html is not None,
+        author=_json_authors(item) or feed_authors,
+        published=_json_date(item.get("date_published")),
+        updated=_json_date(item.get("date_modified")),
+        language=_json_str(item.get("language")),
+    )
+
+
+def _json_date(value: Any) -> datetime | None:
+    text = _json_str(value)
+    return _struct_to_datetime(_parse_date(text)) if text else None
+
+
+# =====================================================================================================
+# The fast path: lxml + an emulation of feedparser's handlers
+# =====================================================================================================
+
+
+class _Unsure(Exception):
+    """The fast path cannot promise feedparser's result for this document."""
+
+
+_PARSERS = threading.local()  # one parser a thread: lxml serialises threads that share a parser
+
+
+def _xml_parser() -> etree.XMLParser:
+    parser: etree.XMLParser | None = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+            recover=False,
+            remove_comments=True,
+            remove_pis=True,
+            strip_cdata=True,
+        )
+        _PARSERS.parser = parser
+    return parser
+
+
+# feedparser's namespace table (lower-cased URIs) and its handler names.
+_NAMESPACE_PREFIX = {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()}
+_ATOM10_NS = "http://www.w3.org/2005/atom"
+_RSS10_NS = "http://purl.org/rss/1.0/"
+_RSS090_NS = "http://my.netscape.com/rdf/simple/0.9/"
+_FEEDPARSER_HANDLERS = frozenset(
+    name.split("_", 2)[-1] if name.startswith("_start_") else name[len("_end_") :]
+    for name in dir(feedparser.api.StrictFeedParser)
+    if name.startswith(("_start_", "_end_"))
+)
+_KEYMAP = FeedParserDict.keymap
+_CAN_BE_RELATIVE = frozenset(_FeedParserMixin.can_be_relative_uri)
+
+# Keys of a feedparser entry that RawEntry is built from: an unknown element storing under one of these
+# names would change the result in a way the fast path does not follow.
+_READ_KEYS = frozenset(
+    {
+        "id",
+        "link",
+        "links",
+        "title",
+        "title_detail",
+        "summary",
+        "summary_detail",
+        "content",
+        "author",
+        "author_detail",
+        "authors",
+        "published_parsed",
+        "updated_parsed",
+        "language",
+        "guidislink",
+    }
+)
+
+# Elements with feedparser handlers that never touch the keys above or the state the fast path mirrors.
+_HARMLESS = frozenset(
+    {
+        "category",
+        "keywords",
+        "dc_subject",
+        "media_category",
+        "media_keywords",
+        "itunes_category",
+        "itunes_keywords",
+        "tags",
+        "enclosure",
+        "cloud",
+        "generator",
+        "width",
+        "height",
+        "created",
+        "dcterms_created",
+        "expirationdate",
+        "newlocation",
+        "media_content",
+        "media_group",
+        "media_thumbnail",
+        "media_player",
+        "media_credit",
+        "media_rating",
+        "media_restriction",
+        "media_license",
+        "itunes_image",
+        "itunes_link",
+        "itunes_block",
+        "itunes_explicit",
+        "contributor",
+        "dc_contributor",
+        "webmaster",
+        "dc_publisher",
+        "itunes_owner",
+        "psc_chapters",
+        "psc_chapter",
+        "name",
+        "itunes_name",
+        "email",
+        "itunes_email",
+        "uri",
+        "url",
+        "homepage",
+    }
+)
+# Harmless too, but feedparser reads them as text constructs: child elements would be serialised.
+_HARMLESS_TEXT = frozenset(
+    {
+        "subtitle",
+        "tagline",
+        "itunes_subtitle",
+        "rights",
+        "copyright",
+        "dc_rights",
+        "info",
+        "feedburner_browserfriendly",
+    }
+)
+_TITLE = frozenset({"title", "dc_title", "media_title"})
+_DESCRIPTION = frozenset({"description", "dc_description", "media_description"})
+_SUMMARY = frozenset({"summary", "itunes_summary"})
+_CONTENT_ENCODED = frozenset({"content_encoded", "fullitem"})
+_AUTHOR = frozenset({"author", "dc_author", "dc_creator", "itunes_author", "managingeditor"})
+_PUBLISHED = frozenset({"pubdate", "published", "issued", "dcterms_issued"})
+_UPDATED = frozenset({"updated", "modified", "lastbuilddate", "dc_date", "dcterms_modified"})
+_LANGUAGE = frozenset({"language", "dc_language"})
+_ENTRY = frozenset({"item", "entry"})
+# At feed level these only fill feed fields the fast path does not report (the feed's id, dates...).
+_FEED_LEVEL_HARMLESS = frozenset({"id", "guid"}) | _AUTHOR | _PUBLISHED | _UPDATED
+_CONTENT_LIKE = _DESCRIPTION | _SUMMARY | _CONTENT_ENCODED | {"content", "body", "xhtml_body", "abstract"}
+
+_RSS_VERSIONS = {"0.91": "rss091u", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094"}
+_LINK_ENTITY = re.compile("&([A-Za-z0-9_]+);")
+
+
+class _AuthorContext:
+    """Lets feedparser's own author bookkeeping run on one of our dicts (same splitting of e-mails)."""
+
+    _save_author = _FeedParserMixin._save_author
+    _sync_author_detail = _FeedParserMixin._sync_author_detail
+
+    def __init__(self, context: dict[str, Any]) -> None:
+        self._context = context
+
+    def _get_context(self) -> dict[str, Any]:
+        return self._context
+
+
+_C1_CONTROL = re.compile("[\x80-\x9f]")
+
+
+def _fix_text(text: str) -> str:
+    """feedparser's last touches on every text value: undo UTF-8 read as Latin-1, map C1 to cp1252."""
+    if text.isascii():
+        return text
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+        text = text.encode("iso-8859-1").decode("utf-8")
+    return text.translate(_cp1252) if _C1_CONTROL.search(text) else text
+
+
+# An absolute http(s) URL that urllib's urljoin (used by feedparser) gives back unchanged: lower-case
+# scheme, a plain host, no parameters (";"), no fragment, no empty "?". Anything else takes the slow road.
+_PLAIN_ABSOLUTE_URL = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9\-._~%!$&'()*+,=:@/]*)?(?:\?[A-Za-z0-9\-._~%!$&'()*+,;=:@/?]+)?"
+)
+
+
+def _join_url(base: str, uri: str) -> str:
+    """feedparser's URL joining (``_urljoin``), skipping urllib for URLs that are already absolute."""
+    if _PLAIN_ABSOLUTE_URL.fullmatch(uri):
+        return uri
+    return _urljoin(base, uri)
+
+
+# Names of tags in namespaces feedparser knows (or none): they do not depend on the document's prefixes.
+_name_of_tag: dict[str, str] = {}
+
+
+def _element_name(element: etree._Element) -> str:
+    """The name feedparser dispatches on: known namespaces get feedparser's prefix, others the document's."""
+    tag = element.tag
+    name = _name_of_tag.get(tag)  # comments and PIs have callables for tags: they are simply not found
+    if name is not None:
+        return name
+    if not isinstance(tag, str):
+        raise _Unsure("unexpected node")
+    if tag.startswith("{"):
+        namespace, local = tag[1:].split("}", 1)
+    else:
+        namespace, local = "", tag
+    lowered = namespace.lower()
+    if "backend.userland.com/rss" in lowered:
+        lowered = "http://backend.userland.com/rss"
+    prefix = _NAMESPACE_PREFIX.get(lowered)
+    known = prefix is not None
+    if not known:
+        prefix = element.prefix or ""
+    name = f"{prefix.lower()}_{local.lower()}" if prefix else local.lower()
+    if known and len(_name_of_tag) < 10_000:
+        _name_of_tag[tag] = name
+    return name
+
+
+def _attributes(element: etree._Element) -> dict[str, str]:
+    """Attributes as feedparser's strict parser names them (lower-case keys, rel/type values lower-cased)."""
+    result: dict[str, str] = {}
+    for key, value in element.attrib.items():
+        if key.startswith("{"):
+            namespace, local = key[1:].split("}", 1)
+            prefix = _NAMESPACE_PREFIX.get(namespace.lower(), "")
+            names = [f"{prefix}:{local}" if prefix else local]
+            given = _prefix_of(element, namespace)
+            if given:
+                names.append(f"{given}:{local}")
+        else:
+            names = [key]
+        for name in names:
+            name = name.lower()
+            result[name] = value.lower() if name in ("rel", "type") else value
+    return result
+
+
+def _prefix_of(element: etree._Element, namespace: str) -> str | None:
+    if namespace == "http://www.w3.org/XML/1998/namespace":
+        return "xml"
+    for prefix, uri in element.nsmap.items():
+        if uri == namespace and prefix:
+            return prefix
+    return None
+
+
+def _parse_fast_prepared(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed | None:
+    fp_headers = _feedparser_headers(headers, url, body)
+    if _charset_disagrees(body, fp_headers):
+        return None
+    if _decodes_as_utf8_anyway(body, fp_headers):
+        data = body
+    else:
+        state: dict[str, Any] = {}
+        try:
+            data = convert_to_utf8(fp_headers, body, state)
+        except Exception:  # anything odd in decoding belongs to the reference path
+            return None
+        if not state.get("encoding"):
+            return None
+    try:
+        root = etree.fromstring(data, _xml_parser())
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    try:
+        return _FastReader(root, url, fp_headers.get("content-language")).read()
+    except _Unsure as why:
+        log.debug("fast path declined %s: %s", url, why)
+        return None
+
+
+# An XML declaration lxml and expat read alike (version 1.0: feedparser rewrites any other to 1.0).
+_PLAIN_XML_DECLARATION = re.compile(
+    rb"<\?xml\s+version\s*=\s*[\"']1\.0[\"'](?:\s+encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"'])?"
+    rb"(?:\s+standalone\s*=\s*[\"'](?:yes|no)[\"'])?\s*\?>"
+)
+_UTF8_NAMES = frozenset({"utf-8", "utf8"})
+_APPLICATION_XML = frozenset(
+    {"application/xml", "application/xml-dtd", "application/xml-external-parsed-entity"}
+)
+
+
+def _decodes_as_utf8_anyway(body: bytes, headers: Mapping[str, str]) -> bool:
+    """True when feedparser's decoding would read the body as UTF-8 (or ASCII) without changing it.
+
+    Then lxml can parse the bytes as they are, and feedparser's decode/re-encode step is skipped. The
+    rules are feedparser's (RFC 3023); anything unusual says False and goes through convert_to_utf8.
+    """
+    if _wide_codec(body)[0] is not None:
+        return False
+    data = body[3:] if body.startswith(codecs.BOM_UTF8) else body
+    xml_encoding = ""
+    if data.startswith(b"<?xml"):
+        declaration = _PLAIN_XML_DECLARATION.match(data)
+        if declaration is None:
+            return False
+        if declaration.group(1) is not None and declaration.group(1).decode().lower() not in _UTF8_NAMES:
+            return False
+        feedparser_sees = RE_XML_PI_ENCODING.match(data)
+        xml_encoding = feedparser_sees.group(1).decode().lower() if feedparser_sees else ""
+    mime, charset = parse_content_type(headers.get("content-type") or "")
+    if mime in _APPLICATION_XML or (mime.startswith("application/") and mime.endswith("+xml")):
+        chosen = charset or xml_encoding or "utf-8"
+    elif mime.startswith("text/"):
+        chosen = charset or "us-ascii"
+    elif "content-type" not in headers:
+        chosen = xml_encoding or "iso-8859-1"
+    else:
+        chosen = xml_encoding or "utf-8"
+    return chosen.lower() in ("utf-8", "utf8", "us-ascii", "ascii")
+
+
+_XML_DECL_ENCODING = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']+)[\"']")
+
+
+def _charset_disagrees(body: bytes, headers: Mapping[str, str]) -> bool:
+    """True when the HTTP charset names another encoding than the document itself (BOM, declaration)."""
+    _, http_charset = parse_content_type(headers.get("content-type") or "")
+    if not http_charset:
+        return False
+    codec, _ = _wide_codec(body)
+    if codec is not None:
+        own = codec
+    elif body.startswith(codecs.BOM_UTF8):
+        own = "utf-8"
+    else:
+        match = _XML_DECL_ENCODING.match(body)
+        own = match.group(1).decode("ascii", "replace") if match else "utf-8"
+    return _codec_name(http_charset) != _codec_name(own)
+
+
+def _codec_name(label: str) -> str:
+    try:
+        name = codecs.lookup(label.strip()).name
+    except LookupError:
+        return "?" + label.lower()
+    return (
+        name.replace("utf-16-be", "utf-16")
+        .replace("utf-16-le", "utf-16")
+        .replace("utf-32-be", "utf-32")
+        .replace("utf-32-le", "utf-32")
+    )
+
+
+class _FastReader:
+    """Walks one lxml document the way feedparser's handlers would, collecting entry dicts."""
+
+    def __init__(self, root: etree._Element, url: str, content_language: str | None) -> None:
+        self.root = root
+        self.url = url
+        self.version = ""
+        self.atom = False
+        self.feed_language: str | None = content_language.replace("_", "-") if content_language else None
+        self.base_language = content_language
+        self.feed_title: str | None = None
+        self.feed_link: str | None = None
+        self.feed_has_summary = False
+        self.infeed = False
+        self.entries: list[dict[str, Any]] = []
+        # Per-entry state, as feedparser keeps it.
+        self.entry: dict[str, Any] = {}
+        self.depth_of: dict[str, int] = {}
+        self.title_depth = -1
+        self.has_content = False
+        self.in_source = False
+        self.scratch: dict[str, Any] = {}
+
+    # --- document level -------------------------------------------------------------------------
+
+    def read(self) -> ParsedFeed:
+        root = self.root
+        name = _element_name(root)
+        self.version = self._version(root, name)
+        self.atom = self.version.startswith("atom")
+        base = make_safe_absolute_uri(self.url, self.url) or self.url if self.url else ""
+        attrs = _attributes(root) if root.attrib else {}
+        base, lang = self._scope(attrs, base, self.base_language)
+        if lang and name in ("feed", "rss"):
+            self.feed_language = lang.replace("_", "-")
+        if name == "feed":
+            self.infeed = True
+        self._walk_feed(root, 1, base, lang)
+        return ParsedFeed(
+            format=self.version,
+            parser="fast",
+            title=self.feed_title or None,
+            link=self.feed_link or None,
+            language=self.feed_language or None,
+            entries=tuple(_raw_entry(entry) for entry in self.entries),
+        )
+
+    def _version(self, root: etree._Element, name: str) -> str:
+        declared = [uri.lower() for uri in root.nsmap.values()]
+        feed_namespaces = {uri for uri in declared if uri in (_ATOM10_NS, _RSS10_NS, _RSS090_NS)}
+        if root.nsmap.get(None, "").lower() != _RSS090_NS:
+            feed_namespaces.discard(_RSS090_NS)  # feedparser only takes RSS 0.90 as the default namespace
+        if name == "rss":
+            from_namespace = {_RSS10_NS: "rss10", _RSS090_NS: "rss090"}
+            if len(feed_namespaces) == 1 and (ns := next(iter(feed_namespaces))) in from_namespace:
+                return from_namespace[ns]
+            if feed_namespaces - {_ATOM10_NS}:
+                raise _Unsure("RSS root declaring several feed namespaces")
+            version = root.get("version", "")
+            return _RSS_VERSIONS.get(version) or ("rss20" if version.startswith("2.") else "rss")
+        if len(feed_namespaces) != 1:
+            raise _Unsure("no single feed namespace on the root")
+        namespace = next(iter(feed_namespaces))
+        if name == "feed" and namespace == _ATOM10_NS:
+            return "atom10"
+        if name == "rdf_rdf" and namespace in (_RSS10_NS, _RSS090_NS):
+            return "rss10" if namespace == _RSS10_NS else "rss090"
+        raise _Unsure(f"root element {name!r}")
+
+    def _scope(self, attrs: Mapping[str, str], base: str, lang: str | None) -> tuple[str, str | None]:
+        """xml:base and xml:lang of an element, as feedparser tracks them."""
+        if not attrs:
+            return base, lang
+        new_base = attrs.get("xml:base", attrs.get("base"))
+        if new_base:
+            if not base:
+                raise _Unsure("xml:base without a document URL")  # feedparser's base would leak
+            base = make_safe_absolute_uri(base, new_base) or base
+        new_lang = attrs.get("xml:lang", attrs.get("lang"))
+        if new_lang == "":
+            lang = None
+        elif new_lang is not None:
+            lang = new_lang
+        return base, lang
+
+    def _walk_feed(self, parent: etree._Element, depth: int, base: str, lang: str | None) -> None:
+        for element in parent:
+            name = _element_name(element)
+            attrs = _attributes(element) if element.attrib else {}
+            child_base, child_lang = self._scope(attrs, base, lang)
+            self._feed_element(element, name, attrs, depth + 1, child_base, child_lang)
+
+    def _feed_element(
+        self,
+        element: etree._Element,
+        name: str,
+        attrs: dict[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        if name in _ENTRY:
+            self._entry(element, attrs, depth, base, lang)
+        elif name == "channel":
+            if "lastmod" in attrs or "href" in attrs:
+                raise _Unsure("CDF channel")
+            self.infeed = True
+            self._walk_feed(element, depth, base, lang)
+            self.infeed = False
+        elif name in ("image", "textinput"):
+            if any(_element_name(e) in _ENTRY for e in element.iterdescendants()):
+                raise _Unsure("entry inside an image or text input")
+        elif name in _DESCRIPTION or name in _SUMMARY:
+            # feedparser turns a second feed-level summary into content, and that leaks into entries.
+            if self.feed_has_summary or len(element):
+                raise _Unsure("feed-level summary it would treat as content")
+            if name in _SUMMARY and self.infeed:
+                self.feed_has_summary = True
+        elif name in _LANGUAGE:
+            text = _leaf_text(element)
+            if self.infeed:
+                self.feed_language = self._finish(name, text, None, base)[0]
+        elif name in _TITLE:
+            if name == "title" and self.infeed and self.feed_title is None and not len(element):
+                self.feed_title = (element.text or "").strip() or None
+        elif name == "link":
+            if self.infeed:
+                self._feed_link(element, attrs, base)
+        elif name in ("rss", "feed", "source") or name in _CONTENT_LIKE:
+            raise _Unsure(f"feed-level <{name}>")
+        elif name in _FEED_LEVEL_HARMLESS:
+            self._walk_feed(element, depth, base, lang)
+        else:
+            self._check_generic(element, name, attrs)
+            self._walk_feed(element, depth, base, lang)
+
+    def _feed_link(self, element: etree._Element, attrs: Mapping[str, str], base: str) -> None:
+        if self.feed_link is not None:
+            return
+        href = attrs.get("href")
+        if href is None:
+            self.feed_link = _urljoin(base, (element.text or "").strip()) or None
+        elif attrs.get("rel", "alternate") == "alternate":
+            self.feed_link = _urljoin(base, href) or None
+
+    @staticmethod
+    def _check_generic(element: etree._Element, name: str, attrs: Mapping[str, str]) -> None:
+        """Elements we do not mirror must be ones that cannot change what we read."""
+        if name in _HARMLESS:
+            return
+        if name in _HARMLESS_TEXT:
+            if len(element):
+                raise _Unsure(f"markup inside <{name}>")
+            return
+        if name in _FEEDPARSER_HANDLERS:
+            raise _Unsure(f"<{name}> has a feedparser handler the fast path does not mirror")
+        key = _KEYMAP.get(name, name)
+        if isinstance(key, list):
+            key = key[0]
+        if key in _READ_KEYS or f"{name}_parsed" in _READ_KEYS:
+            raise _Unsure(f"unknown element <{name}> would overwrite {key!r}")
+
+    # --- entries ------------------------------------------------------------------------------
+
+    def _entry(
+        self, element: etree._Element, attrs: Mapping[str, str], depth: int, base: str, lang: str | None
+    ) -> None:
+        if "lastmod" in attrs or "href" in attrs:
+            raise _Unsure("CDF item")
+        self.entry = {}
+        self.depth_of = {}
+        self.title_depth = -1
+        self.in_source = False
+        about = attrs.get("rdf:about")
+        if about:
+            self.entry["id"] = about
+        self._walk_entry(element, depth, base, lang)
+        self.entries.append(self.entry)
+        self.has_content = False
+
+    def _walk_entry(self, parent: etree._Element, depth: int, base: str, lang: str | None) -> None:
+        depth += 1
+        for element in parent:
+            name = _element_name(element)
+            if element.attrib:
+                attrs = _attributes(element)
+                child_base, child_lang = self._scope(attrs, base, lang)
+            else:
+                attrs, child_base, child_lang = _NO_ATTRIBUTES, base, lang
+            handler = _ENTRY_HANDLERS.get(name)
+            if handler is not None:
+                handler(self, element, name, attrs, depth, child_base, child_lang)
+            elif name in _NOT_IN_ENTRIES:
+                raise _Unsure(f"<{name}> inside an entry")
+            else:
+                self._check_generic(element, name, attrs)
+                if len(element) and name not in _HARMLESS_TEXT:
+                    self._walk_entry(element, depth, child_base, child_lang)
+
+    def _context(self) -> dict[str, Any]:
+        return self.scratch if self.in_source else self.entry
+
+    def _finish(
+        self, element: str, raw: str, content_type: str | None, base: str, guid_is_link: bool = True
+    ) -> tuple[str, str | None]:
+        """feedparser's ``pop``: strip, resolve URIs, guess HTML in RSS text, fix encodings."""
+        out = raw.strip()
+        if out and element in _CAN_BE_RELATIVE and (element != "id" or guid_is_link):
+            out = _join_url(base or "", out)
+        if content_type == "text/plain" and not self.atom and _looks_like_html(out):
+            content_type = "text/html"
+        return _fix_text(out), content_type
+
+    def _store(
+        self, element: str, out: str, depth: int, detail: tuple[str | None, str | None] | None = None
+    ) -> None:
+        if element == "title" and -1 < self.title_depth <= depth:
+            return
+        if self.in_source:
+            return
+        entry = self.entry
+        content_type, lang = detail if detail else (None, None)
+        if element == "content":
+            entry.setdefault("content", []).append({"type": content_type, "value": out, "language": lang})
+            return
+        if element == "description":
+            element = "summary"
+        old_depth = self.depth_of.get(element)
+        if old_depth is None or depth <= old_depth:
+            self.depth_of[element] = depth
+            entry[element] = out
+        if detail is not None:
+            entry[element + "_detail"] = {"type": content_type, "language": lang}
+
+    def _content_type(self, attrs: Mapping[str, str], default: str) -> str:
+        if not attrs:
+            return default  # the defaults are already feedparser's mapped names
+        content_type = _map_content_type(attrs.get("type", default))
+        if content_type not in _TEXT_TYPES or attrs.get("mode") == "base64":
+            raise _Unsure(f"content of type {content_type!r}")
+        return content_type
+
+    def _text_construct(self, element: etree._Element, content_type: str) -> str:
+        if content_type == "application/xhtml+xml":
+            if not self.atom:
+                raise _Unsure("inline XHTML outside Atom")
+            return _serialise_xhtml(element)
+        return _leaf_text(element)
+
+    def _title(
+        self,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        content_type = self._content_type(attrs, "text/plain")
+        raw = self._text_construct(element, content_type)
+        out, content_type = self._finish("title", raw, content_type, base)
+        self._store("title", out, depth, (content_type, _dash(lang)))
+        if out and name != "media_title":  # feedparser restores the depth after <media:title>
+            self.title_depth = depth
+
+    def _description(
+        self,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        self._summary_like(element, "description", "text/html", attrs, depth, base, lang)
+
+    def _summary(
+        self,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        self._summary_like(element, "summary", "text/plain", attrs, depth, base, lang)
+
+    def _content_encoded(
+        self,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        self._content(element, attrs, "text/html", depth, base, lang)
+
+    def _atom_content(
+        self,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        self._content(element, attrs, "text/plain", depth, base, lang)
+
+    def _summary_like(
+        self,
+        element: etree._Element,
+        kind: str,
+        default: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        if self.in_source:
+            raise _Unsure("summary inside <source>")
+        if "summary" in self.entry and not self.has_content:
+            # feedparser reads a second summary/description as the content.
+            self._content(element, attrs, "text/plain", depth, base, lang)
+            return
+        content_type = self._content_type(attrs, default)
+        raw = self._text_construct(element, content_type)
+        out, content_type = self._finish(kind, raw, content_type, base)
+        self._store(kind, out, depth, (content_type, _dash(lang)))
+
+    def _content(
+        self,
+        element: etree._Element,
+        attrs: Mapping[str, str],
+        default: str,
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        if self.in_source:
+            raise _Unsure("content inside <source>")
+        self.has_content = True
+        content_type = self._content_type(attrs, default)
+        raw = self._text_construct(element, content_type)
+        out, content_type = self._finish("content", raw, content_type, base)
+        self._store("content", out, depth, (content_type, _dash(lang)))
+        self.entry.setdefault("summary", out)
+
+    def _link(
+        self,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        if not attrs:  # <link>text</link>, as RSS has it
+            self._text_link(element, base)
+            return
+        attrs = dict(attrs)
+        rel = attrs.setdefault("rel", "alternate")
+        attrs.setdefault("type", "application/atom+xml" if rel == "self" else "text/html")
+        href = attrs.get("url", attrs.get("uri", attrs.get("href")))
+        if href:
+            attrs.pop("url", None)
+            attrs.pop("uri", None)
+            attrs["href"] = href
+        if "href" in attrs:
+            if len(element):
+                raise _Unsure("markup inside <link href>")
+            if rel == "alternate" and _map_content_type(attrs.get("type") or "") in _HTML_TYPES:
+                self._context()["link"] = _join_url(base, attrs["href"])
+            return
+        self._text_link(element, base)
+
+    def _text_link(self, element: etree._Element, base: str) -> None:
+        out, _ = self._finish("link", _leaf_text(element), None, base)
+        if not self.in_source:
+            if "&" in out:  # feedparser's repair of query strings read as entity references
+                out = _LINK_ENTITY.sub(r"&\g<1>", out.replace("&amp;", "&"))
+            self.entry["link"] = out
+
+    def _guid(
+        self,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        guid_is_link = attrs.get("ispermalink", "true") == "true"
+        out, _ = self._finish("id", _leaf_text(element), None, base, guid_is_link)
+        self._store("id", out, depth)
+        if guid_is_link and not self.in_source:
+            self.entry.setdefault("link", out)
+
+    def _author(
+        self,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        if not len(element):
+            # Plain text (RSS): feedparser's author bookkeeping then only fills author_detail.
+            out, _ = self._finish("author", element.text or "", None, base)
+            self._store("author", out, depth)
+            return
+        context = self._context()
+        context.setdefault("authors", []).append(FeedParserDict())
+        bookkeeping = _AuthorContext(context)
+        pieces = [element.text or ""]
+        for child in element:
+            name = _element_name(child)
+            if name in ("name", "itunes_name", "email", "itunes_email"):
+                key = "email" if name.endswith("email") else "name"
+                bookkeeping._save_author(key, _leaf_text(child).strip())
+            elif name in ("uri", "url", "homepage"):
+                child_attrs = _attributes(child) if child.attrib else {}
+                child_base, _ = self._scope(child_attrs, base, lang)
+                href, _ = self._finish("href", _leaf_text(child), None, child_base)
+                bookkeeping._save_author("href", href)
+            else:
+                raise _Unsure(f"<{name}> inside an author")
+            pieces.append(child.tail or "")
+        out, _ = self._finish("author", "".join(pieces), None, base)
+        self._store("author", out, depth)
+        bookkeeping._sync_author_detail()
+
+    def _published(
+        self,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        self._date(element, "published", depth, base)
+
+    def _updated(
+        self,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        self._date(element, "updated", depth, base)
+
+    def _language(
+        self,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        out, _ = self._finish("language", _leaf_text(element), None, base)
+        self._store("language", out, depth)
+
+    def _date(self, element: etree._Element, key: str, depth: int, base: str) -> None:
+        out, _ = self._finish(key, _leaf_text(element), None, base)
+        self._store(key, out, depth)
+        if not self.in_source:
+            self.entry[f"{key}_parsed"] = _parse_date(out)
+
+    def _source(
+        self,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        if self.in_source:
+            raise _Unsure("nested <source>")
+        self.in_source = True
+        self.title_depth = -1
+        self.scratch = {}
+        self._walk_entry(element, depth, base, lang)
+        self.in_source = False
+
+
+_NO_ATTRIBUTES: dict[str, str] = {}
+_EntryHandler = Callable[[_FastReader, etree._Element, str, Mapping[str, str], int, str, "str | None"], None]
+_ENTRY_HANDLERS: dict[str, _EntryHandler] = {
+    **dict.fromkeys(_TITLE, _FastReader._title),
+    "link": _FastReader._link,
+    "guid": _FastReader._guid,
+    "id": _FastReader._guid,
+    **dict.fromkeys(_DESCRIPTION, _FastReader._description),
+    **dict.fromkeys(_SUMMARY, _FastReader._summary),
+    **dict.fromkeys(_CONTENT_ENCODED, _FastReader._content_encoded),
+    "content": _FastReader._atom_content,
+    **dict.fromkeys(_AUTHOR, _FastReader._author),
+    **dict.fromkeys(_PUBLISHED, _FastReader._published),
+    **dict.fromkeys(_UPDATED, _FastReader._updated),
+    **dict.fromkeys(_LANGUAGE, _FastReader._language),
+    "source": _FastReader._source,
+}
+_NOT_IN_ENTRIES = _ENTRY | {"channel", "feed", "rss", "image", "textinput", "body", "xhtml_body", "abstract"}
+
+
+def _dash(lang: str | None) -> str | None:
+    return lang.replace("_", "-") if lang else lang
+
+
+def _leaf_text(element: etree._Element) -> str:
+    if len(element):
+        raise _Unsure(f"markup inside <{etree.QName(element).localname}>")
+    return element.text or ""
+
+
+# Inline XHTML: feedparser serialises it (no handlers run for its start tags, but end handlers do).
+_XHTML_NS = "{http://www.w3.org/1999/xhtml}"
+_VOID_ELEMENTS = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    }
+)
+
+
+def _serialise_xhtml(element: etree._Element) -> str:
+    parts: list[str] = [_escape(element.text)]
+    for child in element:
+        _serialise_xhtml_element(child, parts)
+    return "".join(parts)
+
+
+def _serialise_xhtml_element(element: etree._Element, parts: list[str]) -> None:
+    tag = element.tag
+    if not isinstance(tag, str) or not tag.startswith(_XHTML_NS):
+        raise _Unsure("non-XHTML element inside inline XHTML")
+    local = tag[len(_XHTML_NS) :].lower()
+    if f"xhtml_{local}" in _FEEDPARSER_HANDLERS:
+        raise _Unsure(f"<{local}> inside inline XHTML")  # feedparser would run its end handler
+    parts.append(f"<{local}>")
+    parts.append(_escape(element.text))
+    for child in element:
+        _serialise_xhtml_element(child, parts)
+    if local not in _VOID_ELEMENTS:
+        parts.append(f"</{local}>")
+    parts.append(_escape(element.tail))
+
+
+def _escape(text: str | None) -> str:
+    if not text:
+        return ""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
