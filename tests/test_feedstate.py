@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from aggregator.errors import DeadlineExceededError, HTTPStatusError
@@ -18,14 +19,19 @@ def feed(**changes: object) -> FeedState:
 
 
 def ok(**changes: object) -> FetchResult:
-    return FetchResult(requested_url="https://a.example/rss", final_url="https://a.example/rss",
-                       outcome=FetchOutcome.OK, status=200, **changes)  # type: ignore[arg-type]
+    return FetchResult(
+        requested_url="https://a.example/rss",
+        final_url="https://a.example/rss",
+        outcome=FetchOutcome.OK,
+        status=200,
+        **changes,
+    )  # type: ignore[arg-type]
 
 
 def test_backoff_doubles_from_the_interval_and_is_capped_at_six_hours() -> None:
     delays = [backoff_delay_s(INTERVAL, n) for n in range(1, 10)]
     assert delays[:4] == [900, 1800, 3600, 7200]
-    assert all(b >= a for a, b in zip(delays, delays[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(delays))
     assert max(delays) == MAX_BACKOFF_S == 6 * 3600
 
 
@@ -45,7 +51,9 @@ def test_consecutive_failures_back_off_further_each_time() -> None:
 
 
 def test_success_resets_the_backoff_and_clears_the_error() -> None:
-    failing = feed(status=FeedStatus.ERROR, error_count=5, last_error="HTTP 500", last_error_reason="http_500")
+    failing = feed(
+        status=FeedStatus.ERROR, error_count=5, last_error="HTTP 500", last_error_reason="http_500"
+    )
     state = after_success(failing, ok(etag='"v2"'), now=NOW, interval_s=INTERVAL, body_hash="abc")
     assert state.status is FeedStatus.OK
     assert state.error_count == 0
@@ -58,21 +66,25 @@ def test_success_resets_the_backoff_and_clears_the_error() -> None:
 
 def test_validators_are_kept_when_a_304_does_not_repeat_them() -> None:
     state = feed(etag='"v1"', last_modified="Mon, 13 Jul 2026 10:00:00 GMT", body_hash="h1")
-    result = FetchResult(requested_url=state.url, final_url=state.url, outcome=FetchOutcome.NOT_MODIFIED, status=304)
+    result = FetchResult(
+        requested_url=state.url, final_url=state.url, outcome=FetchOutcome.NOT_MODIFIED, status=304
+    )
     after = after_success(state, result, now=NOW, interval_s=INTERVAL, body_hash=None)
     assert (after.etag, after.last_modified, after.body_hash) == (state.etag, state.last_modified, "h1")
 
 
 def test_permanent_redirect_updates_the_stored_url() -> None:
-    state = after_success(feed(), ok(permanent_url="https://b.example/feed"), now=NOW, interval_s=INTERVAL,
-                          body_hash="x")
+    state = after_success(
+        feed(), ok(permanent_url="https://b.example/feed"), now=NOW, interval_s=INTERVAL, body_hash="x"
+    )
     assert state.url == "https://b.example/feed"
     assert state.config_url == "https://a.example/rss"
 
 
 def test_410_marks_the_feed_gone_with_a_reason() -> None:
-    state = after_failure(feed(), HTTPStatusError(410, url="https://a.example/rss"), now=NOW, interval_s=INTERVAL,
-                          status=410)
+    state = after_failure(
+        feed(), HTTPStatusError(410, url="https://a.example/rss"), now=NOW, interval_s=INTERVAL, status=410
+    )
     assert state.status is FeedStatus.GONE
     assert state.next_due is None
     assert state.gone_reason is not None and "410" in state.gone_reason

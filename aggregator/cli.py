@@ -1,0 +1,286 @@
+"""Command line: arguments, exit codes, text and JSON output — nothing else.
+
+Exit codes: 0 success (a poll where some feeds failed still succeeds and reports them), 2 configuration
+error, 1 anything else. Errors are one line on stderr; tracebacks only with --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from . import __version__
+from .config import Config, describe_config, load_config
+from .errors import AggregatorError, ConfigError
+from .pipeline import FeedPollResult, Poller, PollReport, use_utc_clock
+from .store import Store
+
+EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def _short(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aggregator",
+        description="Watch news feeds for the Russia–Ukraine peace talks; store, classify and alert.",
+    )
+    parser.add_argument("--version", action="version", version=f"aggregator {__version__}")
+    parser.add_argument(
+        "--config", metavar="PATH", help="configuration file (default: $AGGREGATOR_CONFIG or ./feeds.toml)"
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    poll = commands.add_parser("poll", help="fetch due feeds once and store new items")
+    poll.add_argument(
+        "--once",
+        action="store_true",
+        required=True,
+        help="poll once and exit (continuous polling is `aggregator run`)",
+    )
+    poll.add_argument(
+        "--feed", metavar="NAME", action="append", help="poll only this feed, due or not (repeatable)"
+    )
+    poll.add_argument(
+        "--force",
+        action="store_true",
+        help="poll every feed now, even those not due or backing off (not gone ones)",
+    )
+    poll.add_argument("--json", action="store_true", help="print one JSON object with the figures")
+
+    feeds = commands.add_parser("feeds", help="every feed with its state, last fetch, last error, next due")
+    feeds.add_argument("--json", action="store_true", help="print a JSON list")
+
+    items = commands.add_parser("items", help="stored items, newest first")
+    items.add_argument("--feed", metavar="NAME", help="only items first stored from this feed")
+    items.add_argument("--limit", metavar="N", type=int, default=20, help="how many (default 20)")
+    items.add_argument("--json", action="store_true", help="print a JSON list")
+
+    config = commands.add_parser("config", help="configuration commands")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_commands.add_parser("check", help="validate the configuration and print a summary")
+
+    db = commands.add_parser("db", help="database commands")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="apply database migrations (also done at every start)")
+
+    commands.add_parser("run", help="run continuously: poll each feed when it is due, until stopped")
+    return parser
+
+
+def config_path(args: argparse.Namespace) -> str:
+    return args.config or os.environ.get("AGGREGATOR_CONFIG") or "feeds.toml"
+
+
+def open_store(config: Config) -> Store:
+    return Store.open(config.settings.database)
+
+
+# -- commands ---------------------------------------------------------------------------------------------
+
+
+def cmd_config_check(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    out.write(describe_config(config) + "\n")
+    out.write("configuration OK\n")
+    return EXIT_OK
+
+
+def cmd_db_upgrade(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    with open_store(config):
+        pass  # opening runs the migrations
+    out.write("database is up to date\n")
+    return EXIT_OK
+
+
+class _ProgressBar:
+    """A progress bar on stderr, only when stdout is a terminal."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def started(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="feed", file=sys.stderr, leave=False)
+
+    def feed_done(self, result: FeedPollResult) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_poll(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    if args.feed:
+        for name in args.feed:
+            config.feed(name)  # an unknown name is a configuration error naming it
+    bar = _ProgressBar() if out.isatty() else None
+    with open_store(config) as store, Poller(config, store) as poller:
+        try:
+            report = poller.poll(
+                utc_now(), names=args.feed, force=bool(args.feed) or args.force, progress=bar
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+    if args.json:
+        out.write(json.dumps(report.as_dict()) + "\n")
+    else:
+        write_poll_report(report, out)
+    return EXIT_OK
+
+
+def write_poll_report(report: PollReport, out: TextIO) -> None:
+    for r in report.results:
+        if r.outcome == "error":
+            out.write(f"  ✗ {r.name}: {r.error}\n")
+        elif r.outcome == "ok":
+            note = f" (recovered: {r.problem})" if r.problem else ""
+            out.write(
+                f"  ✓ {r.name}: {r.entries} entries, {r.new_items} new, {r.updated_items} updated, "
+                f"{r.other_source} from other feeds{note}\n"
+            )
+        else:
+            out.write(f"  · {r.name}: {r.outcome.replace('_', ' ')}\n")
+    out.write(
+        f"{report.feeds} feeds polled in {report.duration_s:.2f} s: {report.fetched} fetched, "
+        f"{report.not_modified} not modified, {report.errors} errors; "
+        f"{report.new_items} new items, {report.updated_items} updated\n"
+    )
+
+
+def cmd_feeds(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    with open_store(config) as store:
+        store.sync_feeds([(f.name, f.url) for f in config.feeds if f.enabled], utc_now())
+        states = store.feed_states()
+    if args.json:
+        rows = [
+            {
+                "name": s.name,
+                "url": s.url,
+                "config_url": s.config_url,
+                "status": str(s.status),
+                "last_fetch": _iso(s.last_fetch_at),
+                "last_success": _iso(s.last_success_at),
+                "last_status": s.last_status,
+                "error_count": s.error_count,
+                "last_error": s.last_error,
+                "last_error_reason": s.last_error_reason,
+                "gone_reason": s.gone_reason,
+                "next_due": _iso(s.next_due),
+            }
+            for s in states
+        ]
+        out.write(json.dumps(rows) + "\n")
+        return EXIT_OK
+    width = max((len(s.name) for s in states), default=4)
+    out.write(f"{'FEED':<{width}}  {'STATUS':<8}  {'LAST FETCH':<16}  {'NEXT DUE':<16}  ERRORS  LAST ERROR\n")
+    for s in states:
+        error = s.gone_reason or s.last_error or ""
+        out.write(
+            f"{s.name:<{width}}  {s.status!s:<8}  {_short(s.last_fetch_at):<16}  {_short(s.next_due):<16}  "
+            f"{s.error_count:>6}  {error}\n"
+        )
+    return EXIT_OK
+
+
+def cmd_items(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    if args.feed:
+        config.feed(args.feed)
+    with open_store(config) as store:
+        items = store.list_items(feed=args.feed, limit=args.limit)
+    if args.json:
+        rows = [
+            {
+                "id": i.id,
+                "feed": i.feed,
+                "key": i.key,
+                "url": i.url,
+                "canonical_url": i.canonical_url,
+                "title": i.title,
+                "summary": i.summary,
+                "published": _iso(i.published),
+                "first_seen": _iso(i.first_seen),
+                "revision": i.revision,
+                "sources": i.sources,
+            }
+            for i in items
+        ]
+        out.write(json.dumps(rows, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    for i in items:
+        extra = f" (+{i.sources - 1} feeds)" if i.sources > 1 else ""
+        out.write(f"{_short(i.published)}  [{i.feed}] {i.title}{extra}\n    {i.url or ''}\n")
+    return EXIT_OK
+
+
+def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    from .daemon import run_daemon
+
+    return run_daemon(config, config_path(args))
+
+
+COMMANDS = {
+    "poll": cmd_poll,
+    "feeds": cmd_feeds,
+    "items": cmd_items,
+    "run": cmd_run,
+}
+
+
+def dispatch(args: argparse.Namespace, out: TextIO) -> int:
+    config = load_config(config_path(args))
+    if args.command == "config":
+        return cmd_config_check(config, args, out)
+    if args.command == "db":
+        return cmd_db_upgrade(config, args, out)
+    return COMMANDS[args.command](config, args, out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    use_utc_clock()
+    try:
+        return dispatch(args, sys.stdout)
+    except ConfigError as exc:
+        if args.debug:
+            raise
+        print(f"aggregator: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except AggregatorError as exc:
+        if args.debug:
+            raise
+        print(f"aggregator: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # an unexpected failure still gets one clean line
+        if args.debug:
+            raise
+        print(
+            f"aggregator: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

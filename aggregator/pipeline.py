@@ -1,0 +1,460 @@
+"""The one orchestrator: poll = fetch → parse → normalise → store, for every due feed.
+
+Fetches run in a bounded thread pool with a per-host limit; parsing and normalising run in worker processes
+(CPU-bound, and a pathological feed there cannot stall or bloat the main process); only this module's
+main thread talks to the Store. One feed's failure is recorded on that feed and never delays the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Collection
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from .config import Config, FeedConfig
+from .errors import FeedError, ParseError
+from .feedstate import after_failure, after_success
+from .fetch import Fetcher
+from .models import FeedState, FetchLogEntry, FetchOutcome, FetchResult, Item, SaveResult
+from .normalise import normalise_feed
+from .parse import parse_feed
+from .store import Store
+
+PARSE_BACKLOG_PER_PROCESS = 8  # fetched bodies waiting for a parser: bounds memory when parsing lags
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPollResult:
+    name: str
+    outcome: str  # ok, not_modified, unchanged, error
+    status: int | None = None
+    new_items: int = 0
+    updated_items: int = 0
+    other_source: int = 0
+    entries: int = 0
+    parser: str | None = None
+    problem: str | None = None  # a recovered feed: why it needed recovery
+    error: str | None = None
+    reason: str | None = None
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    feeds: int
+    fetched: int
+    not_modified: int
+    unchanged: int
+    errors: int
+    new_items: int
+    updated_items: int
+    other_source: int
+    duration_s: float
+    results: tuple[FeedPollResult, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "feeds": self.feeds,
+            "fetched": self.fetched,
+            "not_modified": self.not_modified,
+            "unchanged": self.unchanged,
+            "errors": self.errors,
+            "new_items": self.new_items,
+            "updated_items": self.updated_items,
+            "other_source": self.other_source,
+            "duration_s": round(self.duration_s, 3),
+            "results": [
+                {k: getattr(r, k) for k in r.__slots__}  # type: ignore[attr-defined]
+                for r in self.results
+            ],
+        }
+
+
+class PollProgress(Protocol):
+    """Told how many feeds are due, then of each feed as it finishes (a progress bar, metrics)."""
+
+    def started(self, total: int) -> None: ...
+
+    def feed_done(self, result: FeedPollResult) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ParseOutcome:
+    """What a parse worker sends back. Plain data: exceptions with custom __init__ do not pickle."""
+
+    items: tuple[Item, ...] = ()
+    entries: int = 0
+    parser: str | None = None
+    problem: str | None = None
+    error: str | None = None
+    reason: str | None = None
+
+
+def parse_and_normalise(
+    name: str, body: bytes, headers: dict[str, str], url: str, now: datetime
+) -> ParseOutcome:
+    """Runs in a worker process: bytes → Items, never raises for what a feed contains."""
+    try:
+        parsed = parse_feed(body, headers, url)
+        normalised = normalise_feed(name, parsed, now=now)
+    except FeedError as exc:
+        return ParseOutcome(error=str(exc), reason=exc.reason)
+    except Exception as exc:  # a parser bug must cost one feed, not the poll
+        return ParseOutcome(error=f"parser failed: {type(exc).__name__}: {exc}", reason="parser_crash")
+    problem = parsed.problem
+    if normalised.skipped:
+        skipped = f"{normalised.skipped} entries without id, link, title or text skipped"
+        problem = f"{problem}; {skipped}" if problem else skipped
+    return ParseOutcome(
+        items=tuple(normalised.items), entries=len(parsed.entries), parser=parsed.parser, problem=problem
+    )
+
+
+def use_utc_clock() -> None:
+    """Feed dates must not depend on the host's time zone: a feedparser date reader uses local time."""
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+
+
+class InlineExecutor(Executor):
+    """Runs work at submission, in this process: for tests and tiny set-ups without worker processes."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+def _host_of(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        return f"{(parts.hostname or '').lower()}:{parts.port or ''}"
+    except ValueError:
+        return url
+
+
+class Poller:
+    """Polls feeds. Holds the HTTP session and the parse workers across polls (the daemon keeps one)."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        parse_processes: int | None = None,
+        fetcher: Fetcher | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.fetcher = fetcher or Fetcher(config.settings.fetch_limits())
+        self._own_fetcher = fetcher is None
+        self.parse_processes = (os.cpu_count() or 1) if parse_processes is None else parse_processes
+        self._parse_pool: Executor | None = None
+        self.parse_timeout_s = max(60.0, 2 * config.settings.fetch_timeout_s)
+
+    # -- worker processes ------------------------------------------------------------------------------
+
+    def _parser(self) -> Executor:
+        if self._parse_pool is None:
+            if self.parse_processes <= 0:
+                self._parse_pool = InlineExecutor()
+            else:
+                # forkserver: workers never inherit this process's threads (fetch pool, sockets).
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["aggregator.pipeline"])
+                self._parse_pool = ProcessPoolExecutor(
+                    self.parse_processes, mp_context=context, initializer=use_utc_clock
+                )
+        return self._parse_pool
+
+    def _kill_parser(self) -> None:
+        """A parse ran past its limit: the only way to stop it is to end the worker processes."""
+        pool = self._parse_pool
+        self._parse_pool = None
+        if isinstance(pool, ProcessPoolExecutor):
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        if self._parse_pool is not None:
+            self._parse_pool.shutdown(wait=True, cancel_futures=True)
+            self._parse_pool = None
+        if self._own_fetcher:
+            self.fetcher.close()
+
+    def __enter__(self) -> Poller:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the poll --------------------------------------------------------------------------------------
+
+    def poll(
+        self,
+        now: datetime,
+        *,
+        names: Collection[str] | None = None,
+        force: bool = False,
+        progress: PollProgress | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> PollReport:
+        started = clock()
+        configured = {f.name: f for f in self.config.feeds if f.enabled}
+        self.store.sync_feeds([(f.name, f.url) for f in configured.values()], now)
+        due = [s for s in self.store.due_feeds(now, names, force=force) if s.name in configured]
+        if progress is not None:
+            progress.started(len(due))
+        run = _PollRun(self, configured, now, progress, clock)
+        results = run.execute(due)
+        return _report(results, clock() - started)
+
+
+def _report(results: list[FeedPollResult], duration_s: float) -> PollReport:
+    outcomes = Counter(r.outcome for r in results)
+    return PollReport(
+        feeds=len(results),
+        fetched=outcomes["ok"] + outcomes["unchanged"],
+        not_modified=outcomes["not_modified"],
+        unchanged=outcomes["unchanged"],
+        errors=outcomes["error"],
+        new_items=sum(r.new_items for r in results),
+        updated_items=sum(r.updated_items for r in results),
+        other_source=sum(r.other_source for r in results),
+        duration_s=duration_s,
+        results=tuple(sorted(results, key=lambda r: r.name)),
+    )
+
+
+@dataclass(slots=True)
+class _ParseJob:
+    state: FeedState
+    fetched: FetchResult
+    body_hash: str
+    submitted: float
+
+
+class _PollRun:
+    """One poll's bookkeeping: the dispatcher loop over fetch and parse futures."""
+
+    def __init__(
+        self,
+        poller: Poller,
+        configured: dict[str, FeedConfig],
+        now: datetime,
+        progress: PollProgress | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.poller = poller
+        self.store = poller.store
+        self.configured = configured
+        self.now = now
+        self.progress = progress
+        self.clock = clock
+        self.results: list[FeedPollResult] = []
+        settings = poller.config.settings
+        self.workers = settings.workers
+        self.per_host = settings.per_host
+        self.backlog = PARSE_BACKLOG_PER_PROCESS * max(1, poller.parse_processes)
+
+    def interval(self, state: FeedState) -> float:
+        return self.configured[state.name].interval_s
+
+    def execute(self, due: list[FeedState]) -> list[FeedPollResult]:
+        if not due:
+            return []
+        pending: deque[FeedState] = deque(due)
+        active_hosts: Counter[str] = Counter()
+        fetches: dict[Future[FetchResult], FeedState] = {}
+        parses: dict[Future[ParseOutcome], _ParseJob] = {}
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="fetch") as pool:
+            while pending or fetches or parses:
+                self._submit_fetches(pool, pending, active_hosts, fetches, len(parses))
+                done, _ = wait([*fetches, *parses], timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in done:
+                    if future in fetches:
+                        state = fetches.pop(future)  # type: ignore[arg-type]
+                        active_hosts[_host_of(state.url)] -= 1
+                        self._fetched(state, future.result(), parses)  # type: ignore[arg-type]
+                    else:
+                        job = parses.pop(future)  # type: ignore[arg-type]
+                        self._parsed(job, future)  # type: ignore[arg-type]
+                self._expire_parses(parses)
+        return self.results
+
+    def _submit_fetches(
+        self,
+        pool: ThreadPoolExecutor,
+        pending: deque[FeedState],
+        active_hosts: Counter[str],
+        fetches: dict[Future[FetchResult], FeedState],
+        parsing: int,
+    ) -> None:
+        skipped: list[FeedState] = []
+        while (
+            pending and len(fetches) < self.workers and parsing + len(fetches) < self.backlog + self.workers
+        ):
+            state = pending.popleft()
+            host = _host_of(state.url)
+            if active_hosts[host] >= self.per_host:
+                skipped.append(state)
+                continue
+            active_hosts[host] += 1
+            fetcher = self.poller.fetcher
+            fetches[
+                pool.submit(fetcher.fetch, state.url, etag=state.etag, last_modified=state.last_modified)
+            ] = state
+        pending.extendleft(reversed(skipped))
+
+    def _fetched(
+        self, state: FeedState, result: FetchResult, parses: dict[Future[ParseOutcome], _ParseJob]
+    ) -> None:
+        if result.outcome is FetchOutcome.ERROR:
+            assert result.error is not None
+            self._failed(state, result, result.error)
+        elif result.outcome is FetchOutcome.NOT_MODIFIED:
+            self._succeeded(state, result, "not_modified", body_hash=None)
+        else:
+            body = result.body or b""
+            body_hash = hashlib.sha256(body).hexdigest()
+            if body_hash == state.body_hash:
+                # A new ETag on an identical body: nothing to parse. New content is decided by content.
+                self._succeeded(state, result, "unchanged", body_hash=body_hash)
+                return
+            future = self.poller._parser().submit(
+                parse_and_normalise, state.name, body, dict(result.headers), result.final_url, self.now
+            )
+            parses[future] = _ParseJob(state, result, body_hash, self.clock())
+
+    def _parsed(self, job: _ParseJob, future: Future[ParseOutcome]) -> None:
+        try:
+            outcome = future.result()
+        except Exception as exc:  # the worker process died (killed, out of memory)
+            outcome = ParseOutcome(
+                error=f"parser process failed: {type(exc).__name__}", reason="parser_crash"
+            )
+        if outcome.error is not None:
+            error = ParseError(outcome.error, url=job.fetched.final_url, reason=outcome.reason)
+            self._failed(job.state, job.fetched, error)
+            return
+        saved = self.store.save_items(job.state.id, outcome.items, self.now)
+        self._succeeded(job.state, job.fetched, "ok", body_hash=job.body_hash, saved=saved, parsed=outcome)
+
+    def _expire_parses(self, parses: dict[Future[ParseOutcome], _ParseJob]) -> None:
+        limit = self.poller.parse_timeout_s
+        late = [f for f, job in parses.items() if self.clock() - job.submitted > limit and not f.done()]
+        if not late:
+            return
+        self.poller._kill_parser()
+        for future in late:
+            job = parses.pop(future)
+            error = ParseError(
+                f"parsing took longer than {limit:.0f} s", url=job.fetched.final_url, reason="parse_timeout"
+            )
+            self._failed(job.state, job.fetched, error)
+        # The other jobs were on the killed workers too: run them again on fresh ones.
+        for future, job in list(parses.items()):
+            parses.pop(future)
+            fresh = self.poller._parser().submit(
+                parse_and_normalise,
+                job.state.name,
+                job.fetched.body or b"",
+                dict(job.fetched.headers),
+                job.fetched.final_url,
+                self.now,
+            )
+            parses[fresh] = _ParseJob(job.state, job.fetched, job.body_hash, self.clock())
+
+    def _succeeded(
+        self,
+        state: FeedState,
+        result: FetchResult,
+        outcome: str,
+        *,
+        body_hash: str | None,
+        saved: SaveResult | None = None,
+        parsed: ParseOutcome | None = None,
+    ) -> None:
+        new_state = after_success(
+            state, result, now=self.now, interval_s=self.interval(state), body_hash=body_hash
+        )
+        self.store.update_feed(new_state)
+        entry = FetchLogEntry(
+            feed_id=state.id,
+            started_at=self.now,
+            duration_s=result.duration_s,
+            outcome=outcome,
+            status=result.status,
+            bytes=result.bytes_read,
+            new_items=saved.new if saved else 0,
+            updated_items=saved.updated if saved else 0,
+            reason=None,
+            error=parsed.problem if parsed else None,
+        )
+        self.store.record_fetch(entry)
+        self._done(
+            FeedPollResult(
+                name=state.name,
+                outcome=outcome,
+                status=result.status,
+                new_items=entry.new_items,
+                updated_items=entry.updated_items,
+                other_source=saved.other_source if saved else 0,
+                entries=parsed.entries if parsed else 0,
+                parser=parsed.parser if parsed else None,
+                problem=parsed.problem if parsed else None,
+                duration_s=result.duration_s,
+            )
+        )
+
+    def _failed(self, state: FeedState, result: FetchResult, error: FeedError) -> None:
+        new_state = after_failure(
+            state, error, now=self.now, interval_s=self.interval(state), status=result.status
+        )
+        self.store.update_feed(new_state)
+        self.store.record_fetch(
+            FetchLogEntry(
+                feed_id=state.id,
+                started_at=self.now,
+                duration_s=result.duration_s,
+                outcome="error",
+                status=result.status,
+                reason=error.reason,
+                bytes=result.bytes_read,
+                error=str(error),
+            )
+        )
+        self._done(
+            FeedPollResult(
+                name=state.name,
+                outcome="error",
+                status=result.status,
+                error=str(error),
+                reason=error.reason,
+                duration_s=result.duration_s,
+            )
+        )
+
+    def _done(self, result: FeedPollResult) -> None:
+        self.results.append(result)
+        if self.progress is not None:
+            self.progress.feed_done(result)
