@@ -1,19 +1,19 @@
 """The error hierarchy. Every error carries what a user needs to act on it.
 
-    AggregatorError
-     ├── ConfigError            feeds.toml is wrong: file, key path, what is wrong
-     ├── FeedError              one feed failed; recorded on the feed, never stops the others
-     │    ├── FetchError        the HTTP side (``reason`` is a short machine-readable code)
-     │    │    ├── BlockedAddressError    the host resolves to a loopback/private/... address
-     │    │    ├── RedirectError          too many redirects, bad scheme, no Location
-     │    │    ├── DeadlineExceededError  the whole fetch (headers + body) took too long
-     │    │    ├── BodyTooLargeError      the decoded body is over the cap
-     │    │    ├── TruncatedBodyError     the connection closed before the announced end
-     │    │    ├── HTTPStatusError        a 4xx/5xx answer (status, retry_after)
-     │    │    └── ConnectionFailedError  DNS, refused, reset, TLS
-     │    └── ParseError        the bytes are not a usable feed
-     │         └── NotAFeedError          empty body, an HTML page, an error page
-     └── StoreError             the database could not be opened or migrated
+AggregatorError
+ ├── ConfigError            feeds.toml is wrong: file, key path, what is wrong
+ ├── FeedError              one feed failed; recorded on the feed, never stops the others
+ │    ├── FetchError        the HTTP side (``reason`` is a short machine-readable code)
+ │    │    ├── BlockedAddressError    the host resolves to a loopback/private/... address
+ │    │    ├── RedirectError          too many redirects, bad scheme, no Location
+ │    │    ├── DeadlineExceededError  the whole fetch (headers + body) took too long
+ │    │    ├── BodyTooLargeError      the decoded body is over the cap
+ │    │    ├── TruncatedBodyError     the connection closed before the announced end
+ │    │    ├── HTTPStatusError        a 4xx/5xx answer (status, retry_after)
+ │    │    └── ConnectionFailedError  DNS, refused, reset, TLS
+ │    └── ParseError        the bytes are not a usable feed
+ │         └── NotAFeedError          empty body, an HTML page, an error page
+ └── StoreError             the database could not be opened or migrated
 """
 
 from __future__ import annotations
@@ -50,8 +50,9 @@ class FeedError(AggregatorError):
 
     reason: str = "feed_error"
 
-    def __init__(self, message: str, *, url: str | None = None, reason: str | None = None,
-                 hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, url: str | None = None, reason: str | None = None, hint: str | None = None
+    ) -> None:
         super().__init__(message, hint=hint)
         self.url = url
         if reason is not None:
@@ -88,8 +89,14 @@ class ConnectionFailedError(FetchError):
 
 
 class HTTPStatusError(FetchError):
-    def __init__(self, status: int, *, url: str | None = None, retry_after: float | None = None,
-                 message: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        *,
+        url: str | None = None,
+        retry_after: float | None = None,
+        message: str | None = None,
+    ) -> None:
         self.status = status
         self.retry_after = retry_after
         super().__init__(message or f"HTTP {status}", url=url, reason=f"http_{status}")

@@ -13,14 +13,14 @@ from .errors import FeedError
 
 
 class FetchOutcome(StrEnum):
-    OK = "ok"                       # 200 with a body
-    NOT_MODIFIED = "not_modified"   # 304: validators matched, nothing to parse
-    ERROR = "error"                 # see FetchResult.error
+    OK = "ok"  # 200 with a body
+    NOT_MODIFIED = "not_modified"  # 304: validators matched, nothing to parse
+    ERROR = "error"  # see FetchResult.error
 
 
 @dataclass(frozen=True, slots=True)
 class FetchLimits:
-    timeout_s: float = 30.0          # wall clock for the whole fetch: connect, headers and body, every hop
+    timeout_s: float = 30.0  # wall clock for the whole fetch: connect, headers and body, every hop
     connect_timeout_s: float = 10.0
     max_bytes: int = 10 * 1024 * 1024  # on decoded bytes
     max_redirects: int = 5
@@ -38,8 +38,8 @@ class FetchResult:
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names, final response
     etag: str | None = None
     last_modified: str | None = None
-    permanent_url: str | None = None   # every hop was 301/308: the feed's new address
-    retry_after: float | None = None   # seconds, from Retry-After on 429/503
+    permanent_url: str | None = None  # every hop was 301/308: the feed's new address
+    retry_after: float | None = None  # seconds, from Retry-After on 429/503
     error: FeedError | None = None
     bytes_read: int = 0
     duration_s: float = 0.0
@@ -53,7 +53,7 @@ class RawEntry:
     """One entry as the feed states it. Text fields may hold HTML where the *_html flag says so."""
 
     guid: str | None = None
-    link: str | None = None            # absolute where the feed gave a base to resolve against
+    link: str | None = None  # absolute where the feed gave a base to resolve against
     title: str | None = None
     title_html: bool = False
     summary: str | None = None
@@ -62,20 +62,20 @@ class RawEntry:
     content_html: bool = False
     author: str | None = None
     published: datetime | None = None  # aware, UTC
-    updated: datetime | None = None    # aware, UTC
+    updated: datetime | None = None  # aware, UTC
     language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedFeed:
-    format: str                        # rss20, rss10, atom10, json1 ... (feedparser's names where it has one)
-    parser: str                        # "fast" (lxml), "feedparser", or "json"
+    format: str  # rss20, rss10, atom10, json1 ... (feedparser's names where it has one)
+    parser: str  # "fast" (lxml), "feedparser", or "json"
     title: str | None = None
     link: str | None = None
     language: str | None = None
     entries: tuple[RawEntry, ...] = ()
-    problem: str | None = None         # why the feed needed recovery (feedparser's bozo), if it did
-    skipped: int = 0                   # entries dropped as unusable
+    problem: str | None = None  # why the feed needed recovery (feedparser's bozo), if it did
+    skipped: int = 0  # entries dropped as unusable
 
 
 # --- normalise ---------------------------------------------------------------------------------------
@@ -83,30 +83,30 @@ class ParsedFeed:
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    feed: str                          # feed name
-    key: str                           # stable identity within the feed
+    feed: str  # feed name
+    key: str  # stable identity within the feed
     url: str | None
     canonical_url: str | None
     title: str
     summary: str
     content: str | None
     author: str | None
-    published: datetime                # aware, UTC; first-seen when the feed's date is unusable
+    published: datetime  # aware, UTC; first-seen when the feed's date is unusable
     updated: datetime | None
-    date_flag: str | None              # why published is first-seen: missing, before_1990, future, ...
+    date_flag: str | None  # why published is first-seen: missing, before_1990, future, ...
     language: str | None
-    fingerprint: str                   # of the normalised text: the same story text from another feed
-    content_hash: str                  # of every stored field: a change means a revision
+    fingerprint: str  # of the normalised text: the same story text from another feed
+    content_hash: str  # of every stored field: a change means a revision
 
 
 # --- feed state --------------------------------------------------------------------------------------
 
 
 class FeedStatus(StrEnum):
-    NEW = "new"            # never fetched
+    NEW = "new"  # never fetched
     OK = "ok"
-    ERROR = "error"        # failing, backing off until next_due
-    GONE = "gone"          # 410 or similar: not polled until the config changes
+    ERROR = "error"  # failing, backing off until next_due
+    GONE = "gone"  # 410 or similar: not polled until the config changes
     DISABLED = "disabled"  # no longer in the configuration
 
 
@@ -114,12 +114,12 @@ class FeedStatus(StrEnum):
 class FeedState:
     id: int
     name: str
-    url: str                           # current address (after permanent redirects)
-    config_url: str                    # as written in feeds.toml
+    url: str  # current address (after permanent redirects)
+    config_url: str  # as written in feeds.toml
     status: FeedStatus = FeedStatus.NEW
     etag: str | None = None
     last_modified: str | None = None
-    body_hash: str | None = None       # sha256 of the last body: new content is decided by content
+    body_hash: str | None = None  # sha256 of the last body: new content is decided by content
     next_due: datetime | None = None
     error_count: int = 0
     last_error: str | None = None
@@ -135,7 +135,7 @@ class FetchLogEntry:
     feed_id: int
     started_at: datetime
     duration_s: float
-    outcome: str                       # ok, not_modified, unchanged, error
+    outcome: str  # ok, not_modified, unchanged, error
     status: int | None = None
     reason: str | None = None
     bytes: int = 0
@@ -149,5 +149,5 @@ class SaveResult:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    other_source: int = 0              # already stored from another feed: recorded as a source
-    tombstoned: int = 0                # pruned earlier: never comes back as new
+    other_source: int = 0  # already stored from another feed: recorded as a source
+    tombstoned: int = 0  # pruned earlier: never comes back as new
