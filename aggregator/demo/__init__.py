@@ -1,0 +1,1 @@
+"""The offline demo: sample feeds and a local HTTP server that serves them."""

@@ -1,0 +1,107 @@
+"""`make bench`: polls a generated farm of feeds served from 127.0.0.1, cold then warm, and prints figures.
+
+Cold: every feed is new (fetch, parse, normalise, store every item). Warm: every feed answers 304.
+Both run `aggregator poll --once --json` as a real subprocess; peak RSS is sampled over its whole process
+tree (the main process and its parse workers) and reported for the main process and the tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from farm import generate_farm
+
+from aggregator.demo.server import StaticFeedServer
+
+
+def write_config(directory: Path, server: StaticFeedServer, paths: list[str]) -> Path:
+    lines = [
+        "[settings]",
+        'database = "sqlite:///bench.db"',
+        "allow_private_networks = true",
+        'poll_interval = "1h"',
+        "",
+    ]
+    for i, path in enumerate(paths):
+        lines += ["[[feeds]]", f'name = "feed-{i:04d}"', f'url = "{server.url(path)}"', ""]
+    config = directory / "feeds.toml"
+    config.write_text("\n".join(lines))
+    return config
+
+
+def run_poll(config: Path, *extra: str) -> tuple[dict[str, object], float, int, int]:
+    """Run one poll; returns its JSON report, wall time, peak RSS of the main process and of the tree."""
+    started = time.perf_counter()
+    cmd = [sys.executable, "-m", "aggregator", "--config", str(config), "poll", "--once", "--json", *extra]
+    # Output goes to files: a report larger than a pipe's buffer would block the child while we only sample.
+    out_file, err_file = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdout=out_file, stderr=err_file)
+    main = psutil.Process(proc.pid)
+    peak_main = peak_tree = 0
+    while proc.poll() is None:
+        try:
+            rss_main = main.memory_info().rss
+            rss_tree = rss_main + sum(c.memory_info().rss for c in main.children(recursive=True))
+        except psutil.Error:
+            rss_main = rss_tree = 0
+        peak_main, peak_tree = max(peak_main, rss_main), max(peak_tree, rss_tree)
+        time.sleep(0.02)
+    proc.wait()
+    out_file.seek(0)
+    err_file.seek(0)
+    out, err = out_file.read(), err_file.read()
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"poll failed ({proc.returncode}): {err.decode(errors='replace')}")
+    return json.loads(out), wall, peak_main, peak_tree
+
+
+def mib(n: int) -> str:
+    return f"{n / 2**20:.0f} MiB"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--feeds", type=int, default=500)
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    farm = generate_farm(args.feeds)
+    print(
+        f"farm: {len(farm.feed_paths)} feeds, {farm.total_items} items, {farm.total_bytes / 1e6:.1f} MB "
+        f"(generated in {time.perf_counter() - t0:.1f} s)"
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="aggregator-bench-") as tmp,
+        StaticFeedServer(farm.documents) as server,
+    ):
+        config = write_config(Path(tmp), server, farm.feed_paths)
+        for label, extra in (("cold", ()), ("warm", ("--force",))):
+            before = server.requests_served, server.not_modified_served
+            report, wall, peak_main, peak_tree = run_poll(config, *extra)
+            requests = server.requests_served - before[0]
+            not_modified = server.not_modified_served - before[1]
+            entries = sum(int(r["entries"]) for r in report["results"])  # type: ignore[attr-defined]
+            rate = entries / wall if wall else 0.0
+            print(
+                f"{label}: wall {wall:.2f} s (poll {report['duration_s']} s), {entries} items processed, "
+                f"{report['new_items']} new, "
+                f"{rate:,.0f} items/s end to end, {report['other_source']} duplicates recorded as sources, "
+                f"{requests} requests, {not_modified} answered 304, errors {report['errors']}, "
+                f"peak RSS {mib(peak_main)} main / {mib(peak_tree)} with workers"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
