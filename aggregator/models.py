@@ -151,3 +151,12 @@ class SaveResult:
     unchanged: int = 0
     other_source: int = 0  # already stored from another feed: recorded as a source
     tombstoned: int = 0  # pruned earlier: never comes back as new
+
+
+@dataclass(frozen=True, slots=True)
+class PolledFeed:
+    """One feed's poll, as the pipeline hands it to the store: its new state, its log entry, its items."""
+
+    state: FeedState
+    log: FetchLogEntry
+    items: tuple[Item, ...] = ()

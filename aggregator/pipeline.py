@@ -21,7 +21,8 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
-from dataclasses import dataclass, field
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -30,12 +31,15 @@ from .config import Config, FeedConfig
 from .errors import FeedError, ParseError
 from .feedstate import after_failure, after_success
 from .fetch import Fetcher
-from .models import FeedState, FetchLogEntry, FetchOutcome, FetchResult, Item, SaveResult
+from .models import FeedState, FetchLogEntry, FetchOutcome, FetchResult, Item, PolledFeed
 from .normalise import normalise_feed
 from .parse import parse_feed
 from .store import Store
 
-PARSE_BACKLOG_PER_PROCESS = 8  # fetched bodies waiting for a parser: bounds memory when parsing lags
+# Fetched bodies waiting for a parser: enough to keep the workers busy while the writer commits a batch,
+# bounded in bytes so that a run of 10 MiB feeds cannot pile up in memory.
+PARSE_BACKLOG_JOBS_PER_PROCESS = 32
+PARSE_BACKLOG_BYTES = 48 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,8 +257,52 @@ class _ParseJob:
     submitted: float
 
 
+def _fetch_and_hash(fetcher: Fetcher, state: FeedState) -> tuple[FetchResult, str | None]:
+    """Runs in a fetch thread: the body is hashed here, off the writer's thread (sha256 frees the GIL)."""
+    result = fetcher.fetch(state.url, etag=state.etag, last_modified=state.last_modified)
+    body_hash = hashlib.sha256(result.body).hexdigest() if result.outcome is FetchOutcome.OK else None
+    return result, body_hash
+
+
+class _HostQueues:
+    """Due feeds queued per host, handed out round-robin to hosts below their concurrency limit."""
+
+    def __init__(self, states: list[FeedState], per_host: int) -> None:
+        self.per_host = per_host
+        self.queues: dict[str, deque[FeedState]] = {}
+        for state in states:
+            self.queues.setdefault(_host_of(state.url), deque()).append(state)
+        self.active: Counter[str] = Counter()
+        self.ready: deque[str] = deque(self.queues)  # hosts with work and a free slot
+
+    def __bool__(self) -> bool:
+        return any(self.queues.values())
+
+    def take(self) -> tuple[str, FeedState] | None:
+        while self.ready:
+            host = self.ready.popleft()
+            queue = self.queues[host]
+            if not queue or self.active[host] >= self.per_host:
+                continue  # it re-enters `ready` when one of its fetches finishes
+            self.active[host] += 1
+            if queue and self.active[host] < self.per_host and len(queue) > 1:
+                self.ready.append(host)
+            return host, queue.popleft()
+        return None
+
+    def release(self, host: str) -> None:
+        self.active[host] -= 1
+        if self.queues[host] and host not in self.ready:
+            self.ready.append(host)
+
+
+FLUSH_FEEDS = 64  # finished feeds written per transaction at most
+FLUSH_ITEMS = 5000
+FLUSH_AFTER_S = 0.5
+
+
 class _PollRun:
-    """One poll's bookkeeping: the dispatcher loop over fetch and parse futures."""
+    """One poll's bookkeeping: the dispatcher loop over fetch and parse futures, and batched writes."""
 
     def __init__(
         self,
@@ -271,10 +319,14 @@ class _PollRun:
         self.progress = progress
         self.clock = clock
         self.results: list[FeedPollResult] = []
+        self.unwritten: list[tuple[PolledFeed, FeedPollResult]] = []
+        self.unwritten_items = 0
+        self.last_flush = clock()
         settings = poller.config.settings
         self.workers = settings.workers
         self.per_host = settings.per_host
-        self.backlog = PARSE_BACKLOG_PER_PROCESS * max(1, poller.parse_processes)
+        self.backlog = PARSE_BACKLOG_JOBS_PER_PROCESS * max(1, poller.parse_processes)
+        self.backlog_bytes = 0
 
     def interval(self, state: FeedState) -> float:
         return self.configured[state.name].interval_s
@@ -282,51 +334,65 @@ class _PollRun:
     def execute(self, due: list[FeedState]) -> list[FeedPollResult]:
         if not due:
             return []
-        pending: deque[FeedState] = deque(due)
-        active_hosts: Counter[str] = Counter()
-        fetches: dict[Future[FetchResult], FeedState] = {}
+        hosts = _HostQueues(due, self.per_host)
+        fetches: dict[Future[tuple[FetchResult, str | None]], tuple[str, FeedState]] = {}
         parses: dict[Future[ParseOutcome], _ParseJob] = {}
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="fetch") as pool:
-            while pending or fetches or parses:
-                self._submit_fetches(pool, pending, active_hosts, fetches, len(parses))
+            while hosts or fetches or parses:
+                # Fetch while there is room, and while parsing keeps up (fetched bodies wait in memory).
+                while (
+                    len(fetches) < self.workers
+                    and len(parses) < self.backlog
+                    and self.backlog_bytes < PARSE_BACKLOG_BYTES
+                ):
+                    taken = hosts.take()
+                    if taken is None:
+                        break
+                    host, state = taken
+                    future = pool.submit(_fetch_and_hash, self.poller.fetcher, state)
+                    fetches[future] = (host, state)
                 done, _ = wait([*fetches, *parses], timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in done:
                     if future in fetches:
-                        state = fetches.pop(future)  # type: ignore[arg-type]
-                        active_hosts[_host_of(state.url)] -= 1
-                        self._fetched(state, future.result(), parses)  # type: ignore[arg-type]
+                        host, state = fetches.pop(future)  # type: ignore[call-overload]
+                        hosts.release(host)
+                        self._fetched(state, *future.result(), parses)  # type: ignore[misc]
                     else:
-                        job = parses.pop(future)  # type: ignore[arg-type]
-                        self._parsed(job, future)  # type: ignore[arg-type]
+                        self._parsed(parses.pop(future), future)  # type: ignore[call-overload,arg-type]
                 self._expire_parses(parses)
+                self._flush(force=False)
+        self._flush(force=True)
         return self.results
 
-    def _submit_fetches(
+    def _submit_parse(
         self,
-        pool: ThreadPoolExecutor,
-        pending: deque[FeedState],
-        active_hosts: Counter[str],
-        fetches: dict[Future[FetchResult], FeedState],
-        parsing: int,
+        state: FeedState,
+        fetched: FetchResult,
+        body_hash: str,
+        parses: dict[Future[ParseOutcome], _ParseJob],
     ) -> None:
-        skipped: list[FeedState] = []
-        while (
-            pending and len(fetches) < self.workers and parsing + len(fetches) < self.backlog + self.workers
-        ):
-            state = pending.popleft()
-            host = _host_of(state.url)
-            if active_hosts[host] >= self.per_host:
-                skipped.append(state)
-                continue
-            active_hosts[host] += 1
-            fetcher = self.poller.fetcher
-            fetches[
-                pool.submit(fetcher.fetch, state.url, etag=state.etag, last_modified=state.last_modified)
-            ] = state
-        pending.extendleft(reversed(skipped))
+        args = (
+            parse_and_normalise,
+            state.name,
+            fetched.body or b"",
+            dict(fetched.headers),
+            fetched.final_url,
+            self.now,
+        )
+        try:
+            future = self.poller._parser().submit(*args)
+        except BrokenProcessPool:  # a worker died earlier (killed, out of memory): start fresh ones
+            self.poller._kill_parser()
+            future = self.poller._parser().submit(*args)
+        parses[future] = _ParseJob(state, fetched, body_hash, self.clock())
+        self.backlog_bytes += len(fetched.body or b"")
 
     def _fetched(
-        self, state: FeedState, result: FetchResult, parses: dict[Future[ParseOutcome], _ParseJob]
+        self,
+        state: FeedState,
+        result: FetchResult,
+        body_hash: str | None,
+        parses: dict[Future[ParseOutcome], _ParseJob],
     ) -> None:
         if result.outcome is FetchOutcome.ERROR:
             assert result.error is not None
@@ -334,18 +400,15 @@ class _PollRun:
         elif result.outcome is FetchOutcome.NOT_MODIFIED:
             self._succeeded(state, result, "not_modified", body_hash=None)
         else:
-            body = result.body or b""
-            body_hash = hashlib.sha256(body).hexdigest()
+            assert body_hash is not None
             if body_hash == state.body_hash:
                 # A new ETag on an identical body: nothing to parse. New content is decided by content.
                 self._succeeded(state, result, "unchanged", body_hash=body_hash)
-                return
-            future = self.poller._parser().submit(
-                parse_and_normalise, state.name, body, dict(result.headers), result.final_url, self.now
-            )
-            parses[future] = _ParseJob(state, result, body_hash, self.clock())
+            else:
+                self._submit_parse(state, result, body_hash, parses)
 
     def _parsed(self, job: _ParseJob, future: Future[ParseOutcome]) -> None:
+        self.backlog_bytes -= len(job.fetched.body or b"")
         try:
             outcome = future.result()
         except Exception as exc:  # the worker process died (killed, out of memory)
@@ -356,8 +419,7 @@ class _PollRun:
             error = ParseError(outcome.error, url=job.fetched.final_url, reason=outcome.reason)
             self._failed(job.state, job.fetched, error)
             return
-        saved = self.store.save_items(job.state.id, outcome.items, self.now)
-        self._succeeded(job.state, job.fetched, "ok", body_hash=job.body_hash, saved=saved, parsed=outcome)
+        self._succeeded(job.state, job.fetched, "ok", body_hash=job.body_hash, parsed=outcome)
 
     def _expire_parses(self, parses: dict[Future[ParseOutcome], _ParseJob]) -> None:
         limit = self.poller.parse_timeout_s
@@ -367,6 +429,7 @@ class _PollRun:
         self.poller._kill_parser()
         for future in late:
             job = parses.pop(future)
+            self.backlog_bytes -= len(job.fetched.body or b"")
             error = ParseError(
                 f"parsing took longer than {limit:.0f} s", url=job.fetched.final_url, reason="parse_timeout"
             )
@@ -374,15 +437,8 @@ class _PollRun:
         # The other jobs were on the killed workers too: run them again on fresh ones.
         for future, job in list(parses.items()):
             parses.pop(future)
-            fresh = self.poller._parser().submit(
-                parse_and_normalise,
-                job.state.name,
-                job.fetched.body or b"",
-                dict(job.fetched.headers),
-                job.fetched.final_url,
-                self.now,
-            )
-            parses[fresh] = _ParseJob(job.state, job.fetched, job.body_hash, self.clock())
+            self.backlog_bytes -= len(job.fetched.body or b"")
+            self._submit_parse(job.state, job.fetched, job.body_hash, parses)
 
     def _succeeded(
         self,
@@ -391,70 +447,78 @@ class _PollRun:
         outcome: str,
         *,
         body_hash: str | None,
-        saved: SaveResult | None = None,
         parsed: ParseOutcome | None = None,
     ) -> None:
         new_state = after_success(
             state, result, now=self.now, interval_s=self.interval(state), body_hash=body_hash
         )
-        self.store.update_feed(new_state)
-        entry = FetchLogEntry(
+        log = FetchLogEntry(
             feed_id=state.id,
             started_at=self.now,
             duration_s=result.duration_s,
             outcome=outcome,
             status=result.status,
             bytes=result.bytes_read,
-            new_items=saved.new if saved else 0,
-            updated_items=saved.updated if saved else 0,
-            reason=None,
             error=parsed.problem if parsed else None,
         )
-        self.store.record_fetch(entry)
-        self._done(
-            FeedPollResult(
-                name=state.name,
-                outcome=outcome,
-                status=result.status,
-                new_items=entry.new_items,
-                updated_items=entry.updated_items,
-                other_source=saved.other_source if saved else 0,
-                entries=parsed.entries if parsed else 0,
-                parser=parsed.parser if parsed else None,
-                problem=parsed.problem if parsed else None,
-                duration_s=result.duration_s,
-            )
+        summary = FeedPollResult(
+            name=state.name,
+            outcome=outcome,
+            status=result.status,
+            entries=parsed.entries if parsed else 0,
+            parser=parsed.parser if parsed else None,
+            problem=parsed.problem if parsed else None,
+            duration_s=result.duration_s,
         )
+        self._finish(PolledFeed(new_state, log, parsed.items if parsed else ()), summary)
 
     def _failed(self, state: FeedState, result: FetchResult, error: FeedError) -> None:
         new_state = after_failure(
             state, error, now=self.now, interval_s=self.interval(state), status=result.status
         )
-        self.store.update_feed(new_state)
-        self.store.record_fetch(
-            FetchLogEntry(
-                feed_id=state.id,
-                started_at=self.now,
-                duration_s=result.duration_s,
-                outcome="error",
-                status=result.status,
-                reason=error.reason,
-                bytes=result.bytes_read,
-                error=str(error),
-            )
+        log = FetchLogEntry(
+            feed_id=state.id,
+            started_at=self.now,
+            duration_s=result.duration_s,
+            outcome="error",
+            status=result.status,
+            reason=error.reason,
+            bytes=result.bytes_read,
+            error=str(error),
         )
-        self._done(
-            FeedPollResult(
-                name=state.name,
-                outcome="error",
-                status=result.status,
-                error=str(error),
-                reason=error.reason,
-                duration_s=result.duration_s,
-            )
+        summary = FeedPollResult(
+            name=state.name,
+            outcome="error",
+            status=result.status,
+            error=str(error),
+            reason=error.reason,
+            duration_s=result.duration_s,
         )
+        self._finish(PolledFeed(new_state, log), summary)
 
-    def _done(self, result: FeedPollResult) -> None:
-        self.results.append(result)
-        if self.progress is not None:
-            self.progress.feed_done(result)
+    def _finish(self, polled: PolledFeed, summary: FeedPollResult) -> None:
+        self.unwritten.append((polled, summary))
+        self.unwritten_items += len(polled.items)
+
+    def _flush(self, *, force: bool) -> None:
+        """Write finished feeds in one transaction: when many are waiting, after a while, or at the end."""
+        if not self.unwritten:
+            return
+        due = (
+            force
+            or len(self.unwritten) >= FLUSH_FEEDS
+            or self.unwritten_items >= FLUSH_ITEMS
+            or self.clock() - self.last_flush >= FLUSH_AFTER_S
+        )
+        if not due:
+            return
+        batch, self.unwritten, self.unwritten_items = self.unwritten, [], 0
+        saved = self.store.record_polled([polled for polled, _ in batch], self.now)
+        self.last_flush = self.clock()
+        for (_, summary), result in zip(batch, saved, strict=True):
+            done = replace(
+                summary, new_items=result.new, updated_items=result.updated, other_source=result.other_source
+            )
+            self.results.append(done)
+            if self.progress is not None:
+                self.progress.feed_done(done)

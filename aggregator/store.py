@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.pool import StaticPool
 
 from .errors import StoreError
-from .models import FeedState, FeedStatus, FetchLogEntry, Item, SaveResult
+from .models import FeedState, FeedStatus, FetchLogEntry, Item, PolledFeed, SaveResult
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -383,6 +383,28 @@ class Store:
 
         ``name`` and ``config_url`` belong to the configuration (see :meth:`sync_feeds`) and are not written.
         """
+        with self._write() as conn:
+            self._update_feed(conn, state)
+
+    def record_polled(self, outcomes: Sequence[PolledFeed], now: datetime) -> list[SaveResult]:
+        """Store what a poll found for several feeds — items, feed state, fetch log — in ONE transaction.
+
+        Per-feed transactions cost more than the work in them on a cold or 304-only poll; the pipeline
+        batches finished feeds here. Each log entry's new/updated counts are filled from its save.
+        """
+        saved: list[SaveResult] = []
+        with self._write() as conn:
+            for outcome in outcomes:
+                result = self._save_items(conn, outcome.state.id, outcome.items, now)
+                self._update_feed(conn, outcome.state)
+                entry = outcome.log
+                if outcome.items:
+                    entry = replace(entry, new_items=result.new, updated_items=result.updated)
+                self._record_fetch(conn, entry)
+                saved.append(result)
+        return saved
+
+    def _update_feed(self, conn: Connection, state: FeedState) -> None:
         values = {
             "url": state.url,
             "status": FeedStatus(state.status).value,
@@ -399,10 +421,9 @@ class Store:
             "gone_reason": state.gone_reason,
             "updated_at": datetime.now(UTC),
         }
-        with self._write() as conn:
-            result = conn.execute(sa.update(feeds_table).where(feeds_table.c.id == state.id).values(**values))
-            if result.rowcount == 0:
-                raise LookupError(f"no feed with id {state.id}")
+        result = conn.execute(sa.update(feeds_table).where(feeds_table.c.id == state.id).values(**values))
+        if result.rowcount == 0:
+            raise LookupError(f"no feed with id {state.id}")
 
     # --- items ------------------------------------------------------------------------------------------
 
@@ -421,57 +442,64 @@ class Store:
         - otherwise -> a new item (revision 0, first_seen = last_seen = now).
         A key repeated within ``batch`` is stored once (its first occurrence); repeats count as unchanged.
         """
+        with self._write() as conn:
+            return self._save_items(conn, feed_id, batch, now)
+
+    def _save_items(self, conn: Connection, feed_id: int, batch: Sequence[Item], now: datetime) -> SaveResult:
         unique, repeats = _first_per_key(batch)
         tally = _Tally(unchanged=repeats)
         if not unique:
             return tally.freeze()
-        with self._write() as conn:
-            known = _known_keys(conn, feed_id, list(unique))
-            touched: set[int] = set()  # items whose last_seen moves to now and nothing else
-            changed: list[dict[str, Any]] = []
-            candidates: list[Item] = []
-            for key, item in unique.items():
-                seen = known.get(key)
-                if seen is None:
-                    candidates.append(item)
-                elif seen.kind == _KeyKind.TOMBSTONE:
-                    tally.tombstoned += 1
-                elif seen.kind == _KeyKind.OWN and seen.content_hash != item.content_hash:
-                    changed.append(_changed_row(seen.item_id, item, now))
-                    tally.updated += 1
-                else:  # own and unchanged, or already recorded as another item's source
-                    touched.add(seen.item_id)
-                    tally.unchanged += 1
-            new_rows, source_rows = _place_candidates(conn, feed_id, candidates, now)
-            touched.update(row["item_id"] for row in source_rows)
-            tally.new += len(new_rows)
-            tally.other_source += len(source_rows)
-            if new_rows:
-                conn.execute(sa.insert(items_table), new_rows)
-            if source_rows:
-                conn.execute(self._insert_ignoring_conflicts(item_sources_table), source_rows)
-            if changed:
-                conn.execute(_UPDATE_CHANGED_ITEM, changed)
-            for chunk in _chunks(sorted(touched), MAX_BOUND_PARAMS):
-                conn.execute(_TOUCH_ITEMS, {"ids": chunk, "seen_at": now})
+        known = _known_keys(conn, feed_id, list(unique))
+        touched: set[int] = set()  # items whose last_seen moves to now and nothing else
+        changed: list[dict[str, Any]] = []
+        candidates: list[Item] = []
+        for key, item in unique.items():
+            seen = known.get(key)
+            if seen is None:
+                candidates.append(item)
+            elif seen.kind == _KeyKind.TOMBSTONE:
+                tally.tombstoned += 1
+            elif seen.kind == _KeyKind.OWN and seen.content_hash != item.content_hash:
+                changed.append(_changed_row(seen.item_id, item, now))
+                tally.updated += 1
+            else:  # own and unchanged, or already recorded as another item's source
+                touched.add(seen.item_id)
+                tally.unchanged += 1
+        new_rows, source_rows = _place_candidates(conn, feed_id, candidates, now)
+        touched.update(row["item_id"] for row in source_rows)
+        tally.new += len(new_rows)
+        tally.other_source += len(source_rows)
+        if new_rows:
+            conn.execute(sa.insert(items_table), new_rows)
+        if source_rows:
+            conn.execute(self._insert_ignoring_conflicts(item_sources_table), source_rows)
+        if changed:
+            conn.execute(_UPDATE_CHANGED_ITEM, changed)
+        for chunk in _chunks(sorted(touched), MAX_BOUND_PARAMS):
+            conn.execute(_TOUCH_ITEMS, {"ids": chunk, "seen_at": now})
         return tally.freeze()
 
     def record_fetch(self, entry: FetchLogEntry) -> None:
         with self._write() as conn:
-            conn.execute(
-                sa.insert(fetch_log_table).values(
-                    feed_id=entry.feed_id,
-                    started_at=entry.started_at,
-                    duration_s=entry.duration_s,
-                    outcome=entry.outcome,
-                    status=entry.status,
-                    reason=entry.reason,
-                    bytes=entry.bytes,
-                    new_items=entry.new_items,
-                    updated_items=entry.updated_items,
-                    error=entry.error,
-                )
+            self._record_fetch(conn, entry)
+
+    @staticmethod
+    def _record_fetch(conn: Connection, entry: FetchLogEntry) -> None:
+        conn.execute(
+            sa.insert(fetch_log_table).values(
+                feed_id=entry.feed_id,
+                started_at=entry.started_at,
+                duration_s=entry.duration_s,
+                outcome=entry.outcome,
+                status=entry.status,
+                reason=entry.reason,
+                bytes=entry.bytes,
+                new_items=entry.new_items,
+                updated_items=entry.updated_items,
+                error=entry.error,
             )
+        )
 
     def list_items(
         self, *, feed: str | None = None, limit: int = 50, since: datetime | None = None

@@ -44,22 +44,21 @@ def run_poll(config: Path, *extra: str) -> tuple[dict[str, object], float, int, 
     started = time.perf_counter()
     cmd = [sys.executable, "-m", "aggregator", "--config", str(config), "poll", "--once", "--json", *extra]
     # Output goes to files: a report larger than a pipe's buffer would block the child while we only sample.
-    out_file, err_file = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, stdout=out_file, stderr=err_file)
-    main = psutil.Process(proc.pid)
-    peak_main = peak_tree = 0
-    while proc.poll() is None:
-        try:
-            rss_main = main.memory_info().rss
-            rss_tree = rss_main + sum(c.memory_info().rss for c in main.children(recursive=True))
-        except psutil.Error:
-            rss_main = rss_tree = 0
-        peak_main, peak_tree = max(peak_main, rss_main), max(peak_tree, rss_tree)
-        time.sleep(0.02)
-    proc.wait()
-    out_file.seek(0)
-    err_file.seek(0)
-    out, err = out_file.read(), err_file.read()
+    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+        proc = subprocess.Popen(cmd, stdout=out_file, stderr=err_file)
+        main = psutil.Process(proc.pid)
+        peak_main = peak_tree = 0
+        while proc.poll() is None:
+            try:
+                rss_main = main.memory_info().rss
+                rss_tree = rss_main + sum(c.memory_info().rss for c in main.children(recursive=True))
+            except psutil.Error:
+                rss_main = rss_tree = 0
+            peak_main, peak_tree = max(peak_main, rss_main), max(peak_tree, rss_tree)
+            time.sleep(0.02)
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read(), err_file.read()
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"poll failed ({proc.returncode}): {err.decode(errors='replace')}")

@@ -49,4 +49,5 @@ def test_every_command_and_option_has_help_text() -> None:
         for action in parser._actions:
             if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
                 continue
-            assert action.help, f"`aggregator {name}` option {action.option_strings or action.dest} has no help"
+            option = action.option_strings or action.dest
+            assert action.help, f"`aggregator {name}` option {option} has no help"
