@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from . import __version__
 from .config import Config, describe_config, load_config
 from .errors import AggregatorError, ConfigError
-from .pipeline import FeedPollResult, Poller, PollReport, use_utc_clock
+from .pipeline import FeedPollResult, Poller, PollReport, apply_retention, use_utc_clock
 from .store import Store
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply database migrations (also done at every start)")
 
+    commands.add_parser(
+        "prune", help="apply retention now: drop items and fetch-log rows older than the configured ages"
+    )
     commands.add_parser("run", help="run continuously: poll each feed when it is due, until stopped")
     return parser
 
@@ -185,6 +188,7 @@ def cmd_feeds(config: Config, args: argparse.Namespace, out: TextIO) -> int:
                 "last_error": s.last_error,
                 "last_error_reason": s.last_error_reason,
                 "gone_reason": s.gone_reason,
+                "last_problem": s.last_problem,
                 "next_due": _iso(s.next_due),
             }
             for s in states
@@ -194,7 +198,7 @@ def cmd_feeds(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     width = max((len(s.name) for s in states), default=4)
     out.write(f"{'FEED':<{width}}  {'STATUS':<8}  {'LAST FETCH':<16}  {'NEXT DUE':<16}  ERRORS  LAST ERROR\n")
     for s in states:
-        error = s.gone_reason or s.last_error or ""
+        error = s.gone_reason or s.last_error or (f"recovered: {s.last_problem}" if s.last_problem else "")
         out.write(
             f"{s.name:<{width}}  {s.status!s:<8}  {_short(s.last_fetch_at):<16}  {_short(s.next_due):<16}  "
             f"{s.error_count:>6}  {error}\n"
@@ -232,6 +236,16 @@ def cmd_items(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_prune(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    with open_store(config) as store:
+        report = apply_retention(store, config, utc_now())
+    out.write(
+        f"pruned {report.items_pruned} items (their keys kept as tombstones) "
+        f"and {report.fetch_log_pruned} fetch-log rows\n"
+    )
+    return EXIT_OK
+
+
 def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     from .daemon import run_daemon
 
@@ -242,6 +256,7 @@ COMMANDS = {
     "poll": cmd_poll,
     "feeds": cmd_feeds,
     "items": cmd_items,
+    "prune": cmd_prune,
     "run": cmd_run,
 }
 

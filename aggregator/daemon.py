@@ -13,10 +13,11 @@ import threading
 from datetime import UTC, datetime
 
 from .config import Config
-from .pipeline import Poller
+from .pipeline import Poller, apply_retention
 from .store import Store
 
 MAX_SLEEP_S = 60.0
+RETENTION_EVERY_S = 24 * 3600.0
 
 
 def log(event: str, **fields: object) -> None:
@@ -47,7 +48,13 @@ def run_daemon(config: Config, config_path: str) -> int:
     signal.signal(signal.SIGINT, on_signal)
     with Store.open(config.settings.database) as store, Poller(config, store) as poller:
         log("started", config=config_path, feeds=len(config.feeds))
+        last_retention: datetime | None = None
         while not stop.is_set():
+            now = datetime.now(UTC)
+            if last_retention is None or (now - last_retention).total_seconds() >= RETENTION_EVERY_S:
+                pruned = apply_retention(store, config, now)
+                log("retention", items=pruned.items_pruned, fetch_log=pruned.fetch_log_pruned)
+                last_retention = now
             report = poller.poll(datetime.now(UTC))
             if report.feeds:
                 log(

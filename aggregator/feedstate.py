@@ -30,8 +30,14 @@ def after_success(
     now: datetime,
     interval_s: float,
     body_hash: str | None,
+    problem: str | None = None,
+    parsed: bool = False,
 ) -> FeedState:
-    """The feed answered with a usable feed (or 304, or the same body as last time)."""
+    """The feed answered with a usable feed (or 304, or the same body as last time).
+
+    `parsed` says the body was read now: its `problem` (or None) replaces the last one. A 304 or an
+    identical body keeps the last problem, which still describes the content.
+    """
     url = state.url
     if result.permanent_url and result.permanent_url != state.url:
         url = result.permanent_url
@@ -50,6 +56,7 @@ def after_success(
         last_fetch_at=now,
         last_success_at=now,
         gone_reason=None,
+        last_problem=problem if parsed else state.last_problem,
     )
 
 

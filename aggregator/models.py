@@ -128,6 +128,7 @@ class FeedState:
     last_fetch_at: datetime | None = None
     last_success_at: datetime | None = None
     gone_reason: str | None = None
+    last_problem: str | None = None  # the last good fetch needed recovery: malformed, mis-encoded, bad dates
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,3 +161,34 @@ class PolledFeed:
     state: FeedState
     log: FetchLogEntry
     items: tuple[Item, ...] = ()
+
+
+# --- classify ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One matched span that contributed to a verdict (offsets into the classified text)."""
+
+    rule: str  # the rule's name, e.g. "round.ordinal_near_talks"
+    start: int
+    end: int
+    text: str  # the matched text, exactly as it appears in the classified text
+
+
+@dataclass(frozen=True, slots=True)
+class DetectedEvent:
+    type: str  # "NEW_ROUND" | "EXCHANGE" | "DEADLINE"
+    score: float
+    # round:int, place:str, date:"YYYY-MM-DD", count:int, deadline:"YYYY-MM-DD" or a span like "50 days"
+    facts: Mapping[str, object]
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    relevant: bool
+    score: float
+    events: tuple[DetectedEvent, ...]
+    evidence: tuple[Evidence, ...]  # what made it relevant (or not: exclusions too)
+    rules_version: str  # a hash of the rule set: stored results say which rules made them

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
+import charset_normalizer
 import feedparser
 from feedparser.datetimes import _parse_date
 from feedparser.encodings import RE_XML_PI_ENCODING, convert_to_utf8, parse_content_type
@@ -73,7 +74,9 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     fast = _parse_fast_prepared(body, headers, url)
     if fast is not None:
         return _with_problem(fast, doctype_note)
-    return _parse_with_feedparser_prepared(body, headers, url, doctype_note)
+    body, headers, encoding_note = repair_encoding(body, headers)
+    notes = "; ".join(note for note in (doctype_note, encoding_note) if note) or None
+    return _parse_with_feedparser_prepared(body, headers, url, notes)
 
 
 def parse_with_feedparser(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
@@ -907,6 +910,45 @@ def _charset_disagrees(body: bytes, headers: Mapping[str, str]) -> bool:
         match = _XML_DECL_ENCODING.match(body)
         own = match.group(1).decode("ascii", "replace") if match else "utf-8"
     return _codec_name(http_charset) != _codec_name(own)
+
+
+def repair_encoding(body: bytes, headers: Mapping[str, str]) -> tuple[bytes, Mapping[str, str], str | None]:
+    """A body that is not valid in the encoding it declares is re-read in the encoding it is really in.
+
+    feedparser falls back to windows-1252 for such bytes, which turns a Cyrillic feed declared as UTF-8 into
+    mojibake. Here the real encoding is detected (charset_normalizer), the text re-encoded as UTF-8 and the
+    declaration rewritten to match; the note says what was done. Wide (UTF-16/32) bodies are left alone.
+    """
+    if _wide_codec(body)[0] is not None or body.startswith(codecs.BOM_UTF8):
+        return body, headers, None
+    _, http_charset = parse_content_type(headers.get("content-type") or "")
+    match = _XML_DECL_ENCODING.match(body)
+    declared = http_charset or (match.group(1).decode("ascii", "replace") if match else "utf-8")
+    try:
+        body.decode(declared)
+        return body, headers, None
+    except LookupError:
+        pass  # an unknown encoding name: detect instead
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(body[:_DETECT_BYTES]).best()
+    if best is None or _codec_name(best.encoding) == _codec_name(declared):
+        return body, headers, None
+    try:
+        text = body.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return body, headers, None
+    utf8 = text.encode("utf-8")
+    if match:
+        start, end = match.span(1)
+        utf8 = b"%sutf-8%s" % (utf8[:start], utf8[end:])
+    repaired = {k: v for k, v in headers.items() if k != "content-type"}
+    media_type = (headers.get("content-type") or "application/xml").split(";")[0]
+    repaired["content-type"] = media_type + "; charset=utf-8"
+    return utf8, repaired, f"declared as {declared} but not valid {declared}: read as {best.encoding}"
+
+
+_DETECT_BYTES = 256 * 1024  # enough text to tell encodings apart, cheap on a 10 MiB body
 
 
 def _codec_name(label: str) -> str:

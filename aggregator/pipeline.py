@@ -23,7 +23,7 @@ from concurrent.futures import (
 )
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -120,13 +120,33 @@ def parse_and_normalise(
         return ParseOutcome(error=str(exc), reason=exc.reason)
     except Exception as exc:  # a parser bug must cost one feed, not the poll
         return ParseOutcome(error=f"parser failed: {type(exc).__name__}: {exc}", reason="parser_crash")
-    problem = parsed.problem
+    notes = [parsed.problem] if parsed.problem else []
     if normalised.skipped:
-        skipped = f"{normalised.skipped} entries without id, link, title or text skipped"
-        problem = f"{problem}; {skipped}" if problem else skipped
+        notes.append(f"{normalised.skipped} entries without id, link, title or text skipped")
+    flags = Counter(item.date_flag for item in normalised.items if item.date_flag)
+    if flags:
+        kinds = ", ".join(f"{n} {flag.replace('_', ' ')}" for flag, n in sorted(flags.items()))
+        notes.append(f"{sum(flags.values())} entries with unusable dates ({kinds}): first-seen time used")
+    problem = "; ".join(notes) or None
     return ParseOutcome(
         items=tuple(normalised.items), entries=len(parsed.entries), parser=parsed.parser, problem=problem
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionReport:
+    items_pruned: int
+    fetch_log_pruned: int
+
+
+def apply_retention(store: Store, config: Config, now: datetime) -> RetentionReport:
+    """Prune items and fetch-log rows older than the configured ages; pruned items leave tombstones."""
+    settings = config.settings
+    items = 0
+    if settings.item_retention_s is not None:
+        items = store.prune_items(now - timedelta(seconds=settings.item_retention_s))
+    log = store.prune_fetch_log(now - timedelta(seconds=settings.fetch_log_retention_s))
+    return RetentionReport(items_pruned=items, fetch_log_pruned=log)
 
 
 def use_utc_clock() -> None:
@@ -450,7 +470,13 @@ class _PollRun:
         parsed: ParseOutcome | None = None,
     ) -> None:
         new_state = after_success(
-            state, result, now=self.now, interval_s=self.interval(state), body_hash=body_hash
+            state,
+            result,
+            now=self.now,
+            interval_s=self.interval(state),
+            body_hash=body_hash,
+            problem=parsed.problem if parsed else None,
+            parsed=parsed is not None,
         )
         log = FetchLogEntry(
             feed_id=state.id,

@@ -94,6 +94,7 @@ feeds_table = sa.Table(
     sa.Column("last_fetch_at", UTCDateTime),
     sa.Column("last_success_at", UTCDateTime),
     sa.Column("gone_reason", sa.Text),
+    sa.Column("last_problem", sa.Text),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.CheckConstraint("status IN ('new', 'ok', 'error', 'gone', 'disabled')", name="status"),
@@ -193,6 +194,7 @@ _RESET_FETCH_STATE: dict[str, Any] = {
     "last_error_reason": None,
     "last_status": None,
     "gone_reason": None,
+    "last_problem": None,
 }
 # A feed that comes back into the configuration gets another chance, keeping its validators.
 _READD_STATE: dict[str, Any] = {
@@ -419,6 +421,7 @@ class Store:
             "last_fetch_at": state.last_fetch_at,
             "last_success_at": state.last_success_at,
             "gone_reason": state.gone_reason,
+            "last_problem": state.last_problem,
             "updated_at": datetime.now(UTC),
         }
         result = conn.execute(sa.update(feeds_table).where(feeds_table.c.id == state.id).values(**values))
@@ -839,6 +842,7 @@ def _feed_state(row: sa.Row[Any]) -> FeedState:
         last_fetch_at=row.last_fetch_at,
         last_success_at=row.last_success_at,
         gone_reason=row.gone_reason,
+        last_problem=row.last_problem,
     )
 
 

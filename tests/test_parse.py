@@ -455,7 +455,7 @@ def test_utf16_served_as_text_xml_without_charset_is_still_read() -> None:
     assert parsed.entries[0].title == "Переговоры продолжатся в пятницу"
 
 
-def test_mis_declared_encoding_falls_back_like_feedparser() -> None:
+def test_mis_declared_encoding_is_read_in_its_real_encoding() -> None:
     body = (
         rss(
             "<item><title>Café talks – day two</title><link>https://news.example.org/c</link></item>",
@@ -467,7 +467,23 @@ def test_mis_declared_encoding_falls_back_like_feedparser() -> None:
     parsed = parse_feed(body, {"content-type": "application/rss+xml"}, URL)
     assert parsed.parser == "feedparser"
     assert parsed.entries[0].title == "Café talks – day two"
-    assert parsed.problem is not None and "windows-1252" in parsed.problem
+    assert parsed.problem is not None
+    assert "declared as utf-8 but not valid utf-8: read as" in parsed.problem
+
+
+def test_mis_declared_cyrillic_is_not_turned_into_mojibake() -> None:
+    text = "Делегации России и Украины встретились в Стамбуле для третьего раунда переговоров"
+    body = (
+        rss(
+            f"<item><title>{text}</title><description>{text}. {text}.</description></item>",
+            declaration='<?xml version="1.0" encoding="utf-8"?>\n',
+        )
+        .decode("utf-8")
+        .encode("windows-1251")
+    )  # rss() gives UTF-8 bytes: re-encode them as the lie
+    parsed = parse_feed(body, {"content-type": "application/rss+xml"}, URL)
+    assert parsed.entries[0].title == text
+    assert parsed.problem is not None and "read as cp1251" in parsed.problem
 
 
 def test_text_xml_without_charset_is_not_reported_as_a_problem() -> None:

@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("last_fetch_at", _utc(), nullable=True),
         sa.Column("last_success_at", _utc(), nullable=True),
         sa.Column("gone_reason", sa.Text(), nullable=True),
+        sa.Column("last_problem", sa.Text(), nullable=True),
         sa.Column("created_at", _utc(), nullable=False),
         sa.Column("updated_at", _utc(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feeds")),
