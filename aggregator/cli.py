@@ -232,7 +232,9 @@ def cmd_items(config: Config, args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK
     for i in items:
         extra = f" (+{i.sources - 1} feeds)" if i.sources > 1 else ""
-        out.write(f"{_short(i.published)}  [{i.feed}] {i.title}{extra}\n    {i.url or ''}\n")
+        out.write(
+            f"{_short(i.published)}  [{i.feed}] {i.title}{extra}\n    {i.canonical_url or i.url or ''}\n"
+        )
     return EXIT_OK
 
 

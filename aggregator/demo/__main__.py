@@ -29,6 +29,8 @@ def write_config(server: StaticFeedServer, paths: list[str], directory: Path) ->
     for path in paths:
         name = Path(path).name.split(".")[0]
         lines += ["[[feeds]]", f'name = "{name}"', f'url = "{server.url(path)}"', ""]
+    # A feed whose address is wrong: shows how a failing feed is reported, and that it harms no other.
+    lines += ["[[feeds]]", 'name = "moved-away"', f'url = "{server.url("/no-such-feed.xml")}"', ""]
     config = directory / "feeds.toml"
     config.write_text("\n".join(lines), encoding="utf-8")
     return config
