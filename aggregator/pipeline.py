@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Collection
@@ -192,11 +193,18 @@ class Poller:
         self._own_fetcher = fetcher is None
         self.parse_processes = (os.cpu_count() or 1) if parse_processes is None else parse_processes
         self._parse_pool: Executor | None = None
+        self._pool_lock = threading.Lock()
+        self._pool_ready = threading.Event()
+        self._warming = False
         self.parse_timeout_s = max(60.0, 2 * config.settings.fetch_timeout_s)
 
     # -- worker processes ------------------------------------------------------------------------------
 
     def _parser(self) -> Executor:
+        with self._pool_lock:
+            return self._parser_locked()
+
+    def _parser_locked(self) -> Executor:
         if self._parse_pool is None:
             if self.parse_processes <= 0:
                 self._parse_pool = InlineExecutor()
@@ -209,19 +217,44 @@ class Poller:
                 )
         return self._parse_pool
 
+    def parser_ready(self) -> bool:
+        return self.parse_processes <= 0 or (self._parse_pool is not None and self._pool_ready.is_set())
+
+    def warm_parser(self) -> None:
+        """Start the workers in the background (about 0.6 s of imports) while fetching goes on."""
+        with self._pool_lock:
+            if self._warming or self.parser_ready():
+                return
+            self._warming = True
+
+        def warm() -> None:
+            try:
+                self._parser().submit(int).result()
+            except Exception:
+                pass  # a broken pool shows itself at the next submit, which replaces it
+            finally:
+                with self._pool_lock:
+                    self._warming = False
+                self._pool_ready.set()
+
+        threading.Thread(target=warm, name="warm-parser", daemon=True).start()
+
     def _kill_parser(self) -> None:
         """A parse ran past its limit: the only way to stop it is to end the worker processes."""
-        pool = self._parse_pool
-        self._parse_pool = None
+        with self._pool_lock:
+            pool = self._parse_pool
+            self._parse_pool = None
+            self._pool_ready.clear()
         if isinstance(pool, ProcessPoolExecutor):
             for process in list(getattr(pool, "_processes", {}).values()):
                 process.kill()
             pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        if self._parse_pool is not None:
-            self._parse_pool.shutdown(wait=True, cancel_futures=True)
-            self._parse_pool = None
+        with self._pool_lock:  # a warming thread may be creating the pool right now
+            pool, self._parse_pool = self._parse_pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         if self._own_fetcher:
             self.fetcher.close()
 
@@ -347,6 +380,7 @@ class _PollRun:
         self.per_host = settings.per_host
         self.backlog = PARSE_BACKLOG_JOBS_PER_PROCESS * max(1, poller.parse_processes)
         self.backlog_bytes = 0
+        self.waiting: list[tuple[FeedState, FetchResult, str]] = []  # bodies held until the workers are up
 
     def interval(self, state: FeedState) -> float:
         return self.configured[state.name].interval_s
@@ -358,11 +392,11 @@ class _PollRun:
         fetches: dict[Future[tuple[FetchResult, str | None]], tuple[str, FeedState]] = {}
         parses: dict[Future[ParseOutcome], _ParseJob] = {}
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="fetch") as pool:
-            while hosts or fetches or parses:
+            while hosts or fetches or parses or self.waiting:
                 # Fetch while there is room, and while parsing keeps up (fetched bodies wait in memory).
                 while (
                     len(fetches) < self.workers
-                    and len(parses) < self.backlog
+                    and len(parses) + len(self.waiting) < self.backlog
                     and self.backlog_bytes < PARSE_BACKLOG_BYTES
                 ):
                     taken = hosts.take()
@@ -371,7 +405,13 @@ class _PollRun:
                     host, state = taken
                     future = pool.submit(_fetch_and_hash, self.poller.fetcher, state)
                     fetches[future] = (host, state)
-                done, _ = wait([*fetches, *parses], timeout=0.5, return_when=FIRST_COMPLETED)
+                if self.waiting and self.poller.parser_ready():
+                    held, self.waiting = self.waiting, []
+                    for state, fetched, body_hash in held:
+                        self.backlog_bytes -= len(fetched.body or b"")  # counted again on submission
+                        self._submit_parse(state, fetched, body_hash, parses)
+                pause = 0.05 if self.waiting else 0.5  # look again soon when bodies wait for the workers
+                done, _ = wait([*fetches, *parses], timeout=pause, return_when=FIRST_COMPLETED)
                 for future in done:
                     if future in fetches:
                         host, state = fetches.pop(future)  # type: ignore[call-overload]
@@ -391,6 +431,11 @@ class _PollRun:
         body_hash: str,
         parses: dict[Future[ParseOutcome], _ParseJob],
     ) -> None:
+        if not self.poller.parser_ready():
+            self.poller.warm_parser()
+            self.waiting.append((state, fetched, body_hash))
+            self.backlog_bytes += len(fetched.body or b"")
+            return
         args = (
             parse_and_normalise,
             state.name,
