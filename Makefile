@@ -30,6 +30,7 @@ run: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/classify.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

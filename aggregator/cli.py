@@ -10,14 +10,27 @@ import argparse
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
 from . import __version__
+from .classify import (
+    EVENT_TYPES,
+    RuleSet,
+    classification_to_dict,
+    classified_text,
+    classify,
+    classify_item,
+    default_rules,
+    load_rules,
+)
 from .config import Config, describe_config, load_config
 from .errors import AggregatorError, ConfigError
-from .pipeline import FeedPollResult, Poller, PollReport, apply_retention, use_utc_clock
+from .evaluate import evaluate, format_report, read_corpus
+from .models import Classification
+from .pipeline import FeedPollResult, Poller, PollReport, apply_retention, rules_for_config, use_utc_clock
 from .store import Store
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
@@ -79,6 +92,34 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database commands")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply database migrations (also done at every start)")
+
+    classify = commands.add_parser(
+        "classify", help="classify text or JSONL items and show the verdict with its evidence"
+    )
+    classify.add_argument(
+        "file",
+        nargs="?",
+        default="-",
+        metavar="FILE",
+        help="plain text (first line = title) or JSONL with title/summary/published; - = stdin",
+    )
+    classify.add_argument("--published", metavar="DATE", help="publication date for plain text (YYYY-MM-DD)")
+    classify.add_argument("--rules", metavar="PATH", help="a rules file instead of the configured rules")
+    classify.add_argument("--json", action="store_true", help="print one JSON object per item")
+
+    reclassify = commands.add_parser(
+        "reclassify", help="re-run the classifier over stored items (after a rules change)"
+    )
+    reclassify.add_argument(
+        "--since", metavar="DATE", help="only items published on or after DATE (YYYY-MM-DD)"
+    )
+
+    evaluate = commands.add_parser("eval", help="score the classifier against a labelled JSONL corpus")
+    evaluate.add_argument(
+        "corpus", metavar="PATH.jsonl", help="labelled corpus (see the README for the format)"
+    )
+    evaluate.add_argument("--rules", metavar="PATH", help="a rules file instead of the configured rules")
+    evaluate.add_argument("--json", action="store_true", help="print exactly one JSON object with the scores")
 
     commands.add_parser(
         "prune", help="apply retention now: drop items and fetch-log rows older than the configured ages"
@@ -248,6 +289,27 @@ def cmd_prune(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_reclassify(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    since = datetime.combine(_date(args.since), datetime.min.time(), UTC) if args.since else None
+    rules = rules_for_config(config)
+    counts: Counter[str] = Counter()
+    with open_store(config) as store:
+        after = 0
+        while page := store.items_for_classification(since=since, after_id=after, limit=2000):
+            verdicts = [(item_id, classify_item(item, rules)) for item_id, item in page]
+            store.save_classifications(verdicts, utc_now())
+            counts["items"] += len(verdicts)
+            counts["relevant"] += sum(v.relevant for _, v in verdicts)
+            counts.update(event.type for _, v in verdicts for event in v.events)
+            after = page[-1][0]
+    events = ", ".join(f"{name} {counts[name]}" for name in EVENT_TYPES)
+    out.write(
+        f"reclassified {counts['items']} items with rules {rules.version}: "
+        f"{counts['relevant']} relevant; events: {events}\n"
+    )
+    return EXIT_OK
+
+
 def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     from .daemon import run_daemon
 
@@ -259,11 +321,108 @@ COMMANDS = {
     "feeds": cmd_feeds,
     "items": cmd_items,
     "prune": cmd_prune,
+    "reclassify": cmd_reclassify,
     "run": cmd_run,
 }
 
 
+def classifier_rules(args: argparse.Namespace) -> RuleSet:
+    """--rules, else the configured rules, else the packaged ones (no configuration file is needed)."""
+    if args.rules:
+        return load_rules(args.rules)
+    explicit = args.config or os.environ.get("AGGREGATOR_CONFIG")
+    if explicit or os.path.exists("feeds.toml"):
+        return rules_for_config(load_config(config_path(args)))
+    return default_rules()
+
+
+def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    evaluation = evaluate(read_corpus(args.corpus), classifier_rules(args))
+    if args.json:
+        out.write(json.dumps(evaluation.as_dict()) + "\n")
+    else:
+        out.write(format_report(evaluation) + "\n")
+    return EXIT_OK
+
+
+def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
+    rules = classifier_rules(args)
+    text = sys.stdin.read() if args.file == "-" else _read_text(args.file)
+    for title, summary, published in classify_inputs(text, args.published):
+        result = classify(title, summary, published, rules)
+        if args.json:
+            out.write(
+                json.dumps({"title": title, **classification_to_dict(result)}, ensure_ascii=False) + "\n"
+            )
+        else:
+            out.write(format_verdict(title, summary, result, color=out.isatty()) + "\n")
+    return EXIT_OK
+
+
+def classify_inputs(text: str, published: str | None) -> list[tuple[str, str, date | None]]:
+    """JSONL (one object per line with title/summary/published) or plain text (first line is the title)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and all(line.lstrip().startswith("{") for line in lines):
+        items = []
+        for number, line in enumerate(lines, start=1):
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise AggregatorError(f"line {number}: not JSON: {exc.msg}") from exc
+            day = raw.get("published")
+            items.append(
+                (str(raw.get("title") or ""), str(raw.get("summary") or ""), _date(day) if day else None)
+            )
+        return items
+    title, _, body = text.strip().partition("\n")
+    return [(title.strip(), body.strip(), _date(published) if published else None)]
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError as exc:
+        raise AggregatorError(f"{value!r} is not a date (use YYYY-MM-DD)") from exc
+
+
+def format_verdict(title: str, summary: str, result: Classification, *, color: bool) -> str:
+    """The verdict, the events with their facts, and the text with every piece of evidence marked."""
+    verdict = "RELEVANT" if result.relevant else "not relevant"
+    lines = [f"{verdict} (score {result.score:.2f}, rules {result.rules_version}) — {title or summary[:80]}"]
+    for event in result.events:
+        facts = ", ".join(f"{k}={v}" for k, v in event.facts.items()) or "no facts stated"
+        lines.append(f"  {event.type} ({event.score:.2f}): {facts}")
+    spans = sorted(
+        {*result.evidence, *(e for ev in result.events for e in ev.evidence)}, key=lambda e: e.start
+    )
+    text = classified_text(title, summary)
+    marked, cursor = [], 0
+    on, off = ("\033[1;33m", "\033[0m") if color else ("«", "»")
+    for evidence in spans:
+        if evidence.start < cursor:
+            continue  # overlapping spans: the first one is marked
+        marked += [text[cursor : evidence.start], on, text[evidence.start : evidence.end], off]
+        cursor = evidence.end
+    marked.append(text[cursor:])
+    lines.append("  " + "".join(marked).replace("\n", "\n  "))
+    if spans:
+        lines.append("  evidence: " + "; ".join(f"{e.rule} {e.text!r}" for e in spans))
+    return "\n".join(lines)
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise AggregatorError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
 def dispatch(args: argparse.Namespace, out: TextIO) -> int:
+    if args.command == "eval":
+        return cmd_eval(args, out)
+    if args.command == "classify":
+        return cmd_classify(args, out)
     config = load_config(config_path(args))
     if args.command == "config":
         return cmd_config_check(config, args, out)

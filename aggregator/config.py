@@ -40,11 +40,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from . import USER_AGENT
+from .classify import RuleSet, load_rules
 from .errors import ConfigError
 from .models import FetchLimits
 
 __all__ = [
     "DEFAULT_DATABASE",
+    "ClassifierConfig",
     "Config",
     "FeedConfig",
     "Settings",
@@ -99,10 +101,27 @@ class Settings:
 
 
 @dataclass(frozen=True, slots=True)
+class ClassifierConfig:
+    """The [classifier] section: which rules classify items (default: the packaged set)."""
+
+    rules_path: Path | None = None  # replaces the packaged rules (relative ones anchored at the config)
+    threshold: float | None = None  # overrides the rule set's relevance threshold
+    terms: tuple[Mapping[str, Any], ...] = ()  # inline rules added to (or replacing, by name) the rule set
+
+    def load_rules(self, source: str = "[classifier]") -> RuleSet:
+        """The compiled rule set this section describes (ConfigError naming the file and the rule)."""
+        return load_rules(
+            self.rules_path, extra=self.terms, threshold=self.threshold, extra_source=source,
+            extra_key="classifier.terms",
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path  # absolute, so a later reload does not depend on the working directory
     settings: Settings
     feeds: tuple[FeedConfig, ...]
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
 
     def feed(self, name: str) -> FeedConfig:
         """The feed called ``name``; a ConfigError (not KeyError) naming it when there is none."""
@@ -478,7 +497,7 @@ def _is_array_of_tables(value: object) -> bool:
 
 # --- sections ----------------------------------------------------------------------------------------
 
-_TOP_LEVEL_KEYS = ("settings", "feeds")
+_TOP_LEVEL_KEYS = ("settings", "feeds", "classifier")
 _SETTINGS_KEYS = (
     "database", "database_env", "poll_interval", "allow_private_networks", "fetch_timeout", "connect_timeout",
     "max_feed_size", "workers", "per_host", "item_retention", "fetch_log_retention", "user_agent",
@@ -573,6 +592,39 @@ def _read_feed(table: _Table, poll_interval_s: float, seen: dict[str, str]) -> F
     return FeedConfig(name=name, url=url, interval_s=interval_s, enabled=enabled)
 
 
+_CLASSIFIER_KEYS = ("rules", "threshold", "terms")
+_TERM_KEYS = ("name", "concept", "terms", "pattern", "weight", "mask", "value", "place")
+
+
+def _threshold(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _expected("a number between 0 and 1", value)
+    if not 0 < value < 1:
+        raise _Invalid(f"{_show(value)} must be between 0 and 1 (exclusive)")
+    return float(value)
+
+
+def _read_classifier(table: _Table, config_dir: Path, shown: str) -> ClassifierConfig:
+    """[classifier]: ``rules`` (a rules file relative to the config, replacing the packaged set),
+    ``threshold``, and ``[[classifier.terms]]`` inline rules. The resulting rule set is compiled here, so a
+    bad rule is reported with the rest of the configuration."""
+    rules = table.read("rules", _text, None)
+    rules_path = None if rules is None else config_dir / rules
+    threshold = table.read("threshold", _threshold, None)
+    terms = tuple(dict(term.raw) for term in table.tables("terms", _TERM_KEYS))
+    classifier = ClassifierConfig(rules_path=rules_path, threshold=threshold, terms=terms)
+    if table.raw and not table.problems:
+        try:
+            classifier.load_rules(shown)
+        except ConfigError as error:
+            if error.file == shown:  # an inline rule: the error names it
+                table.problems.append(_Problem(error.key, error.problem))
+            else:  # the rules file: name it and the rule inside it
+                where = f"{error.file}: {error.key}: " if error.key else f"{error.file}: "
+                table.problems.append(_Problem("classifier.rules", where + error.problem))
+    return classifier
+
+
 # --- loading -----------------------------------------------------------------------------------------
 
 
@@ -590,9 +642,10 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> Co
         top.table("settings", _SETTINGS_KEYS), os.environ if env is None else env, absolute.parent
     )
     feeds = _read_feeds(top, settings.poll_interval_s)
+    classifier = _read_classifier(top.table("classifier", _CLASSIFIER_KEYS), absolute.parent, shown)
     if problems:
         raise _config_error(shown, problems)
-    return Config(path=absolute, settings=settings, feeds=feeds)
+    return Config(path=absolute, settings=settings, feeds=feeds, classifier=classifier)
 
 
 def _read_document(path: Path, shown: str) -> dict[str, Any]:

@@ -161,6 +161,7 @@ class PolledFeed:
     state: FeedState
     log: FetchLogEntry
     items: tuple[Item, ...] = ()
+    verdicts: tuple[Classification, ...] = ()  # one per item, in order (none when not classified)
 
 
 # --- classify ----------------------------------------------------------------------------------------
@@ -183,6 +184,10 @@ class DetectedEvent:
     # round:int, place:str, date:"YYYY-MM-DD", count:int, deadline:"YYYY-MM-DD" or a span like "50 days"
     facts: Mapping[str, object]
     evidence: tuple[Evidence, ...]
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Verdicts travel from parse workers to the writer; a read-only facts mapping would not pickle.
+        return (DetectedEvent, (self.type, self.score, dict(self.facts), self.evidence))
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,11 +28,12 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from .classify import RuleSet, classify_item, default_rules
 from .config import Config, FeedConfig
 from .errors import FeedError, ParseError
 from .feedstate import after_failure, after_success
 from .fetch import Fetcher
-from .models import FeedState, FetchLogEntry, FetchOutcome, FetchResult, Item, PolledFeed
+from .models import Classification, FeedState, FetchLogEntry, FetchOutcome, FetchResult, Item, PolledFeed
 from .normalise import normalise_feed
 from .parse import parse_feed
 from .store import Store
@@ -103,6 +104,7 @@ class ParseOutcome:
     """What a parse worker sends back. Plain data: exceptions with custom __init__ do not pickle."""
 
     items: tuple[Item, ...] = ()
+    verdicts: tuple[Classification, ...] = ()
     entries: int = 0
     parser: str | None = None
     problem: str | None = None
@@ -110,13 +112,25 @@ class ParseOutcome:
     reason: str | None = None
 
 
+_worker_rules: RuleSet | None = None  # each worker process loads the rules once, at its start
+
+
+def start_worker(config: Config) -> None:
+    """Initialiser of a parse worker process (and of the in-process executor)."""
+    global _worker_rules
+    use_utc_clock()
+    _worker_rules = rules_for_config(config)
+
+
 def parse_and_normalise(
     name: str, body: bytes, headers: dict[str, str], url: str, now: datetime
 ) -> ParseOutcome:
-    """Runs in a worker process: bytes → Items, never raises for what a feed contains."""
+    """Runs in a worker process: bytes → classified Items, never raises for what a feed contains."""
     try:
         parsed = parse_feed(body, headers, url)
         normalised = normalise_feed(name, parsed, now=now)
+        rules = _worker_rules if _worker_rules is not None else default_rules()
+        verdicts = tuple(classify_item(item, rules) for item in normalised.items)
     except FeedError as exc:
         return ParseOutcome(error=str(exc), reason=exc.reason)
     except Exception as exc:  # a parser bug must cost one feed, not the poll
@@ -130,7 +144,11 @@ def parse_and_normalise(
         notes.append(f"{sum(flags.values())} entries with unusable dates ({kinds}): first-seen time used")
     problem = "; ".join(notes) or None
     return ParseOutcome(
-        items=tuple(normalised.items), entries=len(parsed.entries), parser=parsed.parser, problem=problem
+        items=tuple(normalised.items),
+        verdicts=verdicts,
+        entries=len(parsed.entries),
+        parser=parsed.parser,
+        problem=problem,
     )
 
 
@@ -148,6 +166,11 @@ def apply_retention(store: Store, config: Config, now: datetime) -> RetentionRep
         items = store.prune_items(now - timedelta(seconds=settings.item_retention_s))
     log = store.prune_fetch_log(now - timedelta(seconds=settings.fetch_log_retention_s))
     return RetentionReport(items_pruned=items, fetch_log_pruned=log)
+
+
+def rules_for_config(config: Config) -> RuleSet:
+    """The classifier rules a configuration asks for (its [classifier] section), else the packaged ones."""
+    return config.classifier.load_rules(f"{config.path.name}: [classifier]")
 
 
 def use_utc_clock() -> None:
@@ -207,13 +230,17 @@ class Poller:
     def _parser_locked(self) -> Executor:
         if self._parse_pool is None:
             if self.parse_processes <= 0:
+                start_worker(self.config)
                 self._parse_pool = InlineExecutor()
             else:
                 # forkserver: workers never inherit this process's threads (fetch pool, sockets).
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["aggregator.pipeline"])
                 self._parse_pool = ProcessPoolExecutor(
-                    self.parse_processes, mp_context=context, initializer=use_utc_clock
+                    self.parse_processes,
+                    mp_context=context,
+                    initializer=start_worker,
+                    initargs=(self.config,),
                 )
         return self._parse_pool
 
@@ -541,7 +568,12 @@ class _PollRun:
             problem=parsed.problem if parsed else None,
             duration_s=result.duration_s,
         )
-        self._finish(PolledFeed(new_state, log, parsed.items if parsed else ()), summary)
+        polled = (
+            PolledFeed(new_state, log, parsed.items, parsed.verdicts)
+            if parsed
+            else PolledFeed(new_state, log)
+        )
+        self._finish(polled, summary)
 
     def _failed(self, state: FeedState, result: FetchResult, error: FeedError) -> None:
         new_state = after_failure(

@@ -13,7 +13,7 @@ thread; other processes (the CLI, a second reader) may open the same SQLite file
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -27,7 +27,16 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.pool import StaticPool
 
 from .errors import StoreError
-from .models import FeedState, FeedStatus, FetchLogEntry, Item, PolledFeed, SaveResult
+from .models import (
+    Classification,
+    Evidence,
+    FeedState,
+    FeedStatus,
+    FetchLogEntry,
+    Item,
+    PolledFeed,
+    SaveResult,
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -122,6 +131,19 @@ items_table = sa.Table(
     sa.Column("first_seen", UTCDateTime, nullable=False),
     sa.Column("last_seen", UTCDateTime, nullable=False),  # unindexed: touched every poll, scanned daily
     sa.UniqueConstraint("feed_id", "key"),
+)
+
+classifications_table = sa.Table(
+    "classifications",
+    metadata,
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("relevant", sa.Boolean, nullable=False, index=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("event_types", sa.String(64), nullable=False),  # "NEW_ROUND,EXCHANGE": cheap to filter on
+    sa.Column("events", sa.JSON, nullable=False),  # [{type, score, facts, evidence}]
+    sa.Column("evidence", sa.JSON, nullable=False),  # [{rule, start, end, text}]
+    sa.Column("rules_version", sa.String(32), nullable=False),
+    sa.Column("classified_at", UTCDateTime, nullable=False),
 )
 
 item_sources_table = sa.Table(
@@ -397,7 +419,8 @@ class Store:
         saved: list[SaveResult] = []
         with self._write() as conn:
             for outcome in outcomes:
-                result = self._save_items(conn, outcome.state.id, outcome.items, now)
+                verdicts = dict(zip((item.key for item in outcome.items), outcome.verdicts, strict=False))
+                result = self._save_items(conn, outcome.state.id, outcome.items, now, verdicts)
                 self._update_feed(conn, outcome.state)
                 entry = outcome.log
                 if outcome.items:
@@ -448,7 +471,14 @@ class Store:
         with self._write() as conn:
             return self._save_items(conn, feed_id, batch, now)
 
-    def _save_items(self, conn: Connection, feed_id: int, batch: Sequence[Item], now: datetime) -> SaveResult:
+    def _save_items(
+        self,
+        conn: Connection,
+        feed_id: int,
+        batch: Sequence[Item],
+        now: datetime,
+        verdicts: Mapping[str, Classification] | None = None,
+    ) -> SaveResult:
         unique, repeats = _first_per_key(batch)
         tally = _Tally(unchanged=repeats)
         if not unique:
@@ -456,6 +486,7 @@ class Store:
         known = _known_keys(conn, feed_id, list(unique))
         touched: set[int] = set()  # items whose last_seen moves to now and nothing else
         changed: list[dict[str, Any]] = []
+        changed_keys: list[str] = []
         candidates: list[Item] = []
         for key, item in unique.items():
             seen = known.get(key)
@@ -465,6 +496,7 @@ class Store:
                 tally.tombstoned += 1
             elif seen.kind == _KeyKind.OWN and seen.content_hash != item.content_hash:
                 changed.append(_changed_row(seen.item_id, item, now))
+                changed_keys.append(key)
                 tally.updated += 1
             else:  # own and unchanged, or already recorded as another item's source
                 touched.add(seen.item_id)
@@ -481,7 +513,44 @@ class Store:
             conn.execute(_UPDATE_CHANGED_ITEM, changed)
         for chunk in _chunks(sorted(touched), MAX_BOUND_PARAMS):
             conn.execute(_TOUCH_ITEMS, {"ids": chunk, "seen_at": now})
+        if verdicts:
+            # New and revised items get the verdict on their current text; unchanged ones keep theirs.
+            ids = {row["b_id"]: key for row, key in zip(changed, changed_keys, strict=True)}
+            ids.update(_item_ids(conn, feed_id, [row["key"] for row in new_rows]))
+            stored = [(item_id, verdicts[key]) for item_id, key in ids.items() if key in verdicts]
+            self._write_classifications(conn, stored, now)
         return tally.freeze()
+
+    def save_classifications(self, verdicts: Sequence[tuple[int, Classification]], now: datetime) -> None:
+        """Store (or replace) the verdicts of stored items, by item id: `reclassify` after a rules change."""
+        with self._write() as conn:
+            self._write_classifications(conn, verdicts, now)
+
+    @staticmethod
+    def _write_classifications(
+        conn: Connection, verdicts: Sequence[tuple[int, Classification]], now: datetime
+    ) -> None:
+        if not verdicts:
+            return
+        for chunk in _chunks(sorted(item_id for item_id, _ in verdicts), MAX_BOUND_PARAMS):
+            conn.execute(sa.delete(classifications_table).where(classifications_table.c.item_id.in_(chunk)))
+        conn.execute(sa.insert(classifications_table), [_verdict_row(i, v, now) for i, v in verdicts])
+
+    def items_for_classification(
+        self, *, since: datetime | None = None, after_id: int = 0, limit: int = 1000
+    ) -> list[tuple[int, Item]]:
+        """Stored items in id order, a page at a time (after_id): what `reclassify` re-reads."""
+        stmt = (
+            sa.select(items_table, feeds_table.c.name.label("feed_name"))
+            .join_from(items_table, feeds_table, items_table.c.feed_id == feeds_table.c.id)
+            .where(items_table.c.id > after_id)
+            .order_by(items_table.c.id)
+            .limit(limit)
+        )
+        if since is not None:
+            stmt = stmt.where(items_table.c.published >= since)
+        with self._read() as conn:
+            return [(row.id, _stored_item(row)) for row in conn.execute(stmt)]
 
     def record_fetch(self, entry: FetchLogEntry) -> None:
         with self._write() as conn:
@@ -783,6 +852,54 @@ def _item_fields(item: Item) -> dict[str, Any]:
         "date_flag": item.date_flag,
         "content_hash": item.content_hash,
     }
+
+
+def _item_ids(conn: Connection, feed_id: int, keys: Sequence[str]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for chunk in _chunks(keys, MAX_BOUND_PARAMS - 1):
+        stmt = sa.select(items_table.c.id, items_table.c.key).where(
+            items_table.c.feed_id == feed_id, items_table.c.key.in_(chunk)
+        )
+        found.update({row.id: row.key for row in conn.execute(stmt)})
+    return found
+
+
+def _verdict_row(item_id: int, verdict: Classification, now: datetime) -> dict[str, Any]:
+    def evidence(items: Iterable[Evidence]) -> list[dict[str, Any]]:
+        return [{"rule": e.rule, "start": e.start, "end": e.end, "text": e.text} for e in items]
+
+    return {
+        "item_id": item_id,
+        "relevant": verdict.relevant,
+        "score": float(verdict.score),
+        "event_types": ",".join(event.type for event in verdict.events),
+        "events": [
+            {"type": ev.type, "score": ev.score, "facts": dict(ev.facts), "evidence": evidence(ev.evidence)}
+            for ev in verdict.events
+        ],
+        "evidence": evidence(verdict.evidence),
+        "rules_version": verdict.rules_version,
+        "classified_at": now,
+    }
+
+
+def _stored_item(row: Any) -> Item:
+    return Item(
+        feed=row.feed_name,
+        key=row.key,
+        url=row.url,
+        canonical_url=row.canonical_url,
+        title=row.title,
+        summary=row.summary,
+        content=row.content,
+        author=row.author,
+        published=row.published,
+        updated=row.updated,
+        date_flag=row.date_flag,
+        language=row.language,
+        fingerprint=row.fingerprint,
+        content_hash=row.content_hash,
+    )
 
 
 def _new_row(feed_id: int, item: Item, now: datetime) -> dict[str, Any]:

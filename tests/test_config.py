@@ -272,7 +272,7 @@ def test_a_misspelt_feed_key_names_the_feed_by_index(tmp_path: Path) -> None:
     [
         ("[setings]\nworkers = 2\n", "setings", "unknown table (did you mean settings?)"),
         ('[[feed]]\nname = "x"\n', "feed", "unknown table (did you mean feeds?)"),
-        ('[classifier]\nmodel = "x"\n', "classifier", "unknown table"),
+        ('[classifer]\nrules = "x"\n', "classifer", "unknown table (did you mean classifier?)"),
         ('poll_interval = "15m"\n', "poll_interval", "unknown key"),
     ],
 )

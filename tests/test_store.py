@@ -21,6 +21,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from aggregator.errors import StoreError
 from aggregator.models import FeedState, FeedStatus, FetchLogEntry, Item, SaveResult
@@ -29,6 +30,8 @@ from aggregator.store import MIGRATIONS_DIR, Store, StoredItem, metadata
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PG_URL = os.environ.get("AGGREGATOR_TEST_PG_URL")
 
+
+HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()  # the newest migration in the package
 
 def make_item(feed: str, key: str, **changes: object) -> Item:
     """An item whose URL, canonical URL and fingerprint are unique to (feed, key) unless overridden."""
@@ -96,7 +99,7 @@ def test_open_creates_the_directory_and_migrates_to_head(db_path: Path) -> None:
         pass
     tables = {name for (name,) in raw(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables >= {"feeds", "items", "item_sources", "tombstones", "fetch_log", "alembic_version"}
-    assert raw(db_path, "SELECT version_num FROM alembic_version") == [("0001",)]
+    assert raw(db_path, "SELECT version_num FROM alembic_version") == [(HEAD,)]
 
 
 def test_upgrade_is_idempotent_and_keeps_data(db_path: Path) -> None:
@@ -106,7 +109,7 @@ def test_upgrade_is_idempotent_and_keeps_data(db_path: Path) -> None:
     with Store.open(db_url(db_path)) as store:
         store.upgrade()
         assert [state.name for state in store.feed_states()] == ["alpha"]
-    assert raw(db_path, "SELECT version_num FROM alembic_version") == [("0001",)]
+    assert raw(db_path, "SELECT version_num FROM alembic_version") == [(HEAD,)]
 
 
 def test_migrations_downgrade_to_nothing_and_back(store: Store, db_path: Path) -> None:

@@ -1,0 +1,1510 @@
+"""Relevance to the Russia–Ukraine talks and the NEW_ROUND / EXCHANGE / DEADLINE events, with their facts.
+
+A pure function of the item's text, its publication date and a rule set. The rule set is data
+(``aggregator/rules/talks.toml``): vocabularies ("concepts") with weights, aliases and spelling variants,
+cues of tense and modality, confounders, a relevance threshold and a few engine scores. This module is the
+engine that reads them sentence by sentence:
+
+* Text is normalised once (NFKC, casefold, apostrophes and dashes unified) and split into words and
+  sentences (the title is a sentence of its own and weighs more).
+* Every term of every rule is matched in one pass over the words: a dictionary keyed by each phrase's first
+  word (exact words, or stems like ``negotiat*`` keyed by their first four letters), so the cost does not
+  grow with the number of rules. Regex rules are combined into one alternation. Rules marked ``mask`` hide
+  the hits they overlap ("Moscow Exchange" hides "Moscow" and "exchange").
+* An item is relevant when sentences anchored to Russia/Ukraine carry enough topical weight (the talks,
+  peace, ceasefire, exchanges, ultimatums), position-weighted (headline > lead > body), minus confounders
+  (markets, sport, the IMF, other conflicts...). Items that mention neither country are rejected by a
+  single cheap regex before any of this.
+* An event is asserted by one sentence with the event's trigger, concrete modality and the right actors,
+  that is not background (old dates, "previous", a lower round than the one in the news...).
+* Facts come from the asserting sentences; dates are resolved with dateparser against the publication date.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import math
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from .errors import ConfigError
+from .models import Classification, DetectedEvent, Evidence, Item
+
+__all__ = [
+    "CONCEPTS",
+    "EVENT_TYPES",
+    "RuleSet",
+    "classification_to_dict",
+    "classified_text",
+    "classify",
+    "classify_item",
+    "item_facts",
+    "load_rules",
+]
+
+EVENT_TYPES = ("NEW_ROUND", "EXCHANGE", "DEADLINE")
+
+# The concepts the engine understands; a rule feeds exactly one. (What each means is in talks.toml.)
+CONCEPTS = frozenset({
+    # actors
+    "russia", "ukraine", "ukraine_topic", "mediator", "other_conflict", "both_sides",
+    # topical vocabulary (carries relevance weight)
+    "talks", "peace", "ceasefire", "humanitarian", "minsk", "swap_phrase", "deadline", "threat",
+    # event parts and facts
+    "round", "meeting", "exchange", "captives", "bodies", "children", "return", "venue", "ordinal",
+    # tense and modality
+    "concrete", "future", "tentative", "pause", "background", "strong_background", "fresh",
+    "carried_out", "agreed", "proposal", "withdrawn",
+    # confounders
+    "market", "sport", "imf", "gas_transit", "tax", "embassy", "us_russia_swap", "not_a_swap",
+})  # fmt: skip
+
+# Engine scores a rule file may tune in its [scores] table (validated: unknown keys are errors).
+DEFAULT_SCORES: Mapping[str, float] = MappingProxyType(
+    {
+        "exchange_with_captives": 0.8,  # relevance weight of a sentence with a swap verb and prisoners/bodies
+        "title_factor": 1.5,  # position weights of a sentence's relevance contribution
+        "lead_factor": 1.0,
+        "body_factor": 0.7,
+        "tail_factor": 0.4,
+        "sentence_cap": 1.5,  # one sentence contributes at most this much
+        "round_window": 6,  # words between "round"/an ordinal and "talks"/"meeting"
+        "new_round_threshold": 0.6,
+        "exchange_threshold": 0.6,
+        "deadline_threshold": 0.6,
+        "background_days": 10,  # a round or swap dated this long before publication is background
+    }
+)
+
+_PACKAGED_RULES = "talks.toml"
+_RULE_KEYS = ("name", "concept", "terms", "pattern", "weight", "mask", "value", "place")
+_TOP_KEYS = ("description", "threshold", "scores", "rules")
+_MIN_STEM = 3
+_STEM_KEY = 3  # stems (at least this long) are indexed by their first letters
+
+
+# --- text normalisation ------------------------------------------------------------------------------
+
+_UNIFY = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201b": "'", "\u02bc": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
+    "\u201c": '"', "\u201d": '"', "\u00ab": '"', "\u00bb": '"', "\u201e": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+    "\u0130": "i",  # Turkish dotted capital I: casefold would add a combining dot (İstanbul)
+    "\u00a0": " ", "\u202f": " ", "\u2009": " ",
+})  # fmt: skip
+
+
+def _normalise(text: str) -> tuple[str, list[int] | None]:
+    """Casefolded, NFKC-normalised text and, when its length differs from ``text``, a map from each of its
+    characters to the index of the original character (None: the offsets are the same)."""
+    if text.isascii():
+        return text.lower().translate(_UNIFY), None
+    folded = unicodedata.normalize("NFKC", text.translate(_UNIFY)).translate(_UNIFY).casefold()
+    if len(folded) == len(text):
+        return folded, None
+    pieces: list[str] = []
+    origin: list[int] = []
+    for index, character in enumerate(text):
+        piece = unicodedata.normalize("NFKC", character.translate(_UNIFY)).translate(_UNIFY).casefold()
+        pieces.append(piece)
+        origin.extend([index] * len(piece))
+    return "".join(pieces), origin
+
+
+def normalise_text(text: str) -> str:
+    """The form terms and patterns are matched against (exposed for tools that write rules)."""
+    return _normalise(text)[0]
+
+
+# --- rules -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    concept: str
+    terms: tuple[str, ...] = ()
+    pattern: str | None = None
+    weight: float = 0.0  # contribution to relevance (negative for confounders)
+    mask: bool | tuple[str, ...] = False  # hits hide the other rules' hits they overlap (True: every concept)
+    value: int | None = None  # the ordinal of an "ordinal" rule
+    place: str | None = None  # the canonical name of a "venue" rule
+
+    def canonical(self) -> dict[str, object]:
+        return {
+            "name": self.name, "concept": self.concept, "terms": list(self.terms), "pattern": self.pattern,
+            "weight": self.weight, "mask": list(self.mask) if isinstance(self.mask, tuple) else self.mask,
+            "value": self.value, "place": self.place,
+        }  # fmt: skip
+
+
+class _Node:
+    """A word trie: the next word exactly, or a stem its first three letters index; rules ending here."""
+
+    __slots__ = ("exact", "rules", "stems")
+
+    def __init__(self) -> None:
+        self.exact: dict[str, _Node] = {}
+        self.stems: dict[str, list[tuple[str, _Node]]] = {}
+        self.rules: list[int] = []
+
+    def add(self, words: Sequence[tuple[str, bool]], rule: int) -> None:
+        node = self
+        for word, is_stem in words:
+            if is_stem:
+                bucket = node.stems.setdefault(word[:_STEM_KEY], [])
+                child = next((child for stem, child in bucket if stem == word), None)
+                if child is None:
+                    child = _Node()
+                    bucket.append((word, child))
+            else:
+                child = node.exact.setdefault(word, _Node())
+            node = child
+        if rule not in node.rules:
+            node.rules.append(rule)
+
+
+class RuleSet:
+    """A validated, compiled rule set. Build it with ``load_rules``; it is immutable and shareable."""
+
+    def __init__(self, rules: Sequence[Rule], threshold: float, scores: Mapping[str, float], source: str):
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        self.threshold = threshold
+        self.scores: Mapping[str, float] = MappingProxyType(dict(scores))
+        self.source = source
+        self.version = _version(self.rules, threshold, self.scores)
+        self._trie = _Node()
+        self._mask = tuple(rule.mask for rule in self.rules)
+        self._concept = tuple(rule.concept for rule in self.rules)
+        for index, rule in enumerate(self.rules):
+            for term in rule.terms:
+                self._trie.add(_term_words(term), index)
+        self._pattern, self._pattern_rules = _combine_patterns(self.rules)
+        self._gate = _gate_regex(self.rules)
+
+    def __repr__(self) -> str:
+        return f"RuleSet({len(self.rules)} rules from {self.source}, version {self.version})"
+
+    def rule(self, name: str) -> Rule:
+        for rule in self.rules:
+            if rule.name == name:
+                return rule
+        raise KeyError(name)
+
+    def score(self, key: str) -> float:
+        return self.scores[key]
+
+    # -- matching --
+
+    def passes_gate(self, norm: str) -> bool:
+        return self._gate is not None and self._gate.search(norm) is not None
+
+    def match(self, words: Sequence[str]) -> list[_Hit]:
+        """Every term hit over the words: one walk down the trie from each word that starts a term."""
+        hits: list[_Hit] = []
+        count = len(words)
+        root_exact, root_stems = self._trie.exact, self._trie.stems
+        for first, word in enumerate(words):
+            starts: list[_Node] = []
+            node = root_exact.get(word)
+            if node is not None:
+                starts.append(node)
+            bucket = root_stems.get(word[:_STEM_KEY])
+            if bucket is not None:
+                starts += [child for stem, child in bucket if word.startswith(stem)]
+            for node in starts:
+                for rule in node.rules:
+                    hits.append(_Hit(rule, first, first + 1))
+                if (node.exact or node.stems) and first + 1 < count:
+                    self._walk(node, words, first, first + 1, count, hits)
+        return hits
+
+    @staticmethod
+    def _walk(
+        node: _Node, words: Sequence[str], first: int, position: int, count: int, hits: list[_Hit]
+    ) -> None:
+        """The rest of multi-word terms from ``node``, whose next word is ``words[position]``."""
+        pending = [(node, position)]
+        while pending:
+            node, position = pending.pop()
+            if position >= count:
+                continue
+            word = words[position]
+            following = [node.exact[word]] if word in node.exact else []
+            if node.stems:
+                following += [
+                    child for stem, child in node.stems.get(word[:_STEM_KEY], ()) if word.startswith(stem)
+                ]
+            for child in following:
+                for rule in child.rules:
+                    hits.append(_Hit(rule, first, position + 1))
+                if child.exact or child.stems:
+                    pending.append((child, position + 1))
+
+    def match_patterns(self, norm: str) -> list[tuple[int, int, int]]:
+        """(rule, start, end) of every regex rule's match in the normalised text."""
+        if self._pattern is None:
+            return []
+        found = []
+        for match in self._pattern.finditer(norm):
+            if match.lastgroup is not None and match.end() > match.start():
+                found.append((self._pattern_rules[match.lastgroup], match.start(), match.end()))
+        return found
+
+    def unmasked(self, hits: list[_Hit]) -> list[_Hit]:
+        return self._unmasked(hits)
+
+    def _unmasked(self, hits: list[_Hit]) -> list[_Hit]:
+        masks = [hit for hit in hits if self._mask[hit.rule]]
+        if not masks:
+            return hits
+        return [hit for hit in hits if self._mask[hit.rule] or not any(self._hides(m, hit) for m in masks)]
+
+    def _hides(self, mask: _Hit, hit: _Hit) -> bool:
+        if not (mask.first < hit.last and hit.first < mask.last):
+            return False
+        hidden = self._mask[mask.rule]
+        return hidden is True or (isinstance(hidden, tuple) and self._concept[hit.rule] in hidden)
+
+
+@dataclass(slots=True)
+class _Hit:
+    rule: int
+    first: int  # word index, inclusive
+    last: int  # word index, exclusive
+    start: int = -1  # character offsets in the normalised text (-1: from the words)
+    end: int = -1
+
+
+_TERM_WORD = re.compile(r"\w+\*?")
+
+
+def _term_words(term: str) -> tuple[tuple[str, bool], ...]:
+    """A term split into words exactly as text is (so "Russia-Ukraine" is two words); "word*" is a stem."""
+    return tuple((word.rstrip("*"), word.endswith("*")) for word in _TERM_WORD.findall(_normalise(term)[0]))
+
+
+def _check_term(term: object) -> str | None:
+    """What is wrong with a term, or None."""
+    if not isinstance(term, str) or not term.strip():
+        return f"term {json.dumps(term, ensure_ascii=False)} must be a non-empty string"
+    shown = json.dumps(term, ensure_ascii=False)
+    norm = _normalise(term)[0]
+    if not _TERM_WORD.findall(norm) or "*" in _TERM_WORD.sub("", norm):
+        return f'term {shown} has no words, or a * that does not end a word (write stems as "negotiat*")'
+    for word, is_stem in _term_words(term):
+        if is_stem and len(word) < _MIN_STEM:
+            return f"term {shown}: stem {word}* is shorter than {_MIN_STEM} letters"
+    return None
+
+
+def _combine_patterns(rules: Sequence[Rule]) -> tuple[re.Pattern[str] | None, dict[str, int]]:
+    groups = {f"r{index}": index for index, rule in enumerate(rules) if rule.pattern}
+    if not groups:
+        return None, {}
+    combined = "|".join(f"(?P<{group}>{rules[index].pattern})" for group, index in groups.items())
+    return re.compile(combined), groups
+
+
+_GATE_CONCEPTS = ("russia", "ukraine", "minsk", "humanitarian")  # ukraine_topic phrases all name Ukraine
+
+
+def _gate_regex(rules: Sequence[Rule]) -> re.Pattern[str] | None:
+    """One regex that finds any word an anchored sentence needs: no hit, no relevance (the cheap path)."""
+    prefixes: set[str] = set()
+    for rule in rules:
+        if rule.concept in _GATE_CONCEPTS:
+            # every word of a term is necessary for it to match: take the most specific (longest) one
+            prefixes.update(
+                max(reversed(_term_words(term)), key=lambda word: len(word[0]))[0] for term in rule.terms
+            )
+    if not prefixes:
+        return None
+    ordered = sorted(prefixes, key=lambda prefix: (-len(prefix), prefix))
+    return re.compile(r"\b(?:" + "|".join(re.escape(prefix) for prefix in ordered) + ")")
+
+
+def _version(rules: Sequence[Rule], threshold: float, scores: Mapping[str, float]) -> str:
+    document = {"threshold": threshold, "scores": dict(scores), "rules": [rule.canonical() for rule in rules]}
+    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def _rule_error(source: str, key: str, problem: str) -> ConfigError:
+    return ConfigError(source, key, problem)
+
+
+def parse_rule(raw: object, source: str, key: str) -> Rule:
+    """One rule table → Rule, or ConfigError naming ``source`` and ``key`` (e.g. "rules[12] (round.x)")."""
+    if not isinstance(raw, Mapping):
+        raise _rule_error(source, key, "expected a table")
+    name = raw.get("name")
+    where = f"{key} ({name})" if isinstance(name, str) and name else key
+    unknown = sorted(set(raw) - set(_RULE_KEYS))
+    if unknown:
+        raise _rule_error(source, where, f"unknown key {unknown[0]} (rule keys: {', '.join(_RULE_KEYS)})")
+    if not isinstance(name, str) or not name.strip():
+        raise _rule_error(source, where, 'name is missing (every rule needs a name, e.g. "round.near_talks")')
+    concept = raw.get("concept")
+    if concept not in CONCEPTS:
+        raise _rule_error(
+            source, where, f"concept {json.dumps(concept)} is not one of: {', '.join(sorted(CONCEPTS))}"
+        )
+    terms = raw.get("terms", [])
+    pattern = raw.get("pattern")
+    if not isinstance(terms, list):
+        raise _rule_error(source, where, "terms must be an array of strings")
+    if not terms and pattern is None:
+        raise _rule_error(source, where, "needs terms or a pattern")
+    for term in terms:
+        problem = _check_term(term)
+        if problem:
+            raise _rule_error(source, where, problem)
+    if pattern is not None:
+        _check_pattern(pattern, source, where)
+    weight = raw.get("weight", 0.0)
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, int | float)
+        or not math.isfinite(weight)
+        or not -5.0 <= weight <= 5.0
+    ):
+        raise _rule_error(source, where, f"weight {weight!r} must be a number from -5 to 5")
+    mask = raw.get("mask", False)
+    if isinstance(mask, list) and mask and all(isinstance(concept, str) for concept in mask):
+        wrong = [concept for concept in mask if concept not in CONCEPTS]
+        if wrong:
+            raise _rule_error(source, where, f"mask names an unknown concept {json.dumps(wrong[0])}")
+        mask = tuple(mask)
+    elif not isinstance(mask, bool):
+        raise _rule_error(source, where, f"mask {mask!r} must be true, false or a list of concepts to hide")
+    value = raw.get("value")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100):
+        raise _rule_error(
+            source,
+            where,
+            f"value {value!r} must be an integer from 1 to 100 (an ordinal's number or a venue's preference)",
+        )
+    if concept == "ordinal" and value is None:
+        raise _rule_error(source, where, "an ordinal rule needs value (the number it stands for)")
+    place = raw.get("place")
+    if place is not None and (not isinstance(place, str) or not place.strip()):
+        raise _rule_error(source, where, "place must be a non-empty string (the venue's canonical name)")
+    if concept == "venue" and place is None:
+        raise _rule_error(source, where, 'a venue rule needs place (its canonical name, e.g. "Istanbul")')
+    return Rule(
+        name=name,
+        concept=concept,
+        terms=tuple(terms),
+        pattern=pattern,
+        weight=float(weight),
+        mask=mask,
+        value=value,
+        place=place,
+    )
+
+
+def _check_pattern(pattern: object, source: str, where: str) -> None:
+    if not isinstance(pattern, str) or not pattern:
+        raise _rule_error(source, where, "pattern must be a non-empty string")
+    try:
+        compiled = re.compile(pattern)
+    except re.error as error:
+        raise _rule_error(source, where, f"pattern {json.dumps(pattern)} does not compile: {error}") from None
+    if compiled.groupindex:
+        raise _rule_error(source, where, f"pattern {json.dumps(pattern)}: named groups are not allowed")
+    if compiled.match(""):
+        raise _rule_error(source, where, f"pattern {json.dumps(pattern)} matches the empty string")
+
+
+def _check_threshold(value: object, source: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 < value < 1.0:
+        raise ConfigError(source, key, f"{value!r} must be a number between 0 and 1 (exclusive)")
+    return float(value)
+
+
+def _read_scores(raw: object, source: str) -> dict[str, float]:
+    scores = dict(DEFAULT_SCORES)
+    if raw is None:
+        return scores
+    if not isinstance(raw, Mapping):
+        raise ConfigError(source, "scores", "expected a table")
+    for key, value in raw.items():
+        if key not in DEFAULT_SCORES:
+            raise ConfigError(source, f"scores.{key}", f"unknown key (known: {', '.join(DEFAULT_SCORES)})")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1000:
+            raise ConfigError(source, f"scores.{key}", f"{value!r} must be a number from 0 to 1000")
+        scores[key] = float(value)
+    return scores
+
+
+def _read_rule_document(path: Path | None) -> tuple[dict[str, Any], str]:
+    if path is None:
+        source = f"rules/{_PACKAGED_RULES}"
+        text = resources.files("aggregator.rules").joinpath(_PACKAGED_RULES).read_text(encoding="utf-8")
+    else:
+        source = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise ConfigError(source, "", "rules file not found") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(source, "", f"cannot read the rules file: {error}") from None
+    try:
+        return tomllib.loads(text), source
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(source, "", f"TOML syntax error: {error}") from None
+
+
+def load_rules(
+    path: str | Path | None = None,
+    *,
+    extra: Iterable[Mapping[str, Any]] | None = None,
+    threshold: float | None = None,
+    extra_source: str = "inline rules",
+    extra_key: str = "terms",
+) -> RuleSet:
+    """The rule set in ``path`` (None: the packaged default), plus ``extra`` rule tables (a rule with the
+    name of an existing one replaces it; others are added) and an optional ``threshold`` override.
+
+    Raises ConfigError naming the file and the rule: ``rules/talks.toml: rules[12] (round.x): ...``.
+    """
+    document, source = _read_rule_document(None if path is None else Path(path))
+    unknown = sorted(set(document) - set(_TOP_KEYS))
+    if unknown:
+        raise ConfigError(source, unknown[0], f"unknown key (known: {', '.join(_TOP_KEYS)})")
+    raw_rules = document.get("rules", [])
+    if not isinstance(raw_rules, list):
+        raise ConfigError(source, "rules", "expected an array of tables ([[rules]])")
+    rules = [parse_rule(raw, source, f"rules[{index}]") for index, raw in enumerate(raw_rules)]
+    _check_unique(rules, source, "rules")
+    for index, raw in enumerate(extra or ()):
+        added = parse_rule(raw, extra_source, f"{extra_key}[{index}]")
+        names = [rule.name for rule in rules]
+        if added.name in names:
+            rules[names.index(added.name)] = added
+        else:
+            rules.append(added)
+    set_threshold = _check_threshold(document.get("threshold", 0.5), source, "threshold")
+    if threshold is not None:
+        set_threshold = _check_threshold(threshold, extra_source, "threshold")
+    return RuleSet(rules, set_threshold, _read_scores(document.get("scores"), source), source)
+
+
+def _check_unique(rules: Sequence[Rule], source: str, key: str) -> None:
+    seen: set[str] = set()
+    for index, rule in enumerate(rules):
+        if rule.name in seen:
+            raise ConfigError(source, f"{key}[{index}] ({rule.name})", "another rule already has this name")
+        seen.add(rule.name)
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> RuleSet:
+    """The packaged rule set, loaded once."""
+    return load_rules()
+
+
+# --- the analysed text -------------------------------------------------------------------------------
+
+_WORD = re.compile(r"\w+")
+_BOUNDARY = re.compile(r"[.!?]+[\"')\]]*(?=\s)|;(?=\s)|\n")
+_ABBREVIATIONS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "gen",
+        "lt",
+        "col",
+        "sgt",
+        "capt",
+        "sen",
+        "rep",
+        "gov",
+        "pres",
+        "prof",
+        "jr",
+        "sr",
+        "vs",
+        "no",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "approx",
+        "est",
+        "inc",
+        "corp",
+        "ltd",
+        "co",
+    ]
+)
+
+
+def classified_text(title: str, summary: str) -> str:
+    """The text ``classify`` reads and Evidence offsets point into: the title, a blank line, the summary."""
+    title, summary = title.strip(), summary.strip()
+    if title and summary:
+        return f"{title}\n\n{summary}"
+    return title or summary
+
+
+@dataclass(slots=True)
+class _Sentence:
+    index: int
+    start: int  # normalised-text offsets
+    end: int
+    is_title: bool
+    body_index: int  # position among the body's sentences (-1 for the title)
+    first_word: int = 0  # index of its first word in _Analysis.words
+    concepts: dict[str, list[_Hit]] = field(default_factory=dict)
+    spans: list[tuple[int, int]] | None = None  # its words' offsets, computed when evidence needs them
+    dates: dict[bool, list[_DateMention]] = field(default_factory=dict)  # by "forward"
+
+    def has(self, concept: str) -> bool:
+        return concept in self.concepts
+
+    def hits(self, *concepts: str) -> list[_Hit]:
+        return [hit for concept in concepts for hit in self.concepts.get(concept, ())]
+
+
+@dataclass(slots=True)
+class _Analysis:
+    text: str
+    norm: str
+    origin: list[int] | None
+    words: list[str]
+    sentences: list[_Sentence]
+    published: date | None
+    rules: RuleSet
+
+    word_sentence: list[int] = field(default_factory=list)  # each word's sentence index
+
+    def sentence_of_word(self, word: int) -> _Sentence:
+        return self.sentences[self.word_sentence[min(word, len(self.word_sentence) - 1)]]
+
+    def word_span(self, word: int) -> tuple[int, int]:
+        """Character offsets of one word (words are located lazily: only evidence needs them)."""
+        sentence = self.sentence_of_word(word)
+        return self.word_spans(sentence)[word - sentence.first_word]
+
+    def word_spans(self, sentence: _Sentence) -> list[tuple[int, int]]:
+        if sentence.spans is None:
+            sentence.spans = [
+                found.span() for found in _WORD.finditer(self.norm, sentence.start, sentence.end)
+            ]
+        return sentence.spans
+
+    def span(self, hit: _Hit) -> tuple[int, int]:
+        start = hit.start if hit.start >= 0 else self.word_span(hit.first)[0]
+        end = hit.end if hit.end >= 0 else self.word_span(hit.last - 1)[1]
+        return start, end
+
+    def evidence(self, hit: _Hit, name: str | None = None) -> Evidence:
+        return self.evidence_span(self.span(hit), name or self.rules.rules[hit.rule].name)
+
+    def materialise(self, proof: _Proof) -> Evidence:
+        what, name = proof
+        if isinstance(what, _Hit):
+            return self.evidence(what, name)
+        return self.evidence_span(what, name or "")
+
+    def evidence_span(self, span: tuple[int, int], name: str) -> Evidence:
+        start, end = span
+        if self.origin is not None:
+            start = self.origin[start] if start < len(self.origin) else len(self.text)
+            end = self.origin[end - 1] + 1 if end > 0 else 0
+        return Evidence(rule=name, start=start, end=end, text=self.text[start:end])
+
+    def sentence_text(self, sentence: _Sentence) -> str:
+        return self.norm[sentence.start : sentence.end]
+
+
+def _split_sentences(text: str, norm: str, origin: list[int] | None, title_end: int) -> list[tuple[int, int]]:
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for found in _BOUNDARY.finditer(norm):
+        end = found.end()
+        if found.group()[0] == "." and not _ends_sentence(text, norm, origin, found.start(), end):
+            continue
+        if norm[start:end].strip():
+            bounds.append((start, end))
+        start = end
+    if norm[start:].strip():
+        bounds.append((start, len(norm)))
+    if title_end:  # the title is always a sentence of its own
+        split: list[tuple[int, int]] = []
+        for start, end in bounds:
+            if start < title_end < end:
+                split += [(start, title_end), (title_end, end)]
+            else:
+                split.append((start, end))
+        bounds = [(start, end) for start, end in split if norm[start:end].strip()]
+    return bounds
+
+
+def _ends_sentence(text: str, norm: str, origin: list[int] | None, dot: int, after: int) -> bool:
+    word_start = dot
+    while word_start > 0 and norm[word_start - 1].isalnum():
+        word_start -= 1
+    word = norm[word_start:dot]
+    if len(word) == 1 or word in _ABBREVIATIONS:  # "U.S. officials", "Gen. Budanov"
+        return False
+    following = norm[after:].lstrip()
+    if not following:
+        return True
+    position = len(norm) - len(following)
+    original = text[origin[position]] if origin is not None else text[position]
+    return not original.islower()
+
+
+def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) -> _Analysis | None:
+    norm, origin = _normalise(text)
+    if not rules.passes_gate(norm):
+        return None
+    norm_title_end = title_end
+    if origin is not None and title_end:
+        norm_title_end = bisect.bisect_left(origin, title_end)
+    sentences: list[_Sentence] = []
+    words: list[str] = []
+    word_sentence: list[int] = []
+    body_index = 0
+    for index, (start, end) in enumerate(_split_sentences(text, norm, origin, norm_title_end)):
+        is_title = start < norm_title_end
+        sentence = _Sentence(index, start, end, is_title, -1 if is_title else body_index, len(words))
+        found = _WORD.findall(norm, start, end)
+        words += found
+        word_sentence += [index] * len(found)
+        sentences.append(sentence)
+        body_index += 0 if is_title else 1
+    analysis = _Analysis(text, norm, origin, words, sentences, published, rules, word_sentence)
+    hits = rules.match(words)
+    for rule, start, end in rules.match_patterns(norm):
+        hits.append(_pattern_hit(analysis, rule, start, end))
+    for hit in rules.unmasked(hits):
+        sentence = analysis.sentence_of_word(hit.first)
+        sentence.concepts.setdefault(rules.rules[hit.rule].concept, []).append(hit)
+    return analysis
+
+
+def _pattern_hit(analysis: _Analysis, rule: int, start: int, end: int) -> _Hit:
+    """A regex match as a hit over the words it covers (for masking and proximity)."""
+    starts = [sentence.start for sentence in analysis.sentences]
+    sentence = analysis.sentences[max(bisect.bisect_right(starts, start) - 1, 0)]
+    word_starts = [word_start for word_start, _ in analysis.word_spans(sentence)]
+    first = sentence.first_word + max(bisect.bisect_right(word_starts, start) - 1, 0)
+    last = sentence.first_word + bisect.bisect_left(word_starts, end)
+    return _Hit(rule, first, max(last, first + 1), start, end)
+
+
+# --- relevance ---------------------------------------------------------------------------------------
+
+_TOPICAL = (
+    "talks",
+    "peace",
+    "ceasefire",
+    "humanitarian",
+    "minsk",
+    "swap_phrase",
+    "deadline",
+    "threat",
+    "meeting",
+    "round",
+)
+_CONFOUNDERS = ("market", "sport", "imf", "gas_transit", "tax", "embassy", "us_russia_swap")
+_SELF_ANCHORED = ("minsk", "humanitarian")  # these name the Russia–Ukraine process on their own
+
+
+@dataclass(slots=True)
+class _Context:
+    """Who a sentence is about, after inheriting from the sentence before when it names no one."""
+
+    russia: bool
+    ukraine: bool  # as a party or as the war's country
+    other: bool  # another conflict (and not Ukraine)
+
+
+def _contexts(analysis: _Analysis) -> list[_Context]:
+    contexts: list[_Context] = []
+    previous = _Context(False, False, False)
+    title_context: _Context | None = None
+    for sentence in analysis.sentences:
+        russia = sentence.has("russia")
+        ukraine = sentence.has("ukraine") or sentence.has("ukraine_topic")
+        other = (sentence.has("other_conflict") or sentence.has("us_russia_swap")) and not ukraine
+        if russia or ukraine or other:
+            context = _Context(russia, ukraine, other)
+        else:  # "The talks lasted two hours." inherits who the talks are between
+            context = _Context(previous.russia, previous.ukraine, previous.other)
+            if title_context is not None and not (previous.russia or previous.ukraine or previous.other):
+                context = _Context(title_context.russia, title_context.ukraine, title_context.other)
+        if sentence.is_title:
+            title_context = context
+        contexts.append(context)
+        previous = context
+    return contexts
+
+
+def _position_factor(sentence: _Sentence, scores: Mapping[str, float]) -> float:
+    if sentence.is_title:
+        return scores["title_factor"]
+    if sentence.body_index < 2:
+        return scores["lead_factor"]
+    if sentence.body_index < 6:
+        return scores["body_factor"]
+    return scores["tail_factor"]
+
+
+def _has_exchange_trigger(sentence: _Sentence) -> bool:
+    if sentence.has("swap_phrase"):
+        return True
+    objects = sentence.has("captives") or sentence.has("bodies") or sentence.has("children")
+    return objects and (sentence.has("exchange") or sentence.has("return"))
+
+
+def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, list[Evidence]]:
+    rules, scores = analysis.rules, analysis.rules.scores
+    total = 0.0
+    evidence: list[Evidence] = []
+    for sentence, context in zip(analysis.sentences, contexts, strict=True):
+        self_anchored = any(sentence.has(concept) for concept in _SELF_ANCHORED)
+        anchored = self_anchored or ((context.ukraine or context.russia) and not context.other)
+        if not anchored:
+            continue
+        weight, used = 0.0, []
+        seen_rules: set[int] = set()
+        for concept in (*_TOPICAL, *_CONFOUNDERS):
+            for hit in sentence.concepts.get(concept, ()):
+                if hit.rule in seen_rules:
+                    continue  # a word repeated in one sentence says nothing new
+                seen_rules.add(hit.rule)
+                if concept == "swap_phrase" and not context.ukraine:
+                    continue  # a swap without Ukraine is someone else's (US–Russia)
+                rule_weight = rules.rules[hit.rule].weight
+                if rule_weight:
+                    weight += rule_weight
+                    used.append(hit)
+        if context.ukraine and _has_exchange_trigger(sentence) and not sentence.has("swap_phrase"):
+            weight += scores["exchange_with_captives"]
+            used += (
+                sentence.hits("exchange", "return")[:1] + sentence.hits("captives", "bodies", "children")[:1]
+            )
+        if not used:
+            continue
+        contribution = min(max(weight, 0.0), scores["sentence_cap"])
+        has_confounder = any(rules.rules[hit.rule].weight < 0 for hit in used)
+        if contribution > 0 or has_confounder:
+            evidence += [analysis.evidence(hit) for hit in used]
+        total += contribution * _position_factor(sentence, scores)
+    return 1.0 - math.exp(-total), evidence
+
+
+# --- dates -------------------------------------------------------------------------------------------
+
+_MONTH_NAMES = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
+    "|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
+    "|січня|лютого|березня|квітня|травня|червня|липня|серпня|вересня|жовтня|листопада|грудня"
+)
+_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_DATE = re.compile(
+    rf"\b(?P<md>(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}}\b)?)"
+    rf"|\b(?P<dm>\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES})\b(?:,?\s+\d{{4}}\b)?)"
+    r"|\b(?P<iso>\d{4}-\d{2}-\d{2})\b"
+    rf"|\b(?P<wd>{_WEEKDAYS})\b"
+    r"|\b(?P<rel>today|tonight|tomorrow|yesterday|this (?:morning|afternoon|evening))\b"
+    rf"|\b(?P<part>(?:early|mid|late)-?\s?(?:{_MONTH_NAMES}))\b"
+)
+_VAGUE_MONTH = re.compile(rf"\b(?P<month>{_MONTH_NAMES})\b")
+
+
+@lru_cache(maxsize=64)
+def _date_parser(base: date, prefer: str) -> Any:
+    """One dateparser parser per (publication date, preference): building settings is the slow part."""
+    from dateparser.date import DateDataParser  # imported on first use: it takes ~0.3 s to load
+
+    settings = {
+        "RELATIVE_BASE": datetime(base.year, base.month, base.day, 12),
+        "PREFER_DATES_FROM": prefer,
+        "RETURN_AS_TIMEZONE_AWARE": False,
+        "PREFER_DAY_OF_MONTH": "first",
+    }
+    return DateDataParser(languages=["en", "ru", "uk"], settings=settings)
+
+
+@lru_cache(maxsize=8192)
+def _parse_date(span: str, base: date, prefer: str) -> date | None:
+    """``span`` resolved by dateparser against ``base`` (cached: dateparser takes milliseconds)."""
+    found = _date_parser(base, prefer).get_date_data(span)
+    moment = found.date_obj if found is not None else None
+    return moment.date() if moment is not None else None
+
+
+def _nearest_year(moment: date, base: date) -> date:
+    """A day-and-month without a year is the one nearest the publication date (glue over dateparser)."""
+    candidates = []
+    for year in (base.year - 1, base.year, base.year + 1):
+        try:
+            candidates.append(moment.replace(year=year))
+        except ValueError:  # 29 February
+            continue
+    return min(candidates, key=lambda candidate: abs((candidate - base).days))
+
+
+def _resolve_date(kind: str, span: str, base: date, forward: bool) -> date | None:
+    if kind == "part":  # "in mid-May": the 5th, 15th or 25th of the month nearest the publication date
+        part, month_name = re.match(r"(early|mid|late)-?\s?(.+)", span).groups()  # type: ignore[union-attr]
+        month = _parse_date(month_name, base, "current_period")
+        day = {"early": 5, "mid": 15, "late": 25}[part]
+        return _nearest_year(month.replace(day=day), base) if month else None
+    if kind == "rel":
+        offsets = {"tomorrow": 1, "yesterday": -1}
+        return base + timedelta(days=offsets.get(span.split()[0], 0))
+    if kind == "wd":
+        if _WEEKDAY_INDEX[span] == base.weekday():
+            return base
+        return _parse_date(span, base, "future" if forward else "past")
+    moment = _parse_date(re.sub(r"(?<=\d)(?:st|nd|rd|th)\b", "", span), base, "current_period")
+    if moment is None:
+        return None
+    has_year = re.search(r"\d{4}", span) is not None
+    return moment if has_year else _nearest_year(moment, base)
+
+
+_WEEKDAY_INDEX = {name: index for index, name in enumerate(_WEEKDAYS.split("|"))}
+
+
+@dataclass(frozen=True, slots=True)
+class _DateMention:
+    start: int
+    end: int
+    value: date | None
+    relative: bool  # today, tonight, a weekday: resolved from the publication date
+
+
+def _dates_in(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> list[_DateMention]:
+    """The dates a sentence names, resolved against the publication date (cached on the sentence)."""
+    cached = sentence.dates.get(forward)
+    if cached is None:
+        cached = sentence.dates[forward] = _find_dates(analysis, sentence, forward=forward)
+    return cached
+
+
+def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> list[_DateMention]:
+    text = analysis.sentence_text(sentence)
+    base = analysis.published
+    mentions = []
+    for found in _DATE.finditer(text):
+        kind = found.lastgroup or ""
+        span = found.group()
+        value = _resolve_date(kind, span, base, forward) if base is not None else None
+        if base is None and kind == "iso":
+            value = date.fromisoformat(span) if _is_iso_date(span) else None
+        start = sentence.start + found.start()
+        mentions.append(_DateMention(start, start + len(span), value, kind in ("rel", "wd")))
+    return mentions
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+# --- event detection: shared ---------------------------------------------------------------------------
+
+
+_Proof = tuple["_Hit | tuple[int, int]", str | None]  # a hit (named by its rule) or a span with a name
+
+
+@dataclass(slots=True)
+class _Candidate:
+    sentence: _Sentence
+    score: float
+    evidence: list[_Proof]  # turned into Evidence only for asserting sentences
+    facts: dict[str, object]
+
+
+def _near(first: Sequence[_Hit], second: Sequence[_Hit], window: float) -> bool:
+    return any(abs(a.first - b.first) <= window for a in first for b in second)
+
+
+def _is_background(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_DateMention]) -> bool:
+    """Old news inside the item: a background cue, or a date well before publication."""
+    if sentence.has("background") or sentence.has("strong_background"):
+        return True
+    return _has_old_date(analysis, dates) or _names_past_year(analysis, sentence)
+
+
+def _has_old_date(analysis: _Analysis, dates: Sequence[_DateMention]) -> bool:
+    if analysis.published is None:
+        return False
+    limit = analysis.published - timedelta(days=analysis.rules.scores["background_days"])
+    return any(mention.value is not None and mention.value < limit for mention in dates)
+
+
+_YEAR = re.compile(r"\b(?:19[5-9]\d|20\d\d)\b")
+
+
+def _names_past_year(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """ "In 2022", "the 2023 swap": a year before the publication year."""
+    if analysis.published is None:
+        return False
+    text = analysis.sentence_text(sentence)
+    return any(int(year) < analysis.published.year for year in _YEAR.findall(text))
+
+
+def _strongly_background(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """Background that carries into the next sentence: an old date or "earlier this year"-style cue."""
+    if sentence.has("strong_background") or _names_past_year(analysis, sentence):
+        return True
+    return _has_old_date(analysis, _dates_in(analysis, sentence, forward=False))
+
+
+class _InheritedBackground:
+    """Whether each sentence continues an old-news passage: the sentence before is strongly background and
+    this one has no time or freshness of its own ("Moscow and Kyiv agreed ..." after "held on June 2").
+    Computed on demand, up to the sentence asked about: most items never ask."""
+
+    def __init__(self, analysis: _Analysis) -> None:
+        self.analysis = analysis
+        self.flags: list[bool] = []
+        self.carrying = False
+
+    def __getitem__(self, index: int) -> bool:
+        analysis = self.analysis
+        while len(self.flags) <= index:
+            sentence = analysis.sentences[len(self.flags)]
+            if sentence.is_title:
+                self.flags.append(False)
+                self.carrying = False
+                continue
+            own_time = sentence.has("fresh") or bool(_DATE.search(analysis.sentence_text(sentence)))
+            flag = self.carrying and not own_time
+            self.flags.append(flag)
+            self.carrying = flag or _strongly_background(analysis, sentence)
+        return self.flags[index]
+
+
+# --- NEW_ROUND -----------------------------------------------------------------------------------------
+
+
+def _ordinal_hits(sentence: _Sentence, rules: RuleSet) -> list[tuple[int, _Hit]]:
+    """Ordinals that number a session: "third round", "round three", "the 2nd meeting", "third Istanbul talks"."""  # noqa: E501
+    sessions = sentence.hits("round", "meeting", "talks")
+    return [
+        (rules.rules[hit.rule].value or 0, hit)
+        for hit in sentence.hits("ordinal")
+        if any(0 <= session.first - hit.first <= 3 or session.first == hit.first for session in sessions)
+    ]
+
+
+def _latest_ordinal(analysis: _Analysis) -> int | None:
+    """The highest round number the item mentions at all (even as hoped for): lower rounds are history."""
+    values = [
+        value for sentence in analysis.sentences for value, _ in _ordinal_hits(sentence, analysis.rules)
+    ]
+    return max(values, default=None)
+
+
+def _session_hits(analysis: _Analysis, sentence: _Sentence) -> list[_Hit]:
+    """The words naming one negotiating session: a round near talks, an ordinal before a meeting, or talks
+    and meetings anchored by a place or a time."""
+    window = analysis.rules.scores["round_window"]
+    rounds = sentence.hits("round")
+    talks = sentence.hits("talks", "meeting", "peace")
+    ordinals = [hit for _, hit in _ordinal_hits(sentence, analysis.rules)]
+    if rounds and (_near(rounds, talks, window) or _near(rounds, ordinals, 2)):
+        return rounds
+    meetings = sentence.hits("meeting")
+    if ordinals and _near(ordinals, meetings + sentence.hits("talks"), 3):
+        return meetings or sentence.hits("talks")
+    return talks
+
+
+def _round_candidate(
+    analysis: _Analysis, sentence: _Sentence, participants: tuple[bool, bool], inherited: _InheritedBackground
+) -> _Candidate | None:
+    if not (sentence.has("round") or sentence.has("talks") or sentence.has("meeting")):
+        return None
+    sessions = _session_hits(analysis, sentence)
+    if not sessions:
+        return None
+    both = (sentence.has("russia") and sentence.has("ukraine")) or sentence.has("both_sides")
+    both = both or (participants[0] and participants[1] and (sentence.has("round") or sentence.has("venue")))
+    if not both:
+        return None  # a mediator meeting one side, or talks between others
+    if sentence.has("other_conflict") and not sentence.has("ukraine"):
+        return None
+    forward = sentence.has("future") or (sentence.has("concrete") and not sentence.has("carried_out"))
+    dates = _dates_in(analysis, sentence, forward=forward)
+    venues = sorted(
+        sentence.hits("venue"), key=lambda hit: (analysis.rules.rules[hit.rule].value or 50, hit.first)
+    )
+    ordinals = _ordinal_hits(sentence, analysis.rules)
+    concrete = sentence.hits("concrete", "future")
+    anchored = bool(dates or venues or ordinals or sentence.has("round"))
+    if not concrete and not (sentence.is_title and anchored):
+        return None
+    score = 0.45 + 0.15 * min(len({hit.rule for hit in concrete}), 2)
+    score += 0.1 * bool(dates) + 0.1 * bool(venues) + 0.1 * bool(ordinals)
+    score += 0.15 * sentence.is_title
+    if not anchored:
+        score -= 0.3  # "talks will continue": no session in particular
+    if sentence.has("tentative") or analysis.sentence_text(sentence).rstrip().endswith("?"):
+        score -= 0.6
+    if sentence.has("pause"):
+        score -= 0.6
+    if _is_background(analysis, sentence, dates) or inherited[sentence.index]:
+        score -= 0.7
+    if not sentence.is_title and sentence.body_index >= 4 and not dates and not sentence.has("future"):
+        score -= 0.3  # a past session deep in the body, undated: most likely background
+    evidence = [(hit, None) for hit in (*sessions[:2], *concrete[:2], *venues[:1])]
+    facts: dict[str, object] = {}
+    if ordinals:
+        value, hit = max(ordinals, key=lambda pair: pair[0])
+        facts["round"] = value
+        evidence.append((hit, None))
+    if venues:
+        facts["place"] = analysis.rules.rules[venues[0].rule].place
+    dated = [mention for mention in dates if mention.value is not None]
+    if dated:
+        facts["date"] = dated[0].value.isoformat() if dated[0].value else None
+        evidence.append(((dated[0].start, dated[0].end), "fact.date"))
+    return _Candidate(sentence, score, evidence, facts)
+
+
+def _detect_new_round(
+    analysis: _Analysis, contexts: list[_Context], inherited: _InheritedBackground
+) -> DetectedEvent | None:
+    participants = (
+        any(sentence.has("russia") for sentence in analysis.sentences),
+        any(sentence.has("ukraine") for sentence in analysis.sentences),
+    )
+    candidates = [
+        candidate
+        for sentence, context in zip(analysis.sentences, contexts, strict=True)
+        if not context.other and (candidate := _round_candidate(analysis, sentence, participants, inherited))
+    ]
+    if not candidates:
+        return None
+    threshold = analysis.rules.scores["new_round_threshold"]
+    asserted = [candidate for candidate in candidates if candidate.score >= threshold]
+    if not asserted:
+        return None
+    # a round older than the latest one the item mentions is background (round two in a third-round story)
+    latest = _latest_ordinal(analysis)
+    if latest is not None:
+        asserted = [c for c in asserted if c.facts.get("round", latest) == latest]
+    if not asserted:
+        return None
+    return _event("NEW_ROUND", asserted, analysis, ("round", "place", "date"))
+
+
+def _event(
+    kind: str, asserted: list[_Candidate], analysis: _Analysis, fact_order: Sequence[str]
+) -> DetectedEvent:
+    """The event from its asserting sentences: the best score; facts from the headline first, then the
+    best-scoring sentences, each fact from the first sentence that states it."""
+    ordered = sorted(asserted, key=lambda c: (not c.sentence.is_title, -c.score, c.sentence.index))
+    facts: dict[str, object] = {}
+    for candidate in ordered:
+        for key in fact_order:
+            if key not in facts and candidate.facts.get(key) is not None:
+                facts[key] = candidate.facts[key]
+    evidence: list[Evidence] = []
+    for candidate in ordered[:3]:
+        evidence += [analysis.materialise(proof) for proof in candidate.evidence]
+    score = min(1.0, max(c.score for c in asserted))
+    return DetectedEvent(kind, round(score, 3), MappingProxyType(facts), _unique(evidence))
+
+
+def _unique(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
+    return tuple(sorted(set(evidence), key=lambda e: (e.start, e.end, e.rule)))
+
+
+# --- EXCHANGE ------------------------------------------------------------------------------------------
+
+_NUMBER = r"\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+(?!\d)|\d+"
+_CAPTIVE_WORDS = (
+    r"(?:prisoners?|pows?|captives?|servicem[ae]n|soldiers|troops|defenders|civilians|people|detainees|"
+    r"fighters|marines|individuals|persons|ukrainians|russians|bodies|remains|children|kids|пленных|"
+    r"военнопленных|полонених|військовополонених|тел|тіл|человек|людей|осіб)"
+)
+_PER_SIDE = re.compile(rf"(?P<a>{_NUMBER})\s*-?\s*(?:for|on|на)\s*-?\s*(?P<b>{_NUMBER})\b")
+_EACH = re.compile(
+    rf"(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,3}}?(?:each|apiece|per side|from each side|on each side|"
+    rf"from both sides|on both sides|each side)\b"
+    rf"|\beach (?:side|party) (?:\w+\s+){{0,3}}?(?P<m>{_NUMBER})\b"
+)
+_STATED = re.compile(rf"(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,3}}?{_CAPTIVE_WORDS}\b")
+
+
+def _to_int(text: str) -> int | None:
+    digits = re.sub(r"[,\s]", "", text)
+    if not digits.isdigit():
+        return None
+    value = int(digits)
+    return value if 0 < value < 100_000 else None
+
+
+def _count(analysis: _Analysis, sentence: _Sentence) -> tuple[int, _Proof] | None:
+    """The per-side figure of a swap ("1,200 for 1,200", "84 each"), else the stated figure."""
+    text = analysis.sentence_text(sentence)
+    for pattern, groups in ((_PER_SIDE, ("a",)), (_EACH, ("n", "m")), (_STATED, ("n",))):
+        for found in pattern.finditer(text):
+            for group in groups:
+                number = found.group(group)
+                value = _to_int(number) if number else None
+                if value is not None and not (1900 <= value <= 2100 and "," not in number):
+                    span = (sentence.start + found.start(), sentence.start + found.end())
+                    return value, (span, "fact.count")
+    return None
+
+
+def _exchange_candidate(
+    analysis: _Analysis, sentence: _Sentence, context: _Context, inherited: _InheritedBackground
+) -> _Candidate | None:
+    if not _has_exchange_trigger(sentence) or not context.ukraine or context.other:
+        return None
+    if sentence.has("us_russia_swap"):
+        return None
+    triggers = sentence.hits("swap_phrase", "exchange", "return")
+    objects = sentence.hits("captives", "bodies", "children")
+    done = sentence.hits("carried_out", "agreed")
+    fresh = sentence.hits("fresh")
+    dates = _dates_in(analysis, sentence, forward=sentence.has("future"))
+    recent = [
+        m for m in dates if m.value is not None and analysis.published is not None
+        and abs((m.value - analysis.published).days) <= 3
+    ]  # fmt: skip
+    score = 0.45 + 0.25 * bool(done) + 0.2 * bool(fresh or recent)
+    score += 0.2 * sentence.is_title + 0.15 * (0 <= sentence.body_index < 2)
+    if not (sentence.is_title or 0 <= sentence.body_index < 2 or fresh or recent):
+        score -= 0.25  # a swap told deep in the story without anything new: most likely a look back
+    if not done and not sentence.is_title:
+        score -= 0.2
+    if sentence.has("proposal") or sentence.has("tentative"):
+        score -= 0.6
+    if _is_background(analysis, sentence, dates) or inherited[sentence.index]:
+        score -= 0.7
+    evidence = [(hit, None) for hit in (*triggers[:2], *objects[:1], *done[:1], *fresh[:1])]
+    facts: dict[str, object] = {}
+    counted = _count(analysis, sentence)
+    if counted is not None:
+        facts["count"] = counted[0]
+        evidence.append(counted[1])
+    dated = [mention for mention in dates if mention.value is not None]
+    if dated:
+        facts["date"] = dated[0].value.isoformat() if dated[0].value else None
+        evidence.append(((dated[0].start, dated[0].end), "fact.date"))
+    return _Candidate(sentence, score, evidence, facts)
+
+
+def _detect_exchange(
+    analysis: _Analysis, contexts: list[_Context], inherited: _InheritedBackground
+) -> DetectedEvent | None:
+    candidates = [
+        candidate
+        for sentence, context in zip(analysis.sentences, contexts, strict=True)
+        if (candidate := _exchange_candidate(analysis, sentence, context, inherited))
+    ]
+    threshold = analysis.rules.scores["exchange_threshold"]
+    asserted = [candidate for candidate in candidates if candidate.score >= threshold]
+    if not asserted:
+        return None
+    return _event("EXCHANGE", asserted, analysis, ("count", "date"))
+
+
+# --- DEADLINE ------------------------------------------------------------------------------------------
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14, "fifteen": 15, "twenty": 20, "thirty": 30,
+    "forty": 40, "forty-five": 45, "fifty": 50, "sixty": 60, "ninety": 90, "a": 1, "a couple of": 2,
+}  # fmt: skip
+_AMOUNT = (
+    r"\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|fifteen|twenty"
+    r"|thirty|forty-five|forty|fifty|sixty|ninety|a couple of|a"
+)
+_UNIT = r"days?|weeks?|months?|hours?"
+_LIMIT = re.compile(
+    rf"\b(?:with)?in\s+(?:the\s+next\s+)?(?P<in_n>{_AMOUNT})\s+(?P<in_unit>{_UNIT})\b"
+    rf"|\b(?:gave|give|gives|giving|given|grant(?:ed|s)?|has|have|had)\s+(?:\w+\s+){{0,3}}?"
+    rf"(?P<give_n>{_AMOUNT})\s+(?P<give_unit>{_UNIT})\b"
+    rf"|\b(?P<span_n>\d{{1,3}}|{_AMOUNT})[- ](?P<span_unit>days?|weeks?)"
+    r"[- ](?:deadline|ultimatum|window|grace)\b"
+    rf"|\b(?P<hold>(?:two|three|\d)\s+or\s+(?:three|four|\d)\s+weeks)\b"
+    rf"|\b(?:by|until|till|before|no later than|expire[sd]?(?:\s+on)?|ends?\s+on|runs? out on)\s+"
+    rf"(?P<by>(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:{_MONTH_NAMES}|the\s+(?:month|year|week))"
+    rf"|mid-?\s?(?:{_MONTH_NAMES})"
+    rf"|(?:midnight\s+(?:on\s+)?)?(?:(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))"
+    rf"|(?:midnight\s+(?:on\s+)?)?(?:{_WEEKDAYS})(?:\s+midnight)?|midnight|tomorrow|tonight"
+    rf"|thanksgiving|christmas|new year|easter|(?:{_MONTH_NAMES}))\b"
+)
+_LENGTH_ONLY = re.compile(r"\b\d{1,3}[- ]days?[- ](?:ceasefire|truce|pause|moratorium)")
+
+
+def _holiday(name: str, base: date) -> date | None:
+    """Holidays dateparser does not know, the next one on or after ``base``."""
+    for year in (base.year, base.year + 1):
+        if name == "christmas":
+            moment = date(year, 12, 25)
+        elif name == "new year":
+            moment = date(year + 1, 1, 1) if year == base.year else date(year, 1, 1)
+        elif name == "thanksgiving":  # the fourth Thursday of November (US)
+            first = date(year, 11, 1)
+            moment = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+        else:
+            return None
+        if moment >= base:
+            return moment
+    return None
+
+
+def _month_part(part: str, month_name: str, base: date) -> date | None:
+    """ "the end/beginning/middle of August" → the last/first/15th day of the next such month."""
+    month = _parse_date(month_name, base, "future")
+    if month is None:
+        return None
+    first = month.replace(day=1)
+    if first < base.replace(day=1):
+        first = first.replace(year=first.year + 1)
+    if part in ("beginning", "start"):
+        return first
+    if part in ("middle", "mid"):
+        return first.replace(day=15)
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def _amount(text: str) -> int | None:
+    return int(text) if text.isdigit() else _NUMBER_WORDS.get(text)
+
+
+def _deadline_fact(found: re.Match[str], base: date | None) -> object | None:
+    """An ISO date where it can be computed, else the stated span ("50 days")."""
+    groups = found.groupdict()
+    for number_key, unit_key, computable in (
+        ("in_n", "in_unit", True),
+        ("give_n", "give_unit", True),
+        ("span_n", "span_unit", False),
+    ):
+        if groups.get(number_key):
+            amount = _amount(groups[number_key])
+            unit = groups[unit_key].rstrip("s")
+            if amount is None:
+                return None
+            if computable and base is not None and unit in ("day", "week"):
+                return (base + timedelta(days=amount * (7 if unit == "week" else 1))).isoformat()
+            return f"{amount} {unit}s" if amount != 1 else f"1 {unit}"
+    if groups.get("hold"):
+        return groups["hold"]
+    by = groups.get("by")
+    if not by or base is None:
+        return by
+    return _deadline_date(by, base)
+
+
+def _deadline_date(by: str, base: date) -> str | None:
+    by = re.sub(r"^the\s+", "", by)
+    part = re.match(
+        rf"(end|beginning|start|middle|close)\s+of\s+({_MONTH_NAMES})$|mid-?\s?({_MONTH_NAMES})$", by
+    )
+    if part:
+        kind = part.group(1) or "mid"
+        moment = _month_part("end" if kind == "close" else kind, part.group(2) or part.group(3), base)
+        return moment.isoformat() if moment else None
+    if by.startswith(("end of the", "close of the")):
+        what = by.rsplit(" ", 1)[-1]
+        if what == "year":
+            return date(base.year, 12, 31).isoformat()
+        if what == "month":
+            return _month_part("end", base.strftime("%B").lower(), base).isoformat()  # type: ignore[union-attr]
+        return (base + timedelta(days=6 - base.weekday())).isoformat()
+    holiday = _holiday(by, base)
+    if holiday is not None:
+        return holiday.isoformat()
+    cleaned = re.sub(r"\bmidnight\b|\bon\b", " ", by).strip()
+    if cleaned == "tomorrow":
+        return (base + timedelta(days=1)).isoformat()
+    if cleaned in ("tonight", ""):
+        return base.isoformat()
+    if cleaned in _WEEKDAY_INDEX:
+        moment = _parse_date(cleaned, base, "future")
+    elif _VAGUE_MONTH.fullmatch(cleaned):  # "by September": before it begins
+        return _month_part("beginning", cleaned, base).isoformat()  # type: ignore[union-attr]
+    else:
+        moment = _resolve_date("md", cleaned, base, True)  # a day and month: the year nearest publication
+    return moment.isoformat() if moment else None
+
+
+def _deadline_candidate(
+    analysis: _Analysis, sentence: _Sentence, context: _Context, inherited: _InheritedBackground
+) -> _Candidate | None:
+    if context.other or not (context.ukraine or context.russia) or sentence.has("tax"):
+        return None
+    words = sentence.hits("deadline")
+    has_context = any(
+        sentence.has(c) for c in ("threat", "talks", "peace", "ceasefire", "humanitarian", "agreed")
+    )
+    if not words and not has_context:
+        return None  # before the costly time-limit regex: most sentences stop here
+    text = analysis.sentence_text(sentence)
+    limits = list(_LIMIT.finditer(text))
+    if not words and not limits:
+        return None
+    if not words and _LENGTH_ONLY.search(text) and not has_context:
+        return None
+    if not words and not has_context:
+        return None
+    score = 0.35 + 0.2 * has_context + 0.2 * bool(words) + 0.15 * sentence.is_title
+    if sentence.has("proposal") and not sentence.has("threat") and not limits:
+        score -= 0.3  # "awaiting proposals on deadlines": a timetable under discussion, not a time limit
+    if sentence.has("withdrawn"):
+        score -= 1.0
+    evidence = [(hit, None) for hit in (*words[:1], *sentence.hits("threat")[:1])]
+    facts: dict[str, object] = {}
+    for found in limits:
+        value = _deadline_fact(found, analysis.published)
+        if value is None:
+            continue
+        facts["deadline"] = value
+        span = (sentence.start + found.start(), sentence.start + found.end())
+        evidence.append((span, "fact.deadline"))
+        score += 0.1
+        break
+    old = _is_old_deadline(facts.get("deadline"), analysis.published)
+    if old or sentence.has("strong_background") or (inherited[sentence.index] and "deadline" not in facts):
+        score -= 0.7
+    elif sentence.has("background"):
+        score -= 0.3
+    return _Candidate(sentence, score, evidence, facts)
+
+
+def _is_old_deadline(value: object, published: date | None) -> bool:
+    if not isinstance(value, str) or published is None or not _is_iso_date(value):
+        return False
+    return date.fromisoformat(value) < published - timedelta(days=7)
+
+
+def _detect_deadline(
+    analysis: _Analysis, contexts: list[_Context], inherited: _InheritedBackground
+) -> DetectedEvent | None:
+    candidates = [
+        candidate
+        for sentence, context in zip(analysis.sentences, contexts, strict=True)
+        if (candidate := _deadline_candidate(analysis, sentence, context, inherited))
+    ]
+    threshold = analysis.rules.scores["deadline_threshold"]
+    asserted = [candidate for candidate in candidates if candidate.score >= threshold]
+    if not asserted:
+        return None
+    return _event("DEADLINE", asserted, analysis, ("deadline",))
+
+
+# --- the public API ----------------------------------------------------------------------------------
+
+
+def _as_date(published: datetime | date | None) -> date | None:
+    if isinstance(published, datetime):
+        return published.date()
+    return published
+
+
+def classify(title: str, summary: str, published: datetime | date | None, rules: RuleSet) -> Classification:
+    """Relevance, events, facts and evidence for one text. Pure: same input, same output.
+
+    Evidence offsets point into ``classified_text(title, summary)``.
+    """
+    title = title or ""
+    text = classified_text(title, summary or "")
+    title_end = len(title.strip()) if title.strip() else 0
+    analysis = _analyse(text, title_end, _as_date(published), rules)
+    if analysis is None:
+        return Classification(False, 0.0, (), (), rules.version)
+    contexts = _contexts(analysis)
+    score, evidence = _relevance(analysis, contexts)
+    relevant = score >= rules.threshold
+    events: tuple[DetectedEvent, ...] = ()
+    if relevant:
+        inherited = _InheritedBackground(analysis)
+        detectors = (_detect_new_round, _detect_exchange, _detect_deadline)
+        events = tuple(event for detect in detectors if (event := detect(analysis, contexts, inherited)))
+    return Classification(relevant, round(score, 3), events, _unique(evidence), rules.version)
+
+
+def item_text_parts(item: Item) -> tuple[str, str]:
+    """The title and the body classify_item reads: the summary, and the content when it adds to it."""
+    summary = item.summary or ""
+    content = item.content or ""
+    if not content.strip() or content.strip() == summary.strip():
+        return item.title, summary
+    if summary.strip() and summary.strip()[:200] in content:
+        return item.title, content  # the content repeats the summary: read it once
+    return item.title, f"{summary}\n\n{content}" if summary.strip() else content
+
+
+def classify_item(item: Item, rules: RuleSet) -> Classification:
+    title, body = item_text_parts(item)
+    return classify(title, body, item.published, rules)
+
+
+def item_facts(classification: Classification) -> dict[str, object]:
+    """The facts of all events merged, as a labelled corpus states them per item (NEW_ROUND's date wins)."""
+    merged: dict[str, object] = {}
+    for event_type in EVENT_TYPES:
+        for event in classification.events:
+            if event.type == event_type:
+                for key, value in event.facts.items():
+                    merged.setdefault(key, value)
+    return merged
+
+
+def _evidence_dict(evidence: Evidence) -> dict[str, object]:
+    return {"rule": evidence.rule, "start": evidence.start, "end": evidence.end, "text": evidence.text}
+
+
+def classification_to_dict(classification: Classification) -> dict[str, object]:
+    """A JSON-serialisable form (for storage and ``--json``)."""
+    return {
+        "relevant": classification.relevant,
+        "score": classification.score,
+        "rules_version": classification.rules_version,
+        "events": [
+            {
+                "type": event.type,
+                "score": event.score,
+                "facts": dict(event.facts),
+                "evidence": [_evidence_dict(evidence) for evidence in event.evidence],
+            }
+            for event in classification.events
+        ],
+        "evidence": [_evidence_dict(evidence) for evidence in classification.evidence],
+    }
