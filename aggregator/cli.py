@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     items = commands.add_parser("items", help="stored items, newest first")
     items.add_argument("--feed", metavar="NAME", help="only items first stored from this feed")
     items.add_argument("--limit", metavar="N", type=int, default=20, help="how many (default 20)")
+    items.add_argument("--relevant", action="store_true", help="only items the classifier found relevant")
     items.add_argument("--json", action="store_true", help="print a JSON list")
 
     config = commands.add_parser("config", help="configuration commands")
@@ -251,7 +252,7 @@ def cmd_items(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     if args.feed:
         config.feed(args.feed)
     with open_store(config) as store:
-        items = store.list_items(feed=args.feed, limit=args.limit)
+        items = store.list_items(feed=args.feed, limit=args.limit, relevant_only=args.relevant)
     if args.json:
         rows = [
             {
@@ -266,6 +267,8 @@ def cmd_items(config: Config, args: argparse.Namespace, out: TextIO) -> int:
                 "first_seen": _iso(i.first_seen),
                 "revision": i.revision,
                 "sources": i.sources,
+                "relevant": i.relevant,
+                "events": list(i.event_types),
             }
             for i in items
         ]
@@ -273,8 +276,11 @@ def cmd_items(config: Config, args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK
     for i in items:
         extra = f" (+{i.sources - 1} feeds)" if i.sources > 1 else ""
+        mark = "*" if i.relevant else " "  # * relevant to the talks
+        events = f" [{', '.join(i.event_types)}]" if i.event_types else ""
         out.write(
-            f"{_short(i.published)}  [{i.feed}] {i.title}{extra}\n    {i.canonical_url or i.url or ''}\n"
+            f"{mark} {_short(i.published)}  [{i.feed}] {i.title}{extra}{events}\n"
+            f"      {i.canonical_url or i.url or ''}\n"
         )
     return EXIT_OK
 

@@ -203,6 +203,8 @@ class StoredItem:
     last_seen: datetime
     revision: int  # content changes since first seen
     sources: int  # distinct feeds carrying it, its own included (>= 1)
+    relevant: bool | None = None  # None: not classified
+    event_types: tuple[str, ...] = ()
 
 
 # Fetch state a configuration change wipes: the feed may be a different document now.
@@ -574,7 +576,12 @@ class Store:
         )
 
     def list_items(
-        self, *, feed: str | None = None, limit: int = 50, since: datetime | None = None
+        self,
+        *,
+        feed: str | None = None,
+        limit: int = 50,
+        since: datetime | None = None,
+        relevant_only: bool = False,
     ) -> list[StoredItem]:
         """Newest first by published date; ``feed`` is a feed name (its own items, not those it also
         carries as a source); ``since`` keeps items published at or after it."""
@@ -599,8 +606,11 @@ class Store:
                 items_table.c.last_seen,
                 items_table.c.revision,
                 (other_feeds + 1).label("sources"),
+                classifications_table.c.relevant,
+                classifications_table.c.event_types,
             )
             .join_from(items_table, feeds_table, items_table.c.feed_id == feeds_table.c.id)
+            .outerjoin(classifications_table, classifications_table.c.item_id == items_table.c.id)
             .order_by(items_table.c.published.desc(), items_table.c.id.desc())
             .limit(limit)
         )
@@ -608,8 +618,10 @@ class Store:
             stmt = stmt.where(feeds_table.c.name == feed)
         if since is not None:
             stmt = stmt.where(items_table.c.published >= since)
+        if relevant_only:
+            stmt = stmt.where(classifications_table.c.relevant.is_(True))
         with self._read() as conn:
-            return [StoredItem(**row._asdict()) for row in conn.execute(stmt)]
+            return [_listed_item(row._asdict()) for row in conn.execute(stmt)]
 
     def count_items(self) -> int:
         with self._read() as conn:
@@ -852,6 +864,11 @@ def _item_fields(item: Item) -> dict[str, Any]:
         "date_flag": item.date_flag,
         "content_hash": item.content_hash,
     }
+
+
+def _listed_item(row: dict[str, Any]) -> StoredItem:
+    types = row.pop("event_types")
+    return StoredItem(**row, event_types=tuple(types.split(",")) if types else ())
 
 
 def _item_ids(conn: Connection, feed_id: int, keys: Sequence[str]) -> dict[int, str]:

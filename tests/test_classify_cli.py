@@ -137,6 +137,8 @@ def test_poll_stores_verdicts_and_reclassify_recomputes_them(tmp_path: Path, fee
     ]
     facts = json.loads(rows[0][3])[0]["facts"]
     assert facts["round"] == 3 and facts["place"] == "Istanbul"
+    listed = json.loads(run("--config", str(config), "items", "--relevant", "--json").stdout)
+    assert [(i["title"], i["relevant"], i["events"]) for i in listed] == [(ROUND[0], True, ["NEW_ROUND"])]
     with closing(sqlite3.connect(tmp_path / "c.db")) as db:
         db.execute("UPDATE classifications SET relevant = 0, event_types = '', rules_version = 'old'")
         db.commit()

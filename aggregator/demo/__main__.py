@@ -55,7 +55,7 @@ def run_demo() -> int:
         status |= cli_main([*base, "poll", "--once", "--force"])
         step("Feeds and their state")
         status |= cli_main([*base, "feeds"])
-        step("The newest stored items (an item carried by several feeds is stored once)")
+        step("Newest items (* relevant to the talks, [events] found; one row however many feeds carry it)")
         status |= cli_main([*base, "items", "--limit", "12"])
         print(
             f"\nThe database is {DEMO_DIR / 'aggregator.db'}; try: "
