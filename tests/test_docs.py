@@ -16,7 +16,7 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 def documented_keys(section: str) -> set[str]:
     """Keys in the README's table under the heading for `section`."""
-    start = README.index(f"### `{section}`")
+    start = README.index(f"### `{section}`")  # the heading may go on: "(optional)"
     end = README.index("\n##", start + 4)
     return set(re.findall(r"^\| `([a-z_]+)` \|", README[start:end], flags=re.MULTILINE))
 
@@ -27,6 +27,15 @@ def test_every_settings_key_is_documented() -> None:
 
 def test_every_feed_key_is_documented() -> None:
     assert set(config_module._FEED_KEYS) == documented_keys("[[feeds]]")
+
+
+def test_every_classifier_key_is_documented() -> None:
+    assert set(config_module._CLASSIFIER_KEYS) == documented_keys("[classifier]")
+
+
+def test_every_top_level_table_has_a_section() -> None:
+    for table in config_module._TOP_LEVEL_KEYS:
+        assert f"`[{table}]`" in README or f"`[[{table}]]`" in README, table
 
 
 def commands(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[str, argparse.ArgumentParser]]:
