@@ -58,22 +58,24 @@ EVENT_TYPES = ("NEW_ROUND", "EXCHANGE", "DEADLINE")
 # The concepts the engine understands; a rule feeds exactly one. (What each means is in talks.toml.)
 CONCEPTS = frozenset({
     # actors
-    "russia", "ukraine", "ukraine_topic", "mediator", "other_conflict", "both_sides",
-    # topical vocabulary (carries relevance weight)
-    "talks", "peace", "ceasefire", "humanitarian", "minsk", "swap_phrase", "deadline", "threat",
+    "russia", "ukraine", "ukraine_topic", "ukraine_place", "mediator", "other_conflict", "both_sides",
+    # topical vocabulary (carries relevance weight); "diplomacy" is weaker: it never names a session
+    "talks", "diplomacy", "peace", "ceasefire", "humanitarian", "minsk", "swap_phrase", "deadline", "threat",
     # event parts and facts
     "round", "meeting", "exchange", "captives", "bodies", "children", "return", "venue", "ordinal",
     # tense and modality
-    "concrete", "future", "tentative", "pause", "background", "strong_background", "fresh",
+    "concrete", "future", "past", "tentative", "pause", "background", "strong_background", "fresh",
     "carried_out", "agreed", "proposal", "withdrawn",
     # confounders
-    "market", "sport", "imf", "gas_transit", "tax", "embassy", "us_russia_swap", "not_a_swap",
+    "market", "sport", "imf", "gas_transit", "tax", "embassy", "accession", "us_russia_swap", "not_a_swap",
 })  # fmt: skip
 
 # Engine scores a rule file may tune in its [scores] table (validated: unknown keys are errors).
 DEFAULT_SCORES: Mapping[str, float] = MappingProxyType(
     {
         "exchange_with_captives": 0.8,  # relevance weight of a sentence with a swap verb and prisoners/bodies
+        "session_of_both": 0.6,  # ... of a meeting, round or talks that names both parties
+        "ultimatum": 0.6,  # ... of a time limit or deadline with a threat or a mediator, aimed at Russia
         "title_factor": 1.5,  # position weights of a sentence's relevance contribution
         "lead_factor": 1.0,
         "body_factor": 0.7,
@@ -92,6 +94,7 @@ _RULE_KEYS = ("name", "concept", "terms", "pattern", "weight", "mask", "value", 
 _TOP_KEYS = ("description", "threshold", "scores", "rules")
 _MIN_STEM = 3
 _STEM_KEY = 3  # stems (at least this long) are indexed by their first letters
+_STARTS_CACHE = 200_000  # distinct words remembered per rule set
 
 
 # --- text normalisation ------------------------------------------------------------------------------
@@ -185,6 +188,7 @@ class RuleSet:
         self.source = source
         self.version = _version(self.rules, threshold, self.scores)
         self._trie = _Node()
+        self._starts: dict[str, tuple[_Node, ...]] = {}  # word -> where it starts terms (a cache)
         self._mask = tuple(rule.mask for rule in self.rules)
         self._concept = tuple(rule.concept for rule in self.rules)
         for index, rule in enumerate(self.rules):
@@ -210,19 +214,29 @@ class RuleSet:
     def passes_gate(self, norm: str) -> bool:
         return self._gate is not None and self._gate.search(norm) is not None
 
+    def _starts_of(self, word: str) -> tuple[_Node, ...]:
+        """The trie nodes a word starts terms at (remembered: news vocabulary repeats)."""
+        starts: list[_Node] = []
+        node = self._trie.exact.get(word)
+        if node is not None:
+            starts.append(node)
+        bucket = self._trie.stems.get(word[:_STEM_KEY])
+        if bucket is not None:
+            starts += [child for stem, child in bucket if word.startswith(stem)]
+        if len(self._starts) >= _STARTS_CACHE:
+            self._starts.clear()
+        found = self._starts[word] = tuple(starts)
+        return found
+
     def match(self, words: Sequence[str]) -> list[_Hit]:
         """Every term hit over the words: one walk down the trie from each word that starts a term."""
         hits: list[_Hit] = []
         count = len(words)
-        root_exact, root_stems = self._trie.exact, self._trie.stems
+        known = self._starts
         for first, word in enumerate(words):
-            starts: list[_Node] = []
-            node = root_exact.get(word)
-            if node is not None:
-                starts.append(node)
-            bucket = root_stems.get(word[:_STEM_KEY])
-            if bucket is not None:
-                starts += [child for stem, child in bucket if word.startswith(stem)]
+            starts = known.get(word)
+            if starts is None:
+                starts = self._starts_of(word)
             for node in starts:
                 for rule in node.rules:
                     hits.append(_Hit(rule, first, first + 1))
@@ -317,7 +331,13 @@ def _combine_patterns(rules: Sequence[Rule]) -> tuple[re.Pattern[str] | None, di
     return re.compile(combined), groups
 
 
-_GATE_CONCEPTS = ("russia", "ukraine", "minsk", "humanitarian")  # ukraine_topic phrases all name Ukraine
+_GATE_CONCEPTS = (
+    "russia",
+    "ukraine",
+    "ukraine_place",
+    "minsk",
+    "humanitarian",
+)  # ukraine_topic phrases all name Ukraine
 
 
 def _gate_regex(rules: Sequence[Rule]) -> re.Pattern[str] | None:
@@ -331,8 +351,26 @@ def _gate_regex(rules: Sequence[Rule]) -> re.Pattern[str] | None:
             )
     if not prefixes:
         return None
-    ordered = sorted(prefixes, key=lambda prefix: (-len(prefix), prefix))
-    return re.compile(r"\b(?:" + "|".join(re.escape(prefix) for prefix in ordered) + ")")
+    return re.compile(r"\b" + _trie_pattern(prefixes))
+
+
+def _trie_pattern(prefixes: Iterable[str]) -> str:
+    """An alternation of word prefixes as a regex nested by common first letters: the regex engine then
+    tries one branch per letter instead of every prefix at every word."""
+    tree: dict[str, Any] = {}
+    for prefix in prefixes:
+        node = tree
+        for character in prefix:
+            node = node.setdefault(character, {})
+        node[""] = {}  # a prefix ends here: matching it is enough
+
+    def render(node: dict[str, Any]) -> str:
+        if "" in node:
+            return ""  # a shorter prefix already matches whatever follows
+        branches = [re.escape(character) + render(child) for character, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return render(tree)
 
 
 def _version(rules: Sequence[Rule], threshold: float, scores: Mapping[str, float]) -> str:
@@ -703,9 +741,10 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
     hits = rules.match(words)
     for rule, start, end in rules.match_patterns(norm):
         hits.append(_pattern_hit(analysis, rule, start, end))
+    concept_of = rules._concept
     for hit in rules.unmasked(hits):
-        sentence = analysis.sentence_of_word(hit.first)
-        sentence.concepts.setdefault(rules.rules[hit.rule].concept, []).append(hit)
+        sentence = sentences[word_sentence[hit.first]]
+        sentence.concepts.setdefault(concept_of[hit.rule], []).append(hit)
     return analysis
 
 
@@ -723,6 +762,7 @@ def _pattern_hit(analysis: _Analysis, rule: int, start: int, end: int) -> _Hit:
 
 _TOPICAL = (
     "talks",
+    "diplomacy",
     "peace",
     "ceasefire",
     "humanitarian",
@@ -733,7 +773,8 @@ _TOPICAL = (
     "meeting",
     "round",
 )
-_CONFOUNDERS = ("market", "sport", "imf", "gas_transit", "tax", "embassy", "us_russia_swap")
+_CONFOUNDERS = ("market", "sport", "imf", "gas_transit", "tax", "embassy", "accession", "us_russia_swap")
+_WEIGHTED = (*_TOPICAL, *_CONFOUNDERS)
 _SELF_ANCHORED = ("minsk", "humanitarian")  # these name the Russia–Ukraine process on their own
 
 
@@ -746,20 +787,26 @@ class _Context:
     other: bool  # another conflict (and not Ukraine)
 
 
+def _own_context(sentence: _Sentence) -> _Context:
+    russia = sentence.has("russia")
+    ukraine = sentence.has("ukraine") or sentence.has("ukraine_topic") or sentence.has("ukraine_place")
+    other = (sentence.has("other_conflict") or sentence.has("us_russia_swap")) and not ukraine
+    return _Context(russia, ukraine, other)
+
+
 def _contexts(analysis: _Analysis) -> list[_Context]:
     contexts: list[_Context] = []
-    previous = _Context(False, False, False)
+    own = [_own_context(sentence) for sentence in analysis.sentences]
+    # a headline or lead that names no one ("Thousand-for-thousand exchange completed") is about whoever
+    # the item names first
+    previous = next((c for c in own if c.russia or c.ukraine or c.other), _Context(False, False, False))
     title_context: _Context | None = None
-    for sentence in analysis.sentences:
-        russia = sentence.has("russia")
-        ukraine = sentence.has("ukraine") or sentence.has("ukraine_topic")
-        other = (sentence.has("other_conflict") or sentence.has("us_russia_swap")) and not ukraine
-        if russia or ukraine or other:
-            context = _Context(russia, ukraine, other)
-        else:  # "The talks lasted two hours." inherits who the talks are between
-            context = _Context(previous.russia, previous.ukraine, previous.other)
+    for sentence, context in zip(analysis.sentences, own, strict=True):
+        if not (context.russia or context.ukraine or context.other):
+            # "The talks lasted two hours." inherits who the talks are between
+            context = previous
             if title_context is not None and not (previous.russia or previous.ukraine or previous.other):
-                context = _Context(title_context.russia, title_context.ukraine, title_context.other)
+                context = title_context
         if sentence.is_title:
             title_context = context
         contexts.append(context)
@@ -781,7 +828,33 @@ def _has_exchange_trigger(sentence: _Sentence) -> bool:
     if sentence.has("swap_phrase"):
         return True
     objects = sentence.has("captives") or sentence.has("bodies") or sentence.has("children")
-    return objects and (sentence.has("exchange") or sentence.has("return"))
+    if objects:
+        return sentence.has("exchange") or sentence.has("return")
+    # "The exchange, carried out at a checkpoint ...": a swap noun with a verb of release on another word
+    swaps = sentence.concepts.get("exchange")
+    if not swaps:
+        return False
+    released = sentence.hits("carried_out", "return")
+    return any(hit.first != swap.first for hit in released for swap in swaps)
+
+
+def _names_a_session_of_both(sentence: _Sentence) -> _Hit | None:
+    """A meeting, round or talks in a sentence that names both parties: the talks themselves."""
+    if not (sentence.has("both_sides") or (sentence.has("russia") and sentence.has("ukraine"))):
+        return None
+    sessions = sentence.hits("meeting", "round", "talks")
+    return sessions[0] if sessions else None
+
+
+def _ultimatum_hit(analysis: _Analysis, sentence: _Sentence, context: _Context) -> _Hit | None:
+    """A deadline or time limit with a threat or a mediator, where Russia is concerned: an ultimatum."""
+    if not context.russia or not (sentence.has("threat") or sentence.has("mediator")):
+        return None
+    if sentence.has("deadline"):
+        return sentence.hits("deadline")[0]
+    if _LIMIT.search(analysis.sentence_text(sentence)) and not sentence.has("tax"):
+        return (sentence.hits("threat") or sentence.hits("mediator"))[0]
+    return None
 
 
 def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, list[Evidence]]:
@@ -794,9 +867,10 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
         if not anchored:
             continue
         weight, used = 0.0, []
+        swap_weight = 0.0
         seen_rules: set[int] = set()
-        for concept in (*_TOPICAL, *_CONFOUNDERS):
-            for hit in sentence.concepts.get(concept, ()):
+        for concept in [concept for concept in _WEIGHTED if concept in sentence.concepts]:
+            for hit in sentence.concepts[concept]:
                 if hit.rule in seen_rules:
                     continue  # a word repeated in one sentence says nothing new
                 seen_rules.add(hit.rule)
@@ -806,11 +880,26 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
                 if rule_weight:
                     weight += rule_weight
                     used.append(hit)
-        if context.ukraine and _has_exchange_trigger(sentence) and not sentence.has("swap_phrase"):
-            weight += scores["exchange_with_captives"]
+                    swap_weight += rule_weight if concept == "swap_phrase" else 0.0
+        if (
+            context.ukraine
+            and _has_exchange_trigger(sentence)
+            and swap_weight < scores["exchange_with_captives"]
+        ):
+            weight += (
+                scores["exchange_with_captives"] - swap_weight
+            )  # a swap is worth this much, however told
             used += (
                 sentence.hits("exchange", "return")[:1] + sentence.hits("captives", "bodies", "children")[:1]
             )
+        session = _names_a_session_of_both(sentence)
+        if session is not None:
+            weight += scores["session_of_both"]
+            used.append(session)
+        ultimatum = _ultimatum_hit(analysis, sentence, context)
+        if ultimatum is not None:
+            weight += scores["ultimatum"]
+            used.append(ultimatum)
         if not used:
             continue
         contribution = min(max(weight, 0.0), scores["sentence_cap"])
@@ -962,13 +1051,17 @@ def _is_background(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_Da
 
 
 def _has_old_date(analysis: _Analysis, dates: Sequence[_DateMention]) -> bool:
+    """A date well before publication, and none close to it ("returned on Friday, continuing the exchanges
+    agreed on 2 June" is Friday's news)."""
     if analysis.published is None:
         return False
     limit = analysis.published - timedelta(days=analysis.rules.scores["background_days"])
-    return any(mention.value is not None and mention.value < limit for mention in dates)
+    values = [mention.value for mention in dates if mention.value is not None]
+    return any(value < limit for value in values) and not any(value >= limit for value in values)
 
 
-_YEAR = re.compile(r"\b(?:19[5-9]\d|20\d\d)\b")
+# a year, unless it follows "since" ("the first talks since 2022" is news, not history)
+_YEAR = re.compile(r"(?<!since )\b(?:19[5-9]\d|20\d\d)\b")
 
 
 def _names_past_year(analysis: _Analysis, sentence: _Sentence) -> bool:
@@ -1014,22 +1107,23 @@ class _InheritedBackground:
 # --- NEW_ROUND -----------------------------------------------------------------------------------------
 
 
-def _ordinal_hits(sentence: _Sentence, rules: RuleSet) -> list[tuple[int, _Hit]]:
-    """Ordinals that number a session: "third round", "round three", "the 2nd meeting", "third Istanbul talks"."""  # noqa: E501
+def _ordinal_hits(analysis: _Analysis, sentence: _Sentence) -> list[tuple[int, _Hit]]:
+    """Ordinals that number a session: "third round", "round three", "the 2nd meeting", "third Istanbul
+    talks", "will meet ... for the third time"."""
     sessions = sentence.hits("round", "meeting", "talks")
-    return [
-        (rules.rules[hit.rule].value or 0, hit)
-        for hit in sentence.hits("ordinal")
-        if any(0 <= session.first - hit.first <= 3 or session.first == hit.first for session in sessions)
-    ]
-
-
-def _latest_ordinal(analysis: _Analysis) -> int | None:
-    """The highest round number the item mentions at all (even as hoped for): lower rounds are history."""
-    values = [
-        value for sentence in analysis.sentences for value, _ in _ordinal_hits(sentence, analysis.rules)
-    ]
-    return max(values, default=None)
+    if not sessions:
+        return []
+    words, rules = analysis.words, analysis.rules
+    found = []
+    for hit in sentence.hits("ordinal"):
+        numbers = any(
+            0 <= session.first - hit.first <= 3 or session.first == hit.first for session in sessions
+        )
+        if not numbers and hit.last < len(words) and words[hit.last] == "time":
+            numbers = any(0 < hit.first - session.first <= 10 for session in sessions)
+        if numbers:
+            found.append((rules.rules[hit.rule].value or 0, hit))
+    return found
 
 
 def _session_hits(analysis: _Analysis, sentence: _Sentence) -> list[_Hit]:
@@ -1038,13 +1132,21 @@ def _session_hits(analysis: _Analysis, sentence: _Sentence) -> list[_Hit]:
     window = analysis.rules.scores["round_window"]
     rounds = sentence.hits("round")
     talks = sentence.hits("talks", "meeting", "peace")
-    ordinals = [hit for _, hit in _ordinal_hits(sentence, analysis.rules)]
+    ordinals = [hit for _, hit in _ordinal_hits(analysis, sentence)]
     if rounds and (_near(rounds, talks, window) or _near(rounds, ordinals, 2)):
         return rounds
     meetings = sentence.hits("meeting")
     if ordinals and _near(ordinals, meetings + sentence.hits("talks"), 3):
         return meetings or sentence.hits("talks")
     return talks
+
+
+def _looks_forward(sentence: _Sentence) -> bool:
+    """Whether a bare weekday in the sentence is the next one (a future cue, or a schedule without a past
+    tense) rather than the last one."""
+    if sentence.has("future"):
+        return True
+    return sentence.has("concrete") and not sentence.has("past") and not sentence.has("carried_out")
 
 
 def _round_candidate(
@@ -1061,12 +1163,11 @@ def _round_candidate(
         return None  # a mediator meeting one side, or talks between others
     if sentence.has("other_conflict") and not sentence.has("ukraine"):
         return None
-    forward = sentence.has("future") or (sentence.has("concrete") and not sentence.has("carried_out"))
-    dates = _dates_in(analysis, sentence, forward=forward)
+    dates = _dates_in(analysis, sentence, forward=_looks_forward(sentence))
     venues = sorted(
         sentence.hits("venue"), key=lambda hit: (analysis.rules.rules[hit.rule].value or 50, hit.first)
     )
-    ordinals = _ordinal_hits(sentence, analysis.rules)
+    ordinals = _ordinal_hits(analysis, sentence)
     concrete = sentence.hits("concrete", "future")
     anchored = bool(dates or venues or ordinals or sentence.has("round"))
     if not concrete and not (sentence.is_title and anchored):
@@ -1078,8 +1179,10 @@ def _round_candidate(
         score -= 0.3  # "talks will continue": no session in particular
     if sentence.has("tentative") or analysis.sentence_text(sentence).rstrip().endswith("?"):
         score -= 0.6
-    if sentence.has("pause"):
-        score -= 0.6
+    if _near(sentence.hits("pause"), sessions, analysis.rules.scores["round_window"]):
+        score -= (
+            0.6  # "talks on pause", "postponed the meeting" (a pause elsewhere in it is not the session's)
+        )
     if _is_background(analysis, sentence, dates) or inherited[sentence.index]:
         score -= 0.7
     if not sentence.is_title and sentence.body_index >= 4 and not dates and not sentence.has("future"):
@@ -1117,13 +1220,33 @@ def _detect_new_round(
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
     if not asserted:
         return None
-    # a round older than the latest one the item mentions is background (round two in a third-round story)
-    latest = _latest_ordinal(analysis)
+    # a round older than the latest one asserted is background (round two in a third-round story); a
+    # later round only hoped for ("before a second meeting") does not make the one just held history
+    latest = max((c.facts["round"] for c in asserted if "round" in c.facts), default=None)
     if latest is not None:
         asserted = [c for c in asserted if c.facts.get("round", latest) == latest]
-    if not asserted:
-        return None
+    _prefer_a_city(analysis, asserted)
     return _event("NEW_ROUND", asserted, analysis, ("round", "place", "date"))
+
+
+def _prefer_a_city(analysis: _Analysis, asserted: list[_Candidate]) -> None:
+    """ "Turkey to host the talks ... in Istanbul": a country (a venue of preference 90 or more) gives way
+    to a city the asserting sentences, or failing them the item, name."""
+    rules = analysis.rules
+    countries = {rule.place for rule in rules.rules if rule.concept == "venue" and (rule.value or 50) >= 90}
+    if not any(candidate.facts.get("place") in countries for candidate in asserted):
+        return
+    sentences = [candidate.sentence for candidate in asserted] + analysis.sentences
+    cities = [
+        rules.rules[hit.rule].place
+        for sentence in sentences
+        for hit in sentence.hits("venue")
+        if (rules.rules[hit.rule].value or 50) < 90
+    ]
+    if cities:
+        for candidate in asserted:
+            if candidate.facts.get("place") in countries:
+                candidate.facts["place"] = cities[0]
 
 
 def _event(
@@ -1153,14 +1276,20 @@ def _unique(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
 _NUMBER = r"\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+(?!\d)|\d+"
 _CAPTIVE_WORDS = (
     r"(?:prisoners?|pows?|captives?|servicem[ae]n|soldiers|troops|defenders|civilians|people|detainees|"
-    r"fighters|marines|individuals|persons|ukrainians|russians|bodies|remains|children|kids|пленных|"
-    r"военнопленных|полонених|військовополонених|тел|тіл|человек|людей|осіб)"
+    r"fighters|marines|individuals|persons|ukrainians|russians|bodies|remains|children|kids|sailors|men|"
+    r"women|пленных|военнопленных|военнопленными|полонених|військовополонених|тел|тіл|человек|людей|осіб|"
+    r"військових|цивільних|захисників|военных|бойцов)"
 )
-_PER_SIDE = re.compile(rf"(?P<a>{_NUMBER})\s*-?\s*(?:for|on|на)\s*-?\s*(?P<b>{_NUMBER})\b")
+_NUMBER_WORD_COUNTS = {"a thousand": 1000, "one thousand": 1000, "a hundred": 100, "one hundred": 100}
+_PER_SIDE = re.compile(
+    rf"(?P<a>{_NUMBER}|a thousand|one thousand|a hundred|one hundred)(?:\s+[\w-]+){{0,2}}?\s*-?\s*"
+    rf"(?:for|on|на)\s*-?\s*(?:a[\s-]+)?(?P<b>{_NUMBER}|thousand|hundred)\b"
+)
 _EACH = re.compile(
     rf"(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,3}}?(?:each|apiece|per side|from each side|on each side|"
-    rf"from both sides|on both sides|each side)\b"
+    rf"from both sides|on both sides|each side|с каждой стороны|з кожного боку|з кожної сторони)\b"
     rf"|\beach (?:side|party) (?:\w+\s+){{0,3}}?(?P<m>{_NUMBER})\b"
+    rf"|\beach\s+(?:\w+\s+){{1,2}}?(?P<k>{_NUMBER})\s+(?:[\w-]+\s+){{0,2}}?{_CAPTIVE_WORDS}"
 )
 _STATED = re.compile(rf"(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,3}}?{_CAPTIVE_WORDS}\b")
 
@@ -1176,21 +1305,48 @@ def _to_int(text: str) -> int | None:
 def _count(analysis: _Analysis, sentence: _Sentence) -> tuple[int, _Proof] | None:
     """The per-side figure of a swap ("1,200 for 1,200", "84 each"), else the stated figure."""
     text = analysis.sentence_text(sentence)
-    for pattern, groups in ((_PER_SIDE, ("a",)), (_EACH, ("n", "m")), (_STATED, ("n",))):
-        for found in pattern.finditer(text):
-            for group in groups:
-                number = found.group(group)
-                value = _to_int(number) if number else None
-                if value is not None and not (1900 <= value <= 2100 and "," not in number):
-                    span = (sentence.start + found.start(), sentence.start + found.end())
-                    return value, (span, "fact.count")
+    # a per-side figure wherever it is in the sentence, the first one; else the first stated figure
+    for patterns, groups in (((_PER_SIDE, _EACH), ("a", "n", "m", "k")), ((_STATED,), ("n",))):
+        found_values = []
+        for pattern in patterns:
+            for found in pattern.finditer(text):
+                value = next(
+                    (
+                        v
+                        for group in groups
+                        if group in found.groupdict() and (v := _count_value(found, group))
+                    ),
+                    None,
+                )
+                if value is not None:
+                    found_values.append((found.start(), value, found.end()))
+                    break
+        if found_values:
+            start, value, end = min(found_values)
+            return value, ((sentence.start + start, sentence.start + end), "fact.count")
     return None
 
 
+def _count_value(found: re.Match[str], group: str) -> int | None:
+    number = found.group(group)
+    if not number:
+        return None
+    if number in _NUMBER_WORD_COUNTS:
+        return _NUMBER_WORD_COUNTS[number]
+    value = _to_int(number)
+    if value is None or (1900 <= value <= 2100 and "," not in number):
+        return None  # a year, not a number of people
+    return value
+
+
 def _exchange_candidate(
-    analysis: _Analysis, sentence: _Sentence, context: _Context, inherited: _InheritedBackground
+    analysis: _Analysis,
+    sentence: _Sentence,
+    context: _Context,
+    inherited: _InheritedBackground,
+    ukraine: bool,
 ) -> _Candidate | None:
-    if not _has_exchange_trigger(sentence) or not context.ukraine or context.other:
+    if not _has_exchange_trigger(sentence) or not (context.ukraine or ukraine) or context.other:
         return None
     if sentence.has("us_russia_swap"):
         return None
@@ -1229,10 +1385,14 @@ def _exchange_candidate(
 def _detect_exchange(
     analysis: _Analysis, contexts: list[_Context], inherited: _InheritedBackground
 ) -> DetectedEvent | None:
+    # Ukraine a party somewhere in the item, and no US–Russia swap: "Russia's negotiator said ..." counts
+    ukraine = not any(sentence.has("us_russia_swap") for sentence in analysis.sentences) and any(
+        sentence.has("ukraine") for sentence in analysis.sentences
+    )
     candidates = [
         candidate
         for sentence, context in zip(analysis.sentences, contexts, strict=True)
-        if (candidate := _exchange_candidate(analysis, sentence, context, inherited))
+        if (candidate := _exchange_candidate(analysis, sentence, context, inherited, ukraine))
     ]
     threshold = analysis.rules.scores["exchange_threshold"]
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
@@ -1260,7 +1420,9 @@ _LIMIT = re.compile(
     rf"|\b(?P<span_n>\d{{1,3}}|{_AMOUNT})[- ](?P<span_unit>days?|weeks?)"
     r"[- ](?:deadline|ultimatum|window|grace)\b"
     rf"|\b(?P<hold>(?:two|three|\d)\s+or\s+(?:three|four|\d)\s+weeks)\b"
-    rf"|\b(?:by|until|till|before|no later than|expire[sd]?(?:\s+on)?|ends?\s+on|runs? out on)\s+"
+    rf"|\bvalid\s+for\s+(?P<valid_n>{_AMOUNT})\s+(?P<valid_unit>{_UNIT})\b"
+    rf"|\b(?:by|until|till|before|no later than|expire[sd]?(?:\s+on)?|ends?\s+on|runs? out on"
+    rf"|deadline(?:\s+(?:of|on|is|was|falls\s+on|set\s+for))?|falls\s+on)\s+"
     rf"(?P<by>(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:{_MONTH_NAMES}|the\s+(?:month|year|week))"
     rf"|mid-?\s?(?:{_MONTH_NAMES})"
     rf"|(?:midnight\s+(?:on\s+)?)?(?:(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"
@@ -1314,6 +1476,7 @@ def _deadline_fact(found: re.Match[str], base: date | None) -> object | None:
     for number_key, unit_key, computable in (
         ("in_n", "in_unit", True),
         ("give_n", "give_unit", True),
+        ("valid_n", "valid_unit", True),
         ("span_n", "span_unit", False),
     ):
         if groups.get(number_key):
@@ -1382,7 +1545,9 @@ def _deadline_candidate(
         return None
     if not words and _LENGTH_ONLY.search(text) and not has_context:
         return None
-    if not words and not has_context:
+    # a bare "until Tuesday" in talk of the talks is timing, not a time limit: that needs a threat or a
+    # ceasefire or deal in force
+    if not words and not any(sentence.has(c) for c in ("threat", "ceasefire", "humanitarian", "agreed")):
         return None
     score = 0.35 + 0.2 * has_context + 0.2 * bool(words) + 0.15 * sentence.is_title
     if sentence.has("proposal") and not sentence.has("threat") and not limits:
@@ -1391,15 +1556,14 @@ def _deadline_candidate(
         score -= 1.0
     evidence = [(hit, None) for hit in (*words[:1], *sentence.hits("threat")[:1])]
     facts: dict[str, object] = {}
-    for found in limits:
-        value = _deadline_fact(found, analysis.published)
-        if value is None:
-            continue
+    stated = [(found, value) for found in limits if (value := _deadline_fact(found, analysis.published))]
+    if stated:
+        # a date wins over a span ("a two-week window ... would expire on 5 September")
+        found, value = next(((f, v) for f, v in stated if _is_iso_date(str(v))), stated[0])
         facts["deadline"] = value
         span = (sentence.start + found.start(), sentence.start + found.end())
         evidence.append((span, "fact.deadline"))
         score += 0.1
-        break
     old = _is_old_deadline(facts.get("deadline"), analysis.published)
     if old or sentence.has("strong_background") or (inherited[sentence.index] and "deadline" not in facts):
         score -= 0.7

@@ -429,3 +429,142 @@ def test_seed_like_shapes_work_without_the_shared_folder() -> None:
     assert item_facts(analysis) == {
         "round": 3, "place": "Istanbul", "date": "2025-07-23", "count": 1200, "deadline": "2025-09-01",
     }  # fmt: skip
+
+
+# --- generalisation: classes of errors found on an independent corpus (examples written for the tests) ------
+
+
+def test_a_headline_that_names_no_one_takes_the_parties_the_item_names_later() -> None:
+    result = run(
+        "Swap completed on Sunday",
+        "A final group of 210 prisoners from each side was exchanged on Sunday at the border. "
+        "The Ukrainian president thanked the mediators.",
+        published=date(2025, 6, 8),
+    )
+    assert result.relevant
+    assert "EXCHANGE" in events(result)
+    assert item_facts(result)["count"] == 210
+
+
+def test_a_session_that_names_both_parties_is_relevant_without_the_word_talks() -> None:
+    result = run(
+        "",
+        "Ukrainian and American officials expect to fix a date for a sixth trilateral meeting with Russia "
+        "next week, a spokesman said.",
+    )
+    assert result.relevant
+
+
+@pytest.mark.parametrize(
+    ("title", "published", "deadline"),
+    [
+        ("Trump says he will decide within two weeks whether to hit Russia with sanctions", date(2025, 8, 1),
+         "2025-08-15"),
+        ("Ukraine prepares for the US deadline of 9 September for Moscow, with tariffs looming",
+         date(2025, 8, 1), "2025-09-09"),
+    ],
+)  # fmt: skip
+def test_ultimatums_aimed_at_russia_without_the_word_talks(
+    title: str, published: date, deadline: str
+) -> None:
+    result = run(title, published=published)
+    assert result.relevant
+    assert "DEADLINE" in events(result)
+    assert item_facts(result)["deadline"] == deadline
+
+
+def test_a_computable_date_wins_over_the_stated_span() -> None:
+    result = run(
+        "Washington's three-week window for the Kremlin would expire on 20 August, officials warn of tariffs",
+        published=date(2025, 7, 30),
+    )
+    assert item_facts(result)["deadline"] == "2025-08-20"
+
+
+def test_a_bare_until_in_talk_of_the_talks_is_not_a_deadline() -> None:
+    result = run(
+        "Russia-Ukraine talks resume by video",
+        "A fifth round of talks between Russia and Ukraine began by video link on Monday, with a break "
+        "until Wednesday, the Ukrainian negotiator said.",
+        published=date(2025, 7, 21),
+    )
+    assert "NEW_ROUND" in events(result)  # the break is not a pause of the talks either
+    assert "DEADLINE" not in events(result)
+
+
+def test_the_first_talks_since_a_past_year_are_news_not_history() -> None:
+    result = run(
+        "",
+        "Russian and Ukrainian negotiators met in Istanbul on Friday, their first direct talks since 2022.",
+        published=date(2025, 5, 16),
+    )
+    assert "NEW_ROUND" in events(result)
+    assert item_facts(result)["date"] == "2025-05-16"
+
+
+def test_a_weekday_told_in_the_past_tense_is_the_last_one() -> None:
+    result = run(
+        "",
+        "The session between the Russian and Ukrainian delegations in Istanbul on Wednesday evening ended "
+        "after forty minutes.",
+        published=date(2025, 7, 24),  # a Thursday
+    )
+    assert item_facts(result)["date"] == "2025-07-23"
+
+
+def test_for_the_nth_time_is_the_round_and_a_city_beats_its_country() -> None:
+    result = run(
+        "Delegations from Kyiv and Moscow head to Turkey",
+        "Russian and Ukrainian negotiators will meet in Turkey on Friday for the fourth time this year. "
+        "The talks in Istanbul are expected to focus on prisoners.",
+    )
+    assert "NEW_ROUND" in events(result)
+    facts = item_facts(result)
+    assert facts["round"] == 4
+    assert facts["place"] == "Istanbul"
+
+
+@pytest.mark.parametrize(
+    ("summary", "count"),
+    [
+        (
+            "Russia and Ukraine each released 280 prisoners on Friday, including 60 civilians on each side.",
+            280,
+        ),
+        ("Russia and Ukraine completed a thousand-for-a-thousand exchange of prisoners on Friday.", 1000),
+        ("Russia and Ukraine swapped 40 detainees for 40 on Friday, both sides said.", 40),
+    ],
+)
+def test_per_side_counts_written_in_other_ways(summary: str, count: int) -> None:
+    result = run("", summary, published=date(2025, 7, 25))
+    assert "EXCHANGE" in events(result)
+    assert item_facts(result)["count"] == count
+
+
+def test_an_exchange_noun_with_a_release_verb_is_a_swap_but_a_trade_is_not() -> None:
+    swap = run("", "The exchange, carried out on the Belarusian border on Tuesday, freed 90 Ukrainians.")
+    assert "EXCHANGE" in events(swap)
+    trade = run(
+        "", "Ukraine offered Russia a ceasefire in exchange for the return of occupied land on Tuesday."
+    )
+    assert "EXCHANGE" not in events(trade)
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Ukraine's accession negotiations with the European Union stall as Hungary blocks the first cluster.",
+        "Russia and Japan held a round of talks on fishing quotas; peace treaty talks remain frozen.",
+        "The State Department said talks with Russia on seized diplomatic properties would continue.",
+    ],
+)
+def test_other_negotiations_near_russia_or_ukraine_are_not_relevant(summary: str) -> None:
+    assert not run("", summary).relevant
+
+
+def test_a_dropped_deadline_in_the_headline_is_not_a_deadline() -> None:
+    result = run(
+        "Trump drops his Thanksgiving deadline for a Ukraine peace deal", published=date(2025, 11, 25)
+    )
+    assert result.relevant
+    assert "DEADLINE" not in events(result)

@@ -14,8 +14,8 @@ from aggregator.classify import default_rules
 from aggregator.evaluate import Evaluation, evaluate, read_corpus
 
 CORPUS = Path(__file__).parent / "data" / "corpus" / "talks.jsonl"
-FLOORS = {"relevance": 0.86, "NEW_ROUND": 0.65, "EXCHANGE": 0.68, "DEADLINE": 0.62}
-FACT_FLOORS = {"round": 0.42, "place": 0.5, "date": 0.35, "count": 0.38, "deadline": 0.3}
+FLOORS = {"relevance": 0.94, "NEW_ROUND": 0.79, "EXCHANGE": 0.86, "DEADLINE": 0.85}
+FACT_FLOORS = {"round": 0.56, "place": 0.7, "date": 0.58, "count": 0.68, "deadline": 0.47}
 
 
 @pytest.fixture(scope="module")

@@ -144,3 +144,12 @@ def test_regex_rules_match_the_normalised_text(tmp_path: Path) -> None:
     result = classify("UKRAINE: 84 FOR 84", "", None, rules)
     assert result.relevant
     assert any(evidence.rule == "n" and evidence.text == "84 FOR 84" for evidence in result.evidence)
+
+
+def test_the_cheap_gate_finds_every_anchor_word_and_only_whole_word_starts() -> None:
+    rules = load_rules()
+    anchors = ("kremlin", "zelenskyy", "kyiv's", "donbas", "azovstal", "normandy format", "україна", "путин")
+    for word in anchors:
+        assert rules.passes_gate(word), word
+    for text in ("the fed holds rates", "a mukremlin town", "prussian history"):
+        assert not rules.passes_gate(text), text
