@@ -161,7 +161,7 @@ class PolledFeed:
     state: FeedState
     log: FetchLogEntry
     items: tuple[Item, ...] = ()
-    verdicts: tuple[Classification, ...] = ()  # one per item, in order (none when not classified)
+    verdicts: tuple[Classification | None, ...] = ()  # one per item, in order; None: stored one still holds
 
 
 # --- classify ----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
@@ -104,7 +104,7 @@ class ParseOutcome:
     """What a parse worker sends back. Plain data: exceptions with custom __init__ do not pickle."""
 
     items: tuple[Item, ...] = ()
-    verdicts: tuple[Classification, ...] = ()
+    verdicts: tuple[Classification | None, ...] = ()
     entries: int = 0
     parser: str | None = None
     problem: str | None = None
@@ -123,14 +123,27 @@ def start_worker(config: Config) -> None:
 
 
 def parse_and_normalise(
-    name: str, body: bytes, headers: dict[str, str], url: str, now: datetime
+    name: str,
+    body: bytes,
+    headers: dict[str, str],
+    url: str,
+    now: datetime,
+    stored: Mapping[str, str] | None = None,
 ) -> ParseOutcome:
-    """Runs in a worker process: bytes → classified Items, never raises for what a feed contains."""
+    """Runs in a worker process: bytes → classified Items, never raises for what a feed contains.
+
+    `stored` maps the feed's stored keys to their content hashes: an item stored unchanged keeps its verdict
+    and is not classified again (most of a re-polled feed).
+    """
+    stored = stored or {}
     try:
         parsed = parse_feed(body, headers, url)
         normalised = normalise_feed(name, parsed, now=now)
         rules = _worker_rules if _worker_rules is not None else default_rules()
-        verdicts = tuple(classify_item(item, rules) for item in normalised.items)
+        verdicts = tuple(
+            None if stored.get(item.key) == item.content_hash else classify_item(item, rules)
+            for item in normalised.items
+        )
     except FeedError as exc:
         return ParseOutcome(error=str(exc), reason=exc.reason)
     except Exception as exc:  # a parser bug must cost one feed, not the poll
@@ -463,6 +476,8 @@ class _PollRun:
             self.waiting.append((state, fetched, body_hash))
             self.backlog_bytes += len(fetched.body or b"")
             return
+        # A feed parsed before has stored items whose verdicts still hold; a new feed has none to look up.
+        stored = self.store.stored_versions(state.id) if state.body_hash is not None else {}
         args = (
             parse_and_normalise,
             state.name,
@@ -470,6 +485,7 @@ class _PollRun:
             dict(fetched.headers),
             fetched.final_url,
             self.now,
+            stored,
         )
         try:
             future = self.poller._parser().submit(*args)

@@ -421,7 +421,11 @@ class Store:
         saved: list[SaveResult] = []
         with self._write() as conn:
             for outcome in outcomes:
-                verdicts = dict(zip((item.key for item in outcome.items), outcome.verdicts, strict=False))
+                verdicts = {
+                    item.key: verdict
+                    for item, verdict in zip(outcome.items, outcome.verdicts, strict=False)
+                    if verdict is not None
+                }
                 result = self._save_items(conn, outcome.state.id, outcome.items, now, verdicts)
                 self._update_feed(conn, outcome.state)
                 entry = outcome.log
@@ -522,6 +526,14 @@ class Store:
             stored = [(item_id, verdicts[key]) for item_id, key in ids.items() if key in verdicts]
             self._write_classifications(conn, stored, now)
         return tally.freeze()
+
+    def stored_versions(self, feed_id: int) -> dict[str, str]:
+        """key -> content_hash of the feed's own items: what a re-poll need not classify again."""
+        stmt = sa.select(items_table.c.key, items_table.c.content_hash).where(
+            items_table.c.feed_id == feed_id
+        )
+        with self._read() as conn:
+            return {row.key: row.content_hash for row in conn.execute(stmt)}
 
     def save_classifications(self, verdicts: Sequence[tuple[int, Classification]], now: datetime) -> None:
         """Store (or replace) the verdicts of stored items, by item id: `reclassify` after a rules change."""
