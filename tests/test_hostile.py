@@ -108,6 +108,7 @@ def test_a_poll_survives_every_hostile_feed_at_once(
     elapsed = time.monotonic() - started
     growth_mib = (process.memory_info().rss - rss_before) / 2**20
 
+    print(f"hostile poll: {elapsed:.2f} s, memory +{growth_mib:.0f} MiB")
     assert elapsed < 6.0, "hostile feeds held the poll beyond their deadlines"
     assert growth_mib < 120, f"memory grew by {growth_mib:.0f} MiB"
     results = {r.name: r for r in report.results}
