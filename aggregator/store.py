@@ -521,10 +521,14 @@ class Store:
             conn.execute(_TOUCH_ITEMS, {"ids": chunk, "seen_at": now})
         if verdicts:
             # New and revised items get the verdict on their current text; unchanged ones keep theirs.
-            ids = {row["b_id"]: key for row, key in zip(changed, changed_keys, strict=True)}
-            ids.update(_item_ids(conn, feed_id, [row["key"] for row in new_rows]))
-            stored = [(item_id, verdicts[key]) for item_id, key in ids.items() if key in verdicts]
-            self._write_classifications(conn, stored, now)
+            revised = {row["b_id"]: key for row, key in zip(changed, changed_keys, strict=True)}
+            fresh = _item_ids(conn, feed_id, [row["key"] for row in new_rows])
+            self._write_classifications(
+                conn, [(i, verdicts[k]) for i, k in revised.items() if k in verdicts], now, replace=True
+            )
+            self._write_classifications(
+                conn, [(i, verdicts[k]) for i, k in fresh.items() if k in verdicts], now, replace=False
+            )
         return tally.freeze()
 
     def stored_versions(self, feed_id: int) -> dict[str, str]:
@@ -542,11 +546,16 @@ class Store:
 
     @staticmethod
     def _write_classifications(
-        conn: Connection, verdicts: Sequence[tuple[int, Classification]], now: datetime
+        conn: Connection,
+        verdicts: Sequence[tuple[int, Classification]],
+        now: datetime,
+        *,
+        replace: bool = True,
     ) -> None:
+        """Insert verdicts; with `replace`, drop the items' earlier ones first (new items have none)."""
         if not verdicts:
             return
-        for chunk in _chunks(sorted(item_id for item_id, _ in verdicts), MAX_BOUND_PARAMS):
+        for chunk in _chunks(sorted(item_id for item_id, _ in verdicts) if replace else [], MAX_BOUND_PARAMS):
             conn.execute(sa.delete(classifications_table).where(classifications_table.c.item_id.in_(chunk)))
         conn.execute(sa.insert(classifications_table), [_verdict_row(i, v, now) for i, v in verdicts])
 
@@ -893,9 +902,13 @@ def _item_ids(conn: Connection, feed_id: int, keys: Sequence[str]) -> dict[int, 
     return found
 
 
+MAX_STORED_EVIDENCE = 24  # spans kept per verdict: enough to explain it, bounded for long articles
+
+
 def _verdict_row(item_id: int, verdict: Classification, now: datetime) -> dict[str, Any]:
     def evidence(items: Iterable[Evidence]) -> list[dict[str, Any]]:
-        return [{"rule": e.rule, "start": e.start, "end": e.end, "text": e.text} for e in items]
+        kept = list(items)[:MAX_STORED_EVIDENCE]
+        return [{"rule": e.rule, "start": e.start, "end": e.end, "text": e.text} for e in kept]
 
     return {
         "item_id": item_id,
