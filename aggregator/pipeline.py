@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import re
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
@@ -33,7 +34,16 @@ from .config import Config, FeedConfig
 from .errors import FeedError, ParseError
 from .feedstate import after_failure, after_success
 from .fetch import Fetcher
-from .models import Classification, FeedState, FetchLogEntry, FetchOutcome, FetchResult, Item, PolledFeed
+from .models import (
+    Classification,
+    FeedState,
+    FetchLogEntry,
+    FetchOutcome,
+    FetchResult,
+    Item,
+    PolledFeed,
+    RawEntry,
+)
 from .normalise import normalise_feed
 from .parse import parse_feed
 from .store import Store
@@ -151,6 +161,9 @@ def parse_and_normalise(
     notes = [parsed.problem] if parsed.problem else []
     if normalised.skipped:
         notes.append(f"{normalised.skipped} entries without id, link, title or text skipped")
+    hostile = hostile_markup(parsed.entries)
+    if hostile:
+        notes.append(f"hostile content removed: {', '.join(hostile)}")
     flags = Counter(item.date_flag for item in normalised.items if item.date_flag)
     if flags:
         kinds = ", ".join(f"{n} {flag.replace('_', ' ')}" for flag, n in sorted(flags.items()))
@@ -184,6 +197,24 @@ def apply_retention(store: Store, config: Config, now: datetime) -> RetentionRep
 def rules_for_config(config: Config) -> RuleSet:
     """The classifier rules a configuration asks for (its [classifier] section), else the packaged ones."""
     return config.classifier.load_rules(f"{config.path.name}: [classifier]")
+
+
+_HOSTILE = {
+    "scripts": re.compile(r"<\s*script\b", re.IGNORECASE),
+    "event handlers": re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE),
+    "javascript: links": re.compile(r"(?:javascript|vbscript|data)\s*:", re.IGNORECASE),
+    "bidi overrides": re.compile("[\u202a-\u202e\u2066-\u2069]"),
+    "control characters": re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"),
+}
+
+
+def hostile_markup(entries: Iterable[RawEntry]) -> list[str]:
+    """What hostile content the feed carried (normalise strips it all; the feed's state says it was there)."""
+    found: set[str] = set()
+    for entry in entries:
+        text = " ".join(filter(None, (entry.title, entry.summary, entry.content, entry.link)))
+        found.update(name for name, pattern in _HOSTILE.items() if pattern.search(text))
+    return sorted(found)
 
 
 def use_utc_clock() -> None:
