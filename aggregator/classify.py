@@ -64,8 +64,8 @@ CONCEPTS = frozenset({
     # event parts and facts
     "round", "meeting", "exchange", "captives", "bodies", "children", "return", "venue", "ordinal",
     # tense and modality
-    "concrete", "future", "past", "tentative", "pause", "background", "strong_background", "fresh",
-    "carried_out", "agreed", "proposal", "withdrawn",
+    "concrete", "future", "past", "tentative", "unscheduled", "pause", "background", "strong_background",
+    "fresh", "carried_out", "agreed", "proposal", "withdrawn",
     # confounders
     "market", "sport", "imf", "gas_transit", "tax", "embassy", "accession", "us_russia_swap", "not_a_swap",
 })  # fmt: skip
@@ -620,6 +620,9 @@ class _Sentence:
     concepts: dict[str, list[_Hit]] = field(default_factory=dict)
     spans: list[tuple[int, int]] | None = None  # its words' offsets, computed when evidence needs them
     dates: dict[bool, list[_DateMention]] = field(default_factory=dict)  # by "forward"
+    date_matches: list[re.Match[str]] | None = None  # _DATE's matches, shared by both directions
+    limits: list[re.Match[str]] | None = None  # its time limits ("in 50 days"), found when first asked
+    last_word: int = 0  # index after its last word in _Analysis.words
 
     def has(self, concept: str) -> bool:
         return concept in self.concepts
@@ -639,14 +642,16 @@ class _Analysis:
     rules: RuleSet
 
     word_sentence: list[int] = field(default_factory=list)  # each word's sentence index
+    proofs: dict[tuple[int, int, int, str | None], Evidence] = field(default_factory=dict)  # made so far
 
     def sentence_of_word(self, word: int) -> _Sentence:
         return self.sentences[self.word_sentence[min(word, len(self.word_sentence) - 1)]]
 
     def word_span(self, word: int) -> tuple[int, int]:
         """Character offsets of one word (words are located lazily: only evidence needs them)."""
-        sentence = self.sentence_of_word(word)
-        return self.word_spans(sentence)[word - sentence.first_word]
+        sentence = self.sentences[self.word_sentence[min(word, len(self.word_sentence) - 1)]]
+        spans = sentence.spans if sentence.spans is not None else self.word_spans(sentence)
+        return spans[word - sentence.first_word]
 
     def word_spans(self, sentence: _Sentence) -> list[tuple[int, int]]:
         if sentence.spans is None:
@@ -661,7 +666,13 @@ class _Analysis:
         return start, end
 
     def evidence(self, hit: _Hit, name: str | None = None) -> Evidence:
-        return self.evidence_span(self.span(hit), name or self.rules.rules[hit.rule].name)
+        # relevance and the events often show the same hit: make its Evidence once
+        key = (hit.rule, hit.first, hit.last, name)
+        made = self.proofs.get(key)
+        if made is None:
+            rule_name = name or self.rules.rules[hit.rule].name
+            made = self.proofs[key] = self.evidence_span(self.span(hit), rule_name)
+        return made
 
     def materialise(self, proof: _Proof) -> Evidence:
         what, name = proof
@@ -734,6 +745,7 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
         sentence = _Sentence(index, start, end, is_title, -1 if is_title else body_index, len(words))
         found = _WORD.findall(norm, start, end)
         words += found
+        sentence.last_word = len(words)
         word_sentence += [index] * len(found)
         sentences.append(sentence)
         body_index += 0 if is_title else 1
@@ -847,12 +859,15 @@ def _names_a_session_of_both(sentence: _Sentence) -> _Hit | None:
 
 
 def _ultimatum_hit(analysis: _Analysis, sentence: _Sentence, context: _Context) -> _Hit | None:
-    """A deadline or time limit with a threat or a mediator, where Russia is concerned: an ultimatum."""
-    if not context.russia or not (sentence.has("threat") or sentence.has("mediator")):
+    """A deadline or time limit with a threat or a mediator, where Russia is concerned, or a mediator's
+    deadline for Ukraine ("Kyiv has less than a week to answer Washington's plan"): an ultimatum."""
+    if context.other or not (sentence.has("threat") or sentence.has("mediator")):
+        return None
+    if not (context.russia or (context.ukraine and sentence.has("mediator"))):
         return None
     if sentence.has("deadline"):
         return sentence.hits("deadline")[0]
-    if _LIMIT.search(analysis.sentence_text(sentence)) and not sentence.has("tax"):
+    if _limits(analysis, sentence) and not sentence.has("tax"):
         return (sentence.hits("threat") or sentence.hits("mediator"))[0]
     return None
 
@@ -919,11 +934,23 @@ _MONTH_NAMES = (
     "|січня|лютого|березня|квітня|травня|червня|липня|серпня|вересня|жовтня|листопада|грудня"
 )
 _WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+# Russian and Ukrainian weekday forms (nominative, accusative, genitive) → the English name dateparser reads
+_FOREIGN_WEEKDAYS = {
+    "monday": "понедельник понедельника понеділок понеділка",
+    "tuesday": "вторник вторника вівторок вівторка",
+    "wednesday": "среда среду среды середа середу середи",
+    "thursday": "четверг четверга четвер",
+    "friday": "пятница пятницу пятницы п'ятниця п'ятницю п'ятниці",
+    "saturday": "суббота субботу субботы субота суботу суботи",
+    "sunday": "воскресенье воскресенья неділя неділю неділі",
+}
+_WEEKDAY_OF_FORM = {form: name for name, forms in _FOREIGN_WEEKDAYS.items() for form in forms.split()}
+_FOREIGN_WEEKDAY_FORMS = "|".join(sorted(_WEEKDAY_OF_FORM, key=len, reverse=True))
 _DATE = re.compile(
     rf"\b(?P<md>(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}}\b)?)"
     rf"|\b(?P<dm>\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES})\b(?:,?\s+\d{{4}}\b)?)"
     r"|\b(?P<iso>\d{4}-\d{2}-\d{2})\b"
-    rf"|\b(?P<wd>{_WEEKDAYS})\b"
+    rf"|\b(?P<wd>(?:(?:last|next|this|coming)\s+)?(?:{_WEEKDAYS}|{_FOREIGN_WEEKDAY_FORMS}))\b"
     r"|\b(?P<rel>today|tonight|tomorrow|yesterday|this (?:morning|afternoon|evening))\b"
     rf"|\b(?P<part>(?:early|mid|late)-?\s?(?:{_MONTH_NAMES}))\b"
 )
@@ -963,20 +990,38 @@ def _nearest_year(moment: date, base: date) -> date:
     return min(candidates, key=lambda candidate: abs((candidate - base).days))
 
 
+# dateparser reads day-and-month spans against this base and the item's year is chosen afterwards, so its
+# (slow) answers are cached per span rather than per span and publication date; a leap year, for 29 February
+_NEUTRAL_BASE = date(2024, 1, 1)
+
+
+def _weekday_from(name: str, base: date, forward: bool) -> date:
+    """The next (or last) such weekday strictly after (before) ``base``: what dateparser answers for a bare
+    weekday with PREFER_DATES_FROM future (past), without a dateparser call per publication date."""
+    index = _WEEKDAY_INDEX[name]
+    if forward:
+        return base + timedelta(days=(index - base.weekday()) % 7 or 7)
+    return base - timedelta(days=(base.weekday() - index) % 7 or 7)
+
+
 def _resolve_date(kind: str, span: str, base: date, forward: bool) -> date | None:
     if kind == "part":  # "in mid-May": the 5th, 15th or 25th of the month nearest the publication date
         part, month_name = re.match(r"(early|mid|late)-?\s?(.+)", span).groups()  # type: ignore[union-attr]
-        month = _parse_date(month_name, base, "current_period")
+        month = _parse_date(month_name, _NEUTRAL_BASE, "current_period")
         day = {"early": 5, "mid": 15, "late": 25}[part]
         return _nearest_year(month.replace(day=day), base) if month else None
     if kind == "rel":
         offsets = {"tomorrow": 1, "yesterday": -1}
         return base + timedelta(days=offsets.get(span.split()[0], 0))
     if kind == "wd":
-        if _WEEKDAY_INDEX[span] == base.weekday():
+        *prefix, name = span.split()
+        name = _WEEKDAY_OF_FORM.get(name, name)
+        if prefix and prefix[0] in ("last", "next", "coming"):
+            forward = prefix[0] != "last"  # "last Friday" is past, "next Friday" ahead, whatever the tense
+        elif _WEEKDAY_INDEX[name] == base.weekday():
             return base
-        return _parse_date(span, base, "future" if forward else "past")
-    moment = _parse_date(re.sub(r"(?<=\d)(?:st|nd|rd|th)\b", "", span), base, "current_period")
+        return _weekday_from(name, base, forward)
+    moment = _parse_date(re.sub(r"(?<=\d)(?:st|nd|rd|th)\b", "", span), _NEUTRAL_BASE, "current_period")
     if moment is None:
         return None
     has_year = re.search(r"\d{4}", span) is not None
@@ -992,6 +1037,7 @@ class _DateMention:
     end: int
     value: date | None
     relative: bool  # today, tonight, a weekday: resolved from the publication date
+    of_speech: bool = False  # "said on Tuesday": when something was said, not when it happens
 
 
 def _dates_in(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> list[_DateMention]:
@@ -1002,19 +1048,46 @@ def _dates_in(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> lis
     return cached
 
 
+def _may_name(analysis: _Analysis, sentence: _Sentence, hint_words: frozenset[str]) -> bool:
+    """Whether the sentence has a word some costly regex needs (a set lookup per word is far cheaper than
+    running the regex over every sentence of a relevant item)."""
+    words = analysis.words[sentence.first_word : sentence.last_word]
+    return not hint_words.isdisjoint(words) or any(not word.isalpha() for word in words)
+
+
+# every _DATE match has a digit or one of these words (an apostrophe splits "п'ятниця" into "п", "ятниця")
+_DATE_HINTS = frozenset(
+    (_MONTH_NAMES + "|" + _WEEKDAYS + "|" + _FOREIGN_WEEKDAY_FORMS).replace("'", "|").split("|")
+).union(("today", "tonight", "tomorrow", "yesterday", "morning", "afternoon", "evening"))
+
+
 def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> list[_DateMention]:
+    if sentence.date_matches is None:
+        sentence.date_matches = (
+            list(_DATE.finditer(analysis.sentence_text(sentence)))
+            if _may_name(analysis, sentence, _DATE_HINTS)
+            else []
+        )
+    if not sentence.date_matches:
+        return []
     text = analysis.sentence_text(sentence)
     base = analysis.published
     mentions = []
-    for found in _DATE.finditer(text):
+    for found in sentence.date_matches:
         kind = found.lastgroup or ""
         span = found.group()
         value = _resolve_date(kind, span, base, forward) if base is not None else None
         if base is None and kind == "iso":
             value = date.fromisoformat(span) if _is_iso_date(span) else None
         start = sentence.start + found.start()
-        mentions.append(_DateMention(start, start + len(span), value, kind in ("rel", "wd")))
+        of_speech = _SPEECH_BEFORE.search(text, max(0, found.start() - 24), found.start()) is not None
+        mentions.append(_DateMention(start, start + len(span), value, kind in ("rel", "wd"), of_speech))
     return mentions
+
+
+_SPEECH_BEFORE = re.compile(
+    r"\b(?:said|says|told|stated|added|announced|confirmed|reported|wrote|warned)(?:\s+(?:on|late|early))?\s+$"
+)
 
 
 def _is_iso_date(text: str) -> bool:
@@ -1097,7 +1170,7 @@ class _InheritedBackground:
                 self.flags.append(False)
                 self.carrying = False
                 continue
-            own_time = sentence.has("fresh") or bool(_DATE.search(analysis.sentence_text(sentence)))
+            own_time = sentence.has("fresh") or bool(_dates_in(analysis, sentence, forward=False))
             flag = self.carrying and not own_time
             self.flags.append(flag)
             self.carrying = flag or _strongly_background(analysis, sentence)
@@ -1149,26 +1222,63 @@ def _looks_forward(sentence: _Sentence) -> bool:
     return sentence.has("concrete") and not sentence.has("past") and not sentence.has("carried_out")
 
 
+@dataclass(frozen=True, slots=True)
+class _Participants:
+    """Who the item names anywhere: both parties, or one of them and no mediator (so that "the talks in
+    Istanbul on Monday" with only the Kremlin named are still the Russia–Ukraine talks)."""
+
+    russia: bool
+    ukraine: bool
+    mediator: bool
+
+    @property
+    def both(self) -> bool:
+        return self.russia and self.ukraine
+
+    @property
+    def one_without_mediator(self) -> bool:
+        return (self.russia or self.ukraine) and not self.mediator
+
+
+def _session_of_both(sentence: _Sentence, participants: _Participants, dated: bool) -> bool:
+    """Whether the sentence's session has both parties at the table: named in it, named in the item and the
+    session is a round or has a venue, or implied by talks with a venue and a time and no mediator."""
+    if (sentence.has("russia") and sentence.has("ukraine")) or sentence.has("both_sides"):
+        return True
+    if participants.both and (sentence.has("round") or sentence.has("venue")):
+        return True
+    return (
+        participants.one_without_mediator
+        and (sentence.has("talks") or sentence.has("round"))
+        and sentence.has("venue")
+        and dated
+    )
+
+
 def _round_candidate(
-    analysis: _Analysis, sentence: _Sentence, participants: tuple[bool, bool], inherited: _InheritedBackground
+    analysis: _Analysis, sentence: _Sentence, participants: _Participants, inherited: _InheritedBackground
 ) -> _Candidate | None:
     if not (sentence.has("round") or sentence.has("talks") or sentence.has("meeting")):
         return None
     sessions = _session_hits(analysis, sentence)
     if not sessions:
         return None
-    both = (sentence.has("russia") and sentence.has("ukraine")) or sentence.has("both_sides")
-    both = both or (participants[0] and participants[1] and (sentence.has("round") or sentence.has("venue")))
-    if not both:
-        return None  # a mediator meeting one side, or talks between others
     if sentence.has("other_conflict") and not sentence.has("ukraine"):
         return None
-    dates = _dates_in(analysis, sentence, forward=_looks_forward(sentence))
+    # the session's own time: "Putin said on Tuesday that the talks ..." dates the saying
+    dates = [m for m in _dates_in(analysis, sentence, forward=_looks_forward(sentence)) if not m.of_speech]
+    if not _session_of_both(sentence, participants, bool(dates)):
+        return None  # a mediator meeting one side, or talks between others
     venues = sorted(
         sentence.hits("venue"), key=lambda hit: (analysis.rules.rules[hit.rule].value or 50, hit.first)
     )
     ordinals = _ordinal_hits(analysis, sentence)
     concrete = sentence.hits("concrete", "future")
+    if not concrete and (dates or venues or ordinals) and not _has_exchange_trigger(sentence):
+        # "Monday's talks near the river produced no ceasefire", "agreed at talks in Riyadh on Tuesday":
+        # a past tense or an agreement with a time or place reports a session held (in a swap's sentence
+        # they are the swap's: "exchanged on Sunday under the deal agreed at the talks in Istanbul")
+        concrete = sentence.hits("past", "agreed")
     anchored = bool(dates or venues or ordinals or sentence.has("round"))
     if not concrete and not (sentence.is_title and anchored):
         return None
@@ -1177,8 +1287,14 @@ def _round_candidate(
     score += 0.15 * sentence.is_title
     if not anchored:
         score -= 0.3  # "talks will continue": no session in particular
-    if sentence.has("tentative") or analysis.sentence_text(sentence).rstrip().endswith("?"):
+    if (
+        sentence.has("tentative")
+        or sentence.has("unscheduled")
+        or analysis.sentence_text(sentence).rstrip().endswith("?")
+    ):
         score -= 0.6
+    elif not dates and any(other.has("unscheduled") for other in analysis.sentences):
+        score -= 0.3  # "The Kremlin said no venue had been agreed": the item's session is not yet fixed
     if _near(sentence.hits("pause"), sessions, analysis.rules.scores["round_window"]):
         score -= (
             0.6  # "talks on pause", "postponed the meeting" (a pause elsewhere in it is not the session's)
@@ -1205,9 +1321,10 @@ def _round_candidate(
 def _detect_new_round(
     analysis: _Analysis, contexts: list[_Context], inherited: _InheritedBackground
 ) -> DetectedEvent | None:
-    participants = (
+    participants = _Participants(
         any(sentence.has("russia") for sentence in analysis.sentences),
         any(sentence.has("ukraine") for sentence in analysis.sentences),
+        any(sentence.has("mediator") for sentence in analysis.sentences),
     )
     candidates = [
         candidate
@@ -1220,11 +1337,13 @@ def _detect_new_round(
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
     if not asserted:
         return None
-    # a round older than the latest one asserted is background (round two in a third-round story); a
-    # later round only hoped for ("before a second meeting") does not make the one just held history
-    latest = max((c.facts["round"] for c in asserted if "round" in c.facts), default=None)
-    if latest is not None:
-        asserted = [c for c in asserted if c.facts.get("round", latest) == latest]
+    # one round is the news: the headline's, else the best-told one (the latest of equals). Round two in a
+    # third-round story is background; a round only looked forward to ("before a second meeting") does not
+    # make the one just held history
+    numbered = [c for c in asserted if "round" in c.facts]
+    if numbered:
+        news = max(numbered, key=lambda c: (c.sentence.is_title, round(c.score, 6), c.facts["round"]))
+        asserted = [c for c in asserted if c.facts.get("round", news.facts["round"]) == news.facts["round"]]
     _prefer_a_city(analysis, asserted)
     return _event("NEW_ROUND", asserted, analysis, ("round", "place", "date"))
 
@@ -1365,7 +1484,7 @@ def _exchange_candidate(
         score -= 0.25  # a swap told deep in the story without anything new: most likely a look back
     if not done and not sentence.is_title:
         score -= 0.2
-    if sentence.has("proposal") or sentence.has("tentative"):
+    if _doubts_the_swap(sentence, triggers):
         score -= 0.6
     if _is_background(analysis, sentence, dates) or inherited[sentence.index]:
         score -= 0.7
@@ -1380,6 +1499,23 @@ def _exchange_candidate(
         facts["date"] = dated[0].value.isoformat() if dated[0].value else None
         evidence.append(((dated[0].start, dated[0].end), "fact.date"))
     return _Candidate(sentence, score, evidence, facts)
+
+
+_DOUBT_WINDOW = 8  # words between a swap and the "proposed", "could" or "hope" that makes it uncertain
+
+
+def _doubts_the_swap(sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
+    """A proposal or doubt about the swap itself ("proposed an exchange", "the swap could take place"), not
+    about something else in the sentence ("revived talk of a summit"); a swap called agreed stands."""
+    doubts = sentence.hits("proposal", "tentative")
+    if not doubts or not _near(doubts, triggers, _DOUBT_WINDOW):
+        return False
+    agreed = [
+        hit
+        for hit in sentence.hits("agreed")
+        if not any(hit.first < trigger.last and trigger.first < hit.last for trigger in triggers)
+    ]
+    return not _near(agreed, triggers, 2)
 
 
 def _detect_exchange(
@@ -1430,6 +1566,26 @@ _LIMIT = re.compile(
     rf"|(?:midnight\s+(?:on\s+)?)?(?:{_WEEKDAYS})(?:\s+midnight)?|midnight|tomorrow|tonight"
     rf"|thanksgiving|christmas|new year|easter|(?:{_MONTH_NAMES}))\b"
 )
+
+
+def _limits(analysis: _Analysis, sentence: _Sentence) -> list[re.Match[str]]:
+    """The sentence's time limits (remembered: relevance and DEADLINE both ask)."""
+    if sentence.limits is None:
+        sentence.limits = (
+            list(_LIMIT.finditer(analysis.sentence_text(sentence)))
+            if _may_name(analysis, sentence, _LIMIT_HINTS)
+            else []
+        )
+    return sentence.limits
+
+
+# every _LIMIT match has a unit of time or one of these words
+_LIMIT_HINTS = frozenset((
+    "day", "days", "week", "weeks", "month", "months", "hour", "hours", "by", "until", "till", "before",
+    "later", "expire", "expires", "expired", "end", "ends", "run", "runs", "deadline", "falls",
+))  # fmt: skip
+
+
 _LENGTH_ONLY = re.compile(r"\b\d{1,3}[- ]days?[- ](?:ceasefire|truce|pause|moratorium)")
 
 
@@ -1451,11 +1607,12 @@ def _holiday(name: str, base: date) -> date | None:
 
 
 def _month_part(part: str, month_name: str, base: date) -> date | None:
-    """ "the end/beginning/middle of August" → the last/first/15th day of the next such month."""
-    month = _parse_date(month_name, base, "future")
+    """ "the end/beginning/middle of August" → the last/first/15th day of that month, this year unless
+    it is already past (said in August, "the end of August" is this one)."""
+    month = _parse_date(month_name, _NEUTRAL_BASE, "current_period")
     if month is None:
         return None
-    first = month.replace(day=1)
+    first = date(base.year, month.month, 1)
     if first < base.replace(day=1):
         first = first.replace(year=first.year + 1)
     if part in ("beginning", "start"):
@@ -1520,7 +1677,7 @@ def _deadline_date(by: str, base: date) -> str | None:
     if cleaned in ("tonight", ""):
         return base.isoformat()
     if cleaned in _WEEKDAY_INDEX:
-        moment = _parse_date(cleaned, base, "future")
+        moment = _weekday_from(cleaned, base, forward=True)
     elif _VAGUE_MONTH.fullmatch(cleaned):  # "by September": before it begins
         return _month_part("beginning", cleaned, base).isoformat()  # type: ignore[union-attr]
     else:
@@ -1540,14 +1697,21 @@ def _deadline_candidate(
     if not words and not has_context:
         return None  # before the costly time-limit regex: most sentences stop here
     text = analysis.sentence_text(sentence)
-    limits = list(_LIMIT.finditer(text))
+    limits = _limits(analysis, sentence)
     if not words and not limits:
         return None
     if not words and _LENGTH_ONLY.search(text) and not has_context:
         return None
-    # a bare "until Tuesday" in talk of the talks is timing, not a time limit: that needs a threat or a
-    # ceasefire or deal in force
-    if not words and not any(sentence.has(c) for c in ("threat", "ceasefire", "humanitarian", "agreed")):
+    # a bare "until Tuesday" in talk of the talks is timing, not a time limit: that needs a threat, a
+    # ceasefire or deal in force, or a mediator's "by Thanksgiving"; "meet again in two weeks" times a session
+    if not words and not sentence.has("threat") and (sentence.has("meeting") or sentence.has("round")):
+        return None
+    demanded = sentence.has("mediator") and any(_is_demand(found) for found in limits)
+    if (
+        not words
+        and not demanded
+        and not any(sentence.has(c) for c in ("threat", "ceasefire", "humanitarian", "agreed"))
+    ):
         return None
     score = 0.35 + 0.2 * has_context + 0.2 * bool(words) + 0.15 * sentence.is_title
     if sentence.has("proposal") and not sentence.has("threat") and not limits:
@@ -1570,6 +1734,11 @@ def _deadline_candidate(
     elif sentence.has("background"):
         score -= 0.3
     return _Candidate(sentence, score, evidence, facts)
+
+
+def _is_demand(found: re.Match[str]) -> bool:
+    """ "by Thanksgiving", "no later than Friday", "gave Kyiv a week": a time limit set on someone."""
+    return found.group("give_n") is not None or found.group().startswith(("by ", "no later than"))
 
 
 def _is_old_deadline(value: object, published: date | None) -> bool:

@@ -568,3 +568,128 @@ def test_a_dropped_deadline_in_the_headline_is_not_a_deadline() -> None:
     )
     assert result.relevant
     assert "DEADLINE" not in events(result)
+
+
+# --- round 2: sessions told in other words, their dates, and doubts that belong to something else --------
+
+
+def test_a_dated_session_reported_in_the_past_tense_is_a_new_round() -> None:
+    result = run(
+        "Shelling resumes after border talks",
+        "Tuesday's talks between the Russian and Ukrainian delegations in the Gomel region produced no "
+        "breakthrough, negotiators said.",
+    )
+    new_round = next(event for event in result.events if event.type == "NEW_ROUND")
+    assert new_round.facts["place"] == "Gomel"
+    assert new_round.facts["date"] == "2025-07-22"  # the Tuesday before publication
+
+
+def test_talks_with_a_venue_and_a_day_need_not_name_the_other_side_when_no_mediator_is_named() -> None:
+    result = run(
+        "Kremlin sends a team to Istanbul",
+        "The Kremlin confirmed that its delegation would join the talks in Istanbul on Friday.",
+    )
+    new_round = next(event for event in result.events if event.type == "NEW_ROUND")
+    assert new_round.facts == {"place": "Istanbul", "date": "2025-07-25"}
+
+
+def test_one_side_meeting_a_mediator_at_a_venue_on_a_day_is_not_a_new_round() -> None:
+    result = run(
+        "Kyiv's team heads to Jeddah",
+        "A Ukrainian delegation will hold talks with United States officials in Jeddah on Friday.",
+    )
+    assert "NEW_ROUND" not in events(result)
+
+
+def test_an_item_saying_no_venue_was_agreed_takes_the_round_out_of_an_undated_proposal() -> None:
+    proposal = (
+        "The White House said Russia and Ukraine would start negotiations soon and named Geneva as a venue."
+    )
+    assert "NEW_ROUND" in events(run("Call ends with talk of talks", proposal))
+    undecided = run("Call ends with talk of talks", proposal + " Moscow said no venue had been agreed.")
+    assert "NEW_ROUND" not in events(undecided)
+
+
+def test_the_date_a_statement_was_made_is_not_the_date_of_the_session() -> None:
+    result = run(
+        "Peskov on the Istanbul round",
+        "Peskov said on Monday that the Russian and Ukrainian delegations will meet in Istanbul.",
+    )
+    new_round = next(event for event in result.events if event.type == "NEW_ROUND")
+    assert new_round.facts == {"place": "Istanbul"}
+
+
+def test_last_and_next_weekdays_point_their_own_way_whatever_the_tense() -> None:
+    past = run(
+        "", "It would be unwise to read much into last Friday's talks between Russia and Ukraine in Istanbul."
+    )
+    assert item_facts(past).get("date") == "2025-07-18"
+    ahead = run("", "Russia and Ukraine held talks in Istanbul and will meet again there next Monday.")
+    assert item_facts(ahead).get("date") == "2025-07-28"
+
+
+def test_russian_and_ukrainian_weekdays_are_dates() -> None:
+    russian = run("Переговоры России и Украины прошли в Стамбуле в среду", "")
+    assert item_facts(russian).get("date") == PUBLISHED.isoformat()  # published on a Wednesday
+    ukrainian = run("", "Делегації України та Росії зустрінуться в Стамбулі у п'ятницю.")
+    assert item_facts(ukrainian).get("date") == "2025-07-25"
+
+
+def test_doubt_about_something_else_in_the_sentence_does_not_cancel_a_swap() -> None:
+    result = run(
+        "",
+        "The exchange of 40 prisoners for 40 between Ukraine and Russia on Tuesday has prompted talk of a "
+        "leaders' summit later in the year.",
+    )
+    assert "EXCHANGE" in events(result)
+    assert item_facts(result)["count"] == 40
+    proposed = run("", "Ukraine proposed an exchange of 40 prisoners for 40 with Russia on Tuesday.")
+    assert "EXCHANGE" not in events(proposed)
+
+
+def test_a_swap_called_agreed_stands_beside_talk_of_lists_and_timing() -> None:
+    result = run(
+        "",
+        "Kyiv gave Moscow its list of prisoners for the 500-for-500 exchange agreed in Istanbul, and "
+        "officials said the swap could happen within days.",
+    )
+    assert "EXCHANGE" in events(result)
+    assert item_facts(result)["count"] == 500
+
+
+def test_meeting_again_in_two_weeks_times_a_session_and_sets_no_deadline() -> None:
+    result = run(
+        "",
+        "Advisers from Russia, Ukraine, France and Germany met in Paris on Wednesday and agreed to hold "
+        "their next meeting in Berlin in two weeks.",
+    )
+    assert "NEW_ROUND" in events(result)
+    assert "DEADLINE" not in events(result)
+
+
+def test_a_mediators_deadline_for_kyiv_is_relevant_and_a_deadline() -> None:
+    result = run(
+        "Kyiv has less than a week to answer Washington's peace plan",
+        "The deadline set by the White House falls on Monday.",
+    )
+    assert result.relevant
+    deadline = next(event for event in result.events if event.type == "DEADLINE")
+    assert deadline.facts["deadline"] == "2025-07-30"  # the headline's week, counted from publication
+    by_holiday = run("Trump wants Ukraine's answer on the peace plan by Christmas", "")
+    assert item_facts(by_holiday).get("deadline") == "2025-12-25"
+
+
+def test_the_end_of_the_current_month_is_this_years() -> None:
+    result = run("", "Trump gave Putin until the end of July to agree a ceasefire or face sanctions.")
+    assert item_facts(result).get("deadline") == "2025-07-31"
+
+
+def test_dates_are_parsed_once_per_wording_not_once_per_publication_date() -> None:
+    from aggregator.classify import _parse_date
+
+    text = "Russia and Ukraine held a new round of talks in Istanbul on 14 July."
+    run("", text)  # parsed here at most once
+    before = _parse_date.cache_info().misses
+    facts = {item_facts(run("", text, date(2025, 7, day))).get("date") for day in range(15, 24)}
+    assert facts == {"2025-07-14"}
+    assert _parse_date.cache_info().misses == before  # nine publication dates, no new dateparser call

@@ -14,8 +14,8 @@ from aggregator.classify import default_rules
 from aggregator.evaluate import Evaluation, evaluate, read_corpus
 
 CORPUS = Path(__file__).parent / "data" / "corpus" / "talks.jsonl"
-FLOORS = {"relevance": 0.94, "NEW_ROUND": 0.79, "EXCHANGE": 0.86, "DEADLINE": 0.85}
-FACT_FLOORS = {"round": 0.56, "place": 0.7, "date": 0.58, "count": 0.68, "deadline": 0.47}
+FLOORS = {"relevance": 0.95, "NEW_ROUND": 0.85, "EXCHANGE": 0.9, "DEADLINE": 0.9}
+FACT_FLOORS = {"round": 0.66, "place": 0.8, "date": 0.7, "count": 0.74, "deadline": 0.58}
 
 
 @pytest.fixture(scope="module")
