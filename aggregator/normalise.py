@@ -238,20 +238,22 @@ def _utc(moment: datetime) -> datetime:
 
 def _dates(entry: RawEntry, now: datetime) -> tuple[datetime, datetime | None, str | None]:
     latest = now + FUTURE_TOLERANCE
-
-    def problem(moment: datetime) -> str | None:
-        if moment < OLDEST_DATE:
-            return "before_1990"
-        return "future" if moment > latest else None
-
-    given = [_utc(moment) for moment in (entry.published, entry.updated) if moment is not None]
+    published = _utc(entry.published) if entry.published is not None else None
     updated = _utc(entry.updated) if entry.updated is not None else None
-    if updated is not None and problem(updated):
-        updated = None
-    usable = next((moment for moment in given if problem(moment) is None), None)
-    if usable is not None:
-        return usable, updated, None
-    return now, updated, problem(given[0]) if given else "missing"
+    published_problem = _date_problem(published, latest) if published is not None else None
+    updated_problem = _date_problem(updated, latest) if updated is not None else None
+    if published is not None and published_problem is None:
+        return published, updated if updated_problem is None else None, None
+    if updated is not None and updated_problem is None:
+        return updated, updated, None
+    # Nothing usable: the first date's problem, or "missing" when there is none.
+    return now, None, published_problem or updated_problem or "missing"
+
+
+def _date_problem(moment: datetime, latest: datetime) -> str | None:
+    if moment < OLDEST_DATE:
+        return "before_1990"
+    return "future" if moment > latest else None
 
 
 _LANGUAGE_TAG = re.compile(r"[a-z]{1,8}(?:-[a-z0-9]{1,8})*")
@@ -326,8 +328,8 @@ def _content_hash(
         published.isoformat() if published else None,
         updated.isoformat() if updated else None,
     )
-    text = "\x1e".join("-" if value is None else f"{len(value)}:{value}" for value in fields)
-    return _sha256(text)
+    text = "\x1e".join(["-" if value is None else f"{len(value)}:{value}" for value in fields])
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # =====================================================================================================
@@ -348,6 +350,11 @@ _DROPPED = re.compile(
 _BLOCK = re.compile(r"</?(?:" + _BLOCK_TAGS + r")\b" + _ATTRS + r"/?>", re.I)
 _CELL = re.compile(r"</?t[dh]\b" + _ATTRS + r">", re.I)
 _ANY_TAG = re.compile(r"</?[A-Za-z][\w:.-]*" + _ATTRS + r">|<![A-Za-z][^<>]*>|<\?[^<>]*>")
+# The same tags as _ANY_TAG, for a split that keeps the tag's name (None for <!...> and <?...>).
+_TAG_SPLIT = re.compile(r"</?([A-Za-z][\w:.-]*)" + _ATTRS + r">|<![A-Za-z][^<>]*>|<\?[^<>]*>")
+_TAG_REPLACEMENT: dict[str | None, str] = {None: ""}
+_NAME_HEAD = re.compile(r"[A-Za-z0-9_]*")
+_BLOCK_NAMES = frozenset(_BLOCK_TAGS.replace("h[1-6]", "h1|h2|h3|h4|h5|h6").split("|"))
 
 # In plain text only tags of well-known HTML elements are taken for markup.
 _KNOWN_ELEMENTS = (
@@ -371,12 +378,57 @@ def html_to_text(html: str) -> str:
     # Line breaks in markup are just spaces; only block elements break lines.
     text = text.replace("\r", " ").replace("\n", " ")
     if "<" in text:
-        text = _DROPPED.sub("", text)
-        text = _BLOCK.sub("\n", text)
-        if "<t" in text or "<T" in text or "</t" in text or "</T" in text:
-            text = _CELL.sub(" ", text)
-        text = _ANY_TAG.sub("", text)
+        text = _strip_tags(text)
     return _plain_text(_decode_entities(text), decode=False)
+
+
+def _strip_tags(text: str) -> str:
+    """Block tags to line breaks, cells to spaces, other tags out: in one scan when the markup is tidy.
+
+    Tidy: no comments, every "<" starts a tag, tag names are ASCII and none is script, style or applet.
+    Tags then never overlap, and the passes of _strip_tags_in_passes (which cope with anything) would
+    give the same text. Names are classified once and remembered.
+    """
+    if "<!--" in text:
+        return _strip_tags_in_passes(text)
+    pieces = _TAG_SPLIT.split(text)
+    # pieces: text, tag name (None for <!...> and <?...>), text, name, ... : names sit at odd indexes.
+    names = pieces[1::2]
+    if text.count("<") != len(names):  # a tag holds exactly one "<": some "<" starts no tag
+        return _strip_tags_in_passes(text)
+    try:
+        pieces[1::2] = [_TAG_REPLACEMENT[name] for name in names]
+    except KeyError:
+        replacements = [_tag_replacement(name) for name in names]
+        if None in replacements:
+            return _strip_tags_in_passes(text)
+        pieces[1::2] = replacements
+    return "".join(pieces)
+
+
+def _tag_replacement(name: str | None) -> str | None:
+    """What a tag of this name becomes; None when only the passes may decide (odd or dropped names)."""
+    if name is None:  # <!...> and <?...>
+        return ""
+    if not name.isascii():
+        return None
+    # The passes' "\b" after an element name: the name ends there or goes on with ":", "." or "-".
+    head = _NAME_HEAD.match(name)
+    key = (head.group() if head else name).lower()
+    if key in ("script", "style", "applet"):
+        return None
+    replacement = "\n" if key in _BLOCK_NAMES else " " if key in ("td", "th") else ""
+    if len(_TAG_REPLACEMENT) < 2_000:  # a bounded cache of the names seen
+        _TAG_REPLACEMENT[name] = replacement
+    return replacement
+
+
+def _strip_tags_in_passes(text: str) -> str:
+    text = _DROPPED.sub("", text)
+    text = _BLOCK.sub("\n", text)
+    if "<t" in text or "<T" in text or "</t" in text or "</T" in text:
+        text = _CELL.sub(" ", text)
+    return _ANY_TAG.sub("", text)
 
 
 def _plain_text(text: str, *, decode: bool = True) -> str:

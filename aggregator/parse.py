@@ -25,13 +25,14 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
 import charset_normalizer
 import feedparser
 from feedparser.datetimes import _parse_date
+from feedparser.datetimes.rfc822 import timezone_names as rfc822_zone_hours
 from feedparser.encodings import RE_XML_PI_ENCODING, convert_to_utf8, parse_content_type
 from feedparser.exceptions import CharacterEncodingOverride, NonXMLContentType
 from feedparser.html import _cp1252
@@ -343,6 +344,8 @@ def _struct_to_datetime(value: Any) -> datetime | None:
     """feedparser's UTC struct_time as an aware datetime (None when it is out of range)."""
     if not value:
         return None
+    if isinstance(value, datetime):  # the fast path's dates are datetimes already
+        return value
     try:
         return datetime(*value[:6], tzinfo=UTC)
     except (ValueError, TypeError):
@@ -353,38 +356,44 @@ def _struct_to_datetime(value: Any) -> datetime | None:
         return None
 
 
-def _detail_type(detail: Any) -> str | None:
-    return _map_content_type(detail.get("type") or "") if detail else None
+# Content types (as feeds write them) that feedparser's map_content_type turns into text resp. HTML types.
+_TEXT_TYPE_SPELLINGS = _TEXT_TYPES | {"text", "plain", "html", "xhtml"}
+_HTML_TYPE_SPELLINGS = _HTML_TYPES | {"html", "xhtml"}
+
+
+def _is_html(detail: Mapping[str, Any] | None) -> bool:
+    return bool(detail) and (detail.get("type") or "").lower() in _HTML_TYPE_SPELLINGS  # type: ignore[union-attr]
 
 
 def _raw_entry(entry: Mapping[str, Any]) -> RawEntry:
     """One feedparser-shaped entry dict (from feedparser or the fast path) as a RawEntry."""
     get = dict.get  # FeedParserDict.get maps some keys (updated -> published) with a warning: bypass it
-    contents = [
-        c for c in get(entry, "content") or () if _map_content_type(c.get("type") or "") in _TEXT_TYPES
-    ]
+    contents = get(entry, "content") or ()
+    if contents:
+        contents = [c for c in contents if (c.get("type") or "").lower() in _TEXT_TYPE_SPELLINGS]
     content = contents[0] if contents else None
     summary = get(entry, "summary")
     summary_detail = get(entry, "summary_detail")
     if summary_detail:
-        summary_type = _detail_type(summary_detail)
+        summary_html = _is_html(summary_detail)
     else:  # copied from a content element: that element says what it is
-        source = next((c for c in contents if c.get("value") == summary), content)
-        summary_type = _detail_type(source)
+        summary_html = _is_html(next((c for c in contents if c.get("value") == summary), content))
     title_detail = get(entry, "title_detail")
-    details = (title_detail, summary_detail, content)
-    language = get(entry, "language") or next(
-        (d.get("language") for d in details if d and d.get("language")), None
-    )
+    language = get(entry, "language")
+    if not language:
+        for detail in (title_detail, summary_detail, content):
+            if detail and detail.get("language"):
+                language = detail.get("language")
+                break
     return RawEntry(
         guid=get(entry, "id") or None,
         link=get(entry, "link") or None,
         title=get(entry, "title") or None,
-        title_html=_detail_type(title_detail) in _HTML_TYPES,
+        title_html=_is_html(title_detail),
         summary=summary or None,
-        summary_html=summary_type in _HTML_TYPES,
+        summary_html=summary_html,
         content=(content.get("value") or None) if content else None,
-        content_html=_detail_type(content) in _HTML_TYPES,
+        content_html=_is_html(content),
         author=get(entry, "author") or None,
         published=_struct_to_datetime(get(entry, "published_parsed")),
         updated=_struct_to_datetime(get(entry, "updated_parsed")),
@@ -586,7 +595,70 @@ def _json_entry(item: Mapping[str, Any], url: str, feed_authors: str | None) -> 
 
 def _json_date(value: Any) -> datetime | None:
     text = _json_str(value)
-    return _struct_to_datetime(_parse_date(text)) if text else None
+    return _parse_feed_date(text) if text else None
+
+
+# =====================================================================================================
+# Dates: feedparser's parser, with a shortcut for the two shapes nearly every feed uses
+# =====================================================================================================
+
+# W3C/ISO 8601 with seconds and a zone, and RFC 822 with a four-digit year, seconds and a zone feedparser
+# knows (fractions of seconds: at most nine digits, which float() cannot round up to the next second).
+# For these, feedparser's first handler to accept the string (W3DTF, resp. RFC 822: W3DTF turns RFC
+# 822 down) reads the fields exactly as below; a property test holds the shortcut to _parse_date.
+_W3DTF_DATE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]{1,9})?"
+    r"(?:[Zz]|([+-][0-9]{2}):([0-9]{2}))"
+)
+_RFC822_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1
+    )
+}
+_RFC822_ZONES = {name.upper(): timedelta(hours=hours) for name, hours in rfc822_zone_hours.items()}
+_RFC822_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) (?:([+-][0-9]{2})([0-9]{2})|([A-Z]{1,4}))"
+)
+
+
+def _parse_feed_date(text: str) -> datetime | None:
+    """feedparser's reading of a date (aware, UTC), or None when it has none."""
+    try:
+        if (match := _W3DTF_DATE.fullmatch(text)) is not None:
+            year, month, day, hour, minute, second, hours, minutes = match.groups()
+            shift = _offset(hours, minutes) if hours else _NO_SHIFT
+            return (
+                datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+                - shift
+            )
+        if (match := _RFC822_DATE.fullmatch(text)) is not None:
+            day, month_name, year, hour, minute, second, hours, minutes, zone = match.groups()
+            shift = _offset(hours, minutes) if hours else _RFC822_ZONES.get(zone)
+            if shift is not None:  # else a zone feedparser reads as UTC: let it
+                month = _RFC822_MONTHS[month_name]
+                return (
+                    datetime(int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+                    - shift
+                )
+    except (ValueError, OverflowError):
+        pass  # out of range: feedparser's other handlers may still read something
+    return _struct_to_datetime(_parse_date(text))
+
+
+_NO_SHIFT = timedelta(0)
+_offsets: dict[tuple[str, str], timedelta] = {}
+
+
+def _offset(hours: str, minutes: str) -> timedelta:
+    """A zone offset as feedparser reads it: the sign applies to the minutes too."""
+    shift = _offsets.get((hours, minutes))
+    if shift is None:
+        shift = timedelta(hours=int(hours), minutes=int(minutes) * (-1 if hours[0] == "-" else 1))
+        if len(_offsets) < 4096:
+            _offsets[hours, minutes] = shift
+    return shift
 
 
 # =====================================================================================================
@@ -763,11 +835,20 @@ _PLAIN_ABSOLUTE_URL = re.compile(
 )
 
 
+# A URN or tag URI: urljoin gives it back unchanged (its scheme is never the base's, nor a relative one).
+_OPAQUE_URI = re.compile(r"(?:[Uu][Rr][Nn]|[Tt][Aa][Gg]):(?!//)")
+
+
 def _join_url(base: str, uri: str) -> str:
     """feedparser's URL joining (``_urljoin``), skipping urllib for URLs that are already absolute."""
-    if _PLAIN_ABSOLUTE_URL.fullmatch(uri):
+    # urljoin parses the base first and fails (feedparser then gives "") on a bracketed or non-ASCII host.
+    if (_PLAIN_ABSOLUTE_URL.fullmatch(uri) or _OPAQUE_URI.match(uri)) and _base_parses(base):
         return uri
     return _urljoin(base, uri)
+
+
+def _base_parses(base: str) -> bool:
+    return base.isascii() and "[" not in base and "]" not in base
 
 
 # Names of tags in namespaces feedparser knows (or none): they do not depend on the document's prefixes.
@@ -802,7 +883,7 @@ def _element_name(element: etree._Element) -> str:
 def _attributes(element: etree._Element) -> dict[str, str]:
     """Attributes as feedparser's strict parser names them (lower-case keys, rel/type values lower-cased)."""
     result: dict[str, str] = {}
-    for key, value in element.attrib.items():
+    for key, value in element.items():
         if key.startswith("{"):
             namespace, local = key[1:].split("}", 1)
             prefix = _NAMESPACE_PREFIX.get(namespace.lower(), "")
@@ -1146,14 +1227,17 @@ class _FastReader:
 
     def _walk_entry(self, parent: etree._Element, depth: int, base: str, lang: str | None) -> None:
         depth += 1
+        known_names = _name_of_tag
         for element in parent:
-            name = _element_name(element)
+            name = known_names.get(element.tag) or _element_name(element)
+            handler = _ENTRY_HANDLERS.get(name)
+            if handler is None and base and name in _HARMLESS and not len(element):
+                continue  # a category and the like: nothing to read, and its scope cannot fail with a base
             if element.attrib:
                 attrs = _attributes(element)
                 child_base, child_lang = self._scope(attrs, base, lang)
             else:
                 attrs, child_base, child_lang = _NO_ATTRIBUTES, base, lang
-            handler = _ENTRY_HANDLERS.get(name)
             if handler is not None:
                 handler(self, element, name, attrs, depth, child_base, child_lang)
             elif name in _NOT_IN_ENTRIES:
@@ -1377,6 +1461,11 @@ class _FastReader:
             self._store("author", out, depth)
             return
         context = self._context()
+        if len(element) == 1 and not _AUTHOR_KEYS.intersection(context):
+            child = element[0]
+            if _element_name(child) in ("name", "itunes_name"):
+                self._first_author_name(context, element, child, depth, base)
+                return
         context.setdefault("authors", []).append(FeedParserDict())
         bookkeeping = _AuthorContext(context)
         pieces = [element.text or ""]
@@ -1396,6 +1485,19 @@ class _FastReader:
         out, _ = self._finish("author", "".join(pieces), None, base)
         self._store("author", out, depth)
         bookkeeping._sync_author_detail()
+
+    def _first_author_name(
+        self, context: dict[str, Any], element: etree._Element, child: etree._Element, depth: int, base: str
+    ) -> None:
+        """The common Atom case, ``<author><name>...</name></author>`` first in its entry: what feedparser's
+        author bookkeeping leaves behind, without running it."""
+        author = _leaf_text(child).strip()
+        context["authors"] = [FeedParserDict(name=author)]
+        context["author_detail"] = FeedParserDict(name=author)
+        out, _ = self._finish("author", (element.text or "") + (child.tail or ""), None, base)
+        self._store("author", out, depth)
+        if author:
+            context["author"] = author
 
     def _published(
         self,
@@ -1435,7 +1537,7 @@ class _FastReader:
         out, _ = self._finish(key, _leaf_text(element), None, base)
         self._store(key, out, depth)
         if not self.in_source:
-            self.entry[f"{key}_parsed"] = _parse_date(out)
+            self.entry[f"{key}_parsed"] = _parse_feed_date(out) if out else None
 
     def _source(
         self,
@@ -1456,6 +1558,7 @@ class _FastReader:
 
 
 _NO_ATTRIBUTES: dict[str, str] = {}
+_AUTHOR_KEYS = frozenset({"author", "authors", "author_detail"})
 _EntryHandler = Callable[[_FastReader, etree._Element, str, Mapping[str, str], int, str, "str | None"], None]
 _ENTRY_HANDLERS: dict[str, _EntryHandler] = {
     **dict.fromkeys(_TITLE, _FastReader._title),

@@ -651,3 +651,37 @@ def test_fast_path_matches_feedparser_on_pooled_oddities(seed: int) -> None:
     fast = parse_fast(body, headers, url)
     assert fast is not None, f"seed {seed}: the fast path declined a well-formed feed"
     assert_same_items(fast, parse_with_feedparser(body, headers, url), f"pooled seed {seed}")
+
+
+# =====================================================================================================
+# The shortcut for <author><name>...</name></author>
+# =====================================================================================================
+
+_AUTHOR_CASES = [
+    "<author><name>Olena Koval</name></author>",
+    "<author><name>Olena Koval</name></author>"
+    "<author><name>Ivan</name><email>ivan@example.org</email></author>",
+    "<author><name>Ivan</name><email>ivan@example.org</email></author><author><name>Olena</name></author>",
+    "<author><name>  </name></author>",
+    "<author> by <name>Olena</name> desk </author>",
+    "<author><name>Olena</name></author><dc:creator>editor@example.org (Desk)</dc:creator>",
+    "<dc:creator>Desk</dc:creator><author><name>Olena</name></author>",
+    "<source><author><name>Wire</name></author></source><author><name>Olena</name></author>",
+]
+
+
+@pytest.mark.parametrize("authors", _AUTHOR_CASES)
+def test_author_name_shortcut_matches_feedparser(authors: str) -> None:
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        "<title>t</title><id>urn:feed</id>"
+        f"<entry><title>One</title><id>urn:uuid:1</id>{authors}"
+        "<updated>2024-06-01T10:00:00Z</updated></entry></feed>"
+    ).encode()
+    headers = {"content-type": "application/atom+xml"}
+    fast = parse_fast(body, headers, "https://feeds.example.org/a.atom")
+    assert fast is not None
+    reference = parse_with_feedparser(body, headers, "https://feeds.example.org/a.atom")
+    assert fast.entries[0].author == reference.entries[0].author
+    assert_same_items(fast, reference, authors)

@@ -560,3 +560,85 @@ def test_the_simple_url_shortcut_agrees_with_the_full_parse(
     simple = normalise._SIMPLE_URL.fullmatch(url)
     if simple is not None and "/." not in (simple.group(3) or ""):
         assert normalise._canonical_simple(simple) == normalise._canonical(url)
+
+
+# --- the one-scan tag stripper must agree with the passes ------------------------------------------
+
+_MARKUP_PIECES = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<br/>",
+        "<P class='x'>",
+        "<p-x>",
+        "<p1>",
+        "<pre>",
+        "<h2>",
+        "<h7>",
+        "<td>",
+        "<th>",
+        "</TD>",
+        "<thead>",
+        "<tr>",
+        '<a href="https://example.org/?a=1&amp;b=2">',
+        "</a>",
+        "<b>",
+        "<span>",
+        '<img alt="a > b">',
+        "<div title='x<y'>",
+        "<aſide>",
+        "<ſection>",
+        "<script>",
+        "</script>",
+        "<style>x</style>",
+        "<applet>",
+        "<!-- note -->",
+        "<!--",
+        "<!DOCTYPE x>",
+        "<?pi x?>",
+        "<",
+        ">",
+        '"',
+        "'",
+        " ",
+        "  ",
+        "\n",
+        "text",
+        "Київ",
+        "&amp;",
+        "&lt;b&gt;",
+        "<o:p>",
+        "<x.y>",
+        "<_x>",
+        "< p>",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_MARKUP_PIECES, max_size=14).map("".join))
+def test_one_scan_tag_stripping_equals_the_passes(markup: str) -> None:
+    reference = normalise._strip_tags_in_passes(markup)
+    assert normalise._strip_tags(markup) == reference
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<p>one</p><aſide>two</aſide>",  # "ſ" matches "s" under re.I: only the passes decide
+        "<b title='a <p> b'>x</b>",  # a "<" that starts no tag
+        "<p>a</p><script>hidden</script><p>b</p>",
+        "<p>a<!-- c -->b</p>",
+    ],
+)
+def test_markup_the_one_scan_declines_goes_through_the_passes(markup: str) -> None:
+    assert normalise._strip_tags(markup) == normalise._strip_tags_in_passes(markup)
+    assert normalise.html_to_text(markup) == normalise._plain_text(
+        normalise._decode_entities(normalise._strip_tags_in_passes(markup)), decode=False
+    )
+
+
+def test_tidy_markup_is_classified_like_the_passes() -> None:
+    markup = '<p class="a>b">one</p><td>x</td><th>y</th><h2>z</h2><em>w</em><p-x>v</p-x>'
+    assert normalise._strip_tags(markup) == "\none\n x  y \nz\nw\nv\n"
+    assert normalise._strip_tags(markup) == normalise._strip_tags_in_passes(markup)
