@@ -33,6 +33,7 @@ PG_URL = os.environ.get("AGGREGATOR_TEST_PG_URL")
 
 HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()  # the newest migration in the package
 
+
 def make_item(feed: str, key: str, **changes: object) -> Item:
     """An item whose URL, canonical URL and fingerprint are unique to (feed, key) unless overridden."""
     item = Item(
