@@ -13,7 +13,8 @@ thread; other processes (the CLI, a second reader) may open the same SQLite file
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -243,6 +244,7 @@ class Store:
         self._dialect = engine.dialect.name
         self._shown_url = engine.url.render_as_string(hide_password=True)  # for messages
         self._writer = engine.execution_options(**{_WRITE_OPTION: True})
+        self._bulk = _BulkInserter(engine.dialect)
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -453,7 +455,7 @@ class Store:
             "last_problem": state.last_problem,
             "updated_at": datetime.now(UTC),
         }
-        result = conn.execute(sa.update(feeds_table).where(feeds_table.c.id == state.id).values(**values))
+        result = conn.execute(_UPDATE_FEED, {"b_id": state.id, **{f"b_{k}": v for k, v in values.items()}})
         if result.rowcount == 0:
             raise LookupError(f"no feed with id {state.id}")
 
@@ -507,14 +509,27 @@ class Store:
             else:  # own and unchanged, or already recorded as another item's source
                 touched.add(seen.item_id)
                 tally.unchanged += 1
-        new_rows, source_rows = _place_candidates(conn, feed_id, candidates, now)
-        touched.update(row["item_id"] for row in source_rows)
-        tally.new += len(new_rows)
+        new_items, source_rows = _place_candidates(conn, feed_id, candidates)
+        touched.update(item_id for item_id, _, _ in source_rows)
+        tally.new += len(new_items)
         tally.other_source += len(source_rows)
-        if new_rows:
-            conn.execute(sa.insert(items_table), new_rows)
+        if new_items:
+            self._bulk.insert(
+                conn,
+                items_table,
+                _NEW_ITEM_COLUMNS,
+                [(item.key, *_item_values(item)) for item in new_items],
+                {"feed_id": feed_id, "revision": 0, "first_seen": now, "last_seen": now},
+            )
         if source_rows:
-            conn.execute(self._insert_ignoring_conflicts(item_sources_table), source_rows)
+            self._bulk.insert(
+                conn,
+                item_sources_table,
+                _SOURCE_COLUMNS,
+                source_rows,
+                {"feed_id": feed_id, "first_seen": now},
+                ignore_conflicts=True,
+            )
         if changed:
             conn.execute(_UPDATE_CHANGED_ITEM, changed)
         for chunk in _chunks(sorted(touched), MAX_BOUND_PARAMS):
@@ -522,7 +537,7 @@ class Store:
         if verdicts:
             # New and revised items get the verdict on their current text; unchanged ones keep theirs.
             revised = {row["b_id"]: key for row, key in zip(changed, changed_keys, strict=True)}
-            fresh = _item_ids(conn, feed_id, [row["key"] for row in new_rows])
+            fresh = _item_ids(conn, feed_id, [item.key for item in new_items])
             self._write_classifications(
                 conn, [(i, verdicts[k]) for i, k in revised.items() if k in verdicts], now, replace=True
             )
@@ -544,8 +559,8 @@ class Store:
         with self._write() as conn:
             self._write_classifications(conn, verdicts, now)
 
-    @staticmethod
     def _write_classifications(
+        self,
         conn: Connection,
         verdicts: Sequence[tuple[int, Classification]],
         now: datetime,
@@ -557,7 +572,13 @@ class Store:
             return
         for chunk in _chunks(sorted(item_id for item_id, _ in verdicts) if replace else [], MAX_BOUND_PARAMS):
             conn.execute(sa.delete(classifications_table).where(classifications_table.c.item_id.in_(chunk)))
-        conn.execute(sa.insert(classifications_table), [_verdict_row(i, v, now) for i, v in verdicts])
+        self._bulk.insert(
+            conn,
+            classifications_table,
+            _VERDICT_COLUMNS,
+            [_verdict_values(i, v) for i, v in verdicts],
+            {"classified_at": now},
+        )
 
     def items_for_classification(
         self, *, since: datetime | None = None, after_id: int = 0, limit: int = 1000
@@ -582,18 +603,19 @@ class Store:
     @staticmethod
     def _record_fetch(conn: Connection, entry: FetchLogEntry) -> None:
         conn.execute(
-            sa.insert(fetch_log_table).values(
-                feed_id=entry.feed_id,
-                started_at=entry.started_at,
-                duration_s=entry.duration_s,
-                outcome=entry.outcome,
-                status=entry.status,
-                reason=entry.reason,
-                bytes=entry.bytes,
-                new_items=entry.new_items,
-                updated_items=entry.updated_items,
-                error=entry.error,
-            )
+            _INSERT_FETCH_LOG,
+            {
+                "feed_id": entry.feed_id,
+                "started_at": entry.started_at,
+                "duration_s": entry.duration_s,
+                "outcome": entry.outcome,
+                "status": entry.status,
+                "reason": entry.reason,
+                "bytes": entry.bytes,
+                "new_items": entry.new_items,
+                "updated_items": entry.updated_items,
+                "error": entry.error,
+            },
         )
 
     def list_items(
@@ -698,12 +720,7 @@ class Store:
     # --- plumbing ---------------------------------------------------------------------------------------
 
     def _insert_ignoring_conflicts(self, table: sa.Table) -> Any:
-        """INSERT that skips rows clashing with a unique key: the one dialect-specific statement we use."""
-        if self._dialect == "sqlite":
-            return sqlite.insert(table).on_conflict_do_nothing()
-        if self._dialect == "postgresql":
-            return postgresql.insert(table).on_conflict_do_nothing()
-        raise StoreError(f"unsupported database dialect {self._dialect!r}", hint="use SQLite or PostgreSQL")
+        return _insert_statement(self._dialect, table, ignore_conflicts=True)
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -714,6 +731,104 @@ class Store:
     def _read(self) -> Iterator[Connection]:
         with _database_errors(), self._engine.connect() as conn:
             yield conn
+
+
+class _BulkInserter:
+    """Multi-row INSERTs, with a leaner SQLite path than SQLAlchemy's per-row parameter handling.
+
+    Rows come as tuples in ``columns`` order; ``constants`` are columns with one value for every row. On
+    SQLite the statement is compiled once per column set and the DBAPI gets ready tuples: each column's
+    bind processor (the very one SQLAlchemy would apply, so stored values are identical) runs once per
+    value, and once in all for a constant. Elsewhere (PostgreSQL) rows go through SQLAlchemy as dicts,
+    keeping its dialect's own bulk strategies.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._dialect = dialect
+        self._fast = dialect.name == "sqlite" and dialect.paramstyle == "qmark"
+        # (table, column names, ignore_conflicts) -> SQL text and its parameter names in positional order
+        self._compiled: dict[tuple[str, frozenset[str], bool], tuple[str, tuple[str, ...]]] = {}
+        self._processors: dict[tuple[str, str], Callable[[Any], Any] | None] = {}
+
+    def insert(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        columns: Sequence[str],
+        rows: Sequence[tuple[Any, ...]],
+        constants: Mapping[str, Any],
+        *,
+        ignore_conflicts: bool = False,
+    ) -> None:
+        if not rows:
+            return
+        if not self._fast:
+            names = (*columns, *constants)
+            stmt = _insert_statement(self._dialect.name, table, ignore_conflicts)
+            conn.execute(stmt, [dict(zip(names, (*row, *constants.values()), strict=True)) for row in rows])
+            return
+        sql, order = self._sql(table, (*columns, *constants), ignore_conflicts)
+        try:
+            params = self._parameters(table, columns, rows, constants, order)
+        except (ValueError, TypeError) as exc:  # a refused value: reported as SQLAlchemy itself would
+            kind = f"{type(exc).__module__}.{type(exc).__name__}"
+            raise sa.exc.StatementError(f"({kind}) {exc}", sql, None, exc) from exc
+        conn.exec_driver_sql(sql, params)
+
+    def _parameters(
+        self,
+        table: sa.Table,
+        columns: Sequence[str],
+        rows: Sequence[tuple[Any, ...]],
+        constants: Mapping[str, Any],
+        order: Sequence[str],
+    ) -> list[tuple[Any, ...]]:
+        # Work column by column (map and zip loop in C); a constant is processed once and repeated.
+        values: dict[str, Iterable[Any]] = {
+            name: itertools.repeat(self._bind(table, name, value)) for name, value in constants.items()
+        }
+        for name, column in zip(columns, zip(*rows, strict=True), strict=True):
+            process = self._processor(table, name)
+            values[name] = column if process is None else map(process, column)
+        return list(zip(*(values[name] for name in order), strict=False))  # the repeats never run out
+
+    def _sql(
+        self, table: sa.Table, names: Collection[str], ignore_conflicts: bool
+    ) -> tuple[str, tuple[str, ...]]:
+        cache_key = (table.name, frozenset(names), ignore_conflicts)
+        found = self._compiled.get(cache_key)
+        if found is None:
+            stmt = _insert_statement(self._dialect.name, table, ignore_conflicts).values(
+                {name: sa.bindparam(name, type_=table.c[name].type) for name in names}
+            )
+            compiled = stmt.compile(dialect=self._dialect)
+            order = tuple(compiled.positiontup or ())
+            if sorted(order) != sorted(names):  # every value bound exactly once, nothing else
+                raise AssertionError(f"unexpected parameters {order} for {sorted(names)}")
+            found = self._compiled[cache_key] = (compiled.string, order)
+        return found
+
+    def _processor(self, table: sa.Table, name: str) -> Callable[[Any], Any] | None:
+        cache_key = (table.name, name)
+        if cache_key not in self._processors:
+            column_type = table.c[name].type.dialect_impl(self._dialect)
+            self._processors[cache_key] = column_type.bind_processor(self._dialect)
+        return self._processors[cache_key]
+
+    def _bind(self, table: sa.Table, name: str, value: Any) -> Any:
+        process = self._processor(table, name)
+        return value if process is None else process(value)
+
+
+def _insert_statement(dialect_name: str, table: sa.Table, ignore_conflicts: bool) -> Any:
+    """INSERT, or INSERT that skips rows clashing with a unique key (the one dialect-specific statement)."""
+    if not ignore_conflicts:
+        return sa.insert(table)
+    if dialect_name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    if dialect_name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    raise StoreError(f"unsupported database dialect {dialect_name!r}", hint="use SQLite or PostgreSQL")
 
 
 class _KeyKind(IntEnum):
@@ -763,6 +878,30 @@ _SELECT_OTHER_FEEDS_MATCHES = sa.select(
         items_table.c.fingerprint.in_(sa.bindparam("fingerprints", expanding=True)),
     ),
 )
+_FEED_STATE_COLUMNS = (
+    "url",
+    "status",
+    "etag",
+    "last_modified",
+    "body_hash",
+    "next_due",
+    "error_count",
+    "last_error",
+    "last_error_reason",
+    "last_status",
+    "last_fetch_at",
+    "last_success_at",
+    "gone_reason",
+    "last_problem",
+    "updated_at",
+)
+# Built once: a statement object reused keeps its cache key, so each execution skips rebuilding it.
+_UPDATE_FEED = (
+    sa.update(feeds_table)
+    .where(feeds_table.c.id == sa.bindparam("b_id"))
+    .values({name: sa.bindparam(f"b_{name}", type_=feeds_table.c[name].type) for name in _FEED_STATE_COLUMNS})
+)
+_INSERT_FETCH_LOG = sa.insert(fetch_log_table)
 _TOUCH_ITEMS = (
     sa.update(items_table)
     .where(items_table.c.id.in_(sa.bindparam("ids", expanding=True)))
@@ -781,23 +920,21 @@ def _known_keys(conn: Connection, feed_id: int, keys: list[str]) -> dict[str, _K
 
 
 def _place_candidates(
-    conn: Connection, feed_id: int, candidates: list[Item], now: datetime
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Split keys this feed never had into new item rows and source rows of other feeds' items."""
+    conn: Connection, feed_id: int, candidates: list[Item]
+) -> tuple[list[Item], list[tuple[int, str, str | None]]]:
+    """Split keys this feed never had into new items and (item_id, key, url) sources of other feeds' items."""
     by_url, by_fingerprint = _other_feeds_matches(conn, feed_id, candidates)
-    new_rows: list[dict[str, Any]] = []
-    source_rows: list[dict[str, Any]] = []
+    new_items: list[Item] = []
+    source_rows: list[tuple[int, str, str | None]] = []
     for item in candidates:
         target = by_url.get(item.canonical_url) if item.canonical_url else None
         if target is None and item.fingerprint:
             target = by_fingerprint.get(item.fingerprint)
         if target is None:
-            new_rows.append(_new_row(feed_id, item, now))
+            new_items.append(item)
         else:
-            source_rows.append(
-                {"item_id": target, "feed_id": feed_id, "key": item.key, "url": item.url, "first_seen": now}
-            )
-    return new_rows, source_rows
+            source_rows.append((target, item.key, item.url))
+    return new_items, source_rows
 
 
 def _other_feeds_matches(
@@ -821,8 +958,8 @@ def _other_feeds_matches(
     return by_url, by_fingerprint
 
 
-# Bulk UPDATE (executemany) of items whose content changed; "b_" names keep clear of the column names.
-_CHANGED_ITEM_COLUMNS = (
+# An item's own fields: what a new row gets and a content change rewrites.
+_ITEM_FIELDS = (
     "url",
     "canonical_url",
     "fingerprint",
@@ -835,8 +972,11 @@ _CHANGED_ITEM_COLUMNS = (
     "updated",
     "date_flag",
     "content_hash",
-    "last_seen",
 )
+_NEW_ITEM_COLUMNS = ("key", *_ITEM_FIELDS)  # plus feed_id, revision, first_seen, last_seen: same for all
+_SOURCE_COLUMNS = ("item_id", "key", "url")  # plus feed_id, first_seen
+# Bulk UPDATE (executemany) of items whose content changed; "b_" names keep clear of the column names.
+_CHANGED_ITEM_COLUMNS = (*_ITEM_FIELDS, "last_seen")
 _UPDATE_CHANGED_ITEM = (
     sa.update(items_table)
     .where(items_table.c.id == sa.bindparam("b_id"))
@@ -870,21 +1010,26 @@ class _Tally:
         )
 
 
+def _item_values(item: Item) -> tuple[Any, ...]:
+    """The item's stored fields in _ITEM_FIELDS order."""
+    return (
+        item.url,
+        item.canonical_url,
+        item.fingerprint,
+        item.title,
+        item.summary,
+        item.content,
+        item.author,
+        item.language,
+        item.published,
+        item.updated,
+        item.date_flag,
+        item.content_hash,
+    )
+
+
 def _item_fields(item: Item) -> dict[str, Any]:
-    return {
-        "url": item.url,
-        "canonical_url": item.canonical_url,
-        "fingerprint": item.fingerprint,
-        "title": item.title,
-        "summary": item.summary,
-        "content": item.content,
-        "author": item.author,
-        "language": item.language,
-        "published": item.published,
-        "updated": item.updated,
-        "date_flag": item.date_flag,
-        "content_hash": item.content_hash,
-    }
+    return dict(zip(_ITEM_FIELDS, _item_values(item), strict=True))
 
 
 def _listed_item(row: dict[str, Any]) -> StoredItem:
@@ -892,37 +1037,44 @@ def _listed_item(row: dict[str, Any]) -> StoredItem:
     return StoredItem(**row, event_types=tuple(types.split(",")) if types else ())
 
 
+_SELECT_ITEM_IDS = sa.select(items_table.c.id, items_table.c.key).where(
+    items_table.c.feed_id == _FEED_ID, items_table.c.key.in_(_KEYS)
+)
+
+
 def _item_ids(conn: Connection, feed_id: int, keys: Sequence[str]) -> dict[int, str]:
     found: dict[int, str] = {}
     for chunk in _chunks(keys, MAX_BOUND_PARAMS - 1):
-        stmt = sa.select(items_table.c.id, items_table.c.key).where(
-            items_table.c.feed_id == feed_id, items_table.c.key.in_(chunk)
-        )
-        found.update({row.id: row.key for row in conn.execute(stmt)})
+        rows = conn.execute(_SELECT_ITEM_IDS, {"feed_id": feed_id, "keys": chunk})
+        found.update({row.id: row.key for row in rows})
     return found
 
 
 MAX_STORED_EVIDENCE = 24  # spans kept per verdict: enough to explain it, bounded for long articles
 
 
-def _verdict_row(item_id: int, verdict: Classification, now: datetime) -> dict[str, Any]:
+_VERDICT_COLUMNS = ("item_id", "relevant", "score", "event_types", "events", "evidence", "rules_version")
+
+
+def _verdict_values(item_id: int, verdict: Classification) -> tuple[Any, ...]:
+    """A verdict's values in _VERDICT_COLUMNS order (classified_at is added by the caller)."""
+
     def evidence(items: Iterable[Evidence]) -> list[dict[str, Any]]:
         kept = list(items)[:MAX_STORED_EVIDENCE]
         return [{"rule": e.rule, "start": e.start, "end": e.end, "text": e.text} for e in kept]
 
-    return {
-        "item_id": item_id,
-        "relevant": verdict.relevant,
-        "score": float(verdict.score),
-        "event_types": ",".join(event.type for event in verdict.events),
-        "events": [
+    return (
+        item_id,
+        verdict.relevant,
+        float(verdict.score),
+        ",".join(event.type for event in verdict.events),
+        [
             {"type": ev.type, "score": ev.score, "facts": dict(ev.facts), "evidence": evidence(ev.evidence)}
             for ev in verdict.events
         ],
-        "evidence": evidence(verdict.evidence),
-        "rules_version": verdict.rules_version,
-        "classified_at": now,
-    }
+        evidence(verdict.evidence),
+        verdict.rules_version,
+    )
 
 
 def _stored_item(row: Any) -> Item:
@@ -942,17 +1094,6 @@ def _stored_item(row: Any) -> Item:
         fingerprint=row.fingerprint,
         content_hash=row.content_hash,
     )
-
-
-def _new_row(feed_id: int, item: Item, now: datetime) -> dict[str, Any]:
-    return {
-        "feed_id": feed_id,
-        "key": item.key,
-        **_item_fields(item),
-        "revision": 0,
-        "first_seen": now,
-        "last_seen": now,
-    }
 
 
 def _changed_row(item_id: int, item: Item, now: datetime) -> dict[str, Any]:

@@ -794,3 +794,35 @@ def test_postgresql_end_to_end() -> None:
         assert top.published.tzinfo is UTC and top.sources == 2
         store.record_fetch(FetchLogEntry(feed_id=ids["alpha"], started_at=NOW, duration_s=1.0, outcome="ok"))
         assert store.prune_fetch_log(NOW + timedelta(seconds=1)) == 1
+
+
+def test_a_naive_item_date_is_refused_and_nothing_is_stored(store: Store, feed_ids: dict[str, int]) -> None:
+    naive = make_item("alpha", "k1", published=datetime(2026, 3, 1, 12, 0))
+    with pytest.raises(sa.exc.StatementError, match="naive datetime"):
+        store.save_items(feed_ids["alpha"], [make_item("alpha", "k0"), naive], NOW)
+    assert store.count_items() == 0
+
+
+def test_bulk_inserted_rows_are_stored_as_sqlalchemy_would_store_them(
+    store: Store, feed_ids: dict[str, int], db_path: Path
+) -> None:
+    moment = datetime(2026, 3, 1, 14, 30, 5, 123, tzinfo=timezone(timedelta(hours=2)))
+    store.save_items(feed_ids["alpha"], [make_item("alpha", "k1", published=moment, updated=None)], NOW)
+    reference = metadata.tables["items"]
+    engine = sa.create_engine(db_url(db_path))
+    try:
+        with engine.begin() as conn:  # the same item through SQLAlchemy's own parameter handling
+            row = raw(db_path, "SELECT * FROM items WHERE key = 'k1'")[0]
+            columns = [column.name for column in reference.columns]
+            values = dict(zip(columns, row, strict=True))
+            conn.execute(sa.text("DELETE FROM items"))
+            conn.execute(
+                sa.insert(reference),
+                [{**values, "published": moment, "first_seen": NOW, "last_seen": NOW}],
+            )
+    finally:
+        engine.dispose()
+    assert raw(db_path, "SELECT * FROM items WHERE key = 'k1'") == [row]
+    assert raw(db_path, "SELECT published, typeof(published) FROM items") == [
+        ("2026-03-01 12:30:05.000123", "text")
+    ]
