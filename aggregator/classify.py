@@ -108,12 +108,24 @@ _UNIFY = str.maketrans({
 })  # fmt: skip
 
 
+# str.translate looks every character up in the table (~50 ns each); the characters to unify are rare, so
+# finding them with a regex and replacing only those is several times faster, with the same result
+_TO_UNIFY = re.compile("[" + "".join(re.escape(chr(code)) for code in _UNIFY) + "]")
+
+
+def _unify(text: str) -> str:
+    """``text.translate(_UNIFY)``, faster."""
+    if _TO_UNIFY.search(text) is None:
+        return text
+    return _TO_UNIFY.sub(lambda found: _UNIFY[ord(found.group())], text)  # type: ignore[index]
+
+
 def _normalise(text: str) -> tuple[str, list[int] | None]:
     """Casefolded, NFKC-normalised text and, when its length differs from ``text``, a map from each of its
     characters to the index of the original character (None: the offsets are the same)."""
     if text.isascii():
-        return text.lower().translate(_UNIFY), None
-    folded = unicodedata.normalize("NFKC", text.translate(_UNIFY)).translate(_UNIFY).casefold()
+        return _unify(text.lower()), None
+    folded = _unify(unicodedata.normalize("NFKC", _unify(text))).casefold()
     if len(folded) == len(text):
         return folded, None
     pieces: list[str] = []
@@ -189,6 +201,7 @@ class RuleSet:
         self.version = _version(self.rules, threshold, self.scores)
         self._trie = _Node()
         self._starts: dict[str, tuple[_Node, ...]] = {}  # word -> where it starts terms (a cache)
+        self._seen: set[str] = set()  # the words looked up so far (most start nothing)
         self._mask = tuple(rule.mask for rule in self.rules)
         self._concept = tuple(rule.concept for rule in self.rules)
         for index, rule in enumerate(self.rules):
@@ -215,7 +228,7 @@ class RuleSet:
         return self._gate is not None and self._gate.search(norm) is not None
 
     def _starts_of(self, word: str) -> tuple[_Node, ...]:
-        """The trie nodes a word starts terms at (remembered: news vocabulary repeats)."""
+        """The trie nodes a word starts terms at."""
         starts: list[_Node] = []
         node = self._trie.exact.get(word)
         if node is not None:
@@ -223,24 +236,43 @@ class RuleSet:
         bucket = self._trie.stems.get(word[:_STEM_KEY])
         if bucket is not None:
             starts += [child for stem, child in bucket if word.startswith(stem)]
-        if len(self._starts) >= _STARTS_CACHE:
-            self._starts.clear()
-        found = self._starts[word] = tuple(starts)
-        return found
+        return tuple(starts)
+
+    def _starters(self, words: Sequence[str]) -> set[str]:
+        """The distinct words that start terms (remembered: news vocabulary repeats, so after warming up this
+        is set arithmetic in C rather than a lookup per word in Python)."""
+        distinct = set(words)
+        unseen = distinct - self._seen
+        if unseen:
+            if len(self._seen) + len(unseen) > _STARTS_CACHE:
+                self._seen.clear()
+                self._starts.clear()
+                unseen = distinct
+            for word in unseen:
+                starts = self._starts_of(word)
+                if starts:
+                    self._starts[word] = starts
+            self._seen |= unseen
+        return distinct.intersection(self._starts)
 
     def match(self, words: Sequence[str]) -> list[_Hit]:
         """Every term hit over the words: one walk down the trie from each word that starts a term."""
         hits: list[_Hit] = []
+        starters = self._starters(words)
+        if not starters:
+            return hits
         count = len(words)
         known = self._starts
-        for first, word in enumerate(words):
-            starts = known.get(word)
-            if starts is None:
-                starts = self._starts_of(word)
-            for node in starts:
+        # most words start no term: visit only the positions of those that do
+        for first in [index for index, word in enumerate(words) if word in starters]:
+            following = words[first + 1] if first + 1 < count else None
+            for node in known[words[first]]:
                 for rule in node.rules:
                     hits.append(_Hit(rule, first, first + 1))
-                if (node.exact or node.stems) and first + 1 < count:
+                # walk on only when the next word can continue a term (most multi-word starts stop here)
+                if following is not None and (
+                    following in node.exact or (node.stems and following[:_STEM_KEY] in node.stems)
+                ):
                     self._walk(node, words, first, first + 1, count, hits)
         return hits
 
@@ -338,6 +370,13 @@ _GATE_CONCEPTS = (
     "minsk",
     "humanitarian",
 )  # ukraine_topic phrases all name Ukraine
+
+
+# The concepts relevance evidence is made of: weighted words, and the parts of the engine's own scores (a
+# swap's verb, a session's words, an ultimatum's threat or mediator). See _relevance.
+_CAN_WEIGH = ("talks", "diplomacy", "peace", "ceasefire", "humanitarian", "minsk", "swap_phrase", "deadline",
+              "threat", "meeting", "round", "market", "sport", "imf", "gas_transit", "tax", "embassy",
+              "accession", "us_russia_swap", "exchange", "return", "mediator")  # fmt: skip
 
 
 def _gate_regex(rules: Sequence[Rule]) -> re.Pattern[str] | None:
@@ -557,7 +596,11 @@ def default_rules() -> RuleSet:
 # --- the analysed text -------------------------------------------------------------------------------
 
 _WORD = re.compile(r"\w+")
-_BOUNDARY = re.compile(r"[.!?]+[\"')\]]*(?=\s)|;(?=\s)|\n")
+_NONSPACE = re.compile(r"\S")  # \s is str.isspace(): the same whitespace str.strip() removes
+# A sentence ends at [.!?]+, closing quotes or brackets and whitespace; at "; "; at a newline. Every
+# alternative starts with a literal character so that the regex engine can skip ahead to the candidates
+# (a leading [.!?]+ makes it try every position: 4x slower)
+_BOUNDARY = re.compile(r"\.[.!?]*[\"')\]]*(?=\s)|![.!?]*[\"')\]]*(?=\s)|\?[.!?]*[\"')\]]*(?=\s)|;(?=\s)|\n")
 _ABBREVIATIONS = frozenset(
     [
         "mr",
@@ -601,6 +644,9 @@ _ABBREVIATIONS = frozenset(
 )
 
 
+_ABBREVIATION_WINDOW = max(map(len, _ABBREVIATIONS)) + 2  # a longer word is no abbreviation, cut or not
+
+
 def classified_text(title: str, summary: str) -> str:
     """The text ``classify`` reads and Evidence offsets point into: the title, a blank line, the summary."""
     title, summary = title.strip(), summary.strip()
@@ -628,6 +674,8 @@ class _Sentence:
         return concept in self.concepts
 
     def hits(self, *concepts: str) -> list[_Hit]:
+        if len(concepts) == 1:
+            return list(self.concepts.get(concepts[0], ()))
         return [hit for concept in concepts for hit in self.concepts.get(concept, ())]
 
 
@@ -643,6 +691,7 @@ class _Analysis:
 
     word_sentence: list[int] = field(default_factory=list)  # each word's sentence index
     proofs: dict[tuple[int, int, int, str | None], Evidence] = field(default_factory=dict)  # made so far
+    not_alpha: list[int] | None = None  # indices of the words that are not all letters (found on demand)
 
     def sentence_of_word(self, word: int) -> _Sentence:
         return self.sentences[self.word_sentence[min(word, len(self.word_sentence) - 1)]]
@@ -655,9 +704,14 @@ class _Analysis:
 
     def word_spans(self, sentence: _Sentence) -> list[tuple[int, int]]:
         if sentence.spans is None:
-            sentence.spans = [
-                found.span() for found in _WORD.finditer(self.norm, sentence.start, sentence.end)
-            ]
+            # each word is the first occurrence of itself after the previous one: what lies between words
+            # has no word characters (twice as fast as the regex's match objects)
+            norm, position, spans = self.norm, sentence.start, []
+            for word in self.words[sentence.first_word : sentence.last_word]:
+                start = norm.find(word, position)
+                position = start + len(word)
+                spans.append((start, position))
+            sentence.spans = spans
         return sentence.spans
 
     def span(self, hit: _Hit) -> tuple[int, int]:
@@ -698,10 +752,10 @@ def _split_sentences(text: str, norm: str, origin: list[int] | None, title_end: 
         end = found.end()
         if found.group()[0] == "." and not _ends_sentence(text, norm, origin, found.start(), end):
             continue
-        if norm[start:end].strip():
+        if _NONSPACE.search(norm, start, end):
             bounds.append((start, end))
         start = end
-    if norm[start:].strip():
+    if _NONSPACE.search(norm, start):
         bounds.append((start, len(norm)))
     if title_end:  # the title is always a sentence of its own
         split: list[tuple[int, int]] = []
@@ -710,21 +764,23 @@ def _split_sentences(text: str, norm: str, origin: list[int] | None, title_end: 
                 split += [(start, title_end), (title_end, end)]
             else:
                 split.append((start, end))
-        bounds = [(start, end) for start, end in split if norm[start:end].strip()]
+        bounds = [(start, end) for start, end in split if _NONSPACE.search(norm, start, end)]
     return bounds
 
 
 def _ends_sentence(text: str, norm: str, origin: list[int] | None, dot: int, after: int) -> bool:
-    word_start = dot
-    while word_start > 0 and norm[word_start - 1].isalnum():
+    # the word before the dot; only short ones matter (initials, abbreviations): look no further back
+    before = norm[max(0, dot - _ABBREVIATION_WINDOW) : dot]
+    word_start = len(before)
+    while word_start > 0 and before[word_start - 1].isalnum():
         word_start -= 1
-    word = norm[word_start:dot]
+    word = before[word_start:]
     if len(word) == 1 or word in _ABBREVIATIONS:  # "U.S. officials", "Gen. Budanov"
         return False
-    following = norm[after:].lstrip()
-    if not following:
+    following = _NONSPACE.search(norm, after)  # (not norm[after:].lstrip(): that copies the rest each time)
+    if following is None:
         return True
-    position = len(norm) - len(following)
+    position = following.start()
     original = text[origin[position]] if origin is not None else text[position]
     return not original.islower()
 
@@ -733,31 +789,46 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
     norm, origin = _normalise(text)
     if not rules.passes_gate(norm):
         return None
+    # Sentence boundaries never cut a word (they fall between punctuation or a newline and what follows), so
+    # the item's words are the same read whole or sentence by sentence: match them before splitting
+    words = _WORD.findall(norm)
+    hits = rules.match(words)
+    patterns = rules.match_patterns(norm)
+    if not _may_be_weighed(rules, hits, patterns):
+        return None  # relevance 0 without evidence, however the sentences fall: skip the rest
     norm_title_end = title_end
     if origin is not None and title_end:
         norm_title_end = bisect.bisect_left(origin, title_end)
     sentences: list[_Sentence] = []
-    words: list[str] = []
     word_sentence: list[int] = []
-    body_index = 0
+    first = body_index = 0
     for index, (start, end) in enumerate(_split_sentences(text, norm, origin, norm_title_end)):
         is_title = start < norm_title_end
-        sentence = _Sentence(index, start, end, is_title, -1 if is_title else body_index, len(words))
-        found = _WORD.findall(norm, start, end)
-        words += found
-        sentence.last_word = len(words)
-        word_sentence += [index] * len(found)
+        sentence = _Sentence(index, start, end, is_title, -1 if is_title else body_index, first)
+        first = sentence.last_word = first + len(_WORD.findall(norm, start, end))
+        word_sentence += [index] * (first - sentence.first_word)
         sentences.append(sentence)
         body_index += 0 if is_title else 1
     analysis = _Analysis(text, norm, origin, words, sentences, published, rules, word_sentence)
-    hits = rules.match(words)
-    for rule, start, end in rules.match_patterns(norm):
+    for rule, start, end in patterns:
         hits.append(_pattern_hit(analysis, rule, start, end))
     concept_of = rules._concept
     for hit in rules.unmasked(hits):
         sentence = sentences[word_sentence[hit.first]]
         sentence.concepts.setdefault(concept_of[hit.rule], []).append(hit)
     return analysis
+
+
+# Relevance needs an anchor (a sentence about Russia or Ukraine, or a self-anchored process) and something
+# to weigh; masks only ever remove hits, so lacking either before masking means a score of 0, no evidence
+_ANCHORS = frozenset(("russia", "ukraine", "ukraine_topic", "ukraine_place", "minsk", "humanitarian"))
+
+
+def _may_be_weighed(rules: RuleSet, hits: list[_Hit], patterns: list[tuple[int, int, int]]) -> bool:
+    concept_of = rules._concept
+    concepts = {concept_of[hit.rule] for hit in hits}
+    concepts.update(concept_of[rule] for rule, _, _ in patterns)
+    return not concepts.isdisjoint(_ANCHORS) and not concepts.isdisjoint(_CAN_WEIGH)
 
 
 def _pattern_hit(analysis: _Analysis, rule: int, start: int, end: int) -> _Hit:
@@ -800,9 +871,15 @@ class _Context:
 
 
 def _own_context(sentence: _Sentence) -> _Context:
-    russia = sentence.has("russia")
-    ukraine = sentence.has("ukraine") or sentence.has("ukraine_topic") or sentence.has("ukraine_place")
-    other = (sentence.has("other_conflict") or sentence.has("us_russia_swap")) and not ukraine
+    russia = "russia" in sentence.concepts
+    ukraine = (
+        ("ukraine" in sentence.concepts)
+        or ("ukraine_topic" in sentence.concepts)
+        or ("ukraine_place" in sentence.concepts)
+    )
+    other = (
+        ("other_conflict" in sentence.concepts) or ("us_russia_swap" in sentence.concepts)
+    ) and not ukraine
     return _Context(russia, ukraine, other)
 
 
@@ -837,11 +914,15 @@ def _position_factor(sentence: _Sentence, scores: Mapping[str, float]) -> float:
 
 
 def _has_exchange_trigger(sentence: _Sentence) -> bool:
-    if sentence.has("swap_phrase"):
+    if "swap_phrase" in sentence.concepts:
         return True
-    objects = sentence.has("captives") or sentence.has("bodies") or sentence.has("children")
+    objects = (
+        ("captives" in sentence.concepts)
+        or ("bodies" in sentence.concepts)
+        or ("children" in sentence.concepts)
+    )
     if objects:
-        return sentence.has("exchange") or sentence.has("return")
+        return ("exchange" in sentence.concepts) or ("return" in sentence.concepts)
     # "The exchange, carried out at a checkpoint ...": a swap noun with a verb of release on another word
     swaps = sentence.concepts.get("exchange")
     if not swaps:
@@ -852,7 +933,10 @@ def _has_exchange_trigger(sentence: _Sentence) -> bool:
 
 def _names_a_session_of_both(sentence: _Sentence) -> _Hit | None:
     """A meeting, round or talks in a sentence that names both parties: the talks themselves."""
-    if not (sentence.has("both_sides") or (sentence.has("russia") and sentence.has("ukraine"))):
+    if not (
+        ("both_sides" in sentence.concepts)
+        or (("russia" in sentence.concepts) and ("ukraine" in sentence.concepts))
+    ):
         return None
     sessions = sentence.hits("meeting", "round", "talks")
     return sessions[0] if sessions else None
@@ -861,13 +945,13 @@ def _names_a_session_of_both(sentence: _Sentence) -> _Hit | None:
 def _ultimatum_hit(analysis: _Analysis, sentence: _Sentence, context: _Context) -> _Hit | None:
     """A deadline or time limit with a threat or a mediator, where Russia is concerned, or a mediator's
     deadline for Ukraine ("Kyiv has less than a week to answer Washington's plan"): an ultimatum."""
-    if context.other or not (sentence.has("threat") or sentence.has("mediator")):
+    if context.other or not (("threat" in sentence.concepts) or ("mediator" in sentence.concepts)):
         return None
-    if not (context.russia or (context.ukraine and sentence.has("mediator"))):
+    if not (context.russia or (context.ukraine and ("mediator" in sentence.concepts))):
         return None
-    if sentence.has("deadline"):
+    if "deadline" in sentence.concepts:
         return sentence.hits("deadline")[0]
-    if _limits(analysis, sentence) and not sentence.has("tax"):
+    if _limits(analysis, sentence) and "tax" not in sentence.concepts:
         return (sentence.hits("threat") or sentence.hits("mediator"))[0]
     return None
 
@@ -877,7 +961,7 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
     total = 0.0
     evidence: list[Evidence] = []
     for sentence, context in zip(analysis.sentences, contexts, strict=True):
-        self_anchored = any(sentence.has(concept) for concept in _SELF_ANCHORED)
+        self_anchored = any((concept in sentence.concepts) for concept in _SELF_ANCHORED)
         anchored = self_anchored or ((context.ukraine or context.russia) and not context.other)
         if not anchored:
             continue
@@ -1004,6 +1088,7 @@ def _weekday_from(name: str, base: date, forward: bool) -> date:
     return base - timedelta(days=(base.weekday() - index) % 7 or 7)
 
 
+@lru_cache(maxsize=16384)  # pure; news repeats its dates ("on Monday", "June 2") item after item
 def _resolve_date(kind: str, span: str, base: date, forward: bool) -> date | None:
     if kind == "part":  # "in mid-May": the 5th, 15th or 25th of the month nearest the publication date
         part, month_name = re.match(r"(early|mid|late)-?\s?(.+)", span).groups()  # type: ignore[union-attr]
@@ -1052,7 +1137,15 @@ def _may_name(analysis: _Analysis, sentence: _Sentence, hint_words: frozenset[st
     """Whether the sentence has a word some costly regex needs (a set lookup per word is far cheaper than
     running the regex over every sentence of a relevant item)."""
     words = analysis.words[sentence.first_word : sentence.last_word]
-    return not hint_words.isdisjoint(words) or any(not word.isalpha() for word in words)
+    return not hint_words.isdisjoint(words) or _has_non_alpha_word(analysis, sentence)
+
+
+def _has_non_alpha_word(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """Whether one of the sentence's words is not all letters (a number, a year, "2nd")."""
+    if analysis.not_alpha is None:  # found once for all sentences
+        analysis.not_alpha = [index for index, word in enumerate(analysis.words) if not word.isalpha()]
+    after = bisect.bisect_left(analysis.not_alpha, sentence.first_word)
+    return after < len(analysis.not_alpha) and analysis.not_alpha[after] < sentence.last_word
 
 
 # every _DATE match has a digit or one of these words (an apostrophe splits "п'ятниця" into "п", "ятниця")
@@ -1118,7 +1211,7 @@ def _near(first: Sequence[_Hit], second: Sequence[_Hit], window: float) -> bool:
 
 def _is_background(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_DateMention]) -> bool:
     """Old news inside the item: a background cue, or a date well before publication."""
-    if sentence.has("background") or sentence.has("strong_background"):
+    if ("background" in sentence.concepts) or ("strong_background" in sentence.concepts):
         return True
     return _has_old_date(analysis, dates) or _names_past_year(analysis, sentence)
 
@@ -1139,15 +1232,15 @@ _YEAR = re.compile(r"(?<!since )\b(?:19[5-9]\d|20\d\d)\b")
 
 def _names_past_year(analysis: _Analysis, sentence: _Sentence) -> bool:
     """ "In 2022", "the 2023 swap": a year before the publication year."""
-    if analysis.published is None:
-        return False
+    if analysis.published is None or not _has_non_alpha_word(analysis, sentence):
+        return False  # (a year is a word of digits)
     text = analysis.sentence_text(sentence)
     return any(int(year) < analysis.published.year for year in _YEAR.findall(text))
 
 
 def _strongly_background(analysis: _Analysis, sentence: _Sentence) -> bool:
     """Background that carries into the next sentence: an old date or "earlier this year"-style cue."""
-    if sentence.has("strong_background") or _names_past_year(analysis, sentence):
+    if ("strong_background" in sentence.concepts) or _names_past_year(analysis, sentence):
         return True
     return _has_old_date(analysis, _dates_in(analysis, sentence, forward=False))
 
@@ -1170,7 +1263,7 @@ class _InheritedBackground:
                 self.flags.append(False)
                 self.carrying = False
                 continue
-            own_time = sentence.has("fresh") or bool(_dates_in(analysis, sentence, forward=False))
+            own_time = ("fresh" in sentence.concepts) or bool(_dates_in(analysis, sentence, forward=False))
             flag = self.carrying and not own_time
             self.flags.append(flag)
             self.carrying = flag or _strongly_background(analysis, sentence)
@@ -1217,9 +1310,13 @@ def _session_hits(analysis: _Analysis, sentence: _Sentence) -> list[_Hit]:
 def _looks_forward(sentence: _Sentence) -> bool:
     """Whether a bare weekday in the sentence is the next one (a future cue, or a schedule without a past
     tense) rather than the last one."""
-    if sentence.has("future"):
+    if "future" in sentence.concepts:
         return True
-    return sentence.has("concrete") and not sentence.has("past") and not sentence.has("carried_out")
+    return (
+        ("concrete" in sentence.concepts)
+        and "past" not in sentence.concepts
+        and "carried_out" not in sentence.concepts
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -1243,14 +1340,16 @@ class _Participants:
 def _session_of_both(sentence: _Sentence, participants: _Participants, dated: bool) -> bool:
     """Whether the sentence's session has both parties at the table: named in it, named in the item and the
     session is a round or has a venue, or implied by talks with a venue and a time and no mediator."""
-    if (sentence.has("russia") and sentence.has("ukraine")) or sentence.has("both_sides"):
+    if (("russia" in sentence.concepts) and ("ukraine" in sentence.concepts)) or (
+        "both_sides" in sentence.concepts
+    ):
         return True
-    if participants.both and (sentence.has("round") or sentence.has("venue")):
+    if participants.both and (("round" in sentence.concepts) or ("venue" in sentence.concepts)):
         return True
     return (
         participants.one_without_mediator
-        and (sentence.has("talks") or sentence.has("round"))
-        and sentence.has("venue")
+        and (("talks" in sentence.concepts) or ("round" in sentence.concepts))
+        and ("venue" in sentence.concepts)
         and dated
     )
 
@@ -1258,12 +1357,14 @@ def _session_of_both(sentence: _Sentence, participants: _Participants, dated: bo
 def _round_candidate(
     analysis: _Analysis, sentence: _Sentence, participants: _Participants, inherited: _InheritedBackground
 ) -> _Candidate | None:
-    if not (sentence.has("round") or sentence.has("talks") or sentence.has("meeting")):
+    if not (
+        ("round" in sentence.concepts) or ("talks" in sentence.concepts) or ("meeting" in sentence.concepts)
+    ):
         return None
     sessions = _session_hits(analysis, sentence)
     if not sessions:
         return None
-    if sentence.has("other_conflict") and not sentence.has("ukraine"):
+    if ("other_conflict" in sentence.concepts) and "ukraine" not in sentence.concepts:
         return None
     # the session's own time: "Putin said on Tuesday that the talks ..." dates the saying
     dates = [m for m in _dates_in(analysis, sentence, forward=_looks_forward(sentence)) if not m.of_speech]
@@ -1279,7 +1380,7 @@ def _round_candidate(
         # a past tense or an agreement with a time or place reports a session held (in a swap's sentence
         # they are the swap's: "exchanged on Sunday under the deal agreed at the talks in Istanbul")
         concrete = sentence.hits("past", "agreed")
-    anchored = bool(dates or venues or ordinals or sentence.has("round"))
+    anchored = bool(dates or venues or ordinals or ("round" in sentence.concepts))
     if not concrete and not (sentence.is_title and anchored):
         return None
     score = 0.45 + 0.15 * min(len({hit.rule for hit in concrete}), 2)
@@ -1288,12 +1389,12 @@ def _round_candidate(
     if not anchored:
         score -= 0.3  # "talks will continue": no session in particular
     if (
-        sentence.has("tentative")
-        or sentence.has("unscheduled")
+        ("tentative" in sentence.concepts)
+        or ("unscheduled" in sentence.concepts)
         or analysis.sentence_text(sentence).rstrip().endswith("?")
     ):
         score -= 0.6
-    elif not dates and any(other.has("unscheduled") for other in analysis.sentences):
+    elif not dates and any(("unscheduled" in other.concepts) for other in analysis.sentences):
         score -= 0.3  # "The Kremlin said no venue had been agreed": the item's session is not yet fixed
     if _near(sentence.hits("pause"), sessions, analysis.rules.scores["round_window"]):
         score -= (
@@ -1301,7 +1402,7 @@ def _round_candidate(
         )
     if _is_background(analysis, sentence, dates) or inherited[sentence.index]:
         score -= 0.7
-    if not sentence.is_title and sentence.body_index >= 4 and not dates and not sentence.has("future"):
+    if not sentence.is_title and sentence.body_index >= 4 and not dates and "future" not in sentence.concepts:
         score -= 0.3  # a past session deep in the body, undated: most likely background
     evidence = [(hit, None) for hit in (*sessions[:2], *concrete[:2], *venues[:1])]
     facts: dict[str, object] = {}
@@ -1322,9 +1423,9 @@ def _detect_new_round(
     analysis: _Analysis, contexts: list[_Context], inherited: _InheritedBackground
 ) -> DetectedEvent | None:
     participants = _Participants(
-        any(sentence.has("russia") for sentence in analysis.sentences),
-        any(sentence.has("ukraine") for sentence in analysis.sentences),
-        any(sentence.has("mediator") for sentence in analysis.sentences),
+        any(("russia" in sentence.concepts) for sentence in analysis.sentences),
+        any(("ukraine" in sentence.concepts) for sentence in analysis.sentences),
+        any(("mediator" in sentence.concepts) for sentence in analysis.sentences),
     )
     candidates = [
         candidate
@@ -1467,13 +1568,13 @@ def _exchange_candidate(
 ) -> _Candidate | None:
     if not _has_exchange_trigger(sentence) or not (context.ukraine or ukraine) or context.other:
         return None
-    if sentence.has("us_russia_swap"):
+    if "us_russia_swap" in sentence.concepts:
         return None
     triggers = sentence.hits("swap_phrase", "exchange", "return")
     objects = sentence.hits("captives", "bodies", "children")
     done = sentence.hits("carried_out", "agreed")
     fresh = sentence.hits("fresh")
-    dates = _dates_in(analysis, sentence, forward=sentence.has("future"))
+    dates = _dates_in(analysis, sentence, forward=("future" in sentence.concepts))
     recent = [
         m for m in dates if m.value is not None and analysis.published is not None
         and abs((m.value - analysis.published).days) <= 3
@@ -1522,8 +1623,8 @@ def _detect_exchange(
     analysis: _Analysis, contexts: list[_Context], inherited: _InheritedBackground
 ) -> DetectedEvent | None:
     # Ukraine a party somewhere in the item, and no US–Russia swap: "Russia's negotiator said ..." counts
-    ukraine = not any(sentence.has("us_russia_swap") for sentence in analysis.sentences) and any(
-        sentence.has("ukraine") for sentence in analysis.sentences
+    ukraine = not any(("us_russia_swap" in sentence.concepts) for sentence in analysis.sentences) and any(
+        ("ukraine" in sentence.concepts) for sentence in analysis.sentences
     )
     candidates = [
         candidate
@@ -1688,11 +1789,11 @@ def _deadline_date(by: str, base: date) -> str | None:
 def _deadline_candidate(
     analysis: _Analysis, sentence: _Sentence, context: _Context, inherited: _InheritedBackground
 ) -> _Candidate | None:
-    if context.other or not (context.ukraine or context.russia) or sentence.has("tax"):
+    if context.other or not (context.ukraine or context.russia) or ("tax" in sentence.concepts):
         return None
     words = sentence.hits("deadline")
     has_context = any(
-        sentence.has(c) for c in ("threat", "talks", "peace", "ceasefire", "humanitarian", "agreed")
+        (c in sentence.concepts) for c in ("threat", "talks", "peace", "ceasefire", "humanitarian", "agreed")
     )
     if not words and not has_context:
         return None  # before the costly time-limit regex: most sentences stop here
@@ -1704,19 +1805,23 @@ def _deadline_candidate(
         return None
     # a bare "until Tuesday" in talk of the talks is timing, not a time limit: that needs a threat, a
     # ceasefire or deal in force, or a mediator's "by Thanksgiving"; "meet again in two weeks" times a session
-    if not words and not sentence.has("threat") and (sentence.has("meeting") or sentence.has("round")):
+    if (
+        not words
+        and "threat" not in sentence.concepts
+        and (("meeting" in sentence.concepts) or ("round" in sentence.concepts))
+    ):
         return None
-    demanded = sentence.has("mediator") and any(_is_demand(found) for found in limits)
+    demanded = ("mediator" in sentence.concepts) and any(_is_demand(found) for found in limits)
     if (
         not words
         and not demanded
-        and not any(sentence.has(c) for c in ("threat", "ceasefire", "humanitarian", "agreed"))
+        and not any((c in sentence.concepts) for c in ("threat", "ceasefire", "humanitarian", "agreed"))
     ):
         return None
     score = 0.35 + 0.2 * has_context + 0.2 * bool(words) + 0.15 * sentence.is_title
-    if sentence.has("proposal") and not sentence.has("threat") and not limits:
+    if ("proposal" in sentence.concepts) and "threat" not in sentence.concepts and not limits:
         score -= 0.3  # "awaiting proposals on deadlines": a timetable under discussion, not a time limit
-    if sentence.has("withdrawn"):
+    if "withdrawn" in sentence.concepts:
         score -= 1.0
     evidence = [(hit, None) for hit in (*words[:1], *sentence.hits("threat")[:1])]
     facts: dict[str, object] = {}
@@ -1729,9 +1834,13 @@ def _deadline_candidate(
         evidence.append((span, "fact.deadline"))
         score += 0.1
     old = _is_old_deadline(facts.get("deadline"), analysis.published)
-    if old or sentence.has("strong_background") or (inherited[sentence.index] and "deadline" not in facts):
+    if (
+        old
+        or ("strong_background" in sentence.concepts)
+        or (inherited[sentence.index] and "deadline" not in facts)
+    ):
         score -= 0.7
-    elif sentence.has("background"):
+    elif "background" in sentence.concepts:
         score -= 0.3
     return _Candidate(sentence, score, evidence, facts)
 

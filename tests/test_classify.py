@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -693,3 +694,95 @@ def test_dates_are_parsed_once_per_wording_not_once_per_publication_date() -> No
     facts = {item_facts(run("", text, date(2025, 7, day))).get("date") for day in range(15, 24)}
     assert facts == {"2025-07-14"}
     assert _parse_date.cache_info().misses == before  # nine publication dates, no new dateparser call
+
+
+# --- the fast paths give the same answers as the full analysis ------------------------------------------
+
+_CORPUS_FILE = Path(__file__).parent / "data" / "corpus" / "talks.jsonl"
+CORPUS = [json.loads(line) for line in _CORPUS_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _corpus_results(rules: object) -> list[dict[str, object]]:
+    results = []
+    for entry in CORPUS:
+        published = date.fromisoformat(entry["published"][:10]) if entry["published"] else None
+        for title in (entry["title"], ""):
+            results.append(classification_to_dict(classify(title, entry["summary"], published, rules)))
+    return results
+
+
+def test_skipping_items_with_nothing_to_weigh_changes_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    import aggregator.classify as engine
+
+    fast = _corpus_results(load_rules())
+    monkeypatch.setattr(engine, "_may_be_weighed", lambda *_: True)  # always run the full analysis
+    assert _corpus_results(load_rules()) == fast
+    assert any(result["evidence"] for result in fast)
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Ukraine and Russia exchanged prisoners on Tuesday.",  # a swap verb and captives: no weighted word
+        "Kyiv has less than a week to answer Washington's envoy.",  # an ultimatum told by a mediator
+    ],
+)
+def test_the_engine_scores_alone_still_make_evidence(summary: str) -> None:
+    result = run("", summary)
+    assert result.score > 0
+    assert result.evidence
+
+
+def test_items_without_a_word_to_weigh_are_irrelevant_with_no_evidence() -> None:
+    result = run("Kharkiv weather", "Rain is expected in Ukraine on Thursday.")
+    assert (result.relevant, result.score, result.evidence, result.events) == (False, 0.0, (), ())
+
+
+def test_the_word_cache_can_be_emptied_between_items_without_changing_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import aggregator.classify as engine
+
+    expected = _corpus_results(load_rules())
+    monkeypatch.setattr(engine, "_STARTS_CACHE", 50)  # cleared again and again while classifying
+    rules = load_rules()
+    assert _corpus_results(rules) == expected
+    assert len(rules._seen) < len({word for entry in CORPUS for word in entry["summary"].lower().split()})
+
+
+def test_unify_replaces_exactly_what_the_translation_table_does() -> None:
+    from aggregator.classify import _UNIFY, _unify
+
+    special = "".join(chr(code) for code in _UNIFY)
+    text = f"«Peace» — it's `over`\u00a0now {special} plain ascii é ß"
+    assert _unify(text) == text.translate(_UNIFY)
+    assert _unify("nothing to change") == "nothing to change"
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("Talks ended. Swap next!", 2),
+        ('He said "no deal." Then left?! Yes; maybe\nnew line', 5),
+        ("U.S. officials met. Gen. Budanov spoke.", 2),  # initials and abbreviations end nothing
+        ("Prisoners were exchanged. the count follows.", 1),  # a lower-case word continues the sentence
+        ("Negotiations. Continue here", 2),
+        ("Wait... what?x no", 1),  # punctuation not followed by a space ends nothing
+    ],
+)
+def test_sentence_boundaries(text: str, sentences: int) -> None:
+    from aggregator.classify import _split_sentences
+
+    assert len(_split_sentences(text, text.lower(), None, 0)) == sentences
+
+
+def test_word_offsets_are_those_of_the_words_in_the_text() -> None:
+    import re
+
+    from aggregator.classify import _analyse
+
+    text = "Talks on talks: Russia-Ukraine talks (talks!) in İstanbul, 2nd round; talks_talks talks."
+    analysis = _analyse(text, 0, PUBLISHED, RULES)
+    assert analysis is not None
+    spans = [span for sentence in analysis.sentences for span in analysis.word_spans(sentence)]
+    assert spans == [found.span() for found in re.finditer(r"\w+", analysis.norm)]
