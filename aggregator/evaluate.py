@@ -9,6 +9,7 @@ labels state it. Every miss is kept with the classifier's evidence, for the text
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -172,8 +173,6 @@ def same_fact(key: str, expected: object, got: object) -> bool:
 
 
 def _fold(text: str) -> str:
-    import unicodedata
-
     decomposed = unicodedata.normalize("NFKD", text.casefold().replace("ı", "i"))
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 

@@ -1313,50 +1313,6 @@ class _FastReader:
         if out and name != "media_title":  # feedparser restores the depth after <media:title>
             self.title_depth = depth
 
-    def _description(
-        self,
-        element: etree._Element,
-        name: str,
-        attrs: Mapping[str, str],
-        depth: int,
-        base: str,
-        lang: str | None,
-    ) -> None:
-        self._summary_like(element, "description", "text/html", attrs, depth, base, lang)
-
-    def _summary(
-        self,
-        element: etree._Element,
-        name: str,
-        attrs: Mapping[str, str],
-        depth: int,
-        base: str,
-        lang: str | None,
-    ) -> None:
-        self._summary_like(element, "summary", "text/plain", attrs, depth, base, lang)
-
-    def _content_encoded(
-        self,
-        element: etree._Element,
-        name: str,
-        attrs: Mapping[str, str],
-        depth: int,
-        base: str,
-        lang: str | None,
-    ) -> None:
-        self._content(element, attrs, "text/html", depth, base, lang)
-
-    def _atom_content(
-        self,
-        element: etree._Element,
-        name: str,
-        attrs: Mapping[str, str],
-        depth: int,
-        base: str,
-        lang: str | None,
-    ) -> None:
-        self._content(element, attrs, "text/plain", depth, base, lang)
-
     def _summary_like(
         self,
         element: etree._Element,
@@ -1499,28 +1455,6 @@ class _FastReader:
         if author:
             context["author"] = author
 
-    def _published(
-        self,
-        element: etree._Element,
-        name: str,
-        attrs: Mapping[str, str],
-        depth: int,
-        base: str,
-        lang: str | None,
-    ) -> None:
-        self._date(element, "published", depth, base)
-
-    def _updated(
-        self,
-        element: etree._Element,
-        name: str,
-        attrs: Mapping[str, str],
-        depth: int,
-        base: str,
-        lang: str | None,
-    ) -> None:
-        self._date(element, "updated", depth, base)
-
     def _language(
         self,
         element: etree._Element,
@@ -1560,18 +1494,66 @@ class _FastReader:
 _NO_ATTRIBUTES: dict[str, str] = {}
 _AUTHOR_KEYS = frozenset({"author", "authors", "author_detail"})
 _EntryHandler = Callable[[_FastReader, etree._Element, str, Mapping[str, str], int, str, "str | None"], None]
+
+
+# Handlers that only pass the element on with a fixed key or content type, made here rather than written out.
+def _summary_handler(key: str, default_type: str) -> _EntryHandler:
+    def handler(
+        reader: _FastReader,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        reader._summary_like(element, key, default_type, attrs, depth, base, lang)
+
+    return handler
+
+
+def _content_handler(default_type: str) -> _EntryHandler:
+    def handler(
+        reader: _FastReader,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        reader._content(element, attrs, default_type, depth, base, lang)
+
+    return handler
+
+
+def _date_handler(key: str) -> _EntryHandler:
+    def handler(
+        reader: _FastReader,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        reader._date(element, key, depth, base)
+
+    return handler
+
+
 _ENTRY_HANDLERS: dict[str, _EntryHandler] = {
     **dict.fromkeys(_TITLE, _FastReader._title),
     "link": _FastReader._link,
     "guid": _FastReader._guid,
     "id": _FastReader._guid,
-    **dict.fromkeys(_DESCRIPTION, _FastReader._description),
-    **dict.fromkeys(_SUMMARY, _FastReader._summary),
-    **dict.fromkeys(_CONTENT_ENCODED, _FastReader._content_encoded),
-    "content": _FastReader._atom_content,
+    **dict.fromkeys(_DESCRIPTION, _summary_handler("description", "text/html")),
+    **dict.fromkeys(_SUMMARY, _summary_handler("summary", "text/plain")),
+    **dict.fromkeys(_CONTENT_ENCODED, _content_handler("text/html")),
+    "content": _content_handler("text/plain"),
     **dict.fromkeys(_AUTHOR, _FastReader._author),
-    **dict.fromkeys(_PUBLISHED, _FastReader._published),
-    **dict.fromkeys(_UPDATED, _FastReader._updated),
+    **dict.fromkeys(_PUBLISHED, _date_handler("published")),
+    **dict.fromkeys(_UPDATED, _date_handler("updated")),
     **dict.fromkeys(_LANGUAGE, _FastReader._language),
     "source": _FastReader._source,
 }

@@ -24,7 +24,7 @@ from concurrent.futures import (
     wait,
 )
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -94,10 +94,7 @@ class PollReport:
             "updated_items": self.updated_items,
             "other_source": self.other_source,
             "duration_s": round(self.duration_s, 3),
-            "results": [
-                {k: getattr(r, k) for k in r.__slots__}  # type: ignore[attr-defined]
-                for r in self.results
-            ],
+            "results": [asdict(r) for r in self.results],
         }
 
 
