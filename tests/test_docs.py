@@ -60,3 +60,11 @@ def test_every_command_and_option_has_help_text() -> None:
                 continue
             option = action.option_strings or action.dest
             assert action.help, f"`aggregator {name}` option {option} has no help"
+
+
+def test_every_feed_error_reason_is_in_troubleshooting() -> None:
+    package = Path(__file__).resolve().parents[1] / "aggregator"
+    source = "\n".join(path.read_text(encoding="utf-8") for path in package.glob("*.py"))
+    reasons = set(re.findall(r'reason ?= ?"([a-z_]+)"', source)) - {"feed_error"}  # the base class's default
+    missing = sorted(r for r in reasons if f"`{r}`" not in README)
+    assert not missing, f"README troubleshooting lacks {missing}"
