@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
@@ -27,6 +27,7 @@ from .classify import (
     load_rules,
 )
 from .config import Config, describe_config, load_config
+from .deduplicate import decision_to_dict, event_to_dict, story_to_dict
 from .errors import AggregatorError, ConfigError
 from .evaluate import evaluate, format_report, read_corpus
 from .models import Classification
@@ -121,6 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--rules", metavar="PATH", help="a rules file instead of the configured rules")
     evaluate.add_argument("--json", action="store_true", help="print exactly one JSON object with the scores")
+
+    stories = commands.add_parser("stories", help="stories: one development as reported across outlets")
+    stories.add_argument("--event", metavar="TYPE", choices=EVENT_TYPES, help="only stories reporting TYPE")
+    stories.add_argument(
+        "--since", metavar="DATE", help="only stories reported on or after DATE (YYYY-MM-DD)"
+    )
+    stories.add_argument("--limit", metavar="N", type=int, default=20, help="how many (default 20)")
+    stories.add_argument("--json", action="store_true", help="print a JSON list")
+
+    events = commands.add_parser("events", help="tracked events: rounds, exchanges, deadlines over time")
+    events.add_argument("--limit", metavar="N", type=int, default=20, help="how many (default 20)")
+    events.add_argument("--json", action="store_true", help="print a JSON list, with each event's decisions")
 
     commands.add_parser(
         "prune", help="apply retention now: drop items and fetch-log rows older than the configured ages"
@@ -285,6 +298,55 @@ def cmd_items(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_stories(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    since = datetime.combine(_date(args.since), datetime.min.time(), UTC) if args.since else None
+    with open_store(config) as store:
+        stories = store.list_stories(event_type=args.event, since=since, limit=args.limit)
+        members = {story.id: store.story_item_ids(story.id) for story in stories}
+    if args.json:
+        rows = [{**story_to_dict(story), "item_ids": members[story.id]} for story in stories]
+        out.write(json.dumps(rows, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    for story in stories:
+        events = ", ".join(_story_event_text(e.type, e.stage, e.facts) for e in story.events)
+        out.write(
+            f"{_short(story.first_seen)}  {story.headline}\n"
+            f"      {story.item_count} items from {len(story.sources)} outlets "
+            f"({', '.join(story.sources[:6])}{', …' if len(story.sources) > 6 else ''})"
+            f"{'; ' + events if events else ''}\n"
+        )
+    return EXIT_OK
+
+
+def _story_event_text(kind: str, stage: str, facts: Mapping[str, object]) -> str:
+    stated = " ".join(f"{k}={v}" for k, v in facts.items())
+    return f"{kind} {stage.replace('_', ' ')}{' ' + stated if stated else ''}"
+
+
+def cmd_events(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    with open_store(config) as store:
+        events = store.list_events(limit=args.limit)
+        decisions = {event.id: store.decisions(event_id=event.id) for event in events}
+    if args.json:
+        rows = [
+            {
+                **event_to_dict(event),
+                "decisions": [decision_to_dict(d) for d in reversed(decisions[event.id])],
+            }
+            for event in events
+        ]
+        out.write(json.dumps(rows, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    for event in events:
+        alerts = [d for d in reversed(decisions[event.id]) if d.alert]
+        out.write(
+            f"{_short(event.first_seen)}  {_story_event_text(event.type, event.status, event.facts)}\n"
+            f"      {len(event.story_ids)} stories, {len(event.sources)} outlets, "
+            f"{len(alerts)} alerts: {'; '.join(d.reason for d in alerts) or 'none'}\n"
+        )
+    return EXIT_OK
+
+
 def cmd_prune(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     with open_store(config) as store:
         report = apply_retention(store, config, utc_now())
@@ -326,6 +388,8 @@ COMMANDS = {
     "poll": cmd_poll,
     "feeds": cmd_feeds,
     "items": cmd_items,
+    "stories": cmd_stories,
+    "events": cmd_events,
     "prune": cmd_prune,
     "reclassify": cmd_reclassify,
     "run": cmd_run,

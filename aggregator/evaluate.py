@@ -12,11 +12,12 @@ import json
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from .classify import EVENT_TYPES, RuleSet, classified_text, classify, item_facts
+from .deduplicate import Deduplicator, StoryInput
 from .errors import AggregatorError
 from .models import Classification
 
@@ -87,7 +88,10 @@ class Evaluation:
     relevance: Scores
     events: dict[str, Scores]
     facts: dict[str, tuple[int, int]]  # key -> (correct, labelled)
+    clustering: Scores = field(default_factory=lambda: Scores(0, 0, 0))  # pairs of relevant items
+    alerts: AlertFigures | None = None
     misses: tuple[Miss, ...] = field(default=())
+    story_misses: tuple[StoryMiss, ...] = field(default=())
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -98,7 +102,33 @@ class Evaluation:
                 key: {"accuracy": round(correct / labelled, 4) if labelled else None, "n": labelled}
                 for key, (correct, labelled) in self.facts.items()
             },
+            "clustering": self.clustering.as_dict(),
+            "alerts": (self.alerts or AlertFigures(0, 0, 0)).as_dict(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFigures:
+    sent: int  # alerts the replay would send
+    gold: int  # distinct (story, event type) pairs among the labelled events
+    alerted: int  # of those, pairs covered by at least one alert
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "sent": self.sent,
+            "gold": self.gold,
+            "per_gold": round(self.sent / self.gold, 4) if self.gold else 0.0,
+            "gold_alerted": round(self.alerted / self.gold, 4) if self.gold else 1.0,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StoryMiss:
+    """A pair of relevant items put in one story that the labels keep apart, or the other way round."""
+
+    first: LabelledItem
+    second: LabelledItem
+    joined: bool  # True: we joined them, the labels do not
 
 
 # -- reading the corpus ---------------------------------------------------------------------------------
@@ -182,8 +212,10 @@ def evaluate(items: Sequence[LabelledItem], rules: RuleSet) -> Evaluation:
     per_event = {name: [0, 0, 0] for name in EVENT_TYPES}
     facts = {key: [0, 0] for key in FACT_KEYS}
     misses: list[Miss] = []
+    results: list[Classification] = []
     for item in items:
         result = classify(item.title, item.summary, item.published, rules)
+        results.append(result)
         _count(relevance, item.relevant, result.relevant)
         if item.relevant != result.relevant:
             misses.append(Miss(item, "relevance", item.relevant, result.relevant, result))
@@ -200,13 +232,84 @@ def evaluate(items: Sequence[LabelledItem], rules: RuleSet) -> Evaluation:
                 facts[key][0] += 1
             else:
                 misses.append(Miss(item, f"fact:{key}", expected, got_facts.get(key), result))
+    clustering, alerts, story_misses = replay(items, results)
     return Evaluation(
         n=len(items),
         relevance=Scores(*relevance),
         events={name: Scores(*counts) for name, counts in per_event.items()},
         facts={key: (correct, labelled) for key, (correct, labelled) in facts.items()},
+        clustering=clustering,
+        alerts=alerts,
         misses=tuple(misses),
+        story_misses=tuple(story_misses),
     )
+
+
+def replay(
+    items: Sequence[LabelledItem], results: Sequence[Classification]
+) -> tuple[Scores, AlertFigures, list[StoryMiss]]:
+    """Feed the corpus in publication order through the story stage, as a poll would, and score it.
+
+    Clustering is scored pairwise over the items the labels call relevant, against their story keys; an
+    item the classifier dropped is a story of its own. Alerts are what the replay would send, against the
+    distinct (story, event type) pairs of the labels.
+    """
+    deduplicator = Deduplicator()
+    story_of: dict[int, str] = {}
+    alerted: set[tuple[str | None, str]] = set()
+    sent = 0
+    for index in _publication_order(items):
+        item, result = items[index], results[index]
+        if not result.relevant:
+            continue
+        assignment = deduplicator.assign(
+            StoryInput(
+                key=item.id,
+                source=item.source or f"outlet-{index}",
+                title=item.title,
+                summary=item.summary,
+                published=_moment(item, items, index),
+                events=result.events,
+            )
+        )
+        story_of[index] = assignment.story.id
+        for decision in assignment.decisions:
+            if decision.alert:
+                sent += 1
+                alerted.add((item.story, decision.event_type))
+    gold = {(item.story, kind) for item in items if item.relevant for kind in item.events}
+    relevant = [i for i, item in enumerate(items) if item.relevant]
+    pairs = [0, 0, 0]
+    story_misses: list[StoryMiss] = []
+    for position, first in enumerate(relevant):
+        for second in relevant[position + 1 :]:
+            expected = items[first].story is not None and items[first].story == items[second].story
+            got = first in story_of and story_of.get(first) == story_of.get(second)
+            _count(pairs, expected, got)
+            if expected != got:
+                story_misses.append(StoryMiss(items[first], items[second], joined=got))
+    figures = AlertFigures(sent=sent, gold=len(gold), alerted=len(gold & alerted))
+    return Scores(*pairs), figures, story_misses
+
+
+def _publication_order(items: Sequence[LabelledItem]) -> list[int]:
+    """Indexes by publication date; an undated item keeps its place in the file after the one before it."""
+    keys = []
+    last: date | None = None
+    for index, item in enumerate(items):
+        last = item.published or last
+        keys.append((last or date.min, index))
+    return [index for _, index in sorted(keys)]
+
+
+def _moment(item: LabelledItem, items: Sequence[LabelledItem], index: int) -> datetime:
+    day = item.published
+    for earlier in reversed(items[:index]):
+        if day is not None:
+            break
+        day = earlier.published
+    day = day or date(1970, 1, 1)
+    return datetime.combine(day, time(12), tzinfo=UTC)
 
 
 def _count(cell: list[int], expected: bool, got: bool) -> None:

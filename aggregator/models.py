@@ -152,6 +152,7 @@ class SaveResult:
     unchanged: int = 0
     other_source: int = 0  # already stored from another feed: recorded as a source
     tombstoned: int = 0  # pruned earlier: never comes back as new
+    new_relevant: tuple[tuple[str, int], ...] = ()  # (key, item id) of new items classified relevant
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,3 +198,74 @@ class Classification:
     events: tuple[DetectedEvent, ...]
     evidence: tuple[Evidence, ...]  # what made it relevant (or not: exclusions too)
     rules_version: str  # a hash of the rule set: stored results say which rules made them
+
+
+# --- deduplicate -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoryInput:
+    """One relevant item as this stage needs it."""
+
+    key: str  # the item's identity for the caller: a database id or a corpus id
+    source: str  # the outlet (feed name)
+    title: str
+    summary: str
+    published: datetime  # UTC; the caller uses first-seen when the item has no date
+    events: tuple[DetectedEvent, ...] = ()
+    item_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryEvent:
+    """What a story says about one event type: the facts its items agree on and its stage."""
+
+    type: str
+    facts: Mapping[str, object]
+    stage: str
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    id: str
+    first_seen: datetime
+    last_seen: datetime
+    headline: str
+    item_count: int
+    sources: tuple[str, ...]
+    events: tuple[StoryEvent, ...]
+    event_ids: Mapping[str, str]  # event type -> tracked event id
+    terms: Mapping[str, int]  # word -> number of the story's items carrying it (the text signature)
+    actors: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    type: str
+    key: str  # built from the facts known so far, e.g. "NEW_ROUND:istanbul:round-3:2025-07-23"
+    status: str
+    facts: Mapping[str, object]
+    first_seen: datetime
+    last_seen: datetime
+    story_ids: tuple[str, ...]
+    sources: tuple[str, ...]
+    last_alert_story: str | None = None  # the story whose item caused the last alert
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDecision:
+    """Whether one item's report of one event deserves an alert, and why."""
+
+    event_id: str
+    event_type: str
+    story_id: str
+    item_key: str
+    alert: bool
+    kind: str  # "new", "update" or "repeat"
+    reason: str
+    status: str
+    facts: Mapping[str, object]
+    sources: int  # independent outlets that reported the event so far
+    decided_at: datetime
+    item_id: int | None = None

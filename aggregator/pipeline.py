@@ -1,4 +1,4 @@
-"""The one orchestrator: poll = fetch → parse → normalise → store, for every due feed.
+"""The one orchestrator: poll = fetch → parse → normalise → classify → deduplicate → store, per due feed.
 
 Fetches run in a bounded thread pool with a per-host limit; parsing and normalising run in worker processes
 (CPU-bound, and a pathological feed there cannot stall or bloat the main process); only this module's
@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from .classify import RuleSet, classify_item, default_rules
 from .config import Config, FeedConfig
+from .deduplicate import Assignment, Deduplicator
 from .errors import FeedError, ParseError
 from .feedstate import after_failure, after_success
 from .fetch import Fetcher
@@ -43,6 +44,8 @@ from .models import (
     Item,
     PolledFeed,
     RawEntry,
+    SaveResult,
+    StoryInput,
 )
 from .normalise import normalise_feed
 from .parse import parse_feed
@@ -82,6 +85,7 @@ class PollReport:
     other_source: int
     duration_s: float
     results: tuple[FeedPollResult, ...] = field(default=())
+    stories: StoryTally | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -94,8 +98,19 @@ class PollReport:
             "updated_items": self.updated_items,
             "other_source": self.other_source,
             "duration_s": round(self.duration_s, 3),
+            **asdict(self.stories or StoryTally()),
             "results": [asdict(r) for r in self.results],
         }
+
+
+@dataclass(slots=True)
+class StoryTally:
+    """What the deduplicate stage made of a poll's new relevant items."""
+
+    relevant_items: int = 0
+    new_stories: int = 0
+    new_events: int = 0
+    alerts: int = 0  # alert decisions: a new event, a changed fact or status
 
 
 class PollProgress(Protocol):
@@ -261,6 +276,38 @@ class Poller:
         self._pool_ready = threading.Event()
         self._warming = False
         self.parse_timeout_s = max(60.0, 2 * config.settings.fetch_timeout_s)
+        self._deduplicator: Deduplicator | None = None
+
+    # -- stories ---------------------------------------------------------------------------------------
+
+    def deduplicator(self, now: datetime) -> Deduplicator:
+        """The story window, rebuilt from the store at first use; relevant items a crash left without a
+        story (stored, but their stories not) are assigned then."""
+        if self._deduplicator is None:
+            deduplicator = Deduplicator()
+            since = now - deduplicator.settings.retention
+            deduplicator = Deduplicator(
+                self.store.recent_stories(since), self.store.recent_events(since), deduplicator.settings
+            )
+            self._deduplicator = deduplicator
+            leftover = self.store.unstoried_items(since)
+            if leftover:
+                self.assign_stories(leftover, now)
+        return self._deduplicator
+
+    def assign_stories(self, items: list[StoryInput], now: datetime) -> StoryTally:
+        """Assign items to stories and events in publication order; store the outcome in one transaction."""
+        tally = StoryTally(relevant_items=len(items))
+        if not items:
+            return tally
+        deduplicator = self.deduplicator(now)
+        assignments = [deduplicator.assign(item) for item in sorted(items, key=lambda i: i.published)]
+        write_assignments(self.store, assignments, now)
+        tally.new_stories = sum(a.new_story for a in assignments)
+        decisions = [d for a in assignments for d in a.decisions]
+        tally.new_events = sum(d.kind == "new" for d in decisions)
+        tally.alerts = sum(d.alert for d in decisions)
+        return tally
 
     # -- worker processes ------------------------------------------------------------------------------
 
@@ -349,12 +396,22 @@ class Poller:
         due = [s for s in self.store.due_feeds(now, names, force=force) if s.name in configured]
         if progress is not None:
             progress.started(len(due))
+        self.deduplicator(now)
         run = _PollRun(self, configured, now, progress, clock)
         results = run.execute(due)
-        return _report(results, clock() - started)
+        return _report(results, clock() - started, run.stories)
 
 
-def _report(results: list[FeedPollResult], duration_s: float) -> PollReport:
+def write_assignments(store: Store, assignments: list[Assignment], now: datetime) -> None:
+    """Store assignments: the latest state of each story and event they touched, members, decisions."""
+    stories = {a.story.id: a.story for a in assignments}
+    events = {event.id: event for a in assignments for event in a.events}
+    members = [(a.item.item_id, a.story.id, a.score) for a in assignments if a.item.item_id is not None]
+    decisions = [d for a in assignments for d in a.decisions]
+    store.record_stories(list(stories.values()), list(events.values()), members, decisions, now)
+
+
+def _report(results: list[FeedPollResult], duration_s: float, stories: StoryTally) -> PollReport:
     outcomes = Counter(r.outcome for r in results)
     return PollReport(
         feeds=len(results),
@@ -367,6 +424,7 @@ def _report(results: list[FeedPollResult], duration_s: float) -> PollReport:
         other_source=sum(r.other_source for r in results),
         duration_s=duration_s,
         results=tuple(sorted(results, key=lambda r: r.name)),
+        stories=stories,
     )
 
 
@@ -449,6 +507,7 @@ class _PollRun:
         self.backlog = PARSE_BACKLOG_JOBS_PER_PROCESS * max(1, poller.parse_processes)
         self.backlog_bytes = 0
         self.waiting: list[tuple[FeedState, FetchResult, str]] = []  # bodies held until the workers are up
+        self.stories = StoryTally()
 
     def interval(self, state: FeedState) -> float:
         return self.configured[state.name].interval_s
@@ -647,6 +706,37 @@ class _PollRun:
         self.unwritten.append((polled, summary))
         self.unwritten_items += len(polled.items)
 
+    def _assign_stories(
+        self, batch: list[tuple[PolledFeed, FeedPollResult]], saved: list[SaveResult]
+    ) -> None:
+        items: list[StoryInput] = []
+        for (polled, _), result in zip(batch, saved, strict=True):
+            if not result.new_relevant:
+                continue
+            by_key = {
+                item.key: (item, verdict)
+                for item, verdict in zip(polled.items, polled.verdicts, strict=False)
+                if verdict is not None
+            }
+            for key, item_id in result.new_relevant:
+                item, verdict = by_key[key]
+                items.append(
+                    StoryInput(
+                        key=str(item_id),
+                        source=polled.state.name,
+                        title=item.title,
+                        summary=item.summary,
+                        published=item.published,
+                        events=verdict.events,
+                        item_id=item_id,
+                    )
+                )
+        tally = self.poller.assign_stories(items, self.now)
+        self.stories.relevant_items += tally.relevant_items
+        self.stories.new_stories += tally.new_stories
+        self.stories.new_events += tally.new_events
+        self.stories.alerts += tally.alerts
+
     def _flush(self, *, force: bool) -> None:
         """Write finished feeds in one transaction: when many are waiting, after a while, or at the end."""
         if not self.unwritten:
@@ -661,6 +751,7 @@ class _PollRun:
             return
         batch, self.unwritten, self.unwritten_items = self.unwritten, [], 0
         saved = self.store.record_polled([polled for polled, _ in batch], self.now)
+        self._assign_stories(batch, saved)
         self.last_flush = self.clock()
         for (_, summary), result in zip(batch, saved, strict=True):
             done = replace(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
@@ -29,7 +29,10 @@ from sqlalchemy.pool import StaticPool
 
 from .errors import StoreError
 from .models import (
+    AlertDecision,
     Classification,
+    DetectedEvent,
+    Event,
     Evidence,
     FeedState,
     FeedStatus,
@@ -37,6 +40,9 @@ from .models import (
     Item,
     PolledFeed,
     SaveResult,
+    Story,
+    StoryEvent,
+    StoryInput,
 )
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
@@ -185,6 +191,74 @@ fetch_log_table = sa.Table(
     sa.Column("new_items", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("updated_items", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("error", sa.Text),
+)
+
+
+# --- stories and events (written by record_stories from what the deduplicate stage decided) ---------------
+
+stories_table = sa.Table(
+    "stories",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("headline", sa.Text, nullable=False),
+    sa.Column("first_seen", UTCDateTime, nullable=False, index=True),
+    sa.Column("last_seen", UTCDateTime, nullable=False, index=True),
+    sa.Column("item_count", sa.Integer, nullable=False),
+    sa.Column("source_count", sa.Integer, nullable=False),
+    sa.Column("sources", sa.JSON, nullable=False),  # outlet names
+    sa.Column("event_types", sa.String(64), nullable=False),
+    sa.Column("events", sa.JSON, nullable=False),  # [{type, stage, facts}]
+    sa.Column("event_ids", sa.JSON, nullable=False),  # {type: event id}
+    sa.Column("terms", sa.JSON, nullable=False),  # the text signature: word -> items carrying it
+    sa.Column("actors", sa.JSON, nullable=False),
+)
+
+story_items_table = sa.Table(
+    "story_items",
+    metadata,
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "story_id", sa.String(32), sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("assigned_at", UTCDateTime, nullable=False),
+)
+
+events_table = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("type", sa.String(16), nullable=False, index=True),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("facts", sa.JSON, nullable=False),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("last_seen", UTCDateTime, nullable=False, index=True),
+    sa.Column("story_ids", sa.JSON, nullable=False),
+    sa.Column("sources", sa.JSON, nullable=False),
+    sa.Column("source_count", sa.Integer, nullable=False),
+    sa.Column("last_alert_story", sa.String(32)),
+)
+
+alert_decisions_table = sa.Table(
+    "alert_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "event_id", sa.String(32), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("event_type", sa.String(16), nullable=False),
+    sa.Column("story_id", sa.String(32), nullable=False),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="SET NULL")),
+    sa.Column("item_key", sa.Text, nullable=False),
+    sa.Column("alert", sa.Boolean, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # new, update, repeat
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("facts", sa.JSON, nullable=False),
+    sa.Column("sources", sa.Integer, nullable=False),
+    sa.Column("decided_at", UTCDateTime, nullable=False),  # the item's publication time
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
 )
 
 
@@ -544,6 +618,7 @@ class Store:
             self._write_classifications(
                 conn, [(i, verdicts[k]) for i, k in fresh.items() if k in verdicts], now, replace=False
             )
+            tally.new_relevant = [(k, i) for i, k in fresh.items() if k in verdicts and verdicts[k].relevant]
         return tally.freeze()
 
     def stored_versions(self, feed_id: int) -> dict[str, str]:
@@ -595,6 +670,137 @@ class Store:
             stmt = stmt.where(items_table.c.published >= since)
         with self._read() as conn:
             return [(row.id, _stored_item(row)) for row in conn.execute(stmt)]
+
+    # --- stories and events -------------------------------------------------------------------------------
+
+    def record_stories(
+        self,
+        stories: Sequence[Story],
+        events: Sequence[Event],
+        members: Sequence[tuple[int, str, float]],
+        decisions: Sequence[AlertDecision],
+        now: datetime,
+    ) -> None:
+        """Store what the deduplicate stage decided for a batch of items, in ONE transaction.
+
+        ``stories`` and ``events`` are their latest states (inserted or replaced by id); ``members`` are
+        (item id, story id, join score); ``decisions`` are appended. Alerts for the outbox belong in this
+        same transaction, so a decision is never recorded without its alerts, or the other way round.
+        """
+        with self._write() as conn:
+            self._upsert(conn, stories_table, [_story_row(story) for story in stories])
+            self._upsert(conn, events_table, [_event_row(event) for event in events])
+            if members:
+                conn.execute(
+                    self._insert_ignoring_conflicts(story_items_table),
+                    [
+                        {"item_id": item_id, "story_id": story_id, "score": score, "assigned_at": now}
+                        for item_id, story_id, score in members
+                    ],
+                )
+            if decisions:
+                conn.execute(
+                    alert_decisions_table.insert(),
+                    [_decision_row(decision, now) for decision in decisions],
+                )
+
+    def _upsert(self, conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        ids = [row["id"] for row in rows]
+        existing: set[str] = set()
+        for chunk in _chunks(ids, MAX_BOUND_PARAMS):
+            existing.update(conn.execute(sa.select(table.c.id).where(table.c.id.in_(chunk))).scalars())
+        fresh = [row for row in rows if row["id"] not in existing]
+        stale = [{"b_" + k: v for k, v in row.items()} for row in rows if row["id"] in existing]
+        if fresh:
+            conn.execute(table.insert(), fresh)
+        if stale:
+            columns = [c.name for c in table.columns if c.name != "id"]
+            update = (
+                table.update()
+                .where(table.c.id == sa.bindparam("b_id"))
+                .values({name: sa.bindparam("b_" + name) for name in columns})
+            )
+            conn.execute(update, stale)
+
+    def recent_stories(self, since: datetime) -> list[Story]:
+        """Stories seen since ``since``: what the deduplicate stage needs to rebuild its window."""
+        stmt = sa.select(stories_table).where(stories_table.c.last_seen >= since)
+        with self._read() as conn:
+            return [_story_from_row(row._asdict()) for row in conn.execute(stmt)]
+
+    def recent_events(self, since: datetime) -> list[Event]:
+        stmt = sa.select(events_table).where(events_table.c.last_seen >= since)
+        with self._read() as conn:
+            return [_event_from_row(row._asdict()) for row in conn.execute(stmt)]
+
+    def unstoried_items(self, since: datetime) -> list[StoryInput]:
+        """Relevant items published since ``since`` that belong to no story yet, oldest first.
+
+        After a crash between storing items and storing their stories, these are assigned again at start.
+        """
+        stmt = (
+            sa.select(
+                items_table.c.id,
+                feeds_table.c.name,
+                items_table.c.title,
+                items_table.c.summary,
+                items_table.c.published,
+                classifications_table.c.events,
+            )
+            .join_from(items_table, feeds_table, items_table.c.feed_id == feeds_table.c.id)
+            .join(classifications_table, classifications_table.c.item_id == items_table.c.id)
+            .outerjoin(story_items_table, story_items_table.c.item_id == items_table.c.id)
+            .where(
+                items_table.c.published >= since,
+                classifications_table.c.relevant.is_(True),
+                story_items_table.c.item_id.is_(None),
+            )
+            .order_by(items_table.c.published, items_table.c.id)
+        )
+        with self._read() as conn:
+            return [
+                StoryInput(
+                    key=str(row.id),
+                    source=row.name,
+                    title=row.title,
+                    summary=row.summary,
+                    published=row.published,
+                    events=tuple(_detected_event(raw) for raw in row.events),
+                    item_id=row.id,
+                )
+                for row in conn.execute(stmt)
+            ]
+
+    def list_stories(
+        self, *, event_type: str | None = None, since: datetime | None = None, limit: int = 50
+    ) -> list[Story]:
+        """Newest first by last report; ``event_type`` keeps stories that report such an event."""
+        stmt = sa.select(stories_table).order_by(stories_table.c.last_seen.desc()).limit(limit)
+        if since is not None:
+            stmt = stmt.where(stories_table.c.last_seen >= since)
+        if event_type is not None:
+            stmt = stmt.where(stories_table.c.event_types.contains(event_type))
+        with self._read() as conn:
+            return [_story_from_row(row._asdict()) for row in conn.execute(stmt)]
+
+    def list_events(self, *, limit: int = 50) -> list[Event]:
+        stmt = sa.select(events_table).order_by(events_table.c.last_seen.desc()).limit(limit)
+        with self._read() as conn:
+            return [_event_from_row(row._asdict()) for row in conn.execute(stmt)]
+
+    def decisions(self, *, event_id: str | None = None, limit: int = 200) -> list[AlertDecision]:
+        stmt = sa.select(alert_decisions_table).order_by(alert_decisions_table.c.id.desc()).limit(limit)
+        if event_id is not None:
+            stmt = stmt.where(alert_decisions_table.c.event_id == event_id)
+        with self._read() as conn:
+            return [_decision_from_row(row._asdict()) for row in conn.execute(stmt)]
+
+    def story_item_ids(self, story_id: str) -> list[int]:
+        stmt = sa.select(story_items_table.c.item_id).where(story_items_table.c.story_id == story_id)
+        with self._read() as conn:
+            return list(conn.execute(stmt.order_by(story_items_table.c.item_id)).scalars())
 
     def record_fetch(self, entry: FetchLogEntry) -> None:
         with self._write() as conn:
@@ -999,6 +1205,7 @@ class _Tally:
     unchanged: int = 0
     other_source: int = 0
     tombstoned: int = 0
+    new_relevant: list[tuple[str, int]] = field(default_factory=list)
 
     def freeze(self) -> SaveResult:
         return SaveResult(
@@ -1007,6 +1214,7 @@ class _Tally:
             unchanged=self.unchanged,
             other_source=self.other_source,
             tombstoned=self.tombstoned,
+            new_relevant=tuple(self.new_relevant),
         )
 
 
@@ -1075,6 +1283,112 @@ def _verdict_values(item_id: int, verdict: Classification) -> tuple[Any, ...]:
         evidence(verdict.evidence),
         verdict.rules_version,
     )
+
+
+def _story_row(story: Story) -> dict[str, Any]:
+    return {
+        "id": story.id,
+        "headline": story.headline,
+        "first_seen": story.first_seen,
+        "last_seen": story.last_seen,
+        "item_count": story.item_count,
+        "source_count": len(story.sources),
+        "sources": list(story.sources),
+        "event_types": ",".join(event.type for event in story.events),
+        "events": [{"type": e.type, "stage": e.stage, "facts": dict(e.facts)} for e in story.events],
+        "event_ids": dict(story.event_ids),
+        "terms": dict(story.terms),
+        "actors": list(story.actors),
+    }
+
+
+def _story_from_row(row: dict[str, Any]) -> Story:
+    return Story(
+        id=row["id"],
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        headline=row["headline"],
+        item_count=row["item_count"],
+        sources=tuple(row["sources"]),
+        events=tuple(StoryEvent(e["type"], e["facts"], e["stage"]) for e in row["events"]),
+        event_ids=row["event_ids"],
+        terms=row["terms"],
+        actors=tuple(row["actors"]),
+    )
+
+
+def _event_row(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "key": event.key,
+        "status": event.status,
+        "facts": dict(event.facts),
+        "first_seen": event.first_seen,
+        "last_seen": event.last_seen,
+        "story_ids": list(event.story_ids),
+        "sources": list(event.sources),
+        "source_count": len(event.sources),
+        "last_alert_story": event.last_alert_story,
+    }
+
+
+def _event_from_row(row: dict[str, Any]) -> Event:
+    return Event(
+        id=row["id"],
+        type=row["type"],
+        key=row["key"],
+        status=row["status"],
+        facts=row["facts"],
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        story_ids=tuple(row["story_ids"]),
+        sources=tuple(row["sources"]),
+        last_alert_story=row["last_alert_story"],
+    )
+
+
+def _decision_row(decision: AlertDecision, now: datetime) -> dict[str, Any]:
+    return {
+        "event_id": decision.event_id,
+        "event_type": decision.event_type,
+        "story_id": decision.story_id,
+        "item_id": decision.item_id,
+        "item_key": decision.item_key,
+        "alert": decision.alert,
+        "kind": decision.kind,
+        "reason": decision.reason,
+        "status": decision.status,
+        "facts": dict(decision.facts),
+        "sources": decision.sources,
+        "decided_at": decision.decided_at,
+        "recorded_at": now,
+    }
+
+
+def _decision_from_row(row: dict[str, Any]) -> AlertDecision:
+    return AlertDecision(
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        story_id=row["story_id"],
+        item_key=row["item_key"],
+        alert=row["alert"],
+        kind=row["kind"],
+        reason=row["reason"],
+        status=row["status"],
+        facts=row["facts"],
+        sources=row["sources"],
+        decided_at=row["decided_at"],
+        item_id=row["item_id"],
+    )
+
+
+def _detected_event(raw: Mapping[str, Any]) -> DetectedEvent:
+    evidence = tuple(
+        Evidence(rule=e["rule"], start=e["start"], end=e["end"], text=e["text"])
+        for e in raw.get("evidence", ())
+    )
+    return DetectedEvent(type=raw["type"], score=raw["score"], facts=raw.get("facts", {}), evidence=evidence)
 
 
 def _stored_item(row: Any) -> Item:
