@@ -152,7 +152,11 @@ class SaveResult:
     unchanged: int = 0
     other_source: int = 0  # already stored from another feed: recorded as a source
     tombstoned: int = 0  # pruned earlier: never comes back as new
-    new_relevant: tuple[tuple[str, int], ...] = ()  # (key, item id) of new items classified relevant
+    # Where the story stage has work (routing, not counts: equality ignores them). (key, item id) of items
+    # classified relevant that belong to no story yet, new or revised into relevance; and of other feeds'
+    # items that this feed now also carries.
+    new_relevant: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+    new_sources: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +227,7 @@ class StoryEvent:
     type: str
     facts: Mapping[str, object]
     stage: str
+    stage_counts: Mapping[str, int] = field(default_factory=dict)  # stage -> the story's items reporting it
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +242,7 @@ class Story:
     event_ids: Mapping[str, str]  # event type -> tracked event id
     terms: Mapping[str, int]  # word -> number of the story's items carrying it (the text signature)
     actors: tuple[str, ...]
+    primaries: Mapping[str, int] = field(default_factory=dict)  # main event type -> items ("" none)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
@@ -36,7 +36,9 @@ from .errors import FeedError, ParseError
 from .feedstate import after_failure, after_success
 from .fetch import Fetcher
 from .models import (
+    AlertDecision,
     Classification,
+    Event,
     FeedState,
     FetchLogEntry,
     FetchOutcome,
@@ -45,6 +47,7 @@ from .models import (
     PolledFeed,
     RawEntry,
     SaveResult,
+    Story,
     StoryInput,
 )
 from .normalise import normalise_feed
@@ -295,19 +298,49 @@ class Poller:
                 self.assign_stories(leftover, now)
         return self._deduplicator
 
-    def assign_stories(self, items: list[StoryInput], now: datetime) -> StoryTally:
-        """Assign items to stories and events in publication order; store the outcome in one transaction."""
+    def assign_stories(
+        self,
+        items: list[StoryInput],
+        now: datetime,
+        sources: list[tuple[int, str]] = (),  # type: ignore[assignment]
+    ) -> StoryTally:
+        """Assign items to stories and events in publication order; store the outcome in one transaction.
+
+        ``sources`` are (item id, feed name): feeds that now also carry an item word for word.
+        """
         tally = StoryTally(relevant_items=len(items))
-        if not items:
+        if not items and not sources:
             return tally
         deduplicator = self.deduplicator(now)
         assignments = [deduplicator.assign(item) for item in sorted(items, key=lambda i: i.published)]
-        write_assignments(self.store, assignments, now)
+        in_batch = {a.item.item_id: a.story.id for a in assignments if a.item.item_id is not None}
+        extra = self._add_sources(deduplicator, sources, in_batch, now)
+        write_assignments(self.store, assignments, now, extra)
         tally.new_stories = sum(a.new_story for a in assignments)
         decisions = [d for a in assignments for d in a.decisions]
         tally.new_events = sum(d.kind == "new" for d in decisions)
         tally.alerts = sum(d.alert for d in decisions)
         return tally
+
+    def _add_sources(
+        self,
+        deduplicator: Deduplicator,
+        sources: Sequence[tuple[int, str]],
+        in_batch: Mapping[int, str],
+        now: datetime,
+    ) -> list[tuple[Story, tuple[Event, ...], tuple[AlertDecision, ...]]]:
+        """Count the outlets of items other feeds carry too (stories of this batch are not stored yet)."""
+        if not sources:
+            return []
+        story_of = dict(in_batch)
+        story_of.update(self.store.stories_of_items([i for i, _ in sources if i not in in_batch]))
+        changed = []
+        for item_id, feed in sources:
+            if item_id in story_of:
+                outcome = deduplicator.add_source(story_of[item_id], feed, str(item_id), now)
+                if outcome is not None:
+                    changed.append(outcome)
+        return changed
 
     # -- worker processes ------------------------------------------------------------------------------
 
@@ -402,12 +435,21 @@ class Poller:
         return _report(results, clock() - started, run.stories)
 
 
-def write_assignments(store: Store, assignments: list[Assignment], now: datetime) -> None:
+def write_assignments(
+    store: Store,
+    assignments: list[Assignment],
+    now: datetime,
+    sources: Sequence[tuple[Story, tuple[Event, ...], tuple[AlertDecision, ...]]] = (),
+) -> None:
     """Store assignments: the latest state of each story and event they touched, members, decisions."""
     stories = {a.story.id: a.story for a in assignments}
     events = {event.id: event for a in assignments for event in a.events}
     members = [(a.item.item_id, a.story.id, a.score) for a in assignments if a.item.item_id is not None]
     decisions = [d for a in assignments for d in a.decisions]
+    for story, touched, decided in sources:
+        stories[story.id] = story
+        events.update({event.id: event for event in touched})
+        decisions.extend(decided)
     store.record_stories(list(stories.values()), list(events.values()), members, decisions, now)
 
 
@@ -731,7 +773,12 @@ class _PollRun:
                         item_id=item_id,
                     )
                 )
-        tally = self.poller.assign_stories(items, self.now)
+        sources = [
+            (item_id, polled.state.name)
+            for (polled, _), result in zip(batch, saved, strict=True)
+            for _, item_id in result.new_sources
+        ]
+        tally = self.poller.assign_stories(items, self.now, sources)
         self.stories.relevant_items += tally.relevant_items
         self.stories.new_stories += tally.new_stories
         self.stories.new_events += tally.new_events

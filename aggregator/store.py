@@ -211,6 +211,7 @@ stories_table = sa.Table(
     sa.Column("event_ids", sa.JSON, nullable=False),  # {type: event id}
     sa.Column("terms", sa.JSON, nullable=False),  # the text signature: word -> items carrying it
     sa.Column("actors", sa.JSON, nullable=False),
+    sa.Column("primaries", sa.JSON, nullable=False),  # main event type -> items
 )
 
 story_items_table = sa.Table(
@@ -619,7 +620,26 @@ class Store:
                 conn, [(i, verdicts[k]) for i, k in fresh.items() if k in verdicts], now, replace=False
             )
             tally.new_relevant = [(k, i) for i, k in fresh.items() if k in verdicts and verdicts[k].relevant]
+            now_relevant = [i for i, k in revised.items() if k in verdicts and verdicts[k].relevant]
+            storied = self._storied(conn, now_relevant)
+            tally.new_relevant += [(revised[i], i) for i in now_relevant if i not in storied]
+        tally.new_sources = [(key, item_id) for item_id, key, _ in source_rows]
         return tally.freeze()
+
+    @staticmethod
+    def _storied(conn: Connection, item_ids: Sequence[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for chunk in _chunks(item_ids, MAX_BOUND_PARAMS):
+            stmt = sa.select(story_items_table.c.item_id, story_items_table.c.story_id).where(
+                story_items_table.c.item_id.in_(chunk)
+            )
+            found.update({row.item_id: row.story_id for row in conn.execute(stmt)})
+        return found
+
+    def stories_of_items(self, item_ids: Sequence[int]) -> dict[int, str]:
+        """item id -> the id of the story it belongs to, for those that belong to one."""
+        with self._read() as conn:
+            return self._storied(conn, item_ids)
 
     def stored_versions(self, feed_id: int) -> dict[str, str]:
         """key -> content_hash of the feed's own items: what a re-poll need not classify again."""
@@ -1206,6 +1226,7 @@ class _Tally:
     other_source: int = 0
     tombstoned: int = 0
     new_relevant: list[tuple[str, int]] = field(default_factory=list)
+    new_sources: list[tuple[str, int]] = field(default_factory=list)
 
     def freeze(self) -> SaveResult:
         return SaveResult(
@@ -1215,6 +1236,7 @@ class _Tally:
             other_source=self.other_source,
             tombstoned=self.tombstoned,
             new_relevant=tuple(self.new_relevant),
+            new_sources=tuple(self.new_sources),
         )
 
 
@@ -1295,10 +1317,14 @@ def _story_row(story: Story) -> dict[str, Any]:
         "source_count": len(story.sources),
         "sources": list(story.sources),
         "event_types": ",".join(event.type for event in story.events),
-        "events": [{"type": e.type, "stage": e.stage, "facts": dict(e.facts)} for e in story.events],
+        "events": [
+            {"type": e.type, "stage": e.stage, "facts": dict(e.facts), "stages": dict(e.stage_counts)}
+            for e in story.events
+        ],
         "event_ids": dict(story.event_ids),
         "terms": dict(story.terms),
         "actors": list(story.actors),
+        "primaries": dict(story.primaries),
     }
 
 
@@ -1310,10 +1336,13 @@ def _story_from_row(row: dict[str, Any]) -> Story:
         headline=row["headline"],
         item_count=row["item_count"],
         sources=tuple(row["sources"]),
-        events=tuple(StoryEvent(e["type"], e["facts"], e["stage"]) for e in row["events"]),
+        events=tuple(
+            StoryEvent(e["type"], e["facts"], e["stage"], e.get("stages", {})) for e in row["events"]
+        ),
         event_ids=row["event_ids"],
         terms=row["terms"],
         actors=tuple(row["actors"]),
+        primaries=row["primaries"],
     )
 
 

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("event_ids", sa.JSON(), nullable=False),
         sa.Column("terms", sa.JSON(), nullable=False),
         sa.Column("actors", sa.JSON(), nullable=False),
+        sa.Column("primaries", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stories")),
     )
     op.create_index(op.f("ix_stories_last_seen"), "stories", ["last_seen"])

@@ -1,0 +1,722 @@
+"""The stories/events stage on its own: which reports make one story, which make one event, what alerts.
+
+Reports are wire-style texts written for these tests and classified by the real classifier with the shipped
+rules, as a poll would; where a test needs exact facts or evidence, the DetectedEvent is built by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from aggregator.classify import RuleSet, classify, default_rules
+from aggregator.deduplicate import Assignment, Deduplicator, DedupSettings, decide, event_stage
+from aggregator.models import DetectedEvent, Event, Evidence, Story, StoryInput
+
+MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the fourth round is announced for Thursday 5 March
+THURSDAY_EVENING = datetime(2026, 3, 5, 18, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleSet:
+    return default_rules()
+
+
+def report(
+    rules: RuleSet, key: str, source: str, published: datetime, title: str, summary: str
+) -> StoryInput:
+    """An item as the pipeline hands it over: its events are what the real classifier finds in it."""
+    verdict = classify(title, summary, published, rules)
+    assert verdict.relevant, f"{key}: the classifier must find this test report relevant"
+    return StoryInput(
+        key=key, source=source, title=title, summary=summary, published=published, events=verdict.events
+    )
+
+
+def fourth_round_announced(rules: RuleSet) -> list[StoryInput]:
+    """Four outlets report the same announcement on the same Monday, each in its own words."""
+    return [
+        report(
+            rules,
+            "a1",
+            "wire-a",
+            MONDAY,
+            "Russia and Ukraine to hold fourth round of talks in Geneva on Thursday",
+            "Delegations from Russia and Ukraine will meet in Geneva on Thursday for a fourth round of "
+            "direct peace talks, the Swiss foreign ministry said on Monday.",
+        ),
+        report(
+            rules,
+            "b1",
+            "wire-b",
+            MONDAY + timedelta(hours=2),
+            "Fourth round of Russia-Ukraine negotiations set for Geneva this week",
+            "Kyiv and Moscow have agreed to send negotiators to Geneva on Thursday for their fourth round of "
+            "talks, Ukrainian negotiator Rustem Umerov confirmed.",
+        ),
+        report(
+            rules,
+            "c1",
+            "wire-c",
+            MONDAY + timedelta(hours=5),
+            "Geneva to host fourth round of Ukraine peace talks, officials say",
+            "A fourth round of negotiations between Ukraine and Russia will take place in Geneva on March 5, "
+            "Kremlin spokesman Dmitry Peskov told reporters.",
+        ),
+        report(
+            rules,
+            "d1",
+            "wire-d",
+            MONDAY + timedelta(hours=7),
+            "Kremlin confirms Geneva venue for next week's fourth round",
+            "Moscow will send its delegation to Geneva for the fourth round of negotiations with Kyiv on "
+            "Thursday, Peskov said, adding that Umerov would again lead the Ukrainian side.",
+        ),
+    ]
+
+
+def fourth_round_held(rules: RuleSet, key: str = "a2", source: str = "wire-a") -> StoryInput:
+    return report(
+        rules,
+        key,
+        source,
+        THURSDAY_EVENING,
+        "Fourth round of Russia-Ukraine talks held in Geneva",
+        "The fourth round of direct talks between Russian and Ukrainian delegations took place in Geneva on "
+        "Thursday and lasted two hours, the sides said.",
+    )
+
+
+def fifth_round_announced(rules: RuleSet) -> StoryInput:
+    return report(
+        rules,
+        "e1",
+        "wire-e",
+        MONDAY + timedelta(hours=6),
+        "Russia and Ukraine to hold fifth round of talks in Riyadh",
+        "Delegations from Russia and Ukraine will meet in Riyadh on Thursday for a fifth round of direct "
+        "peace talks, Saudi officials said on Monday.",
+    )
+
+
+def prisoner_swap(rules: RuleSet) -> StoryInput:
+    return report(
+        rules,
+        "s1",
+        "wire-b",
+        MONDAY + timedelta(hours=3),
+        "Russia and Ukraine exchange 84 prisoners of war each",
+        "Russia and Ukraine exchanged 84 prisoners of war each on Sunday in a swap mediated by the United "
+        "Arab Emirates, both sides said.",
+    )
+
+
+def tariff_deadline(rules: RuleSet) -> StoryInput:
+    return report(
+        rules,
+        "t1",
+        "wire-c",
+        MONDAY + timedelta(hours=4),
+        "Trump gives Russia 50 days to agree ceasefire",
+        "US President Donald Trump gave Russia 50 days to agree to a ceasefire with Ukraine or face "
+        "secondary tariffs on buyers of its oil.",
+    )
+
+
+def assign_all(deduplicator: Deduplicator, items: Iterable[StoryInput]) -> list[Assignment]:
+    return [deduplicator.assign(item) for item in items]
+
+
+def only(values: Sequence[object]) -> object:
+    assert len(values) == 1, values
+    return values[0]
+
+
+def latest_states(assignments: Sequence[Assignment]) -> tuple[list[Story], list[Event]]:
+    """What the store keeps after these assignments: the latest state of every story and event, by id."""
+    stories = {a.story.id: a.story for a in assignments}
+    events = {event.id: event for a in assignments for event in a.events}
+    return list(stories.values()), list(events.values())
+
+
+def evidence(*pairs: tuple[str, str]) -> tuple[Evidence, ...]:
+    return tuple(Evidence(rule=rule, start=0, end=len(text), text=text) for rule, text in pairs)
+
+
+def detected(kind: str, facts: dict[str, object], *pairs: tuple[str, str]) -> DetectedEvent:
+    return DetectedEvent(type=kind, score=0.9, facts=facts, evidence=evidence(*pairs))
+
+
+# --- stories ---------------------------------------------------------------------------------------------
+
+
+def test_the_classifier_reads_the_test_reports_as_intended(rules: RuleSet) -> None:
+    # guards the tests below: they are about the story stage, so their inputs must be what they claim
+    for item in fourth_round_announced(rules):
+        event = only(item.events)
+        assert event.type == "NEW_ROUND"
+        assert (event.facts["round"], event.facts["place"], event.facts["date"]) == (
+            4,
+            "Geneva",
+            "2026-03-05",
+        )
+        assert event_stage(event, item.published.date()) == "scheduled"
+    held = only(fourth_round_held(rules).events)
+    assert event_stage(held, THURSDAY_EVENING.date()) == "held"
+    assert only(fifth_round_announced(rules).events).facts["round"] == 5
+    assert only(prisoner_swap(rules).events).type == "EXCHANGE"
+    assert only(tariff_deadline(rules).events).type == "DEADLINE"
+
+
+def test_four_outlets_telling_one_development_in_their_own_words_make_one_story(rules: RuleSet) -> None:
+    deduplicator = Deduplicator()
+    reports = fourth_round_announced(rules)
+    assignments = assign_all(deduplicator, reports)
+
+    assert [a.new_story for a in assignments] == [True, False, False, False]
+    assert len({a.story.id for a in assignments}) == 1
+    assert all(a.score >= deduplicator.settings.join_threshold for a in assignments[1:])
+    story = assignments[-1].story
+    assert story.item_count == 4
+    assert story.sources == ("wire-a", "wire-b", "wire-c", "wire-d")
+    assert story.headline == reports[0].title  # the first report names the story
+    assert (story.first_seen, story.last_seen) == (reports[0].published, reports[-1].published)
+    [story_event] = story.events
+    assert (story_event.type, story_event.stage) == ("NEW_ROUND", "scheduled")
+    assert story_event.facts["round"] == 4
+    assert deduplicator.story_count == 1
+
+
+def test_one_development_alerts_once_and_further_reports_only_count_sources(rules: RuleSet) -> None:
+    deduplicator = Deduplicator()
+    assignments = assign_all(deduplicator, fourth_round_announced(rules))
+    decisions = [only(a.decisions) for a in assignments]
+
+    assert [(d.alert, d.kind) for d in decisions] == [
+        (True, "new"),
+        (False, "repeat"),
+        (False, "repeat"),
+        (False, "repeat"),
+    ]
+    assert [d.sources for d in decisions] == [1, 2, 3, 4]
+    assert len({d.event_id for d in decisions}) == 1
+    assert all(d.reason for d in decisions)  # each decision says why
+    event = only(assignments[-1].events)
+    assert event.sources == ("wire-a", "wire-b", "wire-c", "wire-d")
+    assert event.status == "scheduled"
+
+
+def test_the_same_outlet_reporting_again_is_a_repeat_that_adds_no_source(rules: RuleSet) -> None:
+    deduplicator = Deduplicator()
+    first = fourth_round_announced(rules)[0]
+    rewritten = replace(
+        first,
+        key="a1-bis",
+        published=first.published + timedelta(hours=1),
+        title="Fourth round of Russia-Ukraine talks to take place in Geneva on Thursday",
+    )
+    assert rewritten.events  # the same text, so the same verdict
+    one, two = assign_all(deduplicator, [first, rewritten])
+    assert two.story.id == one.story.id and two.story.item_count == 2
+    assert two.story.sources == ("wire-a",)
+    decision = only(two.decisions)
+    assert (decision.alert, decision.kind, decision.sources) == (False, "repeat", 1)
+
+
+def test_a_round_announced_and_days_later_held_is_two_stories_and_one_event_moving_forward(
+    rules: RuleSet,
+) -> None:
+    deduplicator = Deduplicator()
+    announced = assign_all(deduplicator, fourth_round_announced(rules))
+    held = deduplicator.assign(fourth_round_held(rules, key="x2", source="wire-x"))
+
+    assert held.new_story, "the round held is another development than the round announced"
+    event_before = only(announced[-1].events)
+    event_after = only(held.events)
+    assert event_after.id == event_before.id, "one round, one tracked event"
+    assert (event_before.status, event_after.status) == ("scheduled", "held")
+    assert event_after.story_ids == (announced[0].story.id, held.story.id)
+    assert len(event_after.sources) == 5
+    decision = only(held.decisions)
+    assert (decision.alert, decision.kind) == (True, "update")
+    assert "scheduled -> held" in decision.reason
+    alerts = [d for a in [*announced, held] for d in a.decisions if d.alert]
+    assert [d.kind for d in alerts] == ["new", "update"]
+
+
+def test_another_round_the_same_day_is_another_story_and_another_event(rules: RuleSet) -> None:
+    deduplicator = Deduplicator()
+    fourth = assign_all(deduplicator, fourth_round_announced(rules)[:2])
+    fifth = deduplicator.assign(fifth_round_announced(rules))
+
+    assert fifth.new_story and fifth.story.id != fourth[0].story.id
+    assert only(fifth.events).id != only(fourth[0].events).id
+    assert only(fifth.events).facts["round"] == 5
+    decision = only(fifth.decisions)
+    assert (decision.alert, decision.kind) == (True, "new")
+    assert deduplicator.story_count == 2
+
+
+def test_a_swap_reported_the_same_day_is_its_own_story_and_event(rules: RuleSet) -> None:
+    deduplicator = Deduplicator()
+    round_story = deduplicator.assign(fourth_round_announced(rules)[0])
+    swap = deduplicator.assign(prisoner_swap(rules))
+    assert swap.new_story and swap.story.id != round_story.story.id
+    event = only(swap.events)
+    assert (event.type, event.status, event.facts["count"]) == ("EXCHANGE", "carried_out", 84)
+    assert only(swap.decisions).kind == "new"
+
+
+def test_status_never_moves_backwards_when_a_late_preview_arrives_after_the_round(rules: RuleSet) -> None:
+    deduplicator = Deduplicator()
+    previews = fourth_round_announced(rules)
+    assign_all(deduplicator, previews[:2])
+    held = deduplicator.assign(fourth_round_held(rules))
+    late_preview = deduplicator.assign(previews[2])  # published on Monday, delivered after the round
+
+    assert only(held.events).status == "held"
+    event = only(late_preview.events)
+    assert event.id == only(held.events).id
+    assert event.status == "held"
+    decision = only(late_preview.decisions)
+    assert (decision.alert, decision.kind, decision.status) == (False, "repeat", "held")
+
+
+def test_status_never_moves_backwards_on_hand_built_reports() -> None:
+    deduplicator = Deduplicator()
+    facts = {"round": 7, "place": "Istanbul"}
+    steps = [
+        ("held", detected("NEW_ROUND", facts, ("modality.past", "took place"))),
+        ("proposed", detected("NEW_ROUND", facts, ("modality.hedge", "proposed"))),
+        ("scheduled", detected("NEW_ROUND", facts, ("modality.future", "will"))),
+    ]
+    statuses = []
+    for hour, (expected_stage, event) in enumerate(steps):
+        published = MONDAY + timedelta(hours=hour)
+        assert event_stage(event, published.date()) == expected_stage
+        item = StoryInput(
+            key=f"h{hour}",
+            source=f"outlet-{hour}",
+            title="Seventh round of talks in Istanbul",
+            summary="Delegations of Russia and Ukraine and the seventh round in Istanbul.",
+            published=published,
+            events=(event,),
+        )
+        assignment = deduplicator.assign(item)
+        statuses.append(only(assignment.events).status)
+        if hour:
+            assert not only(assignment.decisions).alert
+    assert statuses == ["held", "held", "held"]
+
+
+# --- rebuilt from what the store keeps --------------------------------------------------------------------
+
+
+class FreshIds:
+    """Names ids made after a snapshot by order of appearance, so two deduplicators' outputs compare."""
+
+    def __init__(self, known: Iterable[str]) -> None:
+        self.known = set(known)
+        self.names: dict[str, str] = {}
+
+    def __call__(self, value: str | None) -> str | None:
+        if value is None or value in self.known:
+            return value
+        return self.names.setdefault(value, f"fresh-{len(self.names)}")
+
+    def assignment(self, assignment: Assignment) -> tuple[object, ...]:
+        story = assignment.story
+        story = replace(
+            story,
+            id=self(story.id),
+            event_ids={kind: self(event_id) for kind, event_id in story.event_ids.items()},
+        )
+        events = tuple(
+            replace(
+                event,
+                id=self(event.id),
+                story_ids=tuple(self(story_id) for story_id in event.story_ids),
+                last_alert_story=self(event.last_alert_story),
+            )
+            for event in assignment.events
+        )
+        decisions = tuple(
+            replace(decision, event_id=self(decision.event_id), story_id=self(decision.story_id))
+            for decision in assignment.decisions
+        )
+        return (assignment.new_story, assignment.score, story, events, decisions)
+
+
+def test_a_deduplicator_rebuilt_from_snapshots_decides_the_next_items_as_the_live_one(rules: RuleSet) -> None:
+    live = Deduplicator()
+    before = assign_all(live, [*fourth_round_announced(rules)[:3], prisoner_swap(rules)])
+    stories, events = latest_states(before)
+    rebuilt = Deduplicator(stories, events)
+    assert rebuilt.story_count == live.story_count == 2
+
+    known = [story.id for story in stories] + [event.id for event in events]
+    live_ids, rebuilt_ids = FreshIds(known), FreshIds(known)
+    following = [
+        fourth_round_announced(rules)[3],  # joins the stored story: a repeat
+        tariff_deadline(rules),  # a new story and a new event
+        fourth_round_held(rules),  # a new story, the stored event moves on
+        replace(
+            fourth_round_held(rules, key="b2", source="wire-b"),
+            published=THURSDAY_EVENING + timedelta(hours=1),
+        ),
+    ]
+    outcomes = []
+    for item in following:
+        from_live, from_rebuilt = live.assign(item), rebuilt.assign(item)
+        assert rebuilt_ids.assignment(from_rebuilt) == live_ids.assignment(from_live), item.key
+        outcomes.append((from_live.new_story, [(d.alert, d.kind) for d in from_live.decisions]))
+    # the comparison above is only worth something if the items exercise joins, new stories and updates
+    assert outcomes == [
+        (False, [(False, "repeat")]),
+        (True, [(True, "new")]),
+        (True, [(True, "update")]),
+        (False, [(False, "repeat")]),
+    ]
+    assert rebuilt.story_count == live.story_count == 4
+
+
+def long_reports(rules: RuleSet) -> list[StoryInput]:
+    """Four reports of one announcement, long enough that their story's words outgrow its kept signature."""
+    texts = [
+        (
+            "Russia and Ukraine to hold fourth round of talks in Geneva on Thursday",
+            "Delegations from Russia and Ukraine will meet in Geneva on Thursday for a fourth round of direct"
+            " peace talks, the Swiss foreign ministry said. The agenda includes humanitarian corridors, the "
+            "Zaporizhzhia nuclear plant, grain shipments across the Black Sea, and the fate of deported "
+            "children. Mediators from Turkey, Qatar and the Vatican are expected to attend as observers.",
+        ),
+        (
+            "Fourth round of Russia-Ukraine negotiations set for Geneva this week",
+            "Kyiv and Moscow have agreed to send negotiators to Geneva on Thursday for their fourth round of "
+            "talks, Ukrainian negotiator Rustem Umerov confirmed. Umerov said his team would press for an "
+            "energy truce, monitoring by the OSCE, compensation for damaged infrastructure and the release "
+            "of civilian hostages held since the occupation of Kherson.",
+        ),
+        (
+            "Geneva to host fourth round of Ukraine peace talks",
+            "A fourth round of negotiations between Ukraine and Russia will take place in Geneva on Thursday,"
+            " Kremlin spokesman Dmitry Peskov told reporters. Vladimir Medinsky will again lead the Russian "
+            "side; analysts in Brussels, Warsaw and Helsinki doubt any breakthrough on territory, sanctions "
+            "relief or security guarantees backed by European troops.",
+        ),
+        (
+            "Geneva round four: delegations arrive for Thursday session",
+            "Ukrainian and Russian delegations began arriving in Geneva ahead of Thursday's fourth round of "
+            "talks. Diplomats mentioned possible discussion of Crimea bridges, Donbas elections, Mariupol "
+            "reconstruction, Odesa port insurance, Kharkiv shelling, Belgorod incursions, Transnistria, "
+            "frozen assets held by Euroclear, and Patriot deliveries.",
+        ),
+    ]
+    return [
+        report(rules, f"long{n}", f"outlet-{n}", MONDAY + timedelta(hours=n), title, summary)
+        for n, (title, summary) in enumerate(texts)
+    ]
+
+
+def test_a_rebuilt_deduplicator_decides_as_the_live_one_when_a_story_has_many_words(rules: RuleSet) -> None:
+    live = Deduplicator()
+    before = assign_all(live, long_reports(rules))
+    assert len(before[-1].story.terms) > 96 and live.story_count == 1  # more words than a trimmed signature
+    rebuilt = Deduplicator(*latest_states(before))
+    follow_up = report(
+        rules,
+        "short",
+        "outlet-9",
+        MONDAY + timedelta(hours=6),
+        "Medinsky to raise Mariupol and Belgorod at Russia-Ukraine peace talks in Geneva",
+        "Security guarantees will also be discussed, diplomats said.",
+    )
+    from_live, from_rebuilt = live.assign(follow_up), rebuilt.assign(follow_up)
+    assert not from_live.new_story
+    assert (from_rebuilt.new_story, from_rebuilt.score) == (from_live.new_story, from_live.score)
+
+
+def test_a_rebuilt_deduplicator_keeps_the_majority_stage_of_a_story() -> None:
+    facts = {"round": 6, "place": "Vienna", "date": "2026-03-05"}
+    title = "Sixth round of Russia-Ukraine talks in Vienna on Thursday"
+    summary = "Russian and Ukrainian delegations and the sixth round of talks in Vienna on Thursday."
+
+    def item(key: str, published: datetime, *pairs: tuple[str, str]) -> StoryInput:
+        return StoryInput(
+            key, f"outlet-{key}", title, summary, published, (detected("NEW_ROUND", facts, *pairs),)
+        )
+
+    live = Deduplicator()
+    previews = assign_all(
+        live,
+        [
+            item("p1", datetime(2026, 3, 4, 12, tzinfo=UTC), ("modality.future", "will")),
+            item("p2", datetime(2026, 3, 4, 13, tzinfo=UTC), ("modality.future", "will")),
+        ],
+    )
+    rebuilt = Deduplicator(*latest_states(previews))
+    held = item("h1", datetime(2026, 3, 5, 9, tzinfo=UTC), ("modality.past", "took place"))
+    from_live, from_rebuilt = live.assign(held), rebuilt.assign(held)
+    assert not from_live.new_story, "the test needs the held report to join the previews' story"
+    assert only(from_live.story.events).stage == "scheduled"  # two previews outvote one report
+    assert only(from_rebuilt.story.events).stage == only(from_live.story.events).stage
+
+
+# --- bounded by time ---------------------------------------------------------------------------------------
+
+
+def test_stories_older_than_the_retention_are_forgotten(rules: RuleSet) -> None:
+    deduplicator = Deduplicator(settings=DedupSettings(retention=timedelta(days=10)))
+    assign_all(deduplicator, [*fourth_round_announced(rules), prisoner_swap(rules), tariff_deadline(rules)])
+    assert deduplicator.story_count == 3
+
+    nine_days_on = replace(fourth_round_held(rules), published=MONDAY + timedelta(days=9))
+    deduplicator.assign(nine_days_on)
+    assert deduplicator.story_count == 4, "nothing is older than ten days yet"
+
+    weeks_later = report(
+        rules,
+        "later",
+        "wire-a",
+        MONDAY + timedelta(days=12),
+        "Russia and Ukraine to hold fourth round of talks in Geneva on Thursday",
+        "Delegations from Russia and Ukraine will meet in Geneva on Thursday for a fourth round of direct "
+        "peace talks, the Swiss foreign ministry said on Monday.",
+    )
+    assignment = deduplicator.assign(weeks_later)
+    assert assignment.new_story, (
+        "the identical report of twelve days ago is forgotten, so it cannot be joined"
+    )
+    assert deduplicator.story_count == 2  # the round held (day 9) and this one
+
+
+def test_the_default_retention_keeps_a_month(rules: RuleSet) -> None:
+    deduplicator = Deduplicator()
+    deduplicator.assign(fourth_round_announced(rules)[0])
+    later = replace(prisoner_swap(rules), published=MONDAY + timedelta(days=29))
+    deduplicator.assign(later)
+    assert deduplicator.story_count == 2
+    deduplicator.assign(replace(later, key="s2", published=MONDAY + timedelta(days=31)))
+    assert deduplicator.story_count == 1
+
+
+# --- decide(): a pure function of the event before and after ---------------------------------------------
+
+
+def tracked(**changes: object) -> Event:
+    event = Event(
+        id="ev1",
+        type="NEW_ROUND",
+        key="NEW_ROUND:place=geneva:round=4",
+        status="scheduled",
+        facts={"round": 4, "place": "Geneva", "date": "2026-03-05"},
+        first_seen=MONDAY,
+        last_seen=MONDAY,
+        story_ids=("story1",),
+        sources=("wire-a",),
+        last_alert_story="story1",
+    )
+    return replace(event, **changes)  # type: ignore[arg-type]
+
+
+ITEM = StoryInput(
+    key="k9", source="wire-b", title="t", summary="s", published=MONDAY + timedelta(hours=1), item_id=9
+)
+
+
+def test_decide_a_new_event_is_an_alert() -> None:
+    after = tracked(last_alert_story=None)
+    decision = decide(None, after, "story1", ITEM)
+    assert (decision.alert, decision.kind) == (True, "new")
+    assert "NEW_ROUND" in decision.reason
+    assert (decision.event_id, decision.event_type, decision.story_id) == ("ev1", "NEW_ROUND", "story1")
+    assert (decision.item_key, decision.item_id, decision.decided_at) == ("k9", 9, ITEM.published)
+    assert (decision.status, decision.sources) == ("scheduled", 1)
+    assert decision.facts == after.facts
+
+
+def test_decide_a_status_that_moved_is_an_update() -> None:
+    before = tracked()
+    after = tracked(status="held", sources=("wire-a", "wire-b"))
+    decision = decide(before, after, "story2", ITEM)
+    assert (decision.alert, decision.kind, decision.sources) == (True, "update", 2)
+    assert "scheduled -> held" in decision.reason
+
+
+def test_decide_a_changed_key_fact_is_an_update() -> None:
+    before = tracked()
+    after = tracked(facts={"round": 4, "place": "Geneva", "date": "2026-03-09"})
+    decision = decide(before, after, "story1", ITEM)
+    assert (decision.alert, decision.kind) == (True, "update")
+    assert "date" in decision.reason and "2026-03-09" in decision.reason
+
+
+def test_decide_a_date_one_day_off_is_the_same_date() -> None:
+    # time zones and "overnight" put the same session a day apart in different reports
+    after = tracked(facts={"round": 4, "place": "Geneva", "date": "2026-03-06"})
+    decision = decide(tracked(), after, "story1", ITEM)
+    assert (decision.alert, decision.kind) == (False, "repeat")
+
+
+def test_decide_a_fact_first_known_in_another_story_is_an_update_but_not_in_the_alerted_one() -> None:
+    before = tracked(facts={"round": 4})
+    after = tracked(facts={"round": 4, "place": "Geneva"})
+    elsewhere = decide(before, after, "story2", ITEM)
+    assert (elsewhere.alert, elsewhere.kind) == (True, "update")
+    assert "place" in elsewhere.reason
+    same_story = decide(before, after, "story1", ITEM)
+    assert (same_story.alert, same_story.kind) == (False, "repeat")
+
+
+def test_decide_the_same_again_is_a_repeat_and_the_function_is_pure() -> None:
+    before = tracked()
+    after = tracked(sources=("wire-a", "wire-b", "wire-c"))
+    first = decide(before, after, "story1", ITEM)
+    assert (first.alert, first.kind, first.sources) == (False, "repeat", 3)
+    assert decide(before, after, "story1", ITEM) == first  # same input, same output
+    assert before == tracked() and after == tracked(sources=("wire-a", "wire-b", "wire-c"))
+
+
+# --- event_stage(): which stage of the development an item reports --------------------------------------
+
+TODAY = date(2026, 3, 5)
+
+
+@pytest.mark.parametrize(
+    ("event", "stage"),
+    [
+        (detected("NEW_ROUND", {"round": 4, "date": "2026-03-04"}, ("modality.concrete", "talks")), "held"),
+        (detected("NEW_ROUND", {"date": "2026-03-09"}, ("modality.future", "will")), "scheduled"),
+        (detected("NEW_ROUND", {"date": "2026-03-09"}, ("modality.hedge", "proposed")), "proposed"),
+        (detected("NEW_ROUND", {"date": "2026-03-05"}, ("modality.concrete", "meet")), "under_way"),
+        (detected("NEW_ROUND", {"date": "2026-03-05"}, ("modality.concrete", "took place")), "held"),
+        (detected("NEW_ROUND", {"place": "Istanbul"}, ("modality.past", "met")), "held"),
+        (detected("NEW_ROUND", {"place": "Istanbul"}, ("modality.concrete", "began")), "under_way"),
+        (detected("EXCHANGE", {"count": 84}, ("modality.carried_out", "exchanged")), "carried_out"),
+        (detected("EXCHANGE", {"count": 1000}, ("modality.agreed", "agreed")), "agreed"),
+        (detected("EXCHANGE", {"date": "2026-03-01"}, ("exchange.verb", "swap")), "carried_out"),
+        (detected("DEADLINE", {"deadline": "2026-03-05"}, ("deadline.threat", "or face")), "expired"),
+        (detected("DEADLINE", {"deadline": "2026-03-07"}, ("deadline.threat", "or face")), "approaching"),
+        (detected("DEADLINE", {"deadline": "2026-04-24"}, ("deadline.threat", "or face")), "set"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else f"{value.type}:{value.evidence[0].text}",
+)
+def test_event_stage_clear_cases(event: DetectedEvent, stage: str) -> None:
+    assert event_stage(event, TODAY) == stage
+
+
+def test_event_stage_will_be_held_without_a_date_is_not_held() -> None:
+    event = detected(
+        "NEW_ROUND", {"place": "Istanbul"}, ("modality.future", "will"), ("modality.concrete", "be held")
+    )
+    assert event_stage(event, TODAY) == "scheduled"
+
+
+def test_event_stage_a_round_scheduled_for_a_day_in_may_is_scheduled() -> None:
+    event = detected(
+        "NEW_ROUND",
+        {"round": 5, "place": "Istanbul", "date": "2026-05-05"},
+        ("modality.future", "will"),
+        ("fact.date", "May 5"),
+    )
+    assert event_stage(event, date(2026, 4, 20)) == "scheduled"
+
+
+def test_a_round_announced_as_will_be_held_alerts_again_when_it_is_held(rules: RuleSet) -> None:
+    deduplicator = Deduplicator()
+    announced = deduplicator.assign(
+        report(
+            rules,
+            "w1",
+            "wire-a",
+            datetime(2026, 4, 20, 9, tzinfo=UTC),
+            "Next round of Russia-Ukraine talks will be held in Istanbul, Kremlin says",
+            "The next round of direct talks between Russia and Ukraine will be held in Istanbul, Kremlin "
+            "spokesman Dmitry Peskov said, without giving a date.",
+        )
+    )
+    held = deduplicator.assign(
+        report(
+            rules,
+            "w2",
+            "wire-b",
+            datetime(2026, 4, 24, 17, tzinfo=UTC),
+            "Russia-Ukraine talks held in Istanbul",
+            "Russian and Ukrainian delegations met in Istanbul on Friday for talks that lasted two hours, "
+            "officials from both sides said.",
+        )
+    )
+    assert only(announced.events).status == "scheduled"
+    assert only(held.events).id == only(announced.events).id
+    assert (only(held.decisions).alert, only(held.events).status) == (True, "held")
+
+
+def test_one_announcement_dated_in_may_alerts_once(rules: RuleSet) -> None:
+    deduplicator = Deduplicator()
+    published = datetime(2026, 4, 29, 9, tzinfo=UTC)  # a Wednesday; 5 May 2026 is the Tuesday after
+    first = report(
+        rules,
+        "m1",
+        "wire-a",
+        published,
+        "Russia and Ukraine to hold fifth round of talks in Istanbul on May 5",
+        "Delegations from Russia and Ukraine will meet in Istanbul on May 5 for a fifth round of direct "
+        "talks, Turkey's foreign ministry said.",
+    )
+    second = report(
+        rules,
+        "m2",
+        "wire-b",
+        published + timedelta(hours=2),
+        "Fifth round of Russia-Ukraine talks set for Istanbul on Tuesday",
+        "Kyiv and Moscow will send negotiators to Istanbul on Tuesday for a fifth round of talks, "
+        "Ukrainian negotiator Rustem Umerov confirmed.",
+    )
+    assert only(second.events).facts.get("date") == "2026-05-05"
+    decisions = [only(a.decisions) for a in assign_all(deduplicator, [first, second])]
+    assert [d.alert for d in decisions] == [True, False]
+
+
+def test_a_swap_agreement_reported_by_a_second_outlet_is_not_carried_out(rules: RuleSet) -> None:
+    deduplicator = Deduplicator()
+    published = datetime(2026, 5, 16, 15, tzinfo=UTC)
+    agreed = report(
+        rules,
+        "x1",
+        "wire-a",
+        published,
+        "Russia and Ukraine agree to swap 1,000 prisoners each at Istanbul talks",
+        "Russian and Ukrainian delegations meeting in Istanbul agreed to exchange 1,000 prisoners of war "
+        "each, the head of the Ukrainian delegation said.",
+    )
+    same_agreement = report(
+        rules,
+        "x2",
+        "daily-b",
+        published + timedelta(hours=1),
+        "Istanbul talks end with deal on 1,000-for-1,000 prisoner exchange",
+        "Negotiators from Kyiv and Moscow agreed in Istanbul that each side will release 1,000 prisoners of "
+        "war, officials said after the meeting.",
+    )
+    first, second = assign_all(deduplicator, [agreed, same_agreement])
+    assert second.story.id == first.story.id
+    swap_first = next(e for e in first.events if e.type == "EXCHANGE")
+    swap_second = next(e for e in second.events if e.type == "EXCHANGE")
+    assert swap_second.id == swap_first.id and swap_second.facts["count"] == 1000
+    assert swap_second.status == "agreed"
+    assert not any(d.alert for d in second.decisions)
+
+
+def test_a_report_of_another_round_in_the_same_story_is_still_another_event(rules: RuleSet) -> None:
+    # Joining stories is a matter of tuning; telling two rounds apart by their numbers must not be.
+    deduplicator = Deduplicator(settings=DedupSettings(join_threshold=-100.0))  # every report joins
+    fourth = deduplicator.assign(fourth_round_announced(rules)[0])
+    fifth = deduplicator.assign(fifth_round_announced(rules))
+    assert fifth.story.id == fourth.story.id, "the test needs the fifth round inside the fourth's story"
+    event = only(fifth.events)
+    assert event.id != only(fourth.events).id
+    assert (event.facts["round"], event.sources) == (5, ("wire-e",))
+    assert (only(fifth.decisions).alert, only(fifth.decisions).kind) == (True, "new")
