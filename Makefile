@@ -31,6 +31,7 @@ run: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/stories.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

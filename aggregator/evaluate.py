@@ -335,11 +335,33 @@ def format_report(evaluation: Evaluation, *, errors: bool = True) -> str:
     for key, (correct, labelled) in evaluation.facts.items():
         accuracy = f"{correct / labelled:.3f}" if labelled else "  -  "
         lines.append(f"{key:<12} {accuracy:>8} {labelled:>3}")
+    c = evaluation.clustering
+    lines += [
+        "",
+        f"{'stories':<12} {c.precision:>9.3f} {c.recall:>7.3f} {c.f1:>6.3f} {c.tp:>4} {c.fp:>3} {c.fn:>3}"
+        "   (pairs of relevant items in one story)",
+    ]
+    if evaluation.alerts is not None:
+        a = evaluation.alerts.as_dict()
+        lines.append(
+            f"alerts       {a['sent']} sent for {a['gold']} labelled (story, event) pairs: "
+            f"{a['per_gold']:.2f} per pair, {a['gold_alerted']:.0%} of the pairs alerted"
+        )
     if errors and evaluation.misses:
         lines += ["", f"errors ({len(evaluation.misses)})"]
         for miss in evaluation.misses:
             lines.append(_format_miss(miss))
+    if errors and evaluation.story_misses:
+        lines += ["", f"story errors ({len(evaluation.story_misses)} pairs)"]
+        for pair in evaluation.story_misses:
+            what = "joined, labelled apart" if pair.joined else "apart, labelled one story"
+            first, second = pair.first, pair.second
+            lines.append(f"- {what}: [{first.id}] {_headline(first)} / [{second.id}] {_headline(second)}")
     return "\n".join(lines)
+
+
+def _headline(item: LabelledItem) -> str:
+    return (item.title or item.summary)[:70]
 
 
 def _format_miss(miss: Miss) -> str:
