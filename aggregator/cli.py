@@ -223,6 +223,12 @@ def write_poll_report(report: PollReport, out: TextIO) -> None:
         f"{report.not_modified} not modified, {report.errors} errors; "
         f"{report.new_items} new items, {report.updated_items} updated\n"
     )
+    if report.stories is not None and report.stories.relevant_items:
+        t = report.stories
+        out.write(
+            f"{t.relevant_items} relevant: {t.new_stories} new stories, {t.new_events} new events, "
+            f"{t.alerts} alert decisions\n"
+        )
 
 
 def cmd_feeds(config: Config, args: argparse.Namespace, out: TextIO) -> int:

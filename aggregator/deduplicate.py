@@ -787,10 +787,9 @@ def _event_logit(item: StoryInput, story: _StoryEntry) -> float:
 
 
 def _days_apart(moment: datetime, story: _StoryEntry) -> float:
-    if story.first_seen <= moment <= story.last_seen:
-        return 0.0
-    gap = min(abs(moment - story.first_seen), abs(moment - story.last_seen))
-    return gap.total_seconds() / 86400
+    """Days from the story's first report: reports of one development follow it closely, and measuring from
+    the first (not the latest) keeps a story from drifting along a chain of loosely related reports."""
+    return abs(moment - story.first_seen).total_seconds() / 86400
 
 
 def _entry_from_story(story: Story) -> _StoryEntry:

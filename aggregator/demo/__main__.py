@@ -57,6 +57,10 @@ def run_demo() -> int:
         status |= cli_main([*base, "feeds"])
         step("Newest items (* relevant to the talks, [events] found; one row however many feeds carry it)")
         status |= cli_main([*base, "items", "--limit", "12"])
+        step("Stories: one development as several outlets reported it")
+        status |= cli_main([*base, "stories", "--limit", "8"])
+        step("Tracked events, with the alerts their reports decided (one per real development)")
+        status |= cli_main([*base, "events", "--limit", "8"])
         print(
             f"\nThe database is {DEMO_DIR / 'aggregator.db'}; try: "
             f".venv/bin/aggregator --config {config} items --json",
