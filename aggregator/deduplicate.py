@@ -23,6 +23,7 @@ forgotten, so assigning an item costs the same with 100k stored items as with 1k
 from __future__ import annotations
 
 import functools
+import heapq
 import math
 import re
 import unicodedata
@@ -125,6 +126,8 @@ _ACTOR_WEIGHT = 1.6
 _COMMON_WEIGHT = 0.35
 _MAX_TERMS = 96  # a story's signature keeps its most frequent words (up to twice as many between trims)
 _SWEEP_EVERY = timedelta(hours=1)
+_CROWDED = 32  # a word more stories of the window carry than this finds no particular story
+_MOST_CANDIDATES = 24  # stories scored in full per item: those sharing the most telling words
 
 
 _STEMMER = snowballstemmer.stemmer("english")
@@ -221,6 +224,11 @@ def _has(text: str, cues: re.Pattern[str]) -> bool:
 def _iso(value: object) -> date | None:
     if not isinstance(value, str) or len(value) != 10:
         return None
+    return _iso_date(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_date(value: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -228,12 +236,19 @@ def _iso(value: object) -> date | None:
 
 
 def _fold(value: object) -> str:
-    text = unicodedata.normalize("NFKD", str(value).casefold().replace("ı", "i"))
+    return _fold_text(str(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_text(value: str) -> str:
+    text = unicodedata.normalize("NFKD", value.casefold().replace("ı", "i"))
     return "".join(c for c in text if not unicodedata.combining(c)).strip()
 
 
 def facts_agree(key: str, first: object, second: object) -> bool:
     """Two statements of one fact agree; dates may be a day apart (time zones, "overnight")."""
+    if first == second:
+        return True
     if key in ("date", "deadline"):
         a, b = _iso(first), _iso(second)
         if a and b:
@@ -273,6 +288,7 @@ class _StoryEntry:
     event_ids: dict[str, str]
     primaries: Counter[str] = field(default_factory=Counter)  # each item's main event type ("" for none)
     norm: float | None = None  # length of the story's word vector; None: to be computed
+    day: int = 0  # the day its words are indexed under: its first report's, when it was indexed
 
     def snapshot(self) -> Story:
         return Story(
@@ -338,7 +354,9 @@ class Deduplicator:
         self.settings = settings or DedupSettings()
         self._stories: dict[str, _StoryEntry] = {}
         self._events: dict[str, _EventEntry] = {}
-        self._by_term: dict[str, set[str]] = defaultdict(set)  # word -> ids of stories carrying it
+        # (word, day of the story's first report) -> ids of stories carrying the word: postings by day, so a
+        # lookup reads only the days of the item's window, however many stories the retention keeps.
+        self._by_term: dict[tuple[str, int], set[str]] = defaultdict(set)
         self._document_frequency: Counter[str] = Counter()  # word -> stories carrying it
         self._latest: datetime | None = None  # the newest publication time seen: the clock of retention
         self._swept: datetime | None = None
@@ -425,29 +443,39 @@ class Deduplicator:
         """Stories of the item's time window that share a telling word with it -> the dot product of the
         item's word vector with theirs (accumulated over the index's postings: no story is scanned whole)."""
         window = self.settings.story_window
-        crowded = max(5, len(self._stories) // 3)
+        # A day either side more than the window: a story's first report can move earlier after indexing.
+        days = range(_day(item.published - window) - 1, _day(item.published + window) + 2)
+        crowded = max(5, min(_CROWDED, len(self._stories) // 3))
         dots: dict[str, float] = {}
         common: list[tuple[str, float]] = []
         for word, weight in vector.items():
-            holders = self._by_term.get(word)
+            postings = [self._by_term.get((word, day)) for day in days]
+            holders = [p for p in postings if p]
             if not holders:
                 continue
-            if word in _COMMON_STEMS or len(holders) > crowded:
+            if word in _COMMON_STEMS or sum(len(p) for p in holders) > crowded:
                 common.append((word, weight))  # a word most stories carry finds no particular story
                 continue
-            for story_id in holders:
-                story = self._stories[story_id]
-                share = story.terms[word] / max(story.item_count, 1)
-                dots[story_id] = dots.get(story_id, 0.0) + weight * weight * share
+            for story_ids in holders:
+                for story_id in story_ids:
+                    story = self._stories[story_id]
+                    share = story.terms[word] / max(story.item_count, 1)
+                    dots[story_id] = dots.get(story_id, 0.0) + weight * weight * share
+        in_window = [
+            (dot, story_id)
+            for story_id, dot in dots.items()
+            if self._stories[story_id].first_seen - window
+            <= item.published
+            <= self._stories[story_id].last_seen + window
+        ]
         found: dict[str, float] = {}
-        for story_id, dot in dots.items():
+        for dot, story_id in heapq.nlargest(_MOST_CANDIDATES, in_window):
             story = self._stories[story_id]
-            if story.first_seen - window <= item.published <= story.last_seen + window:
-                for word, weight in common:
-                    times = story.terms.get(word)
-                    if times:
-                        dot += weight * weight * times / max(story.item_count, 1)
-                found[story_id] = dot
+            for word, weight in common:
+                times = story.terms.get(word)
+                if times:
+                    dot += weight * weight * times / max(story.item_count, 1)
+            found[story_id] = dot
         return found
 
     def _idf(self, word: str) -> float:
@@ -492,8 +520,9 @@ class Deduplicator:
 
     def _add_story(self, story: _StoryEntry) -> None:
         self._stories[story.id] = story
+        story.day = _day(story.first_seen)
         for word in story.terms:
-            self._by_term[word].add(story.id)
+            self._by_term[(word, story.day)].add(story.id)
             self._document_frequency[word] += 1
         self._latest = story.last_seen if self._latest is None else max(self._latest, story.last_seen)
 
@@ -507,7 +536,7 @@ class Deduplicator:
     ) -> None:
         for word in words:
             if word not in story.terms:
-                self._by_term[word].add(story.id)
+                self._by_term[(word, story.day)].add(story.id)
                 self._document_frequency[word] += 1
         story.terms.update(words)
         story.norm = None
@@ -530,15 +559,15 @@ class Deduplicator:
     def _trim_terms(self, story: _StoryEntry) -> None:
         kept = dict(story.terms.most_common(_MAX_TERMS))
         for word in set(story.terms) - set(kept):
-            self._unindex(word, story.id)
+            self._unindex(word, story)
         story.terms = Counter(kept)
 
-    def _unindex(self, word: str, story_id: str) -> None:
-        holders = self._by_term.get(word)
+    def _unindex(self, word: str, story: _StoryEntry) -> None:
+        holders = self._by_term.get((word, story.day))
         if holders is not None:
-            holders.discard(story_id)
+            holders.discard(story.id)
             if not holders:
-                del self._by_term[word]
+                del self._by_term[(word, story.day)]
         self._document_frequency[word] -= 1
         if self._document_frequency[word] <= 0:
             del self._document_frequency[word]
@@ -553,7 +582,7 @@ class Deduplicator:
         horizon = latest - self.settings.retention
         for story in [s for s in self._stories.values() if s.last_seen < horizon]:
             for word in story.terms:
-                self._unindex(word, story.id)
+                self._unindex(word, story)
             del self._stories[story.id]
         longest = max(self.settings.event_horizon.values())
         for event in [e for e in self._events.values() if e.last_seen < latest - longest * 2]:
@@ -784,6 +813,10 @@ def _event_logit(item: StoryInput, story: _StoryEntry) -> float:
     if clashing:
         logit += _JOIN["clashing_fact"]
     return logit
+
+
+def _day(moment: datetime) -> int:
+    return moment.toordinal()
 
 
 def _days_apart(moment: datetime, story: _StoryEntry) -> float:

@@ -33,7 +33,7 @@ TIMED = 2_000
 POOL = 6_000  # distinct relevant texts; longer runs reuse them weeks apart, beyond any story window
 
 
-def relevant_inputs(count: int) -> list[StoryInput]:
+def relevant_inputs(count: int, per_day: int = RELEVANT_PER_DAY) -> list[StoryInput]:
     """`count` relevant items, published at a steady rate from 2025-01-01."""
     rules = default_rules()
     pool = []
@@ -44,7 +44,7 @@ def relevant_inputs(count: int) -> list[StoryInput]:
         if len(pool) == POOL:
             break
     start = datetime(2025, 1, 1, tzinfo=UTC)
-    step = timedelta(days=1) / RELEVANT_PER_DAY
+    step = timedelta(days=1) / per_day
     return [
         StoryInput(
             str(n), f"outlet-{n % 40}", *pool[n % len(pool)][:2], start + step * n, pool[n % len(pool)][2]
@@ -56,10 +56,11 @@ def relevant_inputs(count: int) -> list[StoryInput]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--per-day", type=int, default=RELEVANT_PER_DAY, help="relevant items a day")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     started = time.perf_counter()
-    items = relevant_inputs(max(sizes) + TIMED)
+    items = relevant_inputs(max(sizes) + TIMED, args.per_day)
     print(
         f"stories: {len(items)} relevant items generated and classified "
         f"in {time.perf_counter() - started:.0f} s"
