@@ -275,3 +275,75 @@ class AlertDecision:
     sources: int  # independent outlets that reported the event so far
     decided_at: datetime
     item_id: int | None = None
+
+
+# --- outbox and delivery ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One outlet's report of a story, as alerts and digests show it."""
+
+    outlet: str
+    title: str
+    url: str | None
+    published: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AlertMessage:
+    """Everything a channel needs to render one alert; plain data taken from the stored decision.
+
+    ``idempotency_key`` is stable per (decision, channel): a resend after a crash carries the same key, so a
+    receiver can drop the repeat (the `webhook-id` header, the JSON `id`, the e-mail Message-ID).
+    """
+
+    idempotency_key: str
+    kind: str  # "new", "update" or "test"
+    event_type: str  # NEW_ROUND, EXCHANGE, DEADLINE
+    event_id: str
+    status: str  # the event's status: proposed, scheduled, under_way, held, agreed, carried_out, set, ...
+    facts: Mapping[str, object]  # round, place, date, count, deadline (as classified)
+    reason: str  # why it fired: "new NEW_ROUND event (scheduled)", "status scheduled -> held", ...
+    headline: str  # the story's headline (feed text: untrusted)
+    reports: tuple[Report, ...]  # the first reports of the story, oldest first (feed text: untrusted)
+    outlets: int  # how many outlets carry the event so far
+    first_seen: datetime
+    evidence: tuple[str, ...] = ()  # matched phrases that made the classifier see the event (untrusted)
+    created_at: datetime | None = None  # when the decision was recorded
+
+
+@dataclass(frozen=True, slots=True)
+class DigestStory:
+    headline: str
+    reports: tuple[Report, ...]  # oldest first
+    outlets: tuple[str, ...]
+    first_seen: datetime
+    last_seen: datetime
+    event_types: tuple[str, ...]
+    facts: Mapping[str, Mapping[str, object]]  # event type -> facts
+    is_new: bool  # first reported since the previous digest (else: updated since)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestEvent:
+    """A tracked event for the digest's status section (next round, open deadlines, recent swaps)."""
+
+    type: str
+    status: str
+    facts: Mapping[str, object]
+    first_seen: datetime
+    last_seen: datetime
+    outlets: int
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    channel: str
+    since: datetime  # the previous digest (or the start of the period)
+    until: datetime
+    timezone: str  # IANA name, for showing times
+    stories_by_event: Mapping[str, tuple[DigestStory, ...]]  # NEW_ROUND, EXCHANGE, DEADLINE -> stories
+    other_stories: tuple[DigestStory, ...]  # relevant stories without an event
+    events: tuple[DigestEvent, ...]  # tracked events still open or recently changed
+    generated_at: datetime
