@@ -13,11 +13,13 @@ engine that reads them sentence by sentence:
   the hits they overlap ("Moscow Exchange" hides "Moscow" and "exchange").
 * An item is relevant when sentences anchored to Russia/Ukraine carry enough topical weight (the talks,
   peace, ceasefire, exchanges, ultimatums), position-weighted (headline > lead > body), minus confounders
-  (markets, sport, the IMF, other conflicts...). Items that mention neither country are rejected by a
-  single cheap regex before any of this.
+  (markets, sport, the IMF, other conflicts...). Items with no term of either kind are rejected by two
+  cheap regexes (every anchor term, every weighed term) before any of this.
 * An event is asserted by one sentence with the event's trigger, concrete modality and the right actors,
   that is not background (old dates, "previous", a lower round than the one in the news...).
 * Facts come from the asserting sentences; dates are resolved with dateparser against the publication date.
+  A sentence whose score cannot reach the threshold asserts nothing: it is dropped before the costly parts
+  (its background, its dates, its facts).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import math
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -208,7 +210,12 @@ class RuleSet:
             for term in rule.terms:
                 self._trie.add(_term_words(term), index)
         self._pattern, self._pattern_rules = _combine_patterns(self.rules)
-        self._gate = _gate_regex(self.rules)
+        pattern_concepts = {rule.concept for rule in self.rules if rule.pattern}
+        self.patterns_may_anchor = not pattern_concepts.isdisjoint(_ANCHORS)
+        self.patterns_may_weigh = not pattern_concepts.isdisjoint(_CAN_WEIGH)
+        # two cheap tests before any word is read: a possible anchor, and something to weigh
+        self._gate = _gate_regex(self.rules, _ANCHORS)
+        self._weight_gate = _gate_regex(self.rules, _CAN_WEIGH)
 
     def __repr__(self) -> str:
         return f"RuleSet({len(self.rules)} rules from {self.source}, version {self.version})"
@@ -225,7 +232,12 @@ class RuleSet:
     # -- matching --
 
     def passes_gate(self, norm: str) -> bool:
+        """Whether the text may name Russia or Ukraine (or a process of theirs): no, and nothing scores."""
         return self._gate is not None and self._gate.search(norm) is not None
+
+    def may_weigh(self, norm: str) -> bool:
+        """Whether the text may have something relevance weighs: no, and nothing scores."""
+        return self._weight_gate is not None and self._weight_gate.search(norm) is not None
 
     def _starts_of(self, word: str) -> tuple[_Node, ...]:
         """The trie nodes a word starts terms at."""
@@ -363,50 +375,49 @@ def _combine_patterns(rules: Sequence[Rule]) -> tuple[re.Pattern[str] | None, di
     return re.compile(combined), groups
 
 
-_GATE_CONCEPTS = (
-    "russia",
-    "ukraine",
-    "ukraine_place",
-    "minsk",
-    "humanitarian",
-)  # ukraine_topic phrases all name Ukraine
-
+# Relevance needs an anchor (a sentence about Russia or Ukraine, or a self-anchored process) and something
+# to weigh; masks only ever remove hits, so lacking either before masking means a score of 0, no evidence
+_ANCHORS = frozenset(("russia", "ukraine", "ukraine_topic", "ukraine_place", "minsk", "humanitarian"))
 
 # The concepts relevance evidence is made of: weighted words, and the parts of the engine's own scores (a
 # swap's verb, a session's words, an ultimatum's threat or mediator). See _relevance.
-_CAN_WEIGH = ("talks", "diplomacy", "peace", "ceasefire", "humanitarian", "minsk", "swap_phrase", "deadline",
-              "threat", "meeting", "round", "market", "sport", "imf", "gas_transit", "tax", "embassy",
-              "accession", "us_russia_swap", "exchange", "return", "mediator")  # fmt: skip
+_CAN_WEIGH = frozenset((
+    "talks", "diplomacy", "peace", "ceasefire", "humanitarian", "minsk", "swap_phrase", "deadline", "threat",
+    "meeting", "round", "market", "sport", "imf", "gas_transit", "tax", "embassy", "accession",
+    "us_russia_swap", "exchange", "return", "mediator",
+))  # fmt: skip
 
 
-def _gate_regex(rules: Sequence[Rule]) -> re.Pattern[str] | None:
-    """One regex that finds any word an anchored sentence needs: no hit, no relevance (the cheap path)."""
-    prefixes: set[str] = set()
-    for rule in rules:
-        if rule.concept in _GATE_CONCEPTS:
-            # every word of a term is necessary for it to match: take the most specific (longest) one
-            prefixes.update(
-                max(reversed(_term_words(term)), key=lambda word: len(word[0]))[0] for term in rule.terms
-            )
-    if not prefixes:
-        return None
-    return re.compile(r"\b" + _trie_pattern(prefixes))
+def _gate_regex(rules: Sequence[Rule], concepts: frozenset[str]) -> re.Pattern[str] | None:
+    """One regex that finds wherever a term of the concepts could match, or one of their regex rules does:
+    where it finds nothing, those concepts have no hit (the cheap test, before the words are read)."""
+    terms = [term for rule in rules if rule.concept in concepts for term in rule.terms]
+    alternatives = [r"\b" + _terms_pattern(terms)] if terms else []
+    alternatives += [f"(?:{rule.pattern})" for rule in rules if rule.concept in concepts and rule.pattern]
+    return re.compile("|".join(alternatives)) if alternatives else None
 
 
-def _trie_pattern(prefixes: Iterable[str]) -> str:
-    """An alternation of word prefixes as a regex nested by common first letters: the regex engine then
-    tries one branch per letter instead of every prefix at every word."""
+_BETWEEN_WORDS = r"\W+"  # words are runs of \w: consecutive ones have something else between them
+_REST_OF_STEM = r"\w*"
+
+
+def _terms_pattern(terms: Iterable[str]) -> str:
+    r"""Terms as one regex, nested by common beginnings (the regex engine then tries one branch per letter
+    instead of every term at every word): "negotiat*" is ``negotiat\w*``, "peace talks" ``peace\W+talks``.
+    It matches where a term would, and a little more: each term may be the start of a longer word."""
     tree: dict[str, Any] = {}
-    for prefix in prefixes:
+    for term in terms:
         node = tree
-        for character in prefix:
-            node = node.setdefault(character, {})
-        node[""] = {}  # a prefix ends here: matching it is enough
+        for position, (word, is_stem) in enumerate(_term_words(term)):
+            pieces = [*map(re.escape, word), *([_REST_OF_STEM] if is_stem else [])]
+            for piece in [_BETWEEN_WORDS, *pieces] if position else pieces:
+                node = node.setdefault(piece, {})
+        node[""] = {}  # a term ends here: matching it is enough
 
     def render(node: dict[str, Any]) -> str:
         if "" in node:
-            return ""  # a shorter prefix already matches whatever follows
-        branches = [re.escape(character) + render(child) for character, child in sorted(node.items())]
+            return ""  # a shorter term already matches whatever follows
+        branches = [piece + render(child) for piece, child in sorted(node.items())]
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
     return render(tree)
@@ -645,6 +656,7 @@ _ABBREVIATIONS = frozenset(
 
 
 _ABBREVIATION_WINDOW = max(map(len, _ABBREVIATIONS)) + 2  # a longer word is no abbreviation, cut or not
+_LETTERS_TO_END = re.compile(r"[^\W_]*\Z")  # the letters and digits (str.isalnum) that end the searched span
 
 
 def classified_text(title: str, summary: str) -> str:
@@ -664,11 +676,11 @@ class _Sentence:
     body_index: int  # position among the body's sentences (-1 for the title)
     first_word: int = 0  # index of its first word in _Analysis.words
     concepts: dict[str, list[_Hit]] = field(default_factory=dict)
-    spans: list[tuple[int, int]] | None = None  # its words' offsets, computed when evidence needs them
     dates: dict[bool, list[_DateMention]] = field(default_factory=dict)  # by "forward"
     date_matches: list[re.Match[str]] | None = None  # _DATE's matches, shared by both directions
     limits: list[re.Match[str]] | None = None  # its time limits ("in 50 days"), found when first asked
     last_word: int = 0  # index after its last word in _Analysis.words
+    non_alpha: bool | None = None  # a word not all letters ("2nd", a year)? Found when first asked
 
     def has(self, concept: str) -> bool:
         return concept in self.concepts
@@ -689,34 +701,24 @@ class _Analysis:
     published: date | None
     rules: RuleSet
 
+    word_starts: list[int] = field(default_factory=list)  # each word's offset in norm
     word_sentence: list[int] = field(default_factory=list)  # each word's sentence index
     proofs: dict[tuple[int, int, int, str | None], Evidence] = field(default_factory=dict)  # made so far
-    not_alpha: list[int] | None = None  # indices of the words that are not all letters (found on demand)
 
     def sentence_of_word(self, word: int) -> _Sentence:
         return self.sentences[self.word_sentence[min(word, len(self.word_sentence) - 1)]]
 
-    def word_span(self, word: int) -> tuple[int, int]:
-        """Character offsets of one word (words are located lazily: only evidence needs them)."""
-        sentence = self.sentences[self.word_sentence[min(word, len(self.word_sentence) - 1)]]
-        spans = sentence.spans if sentence.spans is not None else self.word_spans(sentence)
-        return spans[word - sentence.first_word]
-
     def word_spans(self, sentence: _Sentence) -> list[tuple[int, int]]:
-        if sentence.spans is None:
-            # each word is the first occurrence of itself after the previous one: what lies between words
-            # has no word characters (twice as fast as the regex's match objects)
-            norm, position, spans = self.norm, sentence.start, []
-            for word in self.words[sentence.first_word : sentence.last_word]:
-                start = norm.find(word, position)
-                position = start + len(word)
-                spans.append((start, position))
-            sentence.spans = spans
-        return sentence.spans
+        """Character offsets of the sentence's words in norm."""
+        first, last = sentence.first_word, sentence.last_word
+        return [
+            (start, start + len(word))
+            for start, word in zip(self.word_starts[first:last], self.words[first:last], strict=True)
+        ]
 
     def span(self, hit: _Hit) -> tuple[int, int]:
-        start = hit.start if hit.start >= 0 else self.word_span(hit.first)[0]
-        end = hit.end if hit.end >= 0 else self.word_span(hit.last - 1)[1]
+        start = hit.start if hit.start >= 0 else self.word_starts[hit.first]
+        end = hit.end if hit.end >= 0 else self.word_starts[hit.last - 1] + len(self.words[hit.last - 1])
         return start, end
 
     def evidence(self, hit: _Hit, name: str | None = None) -> Evidence:
@@ -750,9 +752,11 @@ def _split_sentences(text: str, norm: str, origin: list[int] | None, title_end: 
     start = 0
     for found in _BOUNDARY.finditer(norm):
         end = found.end()
-        if found.group()[0] == "." and not _ends_sentence(text, norm, origin, found.start(), end):
+        mark = found.group()[0]
+        if mark == "." and not _ends_sentence(text, norm, origin, found.start(), end):
             continue
-        if _NONSPACE.search(norm, start, end):
+        # (only a newline can end a sentence of nothing but spaces: the others are part of it)
+        if mark != "\n" or _NONSPACE.search(norm, start, end):
             bounds.append((start, end))
         start = end
     if _NONSPACE.search(norm, start):
@@ -770,11 +774,7 @@ def _split_sentences(text: str, norm: str, origin: list[int] | None, title_end: 
 
 def _ends_sentence(text: str, norm: str, origin: list[int] | None, dot: int, after: int) -> bool:
     # the word before the dot; only short ones matter (initials, abbreviations): look no further back
-    before = norm[max(0, dot - _ABBREVIATION_WINDOW) : dot]
-    word_start = len(before)
-    while word_start > 0 and before[word_start - 1].isalnum():
-        word_start -= 1
-    word = before[word_start:]
+    word = _LETTERS_TO_END.search(norm, max(0, dot - _ABBREVIATION_WINDOW), dot).group()  # type: ignore[union-attr]
     if len(word) == 1 or word in _ABBREVIATIONS:  # "U.S. officials", "Gen. Budanov"
         return False
     following = _NONSPACE.search(norm, after)  # (not norm[after:].lstrip(): that copies the rest each time)
@@ -787,15 +787,24 @@ def _ends_sentence(text: str, norm: str, origin: list[int] | None, dot: int, aft
 
 def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) -> _Analysis | None:
     norm, origin = _normalise(text)
-    if not rules.passes_gate(norm):
+    if not rules.passes_gate(norm) or not rules.may_weigh(norm):
         return None
     # Sentence boundaries never cut a word (they fall between punctuation or a newline and what follows), so
     # the item's words are the same read whole or sentence by sentence: match them before splitting
     words = _WORD.findall(norm)
     hits = rules.match(words)
-    patterns = rules.match_patterns(norm)
+    found_patterns: list[list[tuple[int, int, int]]] = []
+
+    def patterns() -> list[tuple[int, int, int]]:  # the regex rules' matches, found when first asked
+        if not found_patterns:
+            found_patterns.append(rules.match_patterns(norm))
+        return found_patterns[0]
+
     if not _may_be_weighed(rules, hits, patterns):
         return None  # relevance 0 without evidence, however the sentences fall: skip the rest
+    # where each word starts (one scan of the text): sentences find their words by bisection, evidence its
+    # offsets by lookup
+    word_starts = [found.start() for found in _WORD.finditer(norm)]
     norm_title_end = title_end
     if origin is not None and title_end:
         norm_title_end = bisect.bisect_left(origin, title_end)
@@ -805,12 +814,13 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
     for index, (start, end) in enumerate(_split_sentences(text, norm, origin, norm_title_end)):
         is_title = start < norm_title_end
         sentence = _Sentence(index, start, end, is_title, -1 if is_title else body_index, first)
-        first = sentence.last_word = first + len(_WORD.findall(norm, start, end))
+        # (what lies between sentences has no words: this sentence's words follow the previous one's)
+        first = sentence.last_word = bisect.bisect_left(word_starts, end, first)
         word_sentence += [index] * (first - sentence.first_word)
         sentences.append(sentence)
         body_index += 0 if is_title else 1
-    analysis = _Analysis(text, norm, origin, words, sentences, published, rules, word_sentence)
-    for rule, start, end in patterns:
+    analysis = _Analysis(text, norm, origin, words, sentences, published, rules, word_starts, word_sentence)
+    for rule, start, end in patterns():
         hits.append(_pattern_hit(analysis, rule, start, end))
     concept_of = rules._concept
     for hit in rules.unmasked(hits):
@@ -819,15 +829,19 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
     return analysis
 
 
-# Relevance needs an anchor (a sentence about Russia or Ukraine, or a self-anchored process) and something
-# to weigh; masks only ever remove hits, so lacking either before masking means a score of 0, no evidence
-_ANCHORS = frozenset(("russia", "ukraine", "ukraine_topic", "ukraine_place", "minsk", "humanitarian"))
-
-
-def _may_be_weighed(rules: RuleSet, hits: list[_Hit], patterns: list[tuple[int, int, int]]) -> bool:
+def _may_be_weighed(
+    rules: RuleSet, hits: list[_Hit], patterns: Callable[[], list[tuple[int, int, int]]]
+) -> bool:
     concept_of = rules._concept
     concepts = {concept_of[hit.rule] for hit in hits}
-    concepts.update(concept_of[rule] for rule, _, _ in patterns)
+    anchored = not concepts.isdisjoint(_ANCHORS)
+    weighed = not concepts.isdisjoint(_CAN_WEIGH)
+    if anchored and weighed:
+        return True
+    # the regex rules could add what the words lack: scan the text with them only when they can
+    if not (anchored or rules.patterns_may_anchor) or not (weighed or rules.patterns_may_weigh):
+        return False
+    concepts.update(concept_of[rule] for rule, _, _ in patterns())
     return not concepts.isdisjoint(_ANCHORS) and not concepts.isdisjoint(_CAN_WEIGH)
 
 
@@ -835,9 +849,10 @@ def _pattern_hit(analysis: _Analysis, rule: int, start: int, end: int) -> _Hit:
     """A regex match as a hit over the words it covers (for masking and proximity)."""
     starts = [sentence.start for sentence in analysis.sentences]
     sentence = analysis.sentences[max(bisect.bisect_right(starts, start) - 1, 0)]
-    word_starts = [word_start for word_start, _ in analysis.word_spans(sentence)]
-    first = sentence.first_word + max(bisect.bisect_right(word_starts, start) - 1, 0)
-    last = sentence.first_word + bisect.bisect_left(word_starts, end)
+    word_starts, lowest, highest = analysis.word_starts, sentence.first_word, sentence.last_word
+    # the sentence's last word that starts at or before the match, else its first word
+    first = max(bisect.bisect_right(word_starts, start, lowest, highest) - 1, lowest)
+    last = bisect.bisect_left(word_starts, end, lowest, highest)
     return _Hit(rule, first, max(last, first + 1), start, end)
 
 
@@ -961,7 +976,9 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
     total = 0.0
     evidence: list[Evidence] = []
     for sentence, context in zip(analysis.sentences, contexts, strict=True):
-        self_anchored = any((concept in sentence.concepts) for concept in _SELF_ANCHORED)
+        if sentence.concepts.keys().isdisjoint(_CAN_WEIGH):
+            continue  # nothing to weigh, no swap, session or ultimatum: most sentences of a long item
+        self_anchored = not sentence.concepts.keys().isdisjoint(_SELF_ANCHORED)
         anchored = self_anchored or ((context.ukraine or context.russia) and not context.other)
         if not anchored:
             continue
@@ -1142,10 +1159,11 @@ def _may_name(analysis: _Analysis, sentence: _Sentence, hint_words: frozenset[st
 
 def _has_non_alpha_word(analysis: _Analysis, sentence: _Sentence) -> bool:
     """Whether one of the sentence's words is not all letters (a number, a year, "2nd")."""
-    if analysis.not_alpha is None:  # found once for all sentences
-        analysis.not_alpha = [index for index, word in enumerate(analysis.words) if not word.isalpha()]
-    after = bisect.bisect_left(analysis.not_alpha, sentence.first_word)
-    return after < len(analysis.not_alpha) and analysis.not_alpha[after] < sentence.last_word
+    if sentence.non_alpha is None:
+        # words are never empty, so they are all letters exactly when their concatenation is (one C call)
+        words = analysis.words[sentence.first_word : sentence.last_word]
+        sentence.non_alpha = bool(words) and not "".join(words).isalpha()
+    return sentence.non_alpha
 
 
 # every _DATE match has a digit or one of these words (an apostrophe splits "п'ятниця" into "п", "ятниця")
@@ -1192,6 +1210,13 @@ def _is_iso_date(text: str) -> bool:
 
 
 # --- event detection: shared ---------------------------------------------------------------------------
+
+# Each detector's candidates have one of its concepts (a session's words; a swap's trigger; a deadline or the
+# talk around one): a sentence with none is passed over by a set operation, before any call
+_ROUND_TRIGGERS = frozenset(("round", "talks", "meeting"))
+_EXCHANGE_TRIGGERS = frozenset(("swap_phrase", "exchange", "return"))  # see _has_exchange_trigger
+_DEADLINE_CONTEXT = ("threat", "talks", "peace", "ceasefire", "humanitarian", "agreed")
+_DEADLINE_TRIGGERS = frozenset(("deadline", *_DEADLINE_CONTEXT))
 
 
 _Proof = tuple["_Hit | tuple[int, int]", str | None]  # a hit (named by its rule) or a span with a name
@@ -1337,9 +1362,10 @@ class _Participants:
         return (self.russia or self.ukraine) and not self.mediator
 
 
-def _session_of_both(sentence: _Sentence, participants: _Participants, dated: bool) -> bool:
+def _session_of_both(sentence: _Sentence, participants: _Participants, is_dated: Callable[[], bool]) -> bool:
     """Whether the sentence's session has both parties at the table: named in it, named in the item and the
-    session is a round or has a venue, or implied by talks with a venue and a time and no mediator."""
+    session is a round or has a venue, or implied by talks with a venue and a time and no mediator. (The
+    time is asked last: finding a sentence's dates costs more than the rest.)"""
     if (("russia" in sentence.concepts) and ("ukraine" in sentence.concepts)) or (
         "both_sides" in sentence.concepts
     ):
@@ -1350,7 +1376,7 @@ def _session_of_both(sentence: _Sentence, participants: _Participants, dated: bo
         participants.one_without_mediator
         and (("talks" in sentence.concepts) or ("round" in sentence.concepts))
         and ("venue" in sentence.concepts)
-        and dated
+        and is_dated()
     )
 
 
@@ -1361,15 +1387,20 @@ def _round_candidate(
         ("round" in sentence.concepts) or ("talks" in sentence.concepts) or ("meeting" in sentence.concepts)
     ):
         return None
+    if ("other_conflict" in sentence.concepts) and "ukraine" not in sentence.concepts:
+        return None
+
+    def session_dates() -> list[_DateMention]:
+        # the session's own time: "Putin said on Tuesday that the talks ..." dates the saying
+        return [m for m in _dates_in(analysis, sentence, forward=_looks_forward(sentence)) if not m.of_speech]
+
+    # who is at the table before which words name the session: most sentences fail here, more cheaply
+    if not _session_of_both(sentence, participants, lambda: bool(session_dates())):
+        return None  # a mediator meeting one side, or talks between others
     sessions = _session_hits(analysis, sentence)
     if not sessions:
         return None
-    if ("other_conflict" in sentence.concepts) and "ukraine" not in sentence.concepts:
-        return None
-    # the session's own time: "Putin said on Tuesday that the talks ..." dates the saying
-    dates = [m for m in _dates_in(analysis, sentence, forward=_looks_forward(sentence)) if not m.of_speech]
-    if not _session_of_both(sentence, participants, bool(dates)):
-        return None  # a mediator meeting one side, or talks between others
+    dates = session_dates()
     venues = sorted(
         sentence.hits("venue"), key=lambda hit: (analysis.rules.rules[hit.rule].value or 50, hit.first)
     )
@@ -1400,10 +1431,17 @@ def _round_candidate(
         score -= (
             0.6  # "talks on pause", "postponed the meeting" (a pause elsewhere in it is not the session's)
         )
+    # what follows only lowers the score, and a sentence below the threshold asserts nothing: stop before
+    # the costly look at the background (this sentence's dates, and the sentences' before it)
+    threshold = analysis.rules.scores["new_round_threshold"]
+    if score < threshold:
+        return None
     if _is_background(analysis, sentence, dates) or inherited[sentence.index]:
         score -= 0.7
     if not sentence.is_title and sentence.body_index >= 4 and not dates and "future" not in sentence.concepts:
         score -= 0.3  # a past session deep in the body, undated: most likely background
+    if score < threshold:
+        return None
     evidence = [(hit, None) for hit in (*sessions[:2], *concrete[:2], *venues[:1])]
     facts: dict[str, object] = {}
     if ordinals:
@@ -1430,7 +1468,9 @@ def _detect_new_round(
     candidates = [
         candidate
         for sentence, context in zip(analysis.sentences, contexts, strict=True)
-        if not context.other and (candidate := _round_candidate(analysis, sentence, participants, inherited))
+        if not context.other
+        and not sentence.concepts.keys().isdisjoint(_ROUND_TRIGGERS)
+        and (candidate := _round_candidate(analysis, sentence, participants, inherited))
     ]
     if not candidates:
         return None
@@ -1488,7 +1528,10 @@ def _event(
 
 
 def _unique(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
-    return tuple(sorted(set(evidence), key=lambda e: (e.start, e.end, e.rule)))
+    """Each piece of evidence once, in text order. (Keyed by a tuple of its fields: hashing the frozen
+    dataclass itself runs its generated __hash__ in Python, several times slower.)"""
+    by_key = {(e.start, e.end, e.rule, e.text): e for e in evidence}
+    return tuple(by_key[key] for key in sorted(by_key))
 
 
 # --- EXCHANGE ------------------------------------------------------------------------------------------
@@ -1587,8 +1630,15 @@ def _exchange_candidate(
         score -= 0.2
     if _doubts_the_swap(sentence, triggers):
         score -= 0.6
+    # the background only lowers the score, and a sentence below the threshold asserts nothing (nor are its
+    # facts read): stop before the costly parts
+    threshold = analysis.rules.scores["exchange_threshold"]
+    if score < threshold:
+        return None
     if _is_background(analysis, sentence, dates) or inherited[sentence.index]:
         score -= 0.7
+    if score < threshold:
+        return None
     evidence = [(hit, None) for hit in (*triggers[:2], *objects[:1], *done[:1], *fresh[:1])]
     facts: dict[str, object] = {}
     counted = _count(analysis, sentence)
@@ -1629,7 +1679,8 @@ def _detect_exchange(
     candidates = [
         candidate
         for sentence, context in zip(analysis.sentences, contexts, strict=True)
-        if (candidate := _exchange_candidate(analysis, sentence, context, inherited, ukraine))
+        if not sentence.concepts.keys().isdisjoint(_EXCHANGE_TRIGGERS)
+        and (candidate := _exchange_candidate(analysis, sentence, context, inherited, ukraine))
     ]
     threshold = analysis.rules.scores["exchange_threshold"]
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
@@ -1792,9 +1843,7 @@ def _deadline_candidate(
     if context.other or not (context.ukraine or context.russia) or ("tax" in sentence.concepts):
         return None
     words = sentence.hits("deadline")
-    has_context = any(
-        (c in sentence.concepts) for c in ("threat", "talks", "peace", "ceasefire", "humanitarian", "agreed")
-    )
+    has_context = not sentence.concepts.keys().isdisjoint(_DEADLINE_CONTEXT)
     if not words and not has_context:
         return None  # before the costly time-limit regex: most sentences stop here
     text = analysis.sentence_text(sentence)
@@ -1823,6 +1872,11 @@ def _deadline_candidate(
         score -= 0.3  # "awaiting proposals on deadlines": a timetable under discussion, not a time limit
     if "withdrawn" in sentence.concepts:
         score -= 1.0
+    # a stated time limit adds 0.1 and the rest only lowers the score: without that much, the sentence
+    # cannot assert a deadline, so its facts (dates resolved by dateparser) are not worth reading
+    threshold = analysis.rules.scores["deadline_threshold"]
+    if score + 0.1 < threshold:
+        return None
     evidence = [(hit, None) for hit in (*words[:1], *sentence.hits("threat")[:1])]
     facts: dict[str, object] = {}
     stated = [(found, value) for found in limits if (value := _deadline_fact(found, analysis.published))]
@@ -1842,6 +1896,8 @@ def _deadline_candidate(
         score -= 0.7
     elif "background" in sentence.concepts:
         score -= 0.3
+    if score < threshold:
+        return None
     return _Candidate(sentence, score, evidence, facts)
 
 
@@ -1862,7 +1918,8 @@ def _detect_deadline(
     candidates = [
         candidate
         for sentence, context in zip(analysis.sentences, contexts, strict=True)
-        if (candidate := _deadline_candidate(analysis, sentence, context, inherited))
+        if not sentence.concepts.keys().isdisjoint(_DEADLINE_TRIGGERS)
+        and (candidate := _deadline_candidate(analysis, sentence, context, inherited))
     ]
     threshold = analysis.rules.scores["deadline_threshold"]
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]

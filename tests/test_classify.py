@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from aggregator.classify import (
     classify_item,
     item_facts,
     load_rules,
+    normalise_text,
 )
 from aggregator.models import Classification, Item
 
@@ -786,3 +788,85 @@ def test_word_offsets_are_those_of_the_words_in_the_text() -> None:
     assert analysis is not None
     spans = [span for sentence in analysis.sentences for span in analysis.word_spans(sentence)]
     assert spans == [found.span() for found in re.finditer(r"\w+", analysis.norm)]
+
+
+def test_the_cheap_tests_before_reading_words_change_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    import aggregator.classify as engine
+
+    rules = load_rules()
+    fast = _corpus_results(rules)
+    rejected = [
+        entry["summary"]
+        for entry in CORPUS
+        if not (
+            rules.passes_gate(normalise_text(entry["summary"]))
+            and rules.may_weigh(normalise_text(entry["summary"]))
+        )
+    ]
+    assert rejected  # the tests do skip items of the corpus
+    # every item read in full: both regex tests and the test after matching let everything through
+    monkeypatch.setattr(engine.RuleSet, "passes_gate", lambda self, norm: True)
+    monkeypatch.setattr(engine.RuleSet, "may_weigh", lambda self, norm: True)
+    monkeypatch.setattr(engine, "_may_be_weighed", lambda *_: True)
+    assert _corpus_results(load_rules()) == fast
+
+
+def test_the_cheap_tests_find_every_term_however_its_words_are_separated() -> None:
+    import aggregator.classify as engine
+
+    for rule in RULES.rules:
+        for term in rule.terms:
+            words = [word for word, _ in engine._term_words(term)]
+            for text in (" ".join(words), "(" + ", ".join(words) + ")s", " - ".join(words).upper()):
+                norm = normalise_text(text)
+                if rule.concept in engine._ANCHORS:
+                    assert RULES.passes_gate(norm), (rule.name, text)
+                if rule.concept in engine._CAN_WEIGH:
+                    assert RULES.may_weigh(norm), (rule.name, text)
+
+
+def test_the_cheap_tests_need_whole_terms_at_word_starts() -> None:
+    assert not RULES.passes_gate(normalise_text("the black sea resort reopened"))  # not the grain corridor
+    assert not RULES.passes_gate(normalise_text("a mukremlin town"))
+    assert not RULES.may_weigh(normalise_text("ukraine: rain expected on thursday"))
+    assert RULES.may_weigh(normalise_text("ukraine: talks expected on thursday"))
+
+
+def test_the_weight_test_lets_regex_rules_through(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        '[[rules]]\nname = "u"\nconcept = "ukraine"\nterms = ["ukraine"]\n'
+        '[[rules]]\nname = "n"\nconcept = "swap_phrase"\nweight = 1.0\npattern = \'\\d+ for \\d+\'\n',
+        encoding="utf-8",
+    )
+    rules = load_rules(path)
+    assert rules.may_weigh("ukraine: 84 for 84")
+    assert not rules.may_weigh("ukraine: 84 or 84")
+    assert classify("UKRAINE: 84 FOR 84", "", None, rules).relevant
+
+
+def test_the_letters_before_a_dot_are_those_str_isalnum_accepts() -> None:
+    from aggregator.classify import _LETTERS_TO_END
+
+    for code in range(0x3000):
+        character = chr(code)
+        assert (_LETTERS_TO_END.search(character).group() == character) == character.isalnum(), hex(code)
+
+
+def test_sentences_find_their_words_whatever_lies_between_them() -> None:
+    from aggregator.classify import _analyse
+
+    text = "Russia and Ukraine held talks.\n\n  \n(Talks resumed.) U.S. envoy: 2nd round;  next week!"
+    analysis = _analyse(text, len("Russia and Ukraine held talks."), PUBLISHED, RULES)
+    assert analysis is not None
+    for sentence in analysis.sentences:
+        words = analysis.words[sentence.first_word : sentence.last_word]
+        assert words == re.findall(r"\w+", analysis.sentence_text(sentence))
+    assert analysis.sentences[-1].last_word == len(analysis.words)
+
+
+def test_an_item_without_any_event_candidate_still_scores_relevance() -> None:
+    # none of the sentences carries a detector's trigger: relevance alone, no events
+    result = run("Russia and Ukraine: peace", "Russia spoke of peace with Ukraine.")
+    assert result.relevant
+    assert result.events == ()
