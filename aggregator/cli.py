@@ -500,6 +500,8 @@ def dispatch(args: argparse.Namespace, out: TextIO) -> int:
     if args.command == "classify":
         return cmd_classify(args, out)
     config = load_config(config_path(args))
+    for warning in config.warnings:
+        print(f"aggregator: warning: {warning}", file=sys.stderr)
     if args.command == "config":
         return cmd_config_check(config, args, out)
     if args.command == "db":

@@ -23,6 +23,7 @@ A new section (``[classifier]``, ``[[channels]]``...) is one small function: ope
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import math
 import os
@@ -42,6 +43,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from . import USER_AGENT
 from .classify import RuleSet, load_rules
 from .errors import ConfigError
+from .fetch import is_public_address
 from .models import FetchLimits
 
 __all__ = [
@@ -116,12 +118,58 @@ class ClassifierConfig:
         )  # fmt: skip
 
 
+CHANNEL_TYPES = ("webhook", "slack", "discord", "teams", "mattermost", "email")
+CHANNEL_MODES = ("immediate", "digest")
+EMAIL_SECURITY = ("starttls", "ssl", "none")
+ALERT_EVENT_TYPES = ("NEW_ROUND", "EXCHANGE", "DEADLINE")
+
+
+@dataclass(frozen=True, slots=True)
+class EmailConfig:
+    smtp_host: str
+    smtp_port: int
+    security: str  # starttls | ssl | none
+    sender: str
+    recipients: tuple[str, ...]
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelConfig:
+    """Where alerts go. Secrets (URLs with tokens, signing secrets, passwords) come from the environment."""
+
+    name: str
+    type: str  # one of CHANNEL_TYPES
+    events: tuple[str, ...] = ALERT_EVENT_TYPES
+    mode: str = "immediate"  # immediate | digest
+    url: str | None = field(default=None, repr=False)  # webhook targets; holds a token: never logged
+    secret: str | None = field(default=None, repr=False)  # generic webhook: Standard Webhooks signing
+    schedule: str | None = None  # digest: a crontab line ("0 7 * * *")
+    timezone: str = "UTC"  # digest: the schedule's and the digest's time zone
+    confirm: int = 1  # alert once this many independent outlets report the event
+    max_attempts: int = 12  # then the alert is dead (visible, replayable)
+    send_empty: bool = False  # digest: send even when nothing happened
+    email: EmailConfig | None = None
+    enabled: bool = True
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     path: Path  # absolute, so a later reload does not depend on the working directory
     settings: Settings
     feeds: tuple[FeedConfig, ...]
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    channels: tuple[ChannelConfig, ...] = ()
+    warnings: tuple[str, ...] = ()  # not errors, but worth a line on stderr ("url holds a secret")
+
+    def channel(self, name: str) -> ChannelConfig:
+        """The channel called ``name``; a ConfigError naming it when there is none."""
+        for channel in self.channels:
+            if channel.name == name:
+                return channel
+        problem = f"no channel named {_quote(name)}" + _suggestion(name, [c.name for c in self.channels])
+        raise ConfigError(str(self.path), "channels", problem)
 
     def feed(self, name: str) -> FeedConfig:
         """The feed called ``name``; a ConfigError (not KeyError) naming it when there is none."""
@@ -497,7 +545,7 @@ def _is_array_of_tables(value: object) -> bool:
 
 # --- sections ----------------------------------------------------------------------------------------
 
-_TOP_LEVEL_KEYS = ("settings", "feeds", "classifier")
+_TOP_LEVEL_KEYS = ("settings", "feeds", "classifier", "channels")
 _SETTINGS_KEYS = (
     "database", "database_env", "poll_interval", "allow_private_networks", "fetch_timeout", "connect_timeout",
     "max_feed_size", "workers", "per_host", "item_retention", "fetch_log_retention", "user_agent",
@@ -625,6 +673,215 @@ def _read_classifier(table: _Table, config_dir: Path, shown: str) -> ClassifierC
     return classifier
 
 
+_CHANNEL_KEYS = (
+    "name", "type", "events", "mode", "url", "url_env", "secret_env", "schedule", "timezone", "confirm",
+    "max_attempts", "send_empty", "enabled", "smtp_host", "smtp_port", "security", "username", "password_env",
+    "from", "to",
+)  # fmt: skip
+_WEBHOOK_ONLY = ("url", "url_env", "secret_env")
+_EMAIL_ONLY = ("smtp_host", "smtp_port", "security", "username", "password_env", "from", "to")
+_EMAIL_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+
+
+def _choice(choices: Collection[str]) -> Callable[[object], str]:
+    def convert(value: object) -> str:
+        if not isinstance(value, str):
+            raise _expected(f"one of {', '.join(choices)}", value)
+        if value not in choices:
+            raise _Invalid(
+                f"{_quote(value)} is not one of {', '.join(choices)}" + _suggestion(value, choices)
+            )
+        return value
+
+    return convert
+
+
+def _event_types(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise _expected(f"a non-empty list of {', '.join(ALERT_EVENT_TYPES)}", value)
+    for kind in value:
+        if kind not in ALERT_EVENT_TYPES:
+            shown = _show(kind)
+            hint = _suggestion(kind, ALERT_EVENT_TYPES) if isinstance(kind, str) else ""
+            raise _Invalid(f"{shown} is not one of {', '.join(ALERT_EVENT_TYPES)}{hint}")
+    return tuple(dict.fromkeys(value))
+
+
+def _email_address(value: object) -> str:
+    address = _text(value)
+    if not _EMAIL_ADDRESS.fullmatch(address):
+        raise _Invalid(f"{_quote(address)} is not an e-mail address (name@example.org)")
+    return address
+
+
+def _email_addresses(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise _expected("a list of e-mail addresses", value)
+    return tuple(_email_address(address) for address in value)
+
+
+def _host(value: object) -> str:
+    host = _text(value)
+    if any(character.isspace() or character in "/:@" for character in host.strip("[]")):
+        raise _Invalid(f"{_quote(host)} is not a host name or address")
+    return host
+
+
+def _crontab(value: object) -> str:
+    from apscheduler.triggers.cron import CronTrigger  # only digest channels need the scheduler here
+
+    text = _text(value)
+    try:
+        CronTrigger.from_crontab(text, timezone="UTC")
+    except ValueError as error:
+        raise _Invalid(f'{_quote(text)} is not a crontab schedule (like "0 7 * * *"): {error}') from None
+    return text
+
+
+def _timezone(value: object) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = _text(value)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _Invalid(f"{_quote(name)} is not a time zone name (like Europe/Kyiv or UTC)") from None
+    return name
+
+
+def _webhook_url(allow_private: bool) -> Callable[[object], str]:
+    def convert(value: object) -> str:
+        url = _feed_url(value)
+        host = urlsplit(url).hostname or ""
+        try:
+            address = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return url  # a name: its addresses are checked when connecting, on every delivery
+        if not allow_private and not is_public_address(address):
+            raise _Invalid(
+                "points at a private, loopback or reserved address "
+                "(allowed only with [settings] allow_private_networks = true)"
+            )
+        return url
+
+    return convert
+
+
+def _read_channels(
+    top: _Table, env: Mapping[str, str], settings: Settings, warnings: list[str]
+) -> tuple[ChannelConfig, ...]:
+    seen: dict[str, str] = {}
+    channels = []
+    for table in top.tables("channels", _CHANNEL_KEYS):
+        channel = _read_channel(table, env, settings, seen, warnings)
+        if channel is not None:
+            channels.append(channel)
+    return tuple(channels)
+
+
+def _read_channel(
+    table: _Table, env: Mapping[str, str], settings: Settings, seen: dict[str, str], warnings: list[str]
+) -> ChannelConfig | None:
+    name = table.require("name", _feed_name)
+    if name is not None:
+        first_use = seen.setdefault(name.casefold(), table.path)
+        if first_use != table.path:
+            table.problem("name", f"{_quote(name)} is already the name of {first_use}")
+    kind = table.require("type", _choice(CHANNEL_TYPES))
+    defaults = ChannelConfig(name="", type="")
+    events = table.read("events", _event_types, defaults.events)
+    mode = table.read("mode", _choice(CHANNEL_MODES), defaults.mode)
+    schedule = table.read("schedule", _crontab, None)
+    zone = table.read("timezone", _timezone, defaults.timezone)
+    if mode == "digest":
+        if schedule is None and not table.has("schedule"):
+            table.problem("schedule", 'missing: a digest channel needs a crontab schedule (like "0 7 * * *")')
+        if kind not in (None, "email"):
+            table.problem("mode", f"digest is an e-mail mode; a {kind} channel sends alerts immediately")
+    elif table.has("schedule"):
+        table.problem("schedule", 'only digest channels have a schedule (set mode = "digest")')
+    confirm = table.read("confirm", _integer(1, 50), defaults.confirm)
+    attempts = table.read("max_attempts", _integer(1, 100), defaults.max_attempts)
+    send_empty = table.read("send_empty", _boolean, defaults.send_empty)
+    enabled = table.read("enabled", _boolean, True)
+    url = secret = None
+    email = None
+    if kind == "email":
+        for key in _WEBHOOK_ONLY:
+            if table.has(key):
+                table.problem(key, "is for webhook channels; e-mail uses smtp_host, from and to")
+        email = _read_email(table, env)
+    elif kind is not None:
+        for key in _EMAIL_ONLY:
+            if table.has(key):
+                table.problem(key, f"is for e-mail channels, not {kind}")
+        url = _read_channel_url(table, env, settings, name, warnings)
+        if table.has("secret_env"):
+            if kind != "webhook":
+                table.problem("secret_env", f"signing is for the generic webhook; {kind} does not check it")
+            secret = table.from_env("secret", env)
+    if (
+        name is None
+        or kind is None
+        or (kind != "email" and url is None)
+        or (kind == "email" and email is None)
+    ):
+        return None
+    return ChannelConfig(
+        name=name, type=kind, events=events, mode=mode, url=url, secret=secret, schedule=schedule,
+        timezone=zone, confirm=confirm, max_attempts=attempts, send_empty=send_empty, email=email,
+        enabled=enabled,
+    )  # fmt: skip
+
+
+def _read_channel_url(
+    table: _Table, env: Mapping[str, str], settings: Settings, name: str | None, warnings: list[str]
+) -> str | None:
+    check = _webhook_url(settings.allow_private_networks)
+    if table.has("url") and table.has("url_env"):
+        table.problem("url_env", "set either url or url_env, not both")
+        return None
+    if table.has("url_env"):
+        value = table.from_env("url", env)
+        if value is None:
+            return None
+        try:
+            return check(value)
+        except _Invalid:  # the value is a secret: say what is wrong without echoing it
+            table.problem("url_env", f"the value of {table.raw['url_env']} is not a usable http(s) URL")
+            return None
+    if not table.has("url"):
+        table.problem("url", "missing: set url_env (the name of an environment variable holding the URL)")
+        return None
+    url = table.read("url", check, None)
+    if url is not None:
+        warnings.append(
+            f"{table.key_path('url')}: the URL is written in the file, and webhook URLs hold a secret token; "
+            "prefer url_env (channel " + _quote(name or "?") + ")"
+        )
+    return url
+
+
+def _read_email(table: _Table, env: Mapping[str, str]) -> EmailConfig | None:
+    host = table.require("smtp_host", _host)
+    security = table.read("security", _choice(EMAIL_SECURITY), "starttls")
+    port = table.read("smtp_port", _integer(1, 65535), 465 if security == "ssl" else 587)
+    sender = table.require("from", _email_address)
+    recipients = table.require("to", _email_addresses)
+    username = table.read("username", _text, None)
+    password = table.from_env("password", env) if table.has("password_env") else None
+    if username is not None and not table.has("password_env"):
+        table.problem("password_env", "missing: a username needs password_env (the variable holding it)")
+    if host is None or sender is None or recipients is None:
+        return None
+    return EmailConfig(
+        smtp_host=host, smtp_port=port, security=security, sender=sender, recipients=recipients,
+        username=username, password=password,
+    )  # fmt: skip
+
+
 # --- loading -----------------------------------------------------------------------------------------
 
 
@@ -643,9 +900,18 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> Co
     )
     feeds = _read_feeds(top, settings.poll_interval_s)
     classifier = _read_classifier(top.table("classifier", _CLASSIFIER_KEYS), absolute.parent, shown)
+    warnings: list[str] = []
+    channels = _read_channels(top, os.environ if env is None else env, settings, warnings)
     if problems:
         raise _config_error(shown, problems)
-    return Config(path=absolute, settings=settings, feeds=feeds, classifier=classifier)
+    return Config(
+        path=absolute,
+        settings=settings,
+        feeds=feeds,
+        classifier=classifier,
+        channels=channels,
+        warnings=tuple(f"{shown}: {warning}" for warning in warnings),
+    )
 
 
 def _read_document(path: Path, shown: str) -> dict[str, Any]:
@@ -739,4 +1005,29 @@ def describe_config(config: Config) -> str:
         state = "" if feed.enabled else "  (disabled)"
         every = f"every {format_duration(feed.interval_s)}"
         lines.append(f"  {feed.name:<{name_width}}  {every:<12}  {_redact_url(feed.url)}{state}")
+    lines.append(f"channels: {len(config.channels)}")
+    for channel in config.channels:
+        lines.append("  " + _describe_channel(channel))
     return "\n".join(lines)
+
+
+def _describe_channel(channel: ChannelConfig) -> str:
+    """One line per channel; never a URL (it holds a token) or a secret."""
+    parts = [f"{channel.name}: {channel.type}, {channel.mode}"]
+    if channel.mode == "digest":
+        parts.append(f"schedule {_quote(channel.schedule or '')} in {channel.timezone}")
+    parts.append("events " + ", ".join(channel.events))
+    if channel.confirm > 1:
+        parts.append(f"after {channel.confirm} outlets")
+    if channel.email is not None:
+        email = channel.email
+        parts.append(
+            f"via {email.smtp_host}:{email.smtp_port} ({email.security}) to {', '.join(email.recipients)}"
+        )
+    elif channel.url:
+        parts.append(f"to {urlsplit(channel.url).hostname} (URL from the environment or file, not shown)")
+    if channel.secret:
+        parts.append("signed")
+    if not channel.enabled:
+        parts.append("disabled")
+    return "; ".join(parts)

@@ -696,6 +696,18 @@ class _Progress:
         return None
 
 
+POST_REPLY_BYTES = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class PostResult:
+    status: int
+    reason: str
+    headers: Mapping[str, str]  # lower-case names
+    reply: str  # the start of the reply body
+    duration_s: float
+
+
 class Fetcher:
     """Thread-safe HTTP fetcher: one Session, shared by any number of worker threads.
 
@@ -779,6 +791,70 @@ class Fetcher:
         duration = time.monotonic() - started
         log.debug("fetched %s: %s %s in %.2f s", url, result.outcome, result.status, duration)
         return replace(result, duration_s=duration)
+
+    def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, timeout_s: float | None = None
+    ) -> PostResult:
+        """POST ``body`` to ``url`` (a webhook) under the same guards as a fetch: a wall-clock deadline
+        over connect, headers and the reply, and the address policy on the address actually connected to.
+
+        Redirects are not followed: a webhook that redirects is misconfigured, and following one with a
+        body would resend it elsewhere. Raises FetchError (ConnectionFailedError, DeadlineExceededError,
+        BlockedAddressError...) when no answer came; any answer, whatever its status, is returned.
+        """
+        started = time.monotonic()
+        limit = timeout_s or self._limits.timeout_s
+        context = _FetchContext(
+            deadline=started + limit,
+            timeout_s=limit,
+            connect_timeout_s=min(self._limits.connect_timeout_s, limit),
+            policy=self._policy,
+            custom_policy=self._custom_policy,
+            resolve=self._resolve,
+        )
+        alarm = self._watchdog.schedule(context.deadline, context.expire)
+        _active.context = context
+        try:
+            _check_url(url, redirected=False)
+            remaining = context.check_deadline()
+            context.phase = f"waiting for a response from {urlsplit(url).hostname}"
+            sent_headers = {"Accept": "*/*", "Accept-Encoding": "identity", **headers}
+            try:
+                response = self._session.post(
+                    url,
+                    data=body,
+                    headers=sent_headers,
+                    allow_redirects=False,
+                    stream=True,
+                    timeout=(min(remaining, context.connect_timeout_s), remaining),
+                )
+            except FetchError:
+                raise
+            except (
+                requests.RequestException,
+                urllib3.exceptions.HTTPError,
+                OSError,
+                http.client.HTTPException,
+            ) as exc:
+                raise _network_failure(exc, context, url) from exc
+            with contextlib.closing(response):
+                reply = b""
+                # The reply is only for the operator's error message: a little of it is enough.
+                with contextlib.suppress(urllib3.exceptions.HTTPError, OSError, http.client.HTTPException):
+                    reply = response.raw.read(POST_REPLY_BYTES, decode_content=False) or b""
+            if context.expired:
+                raise context.deadline_error()
+            return PostResult(
+                status=response.status_code,
+                reason=response.reason or http.client.responses.get(response.status_code, ""),
+                headers=_lower_headers(response.headers),
+                reply=reply.decode("utf-8", "replace"),
+                duration_s=time.monotonic() - started,
+            )
+        finally:
+            self._watchdog.cancel(alarm)
+            context.finish()
+            _active.context = None
 
     # -- hops --
 

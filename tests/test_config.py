@@ -713,6 +713,7 @@ enabled = false
         "feeds: 2 (1 enabled)",
         "  kyiv     every 1h30m   https://kyivindependent.com/rss/",
         "  private  every 15m     https://reader:***@feeds.example/rss  (disabled)",
+        "channels: 0",
     ]
     assert "hunter2" not in text and "topsecret" not in text
 

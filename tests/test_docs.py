@@ -33,6 +33,10 @@ def test_every_classifier_key_is_documented() -> None:
     assert set(config_module._CLASSIFIER_KEYS) == documented_keys("[classifier]")
 
 
+def test_every_channel_key_is_documented() -> None:
+    assert set(config_module._CHANNEL_KEYS) == documented_keys("[[channels]]")
+
+
 def test_every_top_level_table_has_a_section() -> None:
     for table in config_module._TOP_LEVEL_KEYS:
         assert f"`[{table}]`" in README or f"`[[{table}]]`" in README, table
