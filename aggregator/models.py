@@ -347,3 +347,85 @@ class Digest:
     other_stories: tuple[DigestStory, ...]  # relevant stories without an event
     events: tuple[DigestEvent, ...]  # tracked events still open or recently changed
     generated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRoute:
+    """Which alert decisions a channel receives, as the store needs to know when it writes the outbox."""
+
+    channel: str
+    events: frozenset[str]
+    confirm: int = 1  # wait until this many outlets report the event
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    channel: str
+    kind: str  # "alert", "test" or "digest"
+    idempotency_key: str
+    status: str  # pending, failed (will retry), sent, dead
+    attempts: int
+    next_attempt_at: datetime
+    payload: Mapping[str, object]  # an AlertMessage (alert_message_to_json) or a rendered digest e-mail
+    created_at: datetime
+    last_error: str | None = None
+    last_status: int | None = None
+    sent_at: datetime | None = None
+    decision_id: int | None = None
+    event_id: str | None = None
+
+
+def alert_message_to_json(message: AlertMessage) -> dict[str, object]:
+    def when(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment is not None else None
+
+    return {
+        "idempotency_key": message.idempotency_key,
+        "kind": message.kind,
+        "event_type": message.event_type,
+        "event_id": message.event_id,
+        "status": message.status,
+        "facts": dict(message.facts),
+        "reason": message.reason,
+        "headline": message.headline,
+        "reports": [
+            {"outlet": r.outlet, "title": r.title, "url": r.url, "published": when(r.published)}
+            for r in message.reports
+        ],
+        "outlets": message.outlets,
+        "first_seen": when(message.first_seen),
+        "evidence": list(message.evidence),
+        "created_at": when(message.created_at),
+    }
+
+
+def alert_message_from_json(data: Mapping[str, object]) -> AlertMessage:
+    def when(value: object) -> datetime | None:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+    reports = data.get("reports") or []
+    assert isinstance(reports, list)
+    return AlertMessage(
+        idempotency_key=str(data["idempotency_key"]),
+        kind=str(data["kind"]),
+        event_type=str(data["event_type"]),
+        event_id=str(data["event_id"]),
+        status=str(data["status"]),
+        facts=dict(data.get("facts") or {}),  # type: ignore[call-overload]
+        reason=str(data.get("reason") or ""),
+        headline=str(data.get("headline") or ""),
+        reports=tuple(
+            Report(
+                outlet=str(r["outlet"]),
+                title=str(r["title"]),
+                url=r.get("url"),
+                published=when(r.get("published")) or datetime.fromtimestamp(0).astimezone(),
+            )
+            for r in reports
+        ),
+        outlets=int(data.get("outlets") or 0),  # type: ignore[call-overload]
+        first_seen=when(data.get("first_seen")) or datetime.fromtimestamp(0).astimezone(),
+        evidence=tuple(str(e) for e in data.get("evidence") or ()),  # type: ignore[attr-defined]
+        created_at=when(data.get("created_at")),
+    )

@@ -37,6 +37,7 @@ from .feedstate import after_failure, after_success
 from .fetch import Fetcher
 from .models import (
     AlertDecision,
+    AlertRoute,
     Classification,
     Event,
     FeedState,
@@ -114,6 +115,7 @@ class StoryTally:
     new_stories: int = 0
     new_events: int = 0
     alerts: int = 0  # alert decisions: a new event, a changed fact or status
+    queued: int = 0  # outbox rows written for the configured channels
 
 
 class PollProgress(Protocol):
@@ -315,7 +317,7 @@ class Poller:
         assignments = [deduplicator.assign(item) for item in sorted(items, key=lambda i: i.published)]
         in_batch = {a.item.item_id: a.story.id for a in assignments if a.item.item_id is not None}
         extra = self._add_sources(deduplicator, sources, in_batch, now)
-        write_assignments(self.store, assignments, now, extra)
+        tally.queued = write_assignments(self.store, assignments, now, extra, alert_routes(self.config))
         tally.new_stories = sum(a.new_story for a in assignments)
         decisions = [d for a in assignments for d in a.decisions]
         tally.new_events = sum(d.kind == "new" for d in decisions)
@@ -440,8 +442,10 @@ def write_assignments(
     assignments: list[Assignment],
     now: datetime,
     sources: Sequence[tuple[Story, tuple[Event, ...], tuple[AlertDecision, ...]]] = (),
-) -> None:
-    """Store assignments: the latest state of each story and event they touched, members, decisions."""
+    routes: Sequence[AlertRoute] = (),
+) -> int:
+    """Store assignments: the latest state of each story and event they touched, members, decisions, and
+    the outbox rows of the alerts (same transaction). Returns how many alerts were queued."""
     stories = {a.story.id: a.story for a in assignments}
     events = {event.id: event for a in assignments for event in a.events}
     members = [(a.item.item_id, a.story.id, a.score) for a in assignments if a.item.item_id is not None]
@@ -450,7 +454,18 @@ def write_assignments(
         stories[story.id] = story
         events.update({event.id: event for event in touched})
         decisions.extend(decided)
-    store.record_stories(list(stories.values()), list(events.values()), members, decisions, now)
+    return store.record_stories(
+        list(stories.values()), list(events.values()), members, decisions, now, routes
+    )
+
+
+def alert_routes(config: Config) -> list[AlertRoute]:
+    """The channels that take immediate alerts, as the store needs them to fill the outbox."""
+    return [
+        AlertRoute(channel.name, frozenset(channel.events), channel.confirm)
+        for channel in config.channels
+        if channel.enabled and channel.mode == "immediate"
+    ]
 
 
 def _report(results: list[FeedPollResult], duration_s: float, stories: StoryTally) -> PollReport:
@@ -783,6 +798,7 @@ class _PollRun:
         self.stories.new_stories += tally.new_stories
         self.stories.new_events += tally.new_events
         self.stories.alerts += tally.alerts
+        self.stories.queued += tally.queued
 
     def _flush(self, *, force: bool) -> None:
         """Write finished feeds in one transaction: when many are waiting, after a while, or at the end."""

@@ -13,10 +13,11 @@ thread; other processes (the CLI, a second reader) may open the same SQLite file
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
 from types import TracebackType
@@ -30,6 +31,8 @@ from sqlalchemy.pool import StaticPool
 from .errors import StoreError
 from .models import (
     AlertDecision,
+    AlertMessage,
+    AlertRoute,
     Classification,
     DetectedEvent,
     Event,
@@ -38,11 +41,14 @@ from .models import (
     FeedStatus,
     FetchLogEntry,
     Item,
+    OutboxRow,
     PolledFeed,
+    Report,
     SaveResult,
     Story,
     StoryEvent,
     StoryInput,
+    alert_message_to_json,
 )
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
@@ -50,6 +56,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_WAL_AUTOCHECKPOINT_PAGES = 4_000
 # Old SQLite builds allow 999 bound parameters per statement; chunked IN lists stay under that everywhere.
 MAX_BOUND_PARAMS = 900
+ALERT_REPORTS = 5  # first reports of a story shown in an alert
+MAX_ALERT_EVIDENCE = 8
 # Execution option that makes our SQLite BEGIN hook take the write lock up front (BEGIN IMMEDIATE), so a
 # read-then-write transaction never fails half-way because another process wrote in between.
 _WRITE_OPTION = "aggregator_write"
@@ -260,6 +268,39 @@ alert_decisions_table = sa.Table(
     sa.Column("sources", sa.Integer, nullable=False),
     sa.Column("decided_at", UTCDateTime, nullable=False),  # the item's publication time
     sa.Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+
+# --- the outbox: one row per alert and channel, written in the transaction that records the decision ------
+
+alerts_table = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("decision_id", sa.Integer, sa.ForeignKey("alert_decisions.id", ondelete="SET NULL")),
+    sa.Column("event_id", sa.String(32), index=True),
+    sa.Column("channel", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # alert, test, digest
+    sa.Column("idempotency_key", sa.String(64), nullable=False, unique=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("claimed_until", UTCDateTime),  # a deliverer is sending it; after this, anyone may retry
+    sa.Column("last_error", sa.Text),
+    sa.Column("last_status", sa.Integer),
+    sa.Column("message", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.CheckConstraint("status IN ('pending', 'failed', 'sent', 'dead')", name="status"),
+    sa.Index(None, "status", "next_attempt_at"),
+)
+
+digests_table = sa.Table(
+    "digests",
+    metadata,
+    sa.Column("channel", sa.String(200), primary_key=True),
+    sa.Column("last_sent_at", UTCDateTime),
+    sa.Column("last_period_end", UTCDateTime),  # the next digest reports what came after this
 )
 
 
@@ -700,7 +741,8 @@ class Store:
         members: Sequence[tuple[int, str, float]],
         decisions: Sequence[AlertDecision],
         now: datetime,
-    ) -> None:
+        routes: Sequence[AlertRoute] = (),
+    ) -> int:
         """Store what the deduplicate stage decided for a batch of items, in ONE transaction.
 
         ``stories`` and ``events`` are their latest states (inserted or replaced by id); ``members`` are
@@ -718,10 +760,246 @@ class Store:
                         for item_id, story_id, score in members
                     ],
                 )
-            if decisions:
+            queued = 0
+            if not routes and decisions:  # nobody to alert: the decisions are the record, in one statement
+                conn.execute(alert_decisions_table.insert(), [_decision_row(d, now) for d in decisions])
+                decisions = ()
+            for decision in decisions:
+                decision_id = conn.execute(
+                    alert_decisions_table.insert().returning(alert_decisions_table.c.id),
+                    _decision_row(decision, now),
+                ).scalar_one()
+                queued += self._queue_alerts(conn, decision_id, decision, routes, now)
+        return queued
+
+    # --- the outbox -------------------------------------------------------------------------------------
+
+    def _queue_alerts(
+        self,
+        conn: Connection,
+        decision_id: int,
+        decision: AlertDecision,
+        routes: Sequence[AlertRoute],
+        now: datetime,
+    ) -> int:
+        """Outbox rows for one decision: for each channel taking its event type, the alert when the decision
+        is one, once enough outlets report the event (a channel's confirmation threshold). A channel that
+        was waiting gets the event's latest alert when a later report brings the count up to its threshold."""
+        queued = 0
+        for route in routes:
+            if decision.event_type not in route.events or decision.sources < route.confirm:
+                continue
+            if decision.alert:
+                due_id: int | None = decision_id
+            else:  # a repeat: has this channel been waiting for outlets on the latest alert?
+                due_id = conn.execute(
+                    sa.select(alert_decisions_table.c.id)
+                    .where(
+                        alert_decisions_table.c.event_id == decision.event_id,
+                        alert_decisions_table.c.alert.is_(True),
+                    )
+                    .order_by(alert_decisions_table.c.id.desc())
+                    .limit(1)
+                ).scalar()
+            if due_id is None or self._has_alert(conn, due_id, route.channel):
+                continue
+            message = self._alert_message(conn, due_id, route.channel, decision.sources)
+            self._enqueue(conn, route.channel, "alert", message, now, decision_id=due_id)
+            queued += 1
+        return queued
+
+    @staticmethod
+    def _has_alert(conn: Connection, decision_id: int, channel: str) -> bool:
+        stmt = sa.select(alerts_table.c.id).where(
+            alerts_table.c.decision_id == decision_id, alerts_table.c.channel == channel
+        )
+        return conn.execute(stmt.limit(1)).first() is not None
+
+    def _alert_message(self, conn: Connection, decision_id: int, channel: str, outlets: int) -> AlertMessage:
+        """The alert as it will be sent, fixed now: a resend after a crash sends the same words."""
+        decision = conn.execute(
+            sa.select(alert_decisions_table).where(alert_decisions_table.c.id == decision_id)
+        ).one()
+        story = conn.execute(
+            sa.select(stories_table.c.headline, stories_table.c.first_seen).where(
+                stories_table.c.id == decision.story_id
+            )
+        ).first()
+        reports = conn.execute(
+            sa.select(items_table.c.title, items_table.c.url, items_table.c.published, feeds_table.c.name)
+            .join_from(story_items_table, items_table, items_table.c.id == story_items_table.c.item_id)
+            .join(feeds_table, feeds_table.c.id == items_table.c.feed_id)
+            .where(story_items_table.c.story_id == decision.story_id)
+            .order_by(items_table.c.published, items_table.c.id)
+            .limit(ALERT_REPORTS)
+        ).all()
+        evidence: list[str] = []
+        if decision.item_id is not None:
+            events = conn.execute(
+                sa.select(classifications_table.c.events).where(
+                    classifications_table.c.item_id == decision.item_id
+                )
+            ).scalar()
+            for event in events or ():
+                if event.get("type") == decision.event_type:
+                    evidence = list(dict.fromkeys(e["text"] for e in event.get("evidence", ())))
+        return AlertMessage(
+            idempotency_key=idempotency_key(f"decision:{decision_id}", channel),
+            kind=decision.kind,
+            event_type=decision.event_type,
+            event_id=decision.event_id,
+            status=decision.status,
+            facts=dict(decision.facts),
+            reason=decision.reason,
+            headline=story.headline if story is not None else "",
+            reports=tuple(Report(r.name, r.title, r.url, r.published) for r in reports),
+            outlets=outlets,
+            first_seen=story.first_seen if story is not None else decision.decided_at,
+            evidence=tuple(evidence[:MAX_ALERT_EVIDENCE]),
+            created_at=decision.recorded_at,
+        )
+
+    def _enqueue(
+        self,
+        conn: Connection,
+        channel: str,
+        kind: str,
+        message: AlertMessage | Mapping[str, object],
+        now: datetime,
+        *,
+        key: str | None = None,
+        decision_id: int | None = None,
+    ) -> bool:
+        payload = alert_message_to_json(message) if isinstance(message, AlertMessage) else dict(message)
+        key = message.idempotency_key if isinstance(message, AlertMessage) else key
+        if key is None:
+            raise ValueError("a message without an idempotency key")
+        result = conn.execute(
+            self._insert_ignoring_conflicts(alerts_table),
+            {
+                "decision_id": decision_id,
+                "event_id": payload.get("event_id"),
+                "channel": channel,
+                "kind": kind,
+                "idempotency_key": key,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "message": payload,
+                "created_at": now,
+            },
+        )
+        return result.rowcount > 0
+
+    def enqueue(
+        self,
+        channel: str,
+        kind: str,
+        message: AlertMessage | Mapping[str, object],
+        now: datetime,
+        *,
+        key: str | None = None,
+    ) -> bool:
+        """Queue a message outside a decision (a test alert, a digest). False: that key is queued already."""
+        with self._write() as conn:
+            return self._enqueue(conn, channel, kind, message, now, key=key)
+
+    def claim_due_alerts(
+        self, now: datetime, *, lease_s: float, limit: int = 100, ignore_backoff: bool = False
+    ) -> list[OutboxRow]:
+        """Rows due for sending, claimed for ``lease_s`` so that a second deliverer leaves them alone; a
+        deliverer that dies mid-send loses its claim when the lease ends and the row is sent again (with the
+        same key: at least once)."""
+        due = alerts_table.c.status.in_(("pending", "failed"))
+        if not ignore_backoff:
+            due = sa.and_(due, alerts_table.c.next_attempt_at <= now)
+        free = sa.or_(alerts_table.c.claimed_until.is_(None), alerts_table.c.claimed_until <= now)
+        with self._write() as conn:
+            rows = conn.execute(
+                sa.select(alerts_table)
+                .where(due, free)
+                .order_by(alerts_table.c.next_attempt_at, alerts_table.c.id)
+                .limit(limit)
+            ).all()
+            ids = [row.id for row in rows]
+            for chunk in _chunks(ids, MAX_BOUND_PARAMS):
                 conn.execute(
-                    alert_decisions_table.insert(),
-                    [_decision_row(decision, now) for decision in decisions],
+                    alerts_table.update()
+                    .where(alerts_table.c.id.in_(chunk))
+                    .values(claimed_until=now + timedelta(seconds=lease_s))
+                )
+        return [_outbox_row(row._asdict()) for row in rows]
+
+    def mark_sent(self, alert_id: int, now: datetime, status: int | None = None) -> None:
+        self._update_alert(alert_id, status="sent", sent_at=now, last_status=status, last_error=None)
+
+    def mark_retry(
+        self, alert_id: int, attempts: int, next_attempt_at: datetime, error: str, status: int | None
+    ) -> None:
+        self._update_alert(
+            alert_id, status="failed", attempts=attempts, next_attempt_at=next_attempt_at, last_error=error,
+            last_status=status,
+        )  # fmt: skip
+
+    def mark_dead(self, alert_id: int, attempts: int, error: str, status: int | None) -> None:
+        self._update_alert(alert_id, status="dead", attempts=attempts, last_error=error, last_status=status)
+
+    def release_alert(self, alert_id: int) -> None:
+        """Give a claimed row back untouched (its channel is disabled, or the deliverer is stopping)."""
+        self._update_alert(alert_id)
+
+    def _update_alert(self, alert_id: int, **values: Any) -> None:
+        with self._write() as conn:
+            conn.execute(
+                alerts_table.update()
+                .where(alerts_table.c.id == alert_id)
+                .values(claimed_until=None, **values)
+            )
+
+    def retry_alerts(self, now: datetime, *, alert_id: int | None = None, dead: bool = False) -> int:
+        """Make dead (or failed) rows due now with a fresh attempt budget: replay after fixing a channel."""
+        stmt = alerts_table.update().values(
+            status="failed", attempts=0, next_attempt_at=now, claimed_until=None
+        )
+        if alert_id is not None:
+            stmt = stmt.where(alerts_table.c.id == alert_id, alerts_table.c.status.in_(("dead", "failed")))
+        elif dead:
+            stmt = stmt.where(alerts_table.c.status == "dead")
+        else:
+            raise ValueError("say which alerts to retry")
+        with self._write() as conn:
+            return conn.execute(stmt).rowcount
+
+    def list_alerts(self, *, status: str | None = None, limit: int = 50) -> list[OutboxRow]:
+        stmt = sa.select(alerts_table).order_by(alerts_table.c.id.desc()).limit(limit)
+        if status is not None:
+            stmt = stmt.where(alerts_table.c.status == status)
+        with self._read() as conn:
+            return [_outbox_row(row._asdict()) for row in conn.execute(stmt)]
+
+    def outbox_counts(self) -> dict[str, int]:
+        stmt = sa.select(alerts_table.c.status, sa.func.count()).group_by(alerts_table.c.status)
+        with self._read() as conn:
+            return {status: count for status, count in conn.execute(stmt).all()}
+
+    def last_digest(self, channel: str) -> datetime | None:
+        stmt = sa.select(digests_table.c.last_period_end).where(digests_table.c.channel == channel)
+        with self._read() as conn:
+            return conn.execute(stmt).scalar()
+
+    def record_digest(self, channel: str, period_end: datetime, now: datetime) -> None:
+        """A digest up to ``period_end`` was queued for ``channel``: the next one starts there."""
+        with self._write() as conn:
+            updated = conn.execute(
+                digests_table.update()
+                .where(digests_table.c.channel == channel)
+                .values(last_sent_at=now, last_period_end=period_end)
+            ).rowcount
+            if not updated:
+                conn.execute(
+                    digests_table.insert().values(
+                        channel=channel, last_sent_at=now, last_period_end=period_end
+                    )
                 )
 
     def _upsert(self, conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -1409,6 +1687,31 @@ def _decision_from_row(row: dict[str, Any]) -> AlertDecision:
         sources=row["sources"],
         decided_at=row["decided_at"],
         item_id=row["item_id"],
+    )
+
+
+def idempotency_key(subject: str, channel: str) -> str:
+    """A stable key per (decision, channel), in the Standard Webhooks "msg_" style; no secret in it."""
+    digest = hashlib.sha256(f"{subject}\0{channel}".encode()).hexdigest()[:40]
+    return f"msg_{digest}"
+
+
+def _outbox_row(row: dict[str, Any]) -> OutboxRow:
+    return OutboxRow(
+        id=row["id"],
+        channel=row["channel"],
+        kind=row["kind"],
+        idempotency_key=row["idempotency_key"],
+        status=row["status"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        payload=row["message"],
+        created_at=row["created_at"],
+        last_error=row["last_error"],
+        last_status=row["last_status"],
+        sent_at=row["sent_at"],
+        decision_id=row["decision_id"],
+        event_id=row["event_id"],
     )
 
 

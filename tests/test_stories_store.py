@@ -327,7 +327,7 @@ def test_migration_0003_downgrades_and_upgrades_keeping_the_items(
     alembic(db_path, "downgrade", "0002")
     assert not tables(db_path) & STORY_TABLES
     assert store.count_items() == len(REPORTS)
-    alembic(db_path, "upgrade", "0003")
+    alembic(db_path, "upgrade", "head")
     assert tables(db_path) >= STORY_TABLES
     assert store.recent_stories(MONDAY) == []
     assert len(store.unstoried_items(MONDAY)) == 4  # the items lost their stories with the tables
