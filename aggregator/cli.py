@@ -138,6 +138,37 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "prune", help="apply retention now: drop items and fetch-log rows older than the configured ages"
     )
+    deliver = commands.add_parser("deliver", help="send the alerts that are due now, then exit")
+    deliver.add_argument("--once", action="store_true", required=True, help="one round (required)")
+    deliver.add_argument(
+        "--ignore-backoff",
+        action="store_true",
+        help="send every pending alert, whatever its next attempt time",
+    )
+    deliver.add_argument("--json", action="store_true", help="print one JSON object with the figures")
+
+    alerts = commands.add_parser("alerts", help="the outbox: alerts per channel and their delivery state")
+    alerts.add_argument(
+        "--status", choices=("pending", "failed", "sent", "dead"), help="only alerts in STATUS"
+    )
+    alerts.add_argument("--limit", metavar="N", type=int, default=50, help="how many (default 50)")
+    alerts.add_argument("--json", action="store_true", help="print a JSON list")
+    alert_commands = alerts.add_subparsers(dest="alerts_command", metavar="ACTION")
+    retry = alert_commands.add_parser("retry", help="make a failed or dead alert due again (replay)")
+    retry.add_argument(
+        "id", metavar="ID", type=int, nargs="?", help="the alert's id (see `aggregator alerts`)"
+    )
+    retry.add_argument("--dead", action="store_true", help="every dead alert")
+    test = alert_commands.add_parser("test", help="send a clearly marked test alert through a channel now")
+    test.add_argument("channel", metavar="CHANNEL", help="the channel's name")
+
+    digest = commands.add_parser("digest", help="render or send the daily digest of an e-mail digest channel")
+    digest.add_argument(
+        "--preview", metavar="FILE.html", help="write the digest's HTML to FILE without sending"
+    )
+    digest.add_argument("--channel", metavar="NAME", help="the digest channel (default: the first one)")
+    digest.add_argument("--send", metavar="CHANNEL", help="send the digest of CHANNEL now")
+
     commands.add_parser("run", help="run continuously: poll each feed when it is due, until stopped")
     return parser
 
@@ -384,6 +415,87 @@ def cmd_reclassify(config: Config, args: argparse.Namespace, out: TextIO) -> int
     return EXIT_OK
 
 
+def cmd_deliver(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    from .deliver import Deliverer
+
+    with open_store(config) as store, Deliverer(config, store) as deliverer:
+        report = deliverer.deliver_due(utc_now(), ignore_backoff=args.ignore_backoff)
+    if args.json:
+        out.write(json.dumps(report.as_dict()) + "\n")
+    else:
+        out.write(
+            f"{report.attempted} alerts attempted: {report.sent} sent, {report.retrying} to retry, "
+            f"{report.dead} dead"
+            + (f", {report.skipped} for disabled or removed channels" if report.skipped else "")
+            + "\n"
+        )
+        for error in report.errors:
+            out.write(f"  ✗ {error}\n")
+    return EXIT_OK
+
+
+def cmd_alerts(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    from .deliver import Deliverer, describe_outcome, test_message
+
+    if args.alerts_command == "retry":
+        if (args.id is None) == (not args.dead):
+            raise ConfigError(str(config.path), "alerts retry", "give an alert ID or --dead (not both)")
+        with open_store(config) as store:
+            count = store.retry_alerts(utc_now(), alert_id=args.id, dead=args.dead)
+        out.write(f"{count} alerts due again\n")
+        return EXIT_OK if count or args.dead else EXIT_ERROR
+    if args.alerts_command == "test":
+        channel = config.channel(args.channel)
+        now = utc_now()
+        with open_store(config) as store, Deliverer(config, store) as deliverer:
+            row = deliverer.send_now(channel, test_message(channel, now), now)
+        if row.status == "sent":
+            out.write(f"test alert sent to {channel.name} (key {row.idempotency_key})\n")
+            return EXIT_OK
+        out.write(f"test alert to {channel.name} not delivered ({row.status}): {row.last_error}\n")
+        return EXIT_ERROR
+    with open_store(config) as store:
+        rows = store.list_alerts(status=args.status, limit=args.limit)
+    if args.json:
+        out.write(json.dumps([describe_outcome(row) for row in rows], ensure_ascii=False) + "\n")
+        return EXIT_OK
+    for row in rows:
+        title = str(row.payload.get("headline") or row.payload.get("subject") or "")[:80]
+        error = f"\n      last error: {row.last_error}" if row.last_error and row.status != "sent" else ""
+        out.write(
+            f"#{row.id:<5} {row.status:<8} {row.channel}: {row.kind} {title} "
+            f"(attempts {row.attempts}, created {_short(row.created_at)}){error}\n"
+        )
+    return EXIT_OK
+
+
+def cmd_digest(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    from .deliver import digest_channel, preview_digest, queue_digest
+
+    if bool(args.preview) == bool(args.send):
+        raise ConfigError(str(config.path), "digest", "give --preview FILE.html or --send CHANNEL")
+    now = utc_now()
+    with open_store(config) as store:
+        if args.preview:
+            channel = digest_channel(config, args.channel)
+            html = preview_digest(store, config, channel, now)
+            with open(args.preview, "w", encoding="utf-8") as file:
+                file.write(html)
+            out.write(f"digest of {channel.name} written to {args.preview}\n")
+            return EXIT_OK
+        channel = digest_channel(config, args.send)
+        queued = queue_digest(store, config, channel, now, force=True)
+    if not queued:
+        out.write(f"nothing to send to {channel.name}\n")
+        return EXIT_OK
+    from .deliver import Deliverer
+
+    with open_store(config) as store, Deliverer(config, store) as deliverer:
+        report = deliverer.deliver_due(now)
+    out.write(f"digest of {channel.name} queued; {report.sent} sent, {report.retrying} to retry\n")
+    return EXIT_OK
+
+
 def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     from .daemon import run_daemon
 
@@ -398,6 +510,9 @@ COMMANDS = {
     "events": cmd_events,
     "prune": cmd_prune,
     "reclassify": cmd_reclassify,
+    "deliver": cmd_deliver,
+    "alerts": cmd_alerts,
+    "digest": cmd_digest,
     "run": cmd_run,
 }
 

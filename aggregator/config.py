@@ -90,6 +90,7 @@ class Settings:
     item_retention_s: float | None = 90 * 86400  # None = keep for ever
     fetch_log_retention_s: float = 30 * 86400
     user_agent: str = USER_AGENT
+    templates: Path | None = None  # a directory of templates overriding the shipped ones (by file name)
 
     def fetch_limits(self) -> FetchLimits:
         """The limits the fetch stage takes, from these settings."""
@@ -548,7 +549,7 @@ def _is_array_of_tables(value: object) -> bool:
 _TOP_LEVEL_KEYS = ("settings", "feeds", "classifier", "channels")
 _SETTINGS_KEYS = (
     "database", "database_env", "poll_interval", "allow_private_networks", "fetch_timeout", "connect_timeout",
-    "max_feed_size", "workers", "per_host", "item_retention", "fetch_log_retention", "user_agent",
+    "max_feed_size", "workers", "per_host", "item_retention", "fetch_log_retention", "user_agent", "templates",
 )  # fmt: skip
 _FEED_KEYS = ("name", "url", "interval", "enabled")
 
@@ -569,7 +570,19 @@ def _read_settings(table: _Table, env: Mapping[str, str], config_dir: Path) -> S
         item_retention_s=table.read("item_retention", _retention, defaults.item_retention_s),
         fetch_log_retention_s=table.read("fetch_log_retention", _duration(), defaults.fetch_log_retention_s),
         user_agent=table.read("user_agent", _user_agent, defaults.user_agent),
+        templates=_read_templates(table, config_dir),
     )
+
+
+def _read_templates(table: _Table, config_dir: Path) -> Path | None:
+    name = table.read("templates", _text, None)
+    if name is None:
+        return None
+    directory = config_dir / name
+    if not directory.is_dir():
+        table.problem("templates", f"{_quote(name)} is not a directory (relative to the configuration file)")
+        return None
+    return directory
 
 
 def _read_database(table: _Table, env: Mapping[str, str], config_dir: Path) -> str:

@@ -982,25 +982,91 @@ class Store:
         with self._read() as conn:
             return {status: count for status, count in conn.execute(stmt).all()}
 
+    def claim_alert(self, alert_id: int, now: datetime, *, lease_s: float) -> OutboxRow | None:
+        """Claim one row (an operator's test message) unless a deliverer holds it or it is done."""
+        with self._write() as conn:
+            updated = conn.execute(
+                alerts_table.update()
+                .where(
+                    alerts_table.c.id == alert_id,
+                    alerts_table.c.status.in_(("pending", "failed")),
+                    sa.or_(alerts_table.c.claimed_until.is_(None), alerts_table.c.claimed_until <= now),
+                )
+                .values(claimed_until=now + timedelta(seconds=lease_s))
+            ).rowcount
+            if not updated:
+                return None
+            row = conn.execute(sa.select(alerts_table).where(alerts_table.c.id == alert_id)).one()
+        return _outbox_row(row._asdict())
+
+    def alert(self, *, alert_id: int | None = None, key: str | None = None) -> OutboxRow | None:
+        stmt = sa.select(alerts_table)
+        stmt = stmt.where(alerts_table.c.id == alert_id) if alert_id is not None else stmt
+        stmt = stmt.where(alerts_table.c.idempotency_key == key) if key is not None else stmt
+        with self._read() as conn:
+            row = conn.execute(stmt.limit(1)).first()
+        return _outbox_row(row._asdict()) if row is not None else None
+
+    def queue_digest(
+        self, channel: str, payload: Mapping[str, object], key: str, period_end: datetime, now: datetime
+    ) -> bool:
+        """Queue a rendered digest and move the channel's period on, in one transaction: a crash cannot
+        leave a digest queued whose period would be reported again."""
+        with self._write() as conn:
+            queued = self._enqueue(conn, channel, "digest", payload, now, key=key)
+            self._set_digest(conn, channel, period_end, now)
+        return queued
+
+    def stories_reported_between(
+        self, since: datetime, until: datetime, *, limit: int = 200
+    ) -> list[tuple[Story, tuple[Report, ...]]]:
+        """Stories with a report in [since, until), newest first, each with its first reports."""
+        stmt = (
+            sa.select(stories_table)
+            .where(stories_table.c.last_seen >= since, stories_table.c.first_seen < until)
+            .order_by(stories_table.c.last_seen.desc())
+            .limit(limit)
+        )
+        found = []
+        with self._read() as conn:
+            for row in conn.execute(stmt).all():
+                reports = conn.execute(
+                    sa.select(
+                        items_table.c.title, items_table.c.url, items_table.c.published, feeds_table.c.name
+                    )
+                    .join_from(
+                        story_items_table, items_table, items_table.c.id == story_items_table.c.item_id
+                    )
+                    .join(feeds_table, feeds_table.c.id == items_table.c.feed_id)
+                    .where(story_items_table.c.story_id == row.id)
+                    .order_by(items_table.c.published, items_table.c.id)
+                    .limit(ALERT_REPORTS)
+                ).all()
+                story = _story_from_row(row._asdict())
+                found.append((story, tuple(Report(r.name, r.title, r.url, r.published) for r in reports)))
+        return found
+
     def last_digest(self, channel: str) -> datetime | None:
         stmt = sa.select(digests_table.c.last_period_end).where(digests_table.c.channel == channel)
         with self._read() as conn:
             return conn.execute(stmt).scalar()
 
     def record_digest(self, channel: str, period_end: datetime, now: datetime) -> None:
-        """A digest up to ``period_end`` was queued for ``channel``: the next one starts there."""
+        """A digest up to ``period_end`` was queued (or was empty) for ``channel``: the next starts there."""
         with self._write() as conn:
-            updated = conn.execute(
-                digests_table.update()
-                .where(digests_table.c.channel == channel)
-                .values(last_sent_at=now, last_period_end=period_end)
-            ).rowcount
-            if not updated:
-                conn.execute(
-                    digests_table.insert().values(
-                        channel=channel, last_sent_at=now, last_period_end=period_end
-                    )
-                )
+            self._set_digest(conn, channel, period_end, now)
+
+    @staticmethod
+    def _set_digest(conn: Connection, channel: str, period_end: datetime, now: datetime) -> None:
+        updated = conn.execute(
+            digests_table.update()
+            .where(digests_table.c.channel == channel)
+            .values(last_sent_at=now, last_period_end=period_end)
+        ).rowcount
+        if not updated:
+            conn.execute(
+                digests_table.insert().values(channel=channel, last_sent_at=now, last_period_end=period_end)
+            )
 
     def _upsert(self, conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
