@@ -169,7 +169,18 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--channel", metavar="NAME", help="the digest channel (default: the first one)")
     digest.add_argument("--send", metavar="CHANNEL", help="send the digest of CHANNEL now")
 
-    commands.add_parser("run", help="run continuously: poll each feed when it is due, until stopped")
+    status = commands.add_parser(
+        "status", help="one screen: feeds, last poll, events tracked, outbox, dead alerts"
+    )
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+
+    run = commands.add_parser(
+        "run",
+        help="the daemon: poll feeds when due, deliver alerts, send digests, until SIGTERM (SIGHUP reloads)",
+    )
+    run.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="log lines on stderr (default text)"
+    )
     return parser
 
 
@@ -496,9 +507,68 @@ def cmd_digest(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_status(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    with open_store(config) as store:
+        states = store.feed_states()
+        events = store.list_events(limit=1000)
+        outbox = store.outbox_counts()
+    configured = {feed.name for feed in config.feeds if feed.enabled}
+    states = [s for s in states if s.name in configured]
+    kinds: Counter[str] = Counter()
+    for state in states:
+        if state.status == "gone":
+            kinds["gone"] += 1
+        elif state.error_count:
+            kinds["backing off"] += 1
+        elif state.status == "ok":
+            kinds["ok"] += 1
+        else:
+            kinds["not polled yet"] += 1
+    polled = [s.last_fetch_at for s in states if s.last_fetch_at is not None]
+    due = [s.next_due for s in states if s.next_due is not None and s.status != "gone"]
+    tracked = Counter(f"{e.type} {e.status.replace('_', ' ')}" for e in events)
+    figures = {
+        "feeds": dict(kinds),
+        "last_poll": _iso(max(polled)) if polled else None,
+        "next_due": _iso(min(due)) if due else None,
+        "events": dict(tracked),
+        "outbox": {"queued": outbox.get("pending", 0) + outbox.get("failed", 0), **outbox},
+        "dead": outbox.get("dead", 0),
+        "problems": [
+            {
+                "feed": s.name,
+                "status": s.status,
+                "errors": s.error_count,
+                "error": s.last_error or s.gone_reason,
+            }
+            for s in states
+            if s.status == "gone" or s.error_count
+        ],
+    }
+    if args.json:
+        out.write(json.dumps(figures, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    feeds_line = ", ".join(f"{n} {k}" for k, n in kinds.most_common()) or "none"
+    out.write(f"feeds       {len(states)}: {feeds_line}\n")
+    last, following = (_short(max(polled)) if polled else "never"), (_short(min(due)) if due else "-")
+    out.write(f"last poll   {last}; next due {following}\n")
+    events_line = ", ".join(f"{n} {k}" for k, n in sorted(tracked.items())) or "none yet"
+    out.write(f"events      {len(events)} tracked: {events_line}\n")
+    queued = figures["outbox"]["queued"]  # type: ignore[index]
+    out.write(f"outbox      {queued} queued, {outbox.get('sent', 0)} sent, {outbox.get('dead', 0)} dead")
+    out.write("  (see: aggregator alerts --status dead)\n" if outbox.get("dead") else "\n")
+    for problem in figures["problems"]:  # type: ignore[attr-defined]
+        out.write(
+            f"  ✗ {problem['feed']} ({problem['status']}, {problem['errors']} errors): {problem['error']}\n"
+        )
+    return EXIT_OK
+
+
 def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     from .daemon import run_daemon
+    from .logs import configure_logging
 
+    configure_logging(args.log_format)
     return run_daemon(config, config_path(args))
 
 
@@ -513,6 +583,7 @@ COMMANDS = {
     "deliver": cmd_deliver,
     "alerts": cmd_alerts,
     "digest": cmd_digest,
+    "status": cmd_status,
     "run": cmd_run,
 }
 

@@ -91,6 +91,8 @@ class Settings:
     fetch_log_retention_s: float = 30 * 86400
     user_agent: str = USER_AGENT
     templates: Path | None = None  # a directory of templates overriding the shipped ones (by file name)
+    http: str | None = None  # "127.0.0.1:8089": the daemon serves /healthz and /metrics there
+    alert_retention_s: float | None = 90 * 86400  # sent alerts older than this are pruned (None: never)
 
     def fetch_limits(self) -> FetchLimits:
         """The limits the fetch stage takes, from these settings."""
@@ -549,7 +551,8 @@ def _is_array_of_tables(value: object) -> bool:
 _TOP_LEVEL_KEYS = ("settings", "feeds", "classifier", "channels")
 _SETTINGS_KEYS = (
     "database", "database_env", "poll_interval", "allow_private_networks", "fetch_timeout", "connect_timeout",
-    "max_feed_size", "workers", "per_host", "item_retention", "fetch_log_retention", "user_agent", "templates",
+    "max_feed_size", "workers", "per_host", "item_retention", "fetch_log_retention", "user_agent",
+    "templates", "http", "alert_retention",
 )  # fmt: skip
 _FEED_KEYS = ("name", "url", "interval", "enabled")
 
@@ -571,7 +574,19 @@ def _read_settings(table: _Table, env: Mapping[str, str], config_dir: Path) -> S
         fetch_log_retention_s=table.read("fetch_log_retention", _duration(), defaults.fetch_log_retention_s),
         user_agent=table.read("user_agent", _user_agent, defaults.user_agent),
         templates=_read_templates(table, config_dir),
+        http=table.read("http", _listen_address, None),
+        alert_retention_s=table.read("alert_retention", _retention, defaults.alert_retention_s),
     )
+
+
+def _listen_address(value: object) -> str:
+    """host:port for the daemon's health and metrics listener; the host must be given (no wildcard by
+    accident: binding 0.0.0.0 has to be written out)."""
+    text = _text(value)
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise _Invalid(f"{_quote(text)} is not host:port (like 127.0.0.1:8089)")
+    return text
 
 
 def _read_templates(table: _Table, config_dir: Path) -> Path | None:

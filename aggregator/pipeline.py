@@ -199,6 +199,7 @@ def parse_and_normalise(
 class RetentionReport:
     items_pruned: int
     fetch_log_pruned: int
+    alerts_pruned: int = 0
 
 
 def apply_retention(store: Store, config: Config, now: datetime) -> RetentionReport:
@@ -208,7 +209,10 @@ def apply_retention(store: Store, config: Config, now: datetime) -> RetentionRep
     if settings.item_retention_s is not None:
         items = store.prune_items(now - timedelta(seconds=settings.item_retention_s))
     log = store.prune_fetch_log(now - timedelta(seconds=settings.fetch_log_retention_s))
-    return RetentionReport(items_pruned=items, fetch_log_pruned=log)
+    alerts = 0
+    if settings.alert_retention_s is not None:
+        alerts = store.prune_alerts(now - timedelta(seconds=settings.alert_retention_s))
+    return RetentionReport(items_pruned=items, fetch_log_pruned=log, alerts_pruned=alerts)
 
 
 def rules_for_config(config: Config) -> RuleSet:
@@ -270,8 +274,12 @@ class Poller:
         *,
         parse_processes: int | None = None,
         fetcher: Fetcher | None = None,
+        jitter: float = 0.0,
     ) -> None:
         self.config = config
+        # Feeds polled together would stay in step for ever; the daemon spreads each next poll by up to
+        # this fraction of its interval, so load evens out and no host sees bursts.
+        self.jitter = jitter
         self.store = store
         self.fetcher = fetcher or Fetcher(config.settings.fetch_limits())
         self._own_fetcher = fetcher is None
@@ -282,6 +290,7 @@ class Poller:
         self._warming = False
         self.parse_timeout_s = max(60.0, 2 * config.settings.fetch_timeout_s)
         self._deduplicator: Deduplicator | None = None
+        self.stopping = threading.Event()  # set by the daemon on SIGTERM: finish writing, start nothing new
 
     # -- stories ---------------------------------------------------------------------------------------
 
@@ -389,7 +398,7 @@ class Poller:
 
         threading.Thread(target=warm, name="warm-parser", daemon=True).start()
 
-    def _kill_parser(self) -> None:
+    def kill_parser(self) -> None:
         """A parse ran past its limit: the only way to stop it is to end the worker processes."""
         with self._pool_lock:
             pool = self._parse_pool
@@ -567,7 +576,13 @@ class _PollRun:
         self.stories = StoryTally()
 
     def interval(self, state: FeedState) -> float:
-        return self.configured[state.name].interval_s
+        interval = self.configured[state.name].interval_s
+        if not self.poller.jitter:
+            return interval
+        # Deterministic per feed and moment (no hidden random state), spread evenly in ±jitter.
+        digest = hashlib.blake2b(f"{state.name}\0{self.now.isoformat()}".encode(), digest_size=8).digest()
+        spread = int.from_bytes(digest, "big") / 2**64 * 2 - 1
+        return interval * (1 + self.poller.jitter * spread)
 
     def execute(self, due: list[FeedState]) -> list[FeedPollResult]:
         if not due:
@@ -575,8 +590,12 @@ class _PollRun:
         hosts = _HostQueues(due, self.per_host)
         fetches: dict[Future[tuple[FetchResult, str | None]], tuple[str, FeedState]] = {}
         parses: dict[Future[ParseOutcome], _ParseJob] = {}
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="fetch") as pool:
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="fetch")
+        stopping = self.poller.stopping
+        try:
             while hosts or fetches or parses or self.waiting:
+                if stopping.is_set():
+                    break  # what finished is written below; fetches in flight end at their deadline, unread
                 # Fetch while there is room, and while parsing keeps up (fetched bodies wait in memory).
                 while (
                     len(fetches) < self.workers
@@ -605,6 +624,8 @@ class _PollRun:
                         self._parsed(parses.pop(future), future)  # type: ignore[call-overload,arg-type]
                 self._expire_parses(parses)
                 self._flush(force=False)
+        finally:
+            pool.shutdown(wait=not stopping.is_set(), cancel_futures=True)
         self._flush(force=True)
         return self.results
 
@@ -634,7 +655,7 @@ class _PollRun:
         try:
             future = self.poller._parser().submit(*args)
         except BrokenProcessPool:  # a worker died earlier (killed, out of memory): start fresh ones
-            self.poller._kill_parser()
+            self.poller.kill_parser()
             future = self.poller._parser().submit(*args)
         parses[future] = _ParseJob(state, fetched, body_hash, self.clock())
         self.backlog_bytes += len(fetched.body or b"")
@@ -678,7 +699,7 @@ class _PollRun:
         late = [f for f, job in parses.items() if self.clock() - job.submitted > limit and not f.done()]
         if not late:
             return
-        self.poller._kill_parser()
+        self.poller.kill_parser()
         for future in late:
             job = parses.pop(future)
             self.backlog_bytes -= len(job.fetched.body or b"")

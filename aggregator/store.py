@@ -1046,6 +1046,21 @@ class Store:
                 found.append((story, tuple(Report(r.name, r.title, r.url, r.published) for r in reports)))
         return found
 
+    def prune_alerts(self, older_than: datetime) -> int:
+        """Drop sent alerts older than ``older_than``; pending, failed and dead ones are kept whatever age."""
+        with self._write() as conn:
+            return conn.execute(
+                alerts_table.delete().where(
+                    alerts_table.c.status == "sent", alerts_table.c.sent_at < older_than
+                )
+            ).rowcount
+
+    def check_writable(self) -> None:
+        """Raise StoreError unless the database answers and would take a write now (the write lock is
+        taken and released, nothing is written)."""
+        with self._write() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
     def last_digest(self, channel: str) -> datetime | None:
         stmt = sa.select(digests_table.c.last_period_end).where(digests_table.c.channel == channel)
         with self._read() as conn:
