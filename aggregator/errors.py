@@ -13,7 +13,8 @@ AggregatorError
  │    │    └── ConnectionFailedError  DNS, refused, reset, TLS
  │    └── ParseError        the bytes are not a usable feed
  │         └── NotAFeedError          empty body, an HTML page, an error page
- └── StoreError             the database could not be opened or migrated
+ ├── StoreError             the database could not be opened or migrated
+ └── DeliveryError          one attempt to deliver an alert failed (retryable, status, retry_after_s)
 """
 
 from __future__ import annotations
@@ -112,3 +113,27 @@ class NotAFeedError(ParseError):
 
 class StoreError(AggregatorError):
     """The database could not be reached, opened or migrated."""
+
+
+class DeliveryError(AggregatorError):
+    """One attempt to deliver an alert or digest failed; the delivery loop decides what happens next.
+
+    ``retryable``: try again later (timeouts, refused or dropped connections, SMTP 4xx, HTTP 5xx/408/429);
+    else the row is dead (SMTP 5xx, HTTP 4xx, a certificate that does not verify). ``status`` is the SMTP
+    reply code or HTTP status when there was one; ``retry_after_s`` is what the receiver asked for, if it did.
+    The message carries the receiver's reply so that a dead row says why.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        status: int | None = None,
+        retry_after_s: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.retryable = retryable
+        self.status = status
+        self.retry_after_s = retry_after_s
