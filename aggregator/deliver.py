@@ -315,7 +315,7 @@ def collect_digest(store: Store, channel: ChannelConfig, now: datetime) -> Diges
     since = store.last_digest(channel.name) or now - DIGEST_FIRST_PERIOD
     by_event: dict[str, list[DigestStory]] = {kind: [] for kind in channel.events}
     others: list[DigestStory] = []
-    for story, reports in store.stories_reported_between(since, now):
+    for story, reports, recorded_at in store.stories_reported_between(since, now):
         types = tuple(e.type for e in story.events)
         entry = DigestStory(
             headline=story.headline,
@@ -325,7 +325,7 @@ def collect_digest(store: Store, channel: ChannelConfig, now: datetime) -> Diges
             last_seen=story.last_seen,
             event_types=types,
             facts={e.type: dict(e.facts) for e in story.events},
-            is_new=story.first_seen >= since,
+            is_new=recorded_at >= since,
         )
         home = next((kind for kind in channel.events if kind in types), None)
         if home is not None:

@@ -220,6 +220,10 @@ stories_table = sa.Table(
     sa.Column("terms", sa.JSON, nullable=False),  # the text signature: word -> items carrying it
     sa.Column("actors", sa.JSON, nullable=False),
     sa.Column("primaries", sa.JSON, nullable=False),  # main event type -> items
+    # When we learned of it and of its latest report (first_seen/last_seen are publication times): what a
+    # digest reports as new since the last one.
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False, index=True),
 )
 
 story_items_table = sa.Table(
@@ -750,7 +754,12 @@ class Store:
         same transaction, so a decision is never recorded without its alerts, or the other way round.
         """
         with self._write() as conn:
-            self._upsert(conn, stories_table, [_story_row(story) for story in stories])
+            self._upsert(
+                conn,
+                stories_table,
+                [{**_story_row(story), "recorded_at": now, "updated_at": now} for story in stories],
+                keep=("recorded_at",),
+            )
             self._upsert(conn, events_table, [_event_row(event) for event in events])
             if members:
                 conn.execute(
@@ -1019,11 +1028,12 @@ class Store:
 
     def stories_reported_between(
         self, since: datetime, until: datetime, *, limit: int = 200
-    ) -> list[tuple[Story, tuple[Report, ...]]]:
-        """Stories with a report in [since, until), newest first, each with its first reports."""
+    ) -> list[tuple[Story, tuple[Report, ...], datetime]]:
+        """Stories that got a report between ``since`` and ``until`` (as recorded here, whatever the items'
+        publication dates), newest first, each with its first reports and when it was first recorded."""
         stmt = (
             sa.select(stories_table)
-            .where(stories_table.c.last_seen >= since, stories_table.c.first_seen < until)
+            .where(stories_table.c.updated_at >= since, stories_table.c.recorded_at < until)
             .order_by(stories_table.c.last_seen.desc())
             .limit(limit)
         )
@@ -1043,7 +1053,8 @@ class Store:
                     .limit(ALERT_REPORTS)
                 ).all()
                 story = _story_from_row(row._asdict())
-                found.append((story, tuple(Report(r.name, r.title, r.url, r.published) for r in reports)))
+                shown = tuple(Report(r.name, r.title, r.url, r.published) for r in reports)
+                found.append((story, shown, row.recorded_at))
         return found
 
     def prune_alerts(self, older_than: datetime) -> int:
@@ -1083,7 +1094,10 @@ class Store:
                 digests_table.insert().values(channel=channel, last_sent_at=now, last_period_end=period_end)
             )
 
-    def _upsert(self, conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    def _upsert(
+        self, conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keep: Collection[str] = ()
+    ) -> None:
+        """Insert rows by id, or update the existing ones (but not their ``keep`` columns)."""
         if not rows:
             return
         ids = [row["id"] for row in rows]
@@ -1095,7 +1109,7 @@ class Store:
         if fresh:
             conn.execute(table.insert(), fresh)
         if stale:
-            columns = [c.name for c in table.columns if c.name != "id"]
+            columns = [c.name for c in table.columns if c.name != "id" and c.name not in keep]
             update = (
                 table.update()
                 .where(table.c.id == sa.bindparam("b_id"))

@@ -32,8 +32,11 @@ def upgrade() -> None:
         sa.Column("terms", sa.JSON(), nullable=False),
         sa.Column("actors", sa.JSON(), nullable=False),
         sa.Column("primaries", sa.JSON(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stories")),
     )
+    op.create_index(op.f("ix_stories_updated_at"), "stories", ["updated_at"])
     op.create_index(op.f("ix_stories_last_seen"), "stories", ["last_seen"])
     op.create_index(op.f("ix_stories_first_seen"), "stories", ["first_seen"])
     op.create_table(
@@ -103,6 +106,7 @@ def downgrade() -> None:
     op.drop_table("events")
     op.drop_index(op.f("ix_story_items_story_id"), table_name="story_items")
     op.drop_table("story_items")
+    op.drop_index(op.f("ix_stories_updated_at"), table_name="stories")
     op.drop_index(op.f("ix_stories_first_seen"), table_name="stories")
     op.drop_index(op.f("ix_stories_last_seen"), table_name="stories")
     op.drop_table("stories")

@@ -42,9 +42,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alerts")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_alerts_idempotency_key")),
-        sa.CheckConstraint(
-            "status IN ('pending', 'failed', 'sent', 'dead')", name=op.f("ck_alerts_status")
-        ),
+        sa.CheckConstraint("status IN ('pending', 'failed', 'sent', 'dead')", name=op.f("ck_alerts_status")),
     )
     op.create_index(op.f("ix_alerts_status_next_attempt_at"), "alerts", ["status", "next_attempt_at"])
     op.create_index(op.f("ix_alerts_event_id"), "alerts", ["event_id"])
