@@ -13,12 +13,14 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from receiver import Receiver
@@ -217,3 +219,65 @@ def test_backoff_doubles_with_jitter_and_is_capped() -> None:
     assert max(waits) <= 4 * 3600 * 1.2
     total = sum(backoff_s(n, random.Random(n)) for n in range(1, 12))
     assert 12 * 3600 <= total <= 36 * 3600  # eleven waits between twelve attempts: about a day
+
+
+class ScriptedSMTP:
+    """A real SMTP server (aiosmtpd) answering DATA from a script: "451 ..." or "550 ..." or accept."""
+
+    def __init__(self, *replies: str) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.replies = list(replies)
+        self.accepted: list[bytes] = []
+        server = self
+
+        class Handler:
+            async def handle_DATA(self, smtp: object, session: object, envelope: Any) -> str:
+                if server.replies:
+                    return server.replies.pop(0)
+                server.accepted.append(envelope.content)
+                return "250 OK"
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> ScriptedSMTP:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+
+def write_email_config(tmp_path: Path, port: int) -> Config:
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        '[settings]\ndatabase = "sqlite:///agg.db"\n'
+        '[[feeds]]\nname = "wire-a"\nurl = "https://wire-a.example/rss"\n'
+        f'[[channels]]\nname = "desk-mail"\ntype = "email"\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\n'
+        'security = "none"\nfrom = "agg@example.org"\nto = ["desk@example.org"]\n',
+        encoding="utf-8",
+    )
+    return load_config(path, env={})
+
+
+def test_smtp_451_is_retried_and_550_is_dead_with_the_reply(tmp_path: Path) -> None:
+    with ScriptedSMTP("451 4.3.0 try again later", "550 5.7.1 relaying denied") as smtp:
+        config = write_email_config(tmp_path, smtp.port)
+        with Store.open(config.settings.database) as store, Deliverer(config, store) as deliverer:
+            record(config, store, REPORTS, Deduplicator())
+            assert deliverer.deliver_due(NOW).retrying == 1  # 451: later
+            [row] = store.list_alerts(status="failed")
+            assert row.last_status == 451
+            report = deliverer.deliver_due(NOW, ignore_backoff=True)  # 550: never
+            assert report.dead == 1
+            [dead] = store.list_alerts(status="dead")
+            assert "relaying denied" in (dead.last_error or "")
+            store.retry_alerts(NOW, alert_id=dead.id)
+            assert deliverer.deliver_due(NOW).sent == 1
+        [content] = smtp.accepted
+    assert (
+        f"<{dead.idempotency_key}@aggregator>".encode() in content or dead.idempotency_key.encode() in content
+    )
