@@ -697,6 +697,13 @@ class _Progress:
 
 
 POST_REPLY_BYTES = 2048
+# What the network (or a server breaking the protocol) can raise out of requests before a response is read.
+_NETWORK_ERRORS = (
+    requests.RequestException,
+    urllib3.exceptions.HTTPError,
+    OSError,
+    http.client.HTTPException,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -830,12 +837,7 @@ class Fetcher:
                 )
             except FetchError:
                 raise
-            except (
-                requests.RequestException,
-                urllib3.exceptions.HTTPError,
-                OSError,
-                http.client.HTTPException,
-            ) as exc:
+            except _NETWORK_ERRORS as exc:
                 raise _network_failure(exc, context, url) from exc
             with contextlib.closing(response):
                 reply = b""
@@ -900,12 +902,7 @@ class Fetcher:
             )
         except FetchError:
             raise
-        except (
-            requests.RequestException,
-            urllib3.exceptions.HTTPError,
-            OSError,
-            http.client.HTTPException,
-        ) as exc:
+        except _NETWORK_ERRORS as exc:
             raise _network_failure(exc, context, url) from exc
 
     def _final(
