@@ -63,8 +63,9 @@ CONCEPTS = frozenset({
     "russia", "ukraine", "ukraine_topic", "ukraine_place", "mediator", "other_conflict", "both_sides",
     # topical vocabulary (carries relevance weight); "diplomacy" is weaker: it never names a session
     "talks", "diplomacy", "peace", "ceasefire", "humanitarian", "minsk", "swap_phrase", "deadline", "threat",
-    # event parts and facts
-    "round", "meeting", "exchange", "captives", "bodies", "children", "return", "venue", "ordinal",
+    # event parts and facts ("talks_venue": where the talks meet, named or described: "the Turkish city")
+    "round", "meeting", "exchange", "captives", "war_captives", "bodies", "children", "return", "venue",
+    "talks_venue", "ordinal",
     # tense and modality
     "concrete", "future", "past", "tentative", "unscheduled", "pause", "background", "strong_background",
     "fresh", "carried_out", "agreed", "proposal", "withdrawn",
@@ -377,7 +378,10 @@ def _combine_patterns(rules: Sequence[Rule]) -> tuple[re.Pattern[str] | None, di
 
 # Relevance needs an anchor (a sentence about Russia or Ukraine, or a self-anchored process) and something
 # to weigh; masks only ever remove hits, so lacking either before masking means a score of 0, no evidence
-_ANCHORS = frozenset(("russia", "ukraine", "ukraine_topic", "ukraine_place", "minsk", "humanitarian"))
+# (a venue of the talks too: "the second Istanbul round" names neither party, see _implies_the_talks)
+_ANCHORS = frozenset(
+    ("russia", "ukraine", "ukraine_topic", "ukraine_place", "minsk", "humanitarian", "talks_venue")
+)
 
 # The concepts relevance evidence is made of: weighted words, and the parts of the engine's own scores (a
 # swap's verb, a session's words, an ultimatum's threat or mediator). See _relevance.
@@ -883,6 +887,7 @@ class _Context:
     russia: bool
     ukraine: bool  # as a party or as the war's country
     other: bool  # another conflict (and not Ukraine)
+    implied: bool = False  # named by no one: a round or swap at one of the talks' venues implies both parties
 
 
 def _own_context(sentence: _Sentence) -> _Context:
@@ -898,9 +903,39 @@ def _own_context(sentence: _Sentence) -> _Context:
     return _Context(russia, ukraine, other)
 
 
+def _names_rounds_or_sides(sentence: _Sentence) -> bool:
+    """A round, the delegations or sides, or a swap of soldiers or bodies: what only parties at war that
+    negotiate have."""
+    concepts = sentence.concepts
+    return (
+        "round" in concepts
+        or "both_sides" in concepts
+        or "minsk" in concepts  # the Normandy format, the contact group
+        or ("war_captives" in concepts and _has_exchange_trigger(sentence))
+    )
+
+
+def _implies_the_talks(sentence: _Sentence) -> bool:
+    """Talks, a meeting, a round or a swap at a venue of the talks ("the second Istanbul round", "the
+    meeting in the Turkish city ended"): outlets that follow the talks often name neither party."""
+    concepts = sentence.concepts
+    if "talks_venue" not in concepts:
+        return False
+    return "talks" in concepts or "meeting" in concepts or _names_rounds_or_sides(sentence)
+
+
 def _contexts(analysis: _Analysis) -> list[_Context]:
     contexts: list[_Context] = []
     own = [_own_context(sentence) for sentence in analysis.sentences]
+    # a sentence at a venue of the talks, in an item that names no one (neither party nor another conflict)
+    # and has a round, the sides or a war's swap somewhere (talks in a capital alone could be anyone's)
+    if not any(
+        context.russia or context.ukraine or context.other or ("us_russia_swap" in sentence.concepts)
+        for sentence, context in zip(analysis.sentences, own, strict=True)
+    ) and any(_names_rounds_or_sides(sentence) for sentence in analysis.sentences):
+        for index, (sentence, context) in enumerate(zip(analysis.sentences, own, strict=True)):
+            if not (context.russia or context.ukraine) and _implies_the_talks(sentence):
+                own[index] = _Context(True, True, False, implied=True)
     # a headline or lead that names no one ("Thousand-for-thousand exchange completed") is about whoever
     # the item names first
     previous = next((c for c in own if c.russia or c.ukraine or c.other), _Context(False, False, False))
@@ -911,6 +946,8 @@ def _contexts(analysis: _Analysis) -> list[_Context]:
             context = previous
             if title_context is not None and not (previous.russia or previous.ukraine or previous.other):
                 context = title_context
+            if context.implied:  # the parties, not the session: "no new round is planned" is no session
+                context = _Context(context.russia, context.ukraine, context.other)
         if sentence.is_title:
             title_context = context
         contexts.append(context)
@@ -933,6 +970,7 @@ def _has_exchange_trigger(sentence: _Sentence) -> bool:
         return True
     objects = (
         ("captives" in sentence.concepts)
+        or ("war_captives" in sentence.concepts)
         or ("bodies" in sentence.concepts)
         or ("children" in sentence.concepts)
     )
@@ -946,11 +984,28 @@ def _has_exchange_trigger(sentence: _Sentence) -> bool:
     return any(hit.first != swap.first for hit in released for swap in swaps)
 
 
-def _names_a_session_of_both(sentence: _Sentence) -> _Hit | None:
-    """A meeting, round or talks in a sentence that names both parties: the talks themselves."""
+def _swap_of_ukraine(sentence: _Sentence, context: _Context) -> bool:
+    """Whether a swap told here is Ukraine's: Ukraine is named, or Russia is and the captives are a war's
+    (soldiers, POWs, bodies) or the sides are both ("bodies handed over by Russia"); a US–Russia swap frees
+    citizens and journalists, never soldiers."""
+    if context.ukraine:
+        return True
+    return context.russia and (("war_captives" in sentence.concepts) or ("both_sides" in sentence.concepts))
+
+
+def _names_a_session_of_both(analysis: _Analysis, sentence: _Sentence) -> _Hit | None:
+    """A meeting, round or talks in a sentence that names both parties, or held where the talks meet, not
+    years ago and not a mediator with one party ("after the second round in Istanbul"; not "US and Russian
+    officials met in Abu Dhabi"): the talks themselves."""
+    concepts = sentence.concepts
     if not (
-        ("both_sides" in sentence.concepts)
-        or (("russia" in sentence.concepts) and ("ukraine" in sentence.concepts))
+        ("both_sides" in concepts)
+        or (("russia" in concepts) and ("ukraine" in concepts))
+        or (
+            "talks_venue" in concepts
+            and not ("mediator" in concepts and (("russia" in concepts) != ("ukraine" in concepts)))
+            and not _names_past_year(analysis, sentence)
+        )
     ):
         return None
     sessions = sentence.hits("meeting", "round", "talks")
@@ -990,7 +1045,7 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
                 if hit.rule in seen_rules:
                     continue  # a word repeated in one sentence says nothing new
                 seen_rules.add(hit.rule)
-                if concept == "swap_phrase" and not context.ukraine:
+                if concept == "swap_phrase" and not _swap_of_ukraine(sentence, context):
                     continue  # a swap without Ukraine is someone else's (US–Russia)
                 rule_weight = rules.rules[hit.rule].weight
                 if rule_weight:
@@ -998,17 +1053,18 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
                     used.append(hit)
                     swap_weight += rule_weight if concept == "swap_phrase" else 0.0
         if (
-            context.ukraine
-            and _has_exchange_trigger(sentence)
+            _has_exchange_trigger(sentence)
             and swap_weight < scores["exchange_with_captives"]
+            and _swap_of_ukraine(sentence, context)
         ):
             weight += (
                 scores["exchange_with_captives"] - swap_weight
             )  # a swap is worth this much, however told
             used += (
-                sentence.hits("exchange", "return")[:1] + sentence.hits("captives", "bodies", "children")[:1]
+                sentence.hits("exchange", "return")[:1]
+                + sentence.hits("captives", "war_captives", "bodies", "children")[:1]
             )
-        session = _names_a_session_of_both(sentence)
+        session = _names_a_session_of_both(analysis, sentence)
         if session is not None:
             weight += scores["session_of_both"]
             used.append(session)
@@ -1049,6 +1105,8 @@ _WEEKDAY_OF_FORM = {form: name for name, forms in _FOREIGN_WEEKDAYS.items() for 
 _FOREIGN_WEEKDAY_FORMS = "|".join(sorted(_WEEKDAY_OF_FORM, key=len, reverse=True))
 _DATE = re.compile(
     rf"\b(?P<md>(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}}\b)?)"
+    rf"|\b(?P<range>\d{{1,2}}(?:st|nd|rd|th)?\s*(?:and|to|-)\s*\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    rf"(?:{_MONTH_NAMES})\b(?:,?\s+\d{{4}}\b)?)"
     rf"|\b(?P<dm>\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES})\b(?:,?\s+\d{{4}}\b)?)"
     r"|\b(?P<iso>\d{4}-\d{2}-\d{2})\b"
     rf"|\b(?P<wd>(?:(?:last|next|this|coming)\s+)?(?:{_WEEKDAYS}|{_FOREIGN_WEEKDAY_FORMS}))\b"
@@ -1112,6 +1170,9 @@ def _resolve_date(kind: str, span: str, base: date, forward: bool) -> date | Non
         month = _parse_date(month_name, _NEUTRAL_BASE, "current_period")
         day = {"early": 5, "mid": 15, "late": 25}[part]
         return _nearest_year(month.replace(day=day), base) if month else None
+    if kind == "range":  # "23 and 24 January", "23-24 January": the first day
+        first, month = re.match(r"(\d+)\D*?\s*(?:and|to|-)\s*\d+(?:st|nd|rd|th)?\s+(.+)", span).groups()  # type: ignore[union-attr]
+        return _resolve_date("dm", f"{first} {month}", base, forward)
     if kind == "rel":
         offsets = {"tomorrow": 1, "yesterday": -1}
         return base + timedelta(days=offsets.get(span.split()[0], 0))
@@ -1187,7 +1248,14 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
     for found in sentence.date_matches:
         kind = found.lastgroup or ""
         span = found.group()
-        value = _resolve_date(kind, span, base, forward) if base is not None else None
+        way = forward
+        if kind == "wd":  # the words just before a weekday say which one it is, whatever the tense
+            before = text[max(0, found.start() - 24) : found.start()]
+            if _FORWARD_BEFORE.search(before):
+                way = True
+            elif _BACKWARD_BEFORE.search(before):
+                way = False
+        value = _resolve_date(kind, span, base, way) if base is not None else None
         if base is None and kind == "iso":
             value = date.fromisoformat(span) if _is_iso_date(span) else None
         start = sentence.start + found.start()
@@ -1196,6 +1264,16 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
     return mentions
 
 
+# "for Friday's talks", "ahead of Monday", "until Sunday": the coming one; "after Friday's meeting", "since
+# Monday", "expired on Monday": the last one
+_FORWARD_BEFORE = re.compile(
+    r"\b(?:for|before|ahead of|until|till|by|from|starting|due|set for|scheduled for|planned for)"
+    r"\s+(?:on\s+)?$"
+)
+_BACKWARD_BEFORE = re.compile(
+    r"\b(?:after|since|following|expired|ended|began|started|took place|was held|were held|met|returned"
+    r"|freed|released|came home|went home|arrived|landed)\s+(?:on\s+)?$"
+)
 _SPEECH_BEFORE = re.compile(
     r"\b(?:said|says|told|stated|added|announced|confirmed|reported|wrote|warned)(?:\s+(?:on|late|early))?\s+$"
 )
@@ -1216,7 +1294,7 @@ def _is_iso_date(text: str) -> bool:
 _ROUND_TRIGGERS = frozenset(("round", "talks", "meeting"))
 _EXCHANGE_TRIGGERS = frozenset(("swap_phrase", "exchange", "return"))  # see _has_exchange_trigger
 _DEADLINE_CONTEXT = ("threat", "talks", "peace", "ceasefire", "humanitarian", "agreed")
-_DEADLINE_TRIGGERS = frozenset(("deadline", *_DEADLINE_CONTEXT))
+_DEADLINE_TRIGGERS = frozenset(("deadline", "proposal", *_DEADLINE_CONTEXT))  # proposal: a meeting's target
 
 
 _Proof = tuple["_Hit | tuple[int, int]", str | None]  # a hit (named by its rule) or a span with a name
@@ -1260,7 +1338,14 @@ def _names_past_year(analysis: _Analysis, sentence: _Sentence) -> bool:
     if analysis.published is None or not _has_non_alpha_word(analysis, sentence):
         return False  # (a year is a word of digits)
     text = analysis.sentence_text(sentence)
-    return any(int(year) < analysis.published.year for year in _YEAR.findall(text))
+    return any(
+        int(found.group()) < analysis.published.year
+        and _SINCE_BEFORE.search(text, max(0, found.start() - 16), found.start()) is None
+        for found in _YEAR.finditer(text)
+    )
+
+
+_SINCE_BEFORE = re.compile(r"\bsince\s+(?:\w+\s+)?$")  # "since March 2022"
 
 
 def _strongly_background(analysis: _Analysis, sentence: _Sentence) -> bool:
@@ -1329,7 +1414,7 @@ def _session_hits(analysis: _Analysis, sentence: _Sentence) -> list[_Hit]:
     meetings = sentence.hits("meeting")
     if ordinals and _near(ordinals, meetings + sentence.hits("talks"), 3):
         return meetings or sentence.hits("talks")
-    return talks
+    return sorted(rounds + talks, key=lambda hit: hit.first)  # "the session in Istanbul ... the negotiator"
 
 
 def _looks_forward(sentence: _Sentence) -> bool:
@@ -1362,32 +1447,144 @@ class _Participants:
         return (self.russia or self.ukraine) and not self.mediator
 
 
-def _session_of_both(sentence: _Sentence, participants: _Participants, is_dated: Callable[[], bool]) -> bool:
-    """Whether the sentence's session has both parties at the table: named in it, named in the item and the
-    session is a round or has a venue, or implied by talks with a venue and a time and no mediator. (The
-    time is asked last: finding a sentence's dates costs more than the rest.)"""
-    if (("russia" in sentence.concepts) and ("ukraine" in sentence.concepts)) or (
-        "both_sides" in sentence.concepts
-    ):
+def _session_of_both(
+    sentence: _Sentence, participants: _Participants, context: _Context, is_dated: Callable[[], bool]
+) -> bool:
+    """Whether the sentence's session has both parties at the table: named in it (or a format that is both,
+    like the Normandy format, or implied by a venue of the talks when no one is named), named in the item
+    and the session is a round or has a venue, or negotiations of one party at a venue or on a day with no
+    mediator in the sentence (a mediator with one side is not a round). (The time is asked last: finding a
+    sentence's dates costs more than the rest.)"""
+    concepts = sentence.concepts
+    if (("russia" in concepts) and ("ukraine" in concepts)) or ("both_sides" in concepts) or context.implied:
         return True
-    if participants.both and (("round" in sentence.concepts) or ("venue" in sentence.concepts)):
+    if "minsk" in concepts:
+        return True  # the Normandy format, the contact group: both parties by definition
+    if "mediator" in concepts and (("russia" in concepts) or ("ukraine" in concepts)):
+        return (
+            False  # "Zelensky met Erdogan in Ankara": a mediator with one side, whoever else the item names
+        )
+    placed = ("venue" in concepts) or ("talks_venue" in concepts)
+    if participants.both and (("round" in concepts) or placed):
         return True
-    return (
-        participants.one_without_mediator
-        and (("talks" in sentence.concepts) or ("round" in sentence.concepts))
-        and ("venue" in sentence.concepts)
-        and is_dated()
+    if "mediator" in concepts:
+        return False
+    negotiating = ("talks" in concepts) or ("round" in concepts)
+    if "talks_venue" in concepts and "meeting" in concepts:
+        negotiating = True  # "Wednesday's meeting in Istanbul", with Moscow named and no mediator
+    if not negotiating or not (participants.both or participants.one_without_mediator):
+        return False
+    return (placed and participants.one_without_mediator) or is_dated()
+
+
+# "after Friday's talks", "following the meeting": the session is over, so it was held
+_HELD_BEFORE = frozenset(("after", "following", "после", "після"))
+_HELD_WINDOW = 4  # words from "after" to the session's word ("after Monday's first round")
+
+
+def _held_cue(analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit]) -> bool:
+    words = analysis.words
+    for hit in sessions:
+        lowest = max(sentence.first_word, hit.first - _HELD_WINDOW)
+        if not _HELD_BEFORE.isdisjoint(words[lowest : hit.first]):
+            return True
+    return False
+
+
+def _word_of(analysis: _Analysis, offset: int) -> int:
+    """The index of the word at or before a character offset of the normalised text."""
+    return max(bisect.bisect_right(analysis.word_starts, offset) - 1, 0)
+
+
+_ATTACHED_WINDOW = 5  # words between a session's word and its day ("the talks in Abu Dhabi on Friday")
+
+
+def _attached_dates(
+    analysis: _Analysis, dates: Sequence[_DateMention], sessions: Sequence[_Hit], others: Sequence[_Hit]
+) -> list[_DateMention]:
+    """The dates that belong to the session ("Friday's talks", "the meeting in Istanbul on Monday"): near one
+    of its words, and nearer to it than to any of ``others`` (a swap's words: "exchanged on Sunday")."""
+    attached = []
+    for mention in dates:
+        if mention.value is None:
+            continue
+        position = _word_of(analysis, mention.start)
+        to_session = min(abs(position - hit.first) for hit in sessions)
+        if to_session > _ATTACHED_WINDOW:
+            continue
+        if others and min(abs(position - hit.first) for hit in others) < to_session:
+            continue
+        attached.append(mention)
+    return attached
+
+
+def _nearer_to(
+    analysis: _Analysis, mention: _DateMention, these: Sequence[_Hit], those: Sequence[_Hit]
+) -> bool:
+    """Whether a date stands by one of ``these`` hits (a few words off), nearer than to any of ``those``."""
+    position = _word_of(analysis, mention.start)
+    nearest = min(abs(position - hit.first) for hit in these)
+    return nearest <= _BY_WINDOW and nearest < min(abs(position - hit.first) for hit in those)
+
+
+_BY_WINDOW = 3  # "the round on 23 July", "the talks in Istanbul on Monday"
+
+
+_DOUBT_BEFORE = 10  # words a "ready to", "could", "hope" may stand before the session it doubts
+_DOUBT_AFTER = 4  # ... and after it ("a meeting of the presidents could take place")
+
+
+def _doubts_the_session(analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit]) -> bool:
+    """Readiness, hope or doubt about the session itself, not about something else the sentence reports
+    ("said after Monday's round that common positions could be foreseen"), nor across an "after" that tells
+    a session over ("no settlement is possible, the Kremlin said after the meeting")."""
+    words = analysis.words
+    return any(
+        -_DOUBT_AFTER <= session.first - doubt.first <= _DOUBT_BEFORE
+        and _HELD_BEFORE.isdisjoint(words[doubt.last : session.first])
+        for doubt in sentence.hits("tentative")
+        for session in sessions
+    )
+
+
+def _nearer(hits: Sequence[_Hit], these: Sequence[_Hit], those: Sequence[_Hit]) -> list[_Hit]:
+    """The hits nearer to one of ``these`` than to any of ``those``."""
+    return [
+        hit
+        for hit in hits
+        if min(abs(hit.first - one.first) for one in these)
+        < min(abs(hit.first - other.first) for other in those)
+    ]
+
+
+def _title_placed(analysis: _Analysis) -> bool:
+    """Whether the headline names a venue ("Long night in Minsk" over "The summit ended with a document").
+    (It anchors the session, but is no place fact: a headline's city need not be the session's.)"""
+    title = analysis.sentences[0] if analysis.sentences and analysis.sentences[0].is_title else None
+    return title is not None and "venue" in title.concepts
+
+
+def _nearest(analysis: _Analysis, mentions: Sequence[_DateMention], hits: Sequence[_Hit]) -> _DateMention:
+    """The mention nearest to the hits (the event's own day rather than the first day the sentence names)."""
+    if not hits:
+        return mentions[0]
+    return min(
+        mentions,
+        key=lambda mention: min(abs(_word_of(analysis, mention.start) - hit.first) for hit in hits),
     )
 
 
 def _round_candidate(
-    analysis: _Analysis, sentence: _Sentence, participants: _Participants, inherited: _InheritedBackground
+    analysis: _Analysis,
+    sentence: _Sentence,
+    participants: _Participants,
+    context: _Context,
+    inherited: _InheritedBackground,
 ) -> _Candidate | None:
-    if not (
-        ("round" in sentence.concepts) or ("talks" in sentence.concepts) or ("meeting" in sentence.concepts)
-    ):
+    concepts = sentence.concepts
+    if not (("round" in concepts) or ("talks" in concepts) or ("meeting" in concepts)):
         return None
-    if ("other_conflict" in sentence.concepts) and "ukraine" not in sentence.concepts:
+    if ("other_conflict" in concepts) and "ukraine" not in concepts:
         return None
 
     def session_dates() -> list[_DateMention]:
@@ -1395,7 +1592,7 @@ def _round_candidate(
         return [m for m in _dates_in(analysis, sentence, forward=_looks_forward(sentence)) if not m.of_speech]
 
     # who is at the table before which words name the session: most sentences fail here, more cheaply
-    if not _session_of_both(sentence, participants, lambda: bool(session_dates())):
+    if not _session_of_both(sentence, participants, context, lambda: bool(session_dates())):
         return None  # a mediator meeting one side, or talks between others
     sessions = _session_hits(analysis, sentence)
     if not sessions:
@@ -1404,24 +1601,47 @@ def _round_candidate(
     venues = sorted(
         sentence.hits("venue"), key=lambda hit: (analysis.rules.rules[hit.rule].value or 50, hit.first)
     )
+    placed = bool(venues) or ("talks_venue" in concepts)
     ordinals = _ordinal_hits(analysis, sentence)
+    swap = _has_exchange_trigger(sentence)
+    swap_words = sentence.hits("swap_phrase", "exchange", "return") if swap else []
+    if swap_words:  # "an exchange negotiated for weeks": in a swap's sentence, that verb is the swap's
+        sessions = [hit for hit in sessions if not analysis.words[hit.last - 1].endswith("ed")]
+        if not sessions:
+            return None
     concrete = sentence.hits("concrete", "future")
-    if not concrete and (dates or venues or ordinals) and not _has_exchange_trigger(sentence):
+    if swap_words:  # "will release every prisoner they hold": those verbs are the swap's, not the session's
+        concrete = _nearer(concrete, sessions, swap_words)
+    if not concrete and (dates or placed or ordinals) and not swap:
         # "Monday's talks near the river produced no ceasefire", "agreed at talks in Riyadh on Tuesday":
         # a past tense or an agreement with a time or place reports a session held (in a swap's sentence
         # they are the swap's: "exchanged on Sunday under the deal agreed at the talks in Istanbul")
         concrete = sentence.hits("past", "agreed")
-    anchored = bool(dates or venues or ordinals or ("round" in sentence.concepts))
-    if not concrete and not (sentence.is_title and anchored):
+    # a session over ("after the talks") or with its own day ("Friday's meeting in Istanbul") is held or set,
+    # whatever the verbs say
+    held = _held_cue(analysis, sentence, sessions)
+    attached = _attached_dates(analysis, dates, sessions, swap_words) if dates else []
+    cues = min(len({hit.rule for hit in concrete}) + held + bool(attached), 2)
+    # a session in particular: dated, placed, numbered, a round, a Normandy summit, or under a headline that
+    # names its venue ("Long night in Minsk" over "The summit ended with a document")
+    anchored = bool(
+        dates
+        or placed
+        or ordinals
+        or ("round" in concepts)
+        or ("minsk" in concepts)
+        or _title_placed(analysis)
+    )
+    if not cues and not (sentence.is_title and anchored):
         return None
-    score = 0.45 + 0.15 * min(len({hit.rule for hit in concrete}), 2)
-    score += 0.1 * bool(dates) + 0.1 * bool(venues) + 0.1 * bool(ordinals)
+    score = 0.45 + 0.15 * cues
+    score += 0.1 * bool(dates) + 0.1 * placed + 0.1 * bool(ordinals)
     score += 0.15 * sentence.is_title
     if not anchored:
         score -= 0.3  # "talks will continue": no session in particular
     if (
-        ("tentative" in sentence.concepts)
-        or ("unscheduled" in sentence.concepts)
+        ("unscheduled" in concepts)
+        or _doubts_the_session(analysis, sentence, sessions)
         or analysis.sentence_text(sentence).rstrip().endswith("?")
     ):
         score -= 0.6
@@ -1436,13 +1656,27 @@ def _round_candidate(
     threshold = analysis.rules.scores["new_round_threshold"]
     if score < threshold:
         return None
-    if _is_background(analysis, sentence, dates) or inherited[sentence.index]:
+    # the session's own day decides ("returned on Friday under the deal agreed at the talks on 2 June"; "the
+    # third round opened in Geneva on Tuesday, after two rounds in Abu Dhabi" is news)
+    if attached:
+        background = _has_old_date(analysis, attached)
+    else:
+        background = _is_background(analysis, sentence, dates) or inherited[sentence.index]
+    if background:
         score -= 0.7
-    if not sentence.is_title and sentence.body_index >= 4 and not dates and "future" not in sentence.concepts:
+    if not sentence.is_title and sentence.body_index >= 4 and not dates and "future" not in concepts:
         score -= 0.3  # a past session deep in the body, undated: most likely background
     if score < threshold:
         return None
-    evidence = [(hit, None) for hit in (*sessions[:2], *concrete[:2], *venues[:1])]
+    # the words that tell the tense first, a past tense near the session among them ("Talks end": a headline's
+    # present for what is over); a session's word that is also one of them ("met") once
+    past = [hit for hit in sentence.hits("past") if _near([hit], sessions, _HELD_WINDOW)]
+    past_spans = {(hit.first, hit.last): hit for hit in past}
+    told = [past_spans.pop((hit.first, hit.last), hit) for hit in concrete[:2]]
+    told += list(past_spans.values())[:1]
+    spans = {(hit.first, hit.last) for hit in told}
+    shown = [*told, *(hit for hit in sessions[:2] if (hit.first, hit.last) not in spans), *venues[:1]]
+    evidence: list[_Proof] = [(hit, None) for hit in shown]
     facts: dict[str, object] = {}
     if ordinals:
         value, hit = max(ordinals, key=lambda pair: pair[0])
@@ -1450,10 +1684,11 @@ def _round_candidate(
         evidence.append((hit, None))
     if venues:
         facts["place"] = analysis.rules.rules[venues[0].rule].place
-    dated = [mention for mention in dates if mention.value is not None]
+    dated = attached or [mention for mention in dates if mention.value is not None]
     if dated:
-        facts["date"] = dated[0].value.isoformat() if dated[0].value else None
-        evidence.append(((dated[0].start, dated[0].end), "fact.date"))
+        day = _nearest(analysis, dated, sessions)
+        facts["date"] = day.value.isoformat() if day.value else None
+        evidence.append(((day.start, day.end), "fact.date"))
     return _Candidate(sentence, score, evidence, facts)
 
 
@@ -1470,7 +1705,7 @@ def _detect_new_round(
         for sentence, context in zip(analysis.sentences, contexts, strict=True)
         if not context.other
         and not sentence.concepts.keys().isdisjoint(_ROUND_TRIGGERS)
-        and (candidate := _round_candidate(analysis, sentence, participants, inherited))
+        and (candidate := _round_candidate(analysis, sentence, participants, context, inherited))
     ]
     if not candidates:
         return None
@@ -1540,10 +1775,36 @@ _NUMBER = r"\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+(?!\d)|\d+"
 _CAPTIVE_WORDS = (
     r"(?:prisoners?|pows?|captives?|servicem[ae]n|soldiers|troops|defenders|civilians|people|detainees|"
     r"fighters|marines|individuals|persons|ukrainians|russians|bodies|remains|children|kids|sailors|men|"
-    r"women|пленных|военнопленных|военнопленными|полонених|військовополонених|тел|тіл|человек|людей|осіб|"
+    r"women|dead|пленных|военнопленных|военнопленными|полонених|військовополонених|тел|тіл|человек|людей|осіб|"
     r"військових|цивільних|захисників|военных|бойцов)"
 )
 _NUMBER_WORD_COUNTS = {"a thousand": 1000, "one thousand": 1000, "a hundred": 100, "one hundred": 100}
+# numbers written out, as headlines and leads often do ("Seventy-three Ukrainians", "a thousand prisoners")
+_UNIT_WORDS = [
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+]  # fmt: skip
+_TENS_WORDS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SPELLED = (
+    rf"(?:(?:{'|'.join(_TENS_WORDS)})(?:-(?:{'|'.join(_UNIT_WORDS[:9])}))?|{'|'.join(_UNIT_WORDS)}|a)"
+    r"(?:\s+(?:hundred|thousand))?"
+)
+
+
+def _spelled_value(text: str) -> int | None:
+    """ "seventy-three" → 73, "a thousand" → 1000, "twelve hundred" → 1200; None for a bare "a"."""
+    words = text.split()
+    head, scale = words[0], {"hundred": 100, "thousand": 1000}.get(words[-1], 1) if len(words) > 1 else 1
+    if head == "a":
+        return scale if scale > 1 else None
+    tens, _, unit = head.partition("-")
+    if tens in _TENS_WORDS:
+        value = 20 + 10 * _TENS_WORDS.index(tens) + (_UNIT_WORDS.index(unit) + 1 if unit else 0)
+    else:
+        value = _UNIT_WORDS.index(head) + 1
+    return value * scale
+
+
 _PER_SIDE = re.compile(
     rf"(?P<a>{_NUMBER}|a thousand|one thousand|a hundred|one hundred)(?:\s+[\w-]+){{0,2}}?\s*-?\s*"
     rf"(?:for|on|на)\s*-?\s*(?:a[\s-]+)?(?P<b>{_NUMBER}|thousand|hundred)\b"
@@ -1554,7 +1815,11 @@ _EACH = re.compile(
     rf"|\beach (?:side|party) (?:\w+\s+){{0,3}}?(?P<m>{_NUMBER})\b"
     rf"|\beach\s+(?:\w+\s+){{1,2}}?(?P<k>{_NUMBER})\s+(?:[\w-]+\s+){{0,2}}?{_CAPTIVE_WORDS}"
 )
-_STATED = re.compile(rf"(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,3}}?{_CAPTIVE_WORDS}\b")
+# (a number written out takes at most one word before its noun: "three years agree big prisoner swap")
+_STATED = re.compile(
+    rf"(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,3}}?{_CAPTIVE_WORDS}\b"
+    rf"|\b(?P<w>{_SPELLED})\s+(?:[\w-]+\s+)?{_CAPTIVE_WORDS}\b"
+)
 
 
 def _to_int(text: str) -> int | None:
@@ -1569,7 +1834,7 @@ def _count(analysis: _Analysis, sentence: _Sentence) -> tuple[int, _Proof] | Non
     """The per-side figure of a swap ("1,200 for 1,200", "84 each"), else the stated figure."""
     text = analysis.sentence_text(sentence)
     # a per-side figure wherever it is in the sentence, the first one; else the first stated figure
-    for patterns, groups in (((_PER_SIDE, _EACH), ("a", "n", "m", "k")), ((_STATED,), ("n",))):
+    for patterns, groups in (((_PER_SIDE, _EACH), ("a", "n", "m", "k")), ((_STATED,), ("n", "w"))):
         found_values = []
         for pattern in patterns:
             for found in pattern.finditer(text):
@@ -1586,8 +1851,15 @@ def _count(analysis: _Analysis, sentence: _Sentence) -> tuple[int, _Proof] | Non
                     break
         if found_values:
             start, value, end = min(found_values)
+            if patterns[0] is _STATED:  # "270 soldiers and 120 civilians came home": the group is both
+                more = _AND_MORE.match(text, end)
+                if more is not None and (added := _count_value(more, "n")) is not None:
+                    value, end = value + added, more.end()
             return value, ((sentence.start + start, sentence.start + end), "fact.count")
     return None
+
+
+_AND_MORE = re.compile(rf"\s+and\s+(?P<n>{_NUMBER})\s+(?:[\w-]+\s+)?{_CAPTIVE_WORDS}\b")
 
 
 def _count_value(found: re.Match[str], group: str) -> int | None:
@@ -1596,6 +1868,8 @@ def _count_value(found: re.Match[str], group: str) -> int | None:
         return None
     if number in _NUMBER_WORD_COUNTS:
         return _NUMBER_WORD_COUNTS[number]
+    if not number[0].isdigit():
+        return _spelled_value(number)
     value = _to_int(number)
     if value is None or (1900 <= value <= 2100 and "," not in number):
         return None  # a year, not a number of people
@@ -1609,13 +1883,15 @@ def _exchange_candidate(
     inherited: _InheritedBackground,
     ukraine: bool,
 ) -> _Candidate | None:
-    if not _has_exchange_trigger(sentence) or not (context.ukraine or ukraine) or context.other:
+    if not _has_exchange_trigger(sentence) or context.other:
+        return None
+    if not (ukraine or _swap_of_ukraine(sentence, context)):
         return None
     if "us_russia_swap" in sentence.concepts:
         return None
     triggers = sentence.hits("swap_phrase", "exchange", "return")
-    objects = sentence.hits("captives", "bodies", "children")
-    done = sentence.hits("carried_out", "agreed")
+    objects = sentence.hits("captives", "war_captives", "bodies", "children")
+    done = sentence.hits("carried_out", "agreed") or _promised(sentence, triggers)
     fresh = sentence.hits("fresh")
     dates = _dates_in(analysis, sentence, forward=("future" in sentence.concepts))
     recent = [
@@ -1646,10 +1922,42 @@ def _exchange_candidate(
         facts["count"] = counted[0]
         evidence.append(counted[1])
     dated = [mention for mention in dates if mention.value is not None]
+    sessions = sentence.hits("round", "talks", "meeting")
+    if dated and sessions:  # "the third round on 23 July ... the outcome was a swap": the round's day
+        dated = [mention for mention in dated if not _nearer_to(analysis, mention, sessions, triggers)]
+    if dated and _only_agreed(analysis, sentence, triggers) and analysis.published is not None:
+        # a swap only agreed has not happened: a past day in its sentence is the agreement's ("the exchange
+        # agreed in Istanbul on Monday"), a coming one its schedule
+        dated = [mention for mention in dated if mention.value >= analysis.published]  # type: ignore[operator]
     if dated:
-        facts["date"] = dated[0].value.isoformat() if dated[0].value else None
-        evidence.append(((dated[0].start, dated[0].end), "fact.date"))
+        day = _nearest(analysis, dated, triggers)
+        facts["date"] = day.value.isoformat() if day.value else None
+        evidence.append(((day.start, day.end), "fact.date"))
     return _Candidate(sentence, score, evidence, facts)
+
+
+def _only_agreed(analysis: _Analysis, sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
+    """Whether the sentence tells a swap agreed or promised ("agreed to exchange", "will hand over") and not
+    one carried out."""
+    if sentence.hits("carried_out"):
+        return False
+    words = analysis.words
+    agreed = [
+        hit
+        for hit in sentence.hits("agreed")
+        if words[hit.first].startswith(("agree", "decid", "to", "will"))
+    ]
+    return bool(agreed or _promised(sentence, triggers))
+
+
+def _promised(sentence: _Sentence, triggers: Sequence[_Hit]) -> list[_Hit]:
+    """ "Will" just before the swap's verb ("Russia will also hand over 6,000 bodies"): a swap announced as
+    settled, like one agreed. (Doubt near it still counts against it.)"""
+    return [
+        will
+        for will in sentence.hits("future")
+        if any(0 < trigger.first - will.first <= 3 for trigger in triggers)
+    ]
 
 
 _DOUBT_WINDOW = 8  # words between a swap and the "proposed", "could" or "hope" that makes it uncertain
@@ -1709,13 +2017,15 @@ _LIMIT = re.compile(
     r"[- ](?:deadline|ultimatum|window|grace)\b"
     rf"|\b(?P<hold>(?:two|three|\d)\s+or\s+(?:three|four|\d)\s+weeks)\b"
     rf"|\bvalid\s+for\s+(?P<valid_n>{_AMOUNT})\s+(?P<valid_unit>{_UNIT})\b"
-    rf"|\b(?:by|until|till|before|no later than|expire[sd]?(?:\s+on)?|ends?\s+on|runs? out on"
-    rf"|deadline(?:\s+(?:of|on|is|was|falls\s+on|set\s+for))?|falls\s+on)\s+"
-    rf"(?P<by>(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:{_MONTH_NAMES}|the\s+(?:month|year|week))"
+    rf"|\b(?P<verb>by|until|till|before|no later than|expir(?:e[sd]?|y|ing)(?:\s+(?:on|at))?|ends?\s+on"
+    rf"|runs? out on|ran out on|lapsed on|deadline(?:\s+(?:of|on|is|was|falls\s+on|set\s+for))?"
+    rf"|falls\s+on)\s+"
+    rf"(?P<by>(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:{_MONTH_NAMES}"
+    rf"|the\s+(?:month|year|week|day))"
     rf"|mid-?\s?(?:{_MONTH_NAMES})"
     rf"|(?:midnight\s+(?:on\s+)?)?(?:(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))"
-    rf"|(?:midnight\s+(?:on\s+)?)?(?:{_WEEKDAYS})(?:\s+midnight)?|midnight|tomorrow|tonight"
+    rf"|(?:midnight\s+(?:on\s+)?)?(?:(?:next|this|coming)\s+)?(?:{_WEEKDAYS})(?:\s+midnight)?|midnight|tomorrow|tonight"
     rf"|thanksgiving|christmas|new year|easter|(?:{_MONTH_NAMES}))\b"
 )
 
@@ -1734,7 +2044,8 @@ def _limits(analysis: _Analysis, sentence: _Sentence) -> list[re.Match[str]]:
 # every _LIMIT match has a unit of time or one of these words
 _LIMIT_HINTS = frozenset((
     "day", "days", "week", "weeks", "month", "months", "hour", "hours", "by", "until", "till", "before",
-    "later", "expire", "expires", "expired", "end", "ends", "run", "runs", "deadline", "falls",
+    "later", "expire", "expires", "expired", "expiry", "expiring", "end", "ends", "run", "runs", "ran",
+    "lapsed", "deadline", "falls",
 ))  # fmt: skip
 
 
@@ -1801,10 +2112,19 @@ def _deadline_fact(found: re.Match[str], base: date | None) -> object | None:
     by = groups.get("by")
     if not by or base is None:
         return by
-    return _deadline_date(by, base)
+    return _deadline_date(by, base, _weekday_way(groups.get("verb") or ""))
 
 
-def _deadline_date(by: str, base: date) -> str | None:
+def _weekday_way(verb: str) -> bool | None:
+    """Which weekday a time limit's verb points at: "expired on Monday" the last one, "its expiry on Monday"
+    the nearest (None), "by Friday" and "expires on Monday" the next one (True)."""
+    word = verb.split()[0] if verb else ""
+    if word in ("expired", "ended", "ran", "lapsed"):
+        return False
+    return None if word == "expiry" else True
+
+
+def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | None:
     by = re.sub(r"^the\s+", "", by)
     part = re.match(
         rf"(end|beginning|start|middle|close)\s+of\s+({_MONTH_NAMES})$|mid-?\s?({_MONTH_NAMES})$", by
@@ -1819,17 +2139,25 @@ def _deadline_date(by: str, base: date) -> str | None:
             return date(base.year, 12, 31).isoformat()
         if what == "month":
             return _month_part("end", base.strftime("%B").lower(), base).isoformat()  # type: ignore[union-attr]
+        if what == "day":
+            return base.isoformat()
         return (base + timedelta(days=6 - base.weekday())).isoformat()
     holiday = _holiday(by, base)
     if holiday is not None:
         return holiday.isoformat()
-    cleaned = re.sub(r"\bmidnight\b|\bon\b", " ", by).strip()
+    cleaned = re.sub(r"\bmidnight\b|\bon\b|^(?:next|this|coming)\b", " ", by).strip()
     if cleaned == "tomorrow":
         return (base + timedelta(days=1)).isoformat()
     if cleaned in ("tonight", ""):
         return base.isoformat()
     if cleaned in _WEEKDAY_INDEX:
-        moment = _weekday_from(cleaned, base, forward=True)
+        if _WEEKDAY_INDEX[cleaned] == base.weekday() and not by.startswith("next"):
+            return base.isoformat()  # "expires at midnight on Sunday", said on Sunday: today
+        if forward is None:  # the nearest such day, before or after
+            ahead, behind = _weekday_from(cleaned, base, True), _weekday_from(cleaned, base, False)
+            moment = ahead if (ahead - base) <= (base - behind) else behind
+        else:
+            moment = _weekday_from(cleaned, base, forward=forward)
     elif _VAGUE_MONTH.fullmatch(cleaned):  # "by September": before it begins
         return _month_part("beginning", cleaned, base).isoformat()  # type: ignore[union-attr]
     else:
@@ -1844,7 +2172,8 @@ def _deadline_candidate(
         return None
     words = sentence.hits("deadline")
     has_context = not sentence.concepts.keys().isdisjoint(_DEADLINE_CONTEXT)
-    if not words and not has_context:
+    proposed_meeting = ("proposal" in sentence.concepts) and ("meeting" in sentence.concepts)
+    if not words and not has_context and not proposed_meeting:
         return None  # before the costly time-limit regex: most sentences stop here
     text = analysis.sentence_text(sentence)
     limits = _limits(analysis, sentence)
@@ -1853,21 +2182,27 @@ def _deadline_candidate(
     if not words and _LENGTH_ONLY.search(text) and not has_context:
         return None
     # a bare "until Tuesday" in talk of the talks is timing, not a time limit: that needs a threat, a
-    # ceasefire or deal in force, or a mediator's "by Thanksgiving"; "meet again in two weeks" times a session
+    # ceasefire or deal in force, or a mediator's "by Thanksgiving"; "meet again in two weeks" times a
+    # session, but a meeting proposed "by the end of August" has a target date
+    target = proposed_meeting and any(
+        found.group().startswith(("by ", "before ", "no later than ")) for found in limits
+    )
     if (
         not words
+        and not target
         and "threat" not in sentence.concepts
         and (("meeting" in sentence.concepts) or ("round" in sentence.concepts))
     ):
         return None
-    demanded = ("mediator" in sentence.concepts) and any(_is_demand(found) for found in limits)
+    demanded = target or (("mediator" in sentence.concepts) and any(_is_demand(found) for found in limits))
     if (
         not words
         and not demanded
         and not any((c in sentence.concepts) for c in ("threat", "ceasefire", "humanitarian", "agreed"))
     ):
         return None
-    score = 0.35 + 0.2 * has_context + 0.2 * bool(words) + 0.15 * sentence.is_title
+    # (a meeting proposed by a date has a target date as plainly as a deadline word says one)
+    score = 0.35 + 0.2 * has_context + 0.2 * bool(words or target) + 0.15 * sentence.is_title
     if ("proposal" in sentence.concepts) and "threat" not in sentence.concepts and not limits:
         score -= 0.3  # "awaiting proposals on deadlines": a timetable under discussion, not a time limit
     if "withdrawn" in sentence.concepts:

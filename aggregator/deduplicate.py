@@ -182,7 +182,11 @@ def event_stage(event: DetectedEvent, published: date | None) -> str:
     """The stage of the development an item reports, from its stated dates and the wording of its evidence."""
     spans = event.evidence
     # A span inside a longer one ("held" in "be held") is the same words read twice: keep the longer.
-    kept = [e for e in spans if not any(o.start <= e.start and e.end <= o.end and o != e for o in spans)]
+    kept = [
+        e
+        for e in spans
+        if not any(o.start <= e.start and e.end <= o.end and o.end - o.start > e.end - e.start for o in spans)
+    ]
     cues = " | ".join(e.text.casefold() for e in kept)
     rules = {e.rule for e in event.evidence}
     when = _iso(event.facts.get("date"))
@@ -191,7 +195,7 @@ def event_stage(event: DetectedEvent, published: date | None) -> str:
             if when < published:
                 return "held"
             if when == published:
-                return "held" if _has(cues, _PAST_CUES) else "under_way"
+                return "held" if "modality.past" in rules or _has(cues, _PAST_CUES) else "under_way"
             return "proposed" if _has(cues, _PROPOSAL_CUES) else "scheduled"
         if "modality.past" in rules or _has(cues, _PAST_CUES):
             return "held"

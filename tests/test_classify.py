@@ -698,6 +698,167 @@ def test_dates_are_parsed_once_per_wording_not_once_per_publication_date() -> No
     assert _parse_date.cache_info().misses == before  # nine publication dates, no new dateparser call
 
 
+# --- round 3: how outlets tell sessions and swaps without naming everyone (examples written for the tests)
+
+
+def test_a_round_at_a_venue_of_the_talks_implies_both_parties_when_no_one_is_named() -> None:
+    result = run(
+        "Third Istanbul round over in an hour",
+        "The third round, held at a palace on the Bosphorus on Monday, ended with both delegations agreeing "
+        "to keep working on lists.",
+    )
+    assert result.relevant
+    new_round = next(event for event in result.events if event.type == "NEW_ROUND")
+    assert new_round.facts["round"] == 3
+    assert new_round.facts["place"] == "Istanbul"
+    assert new_round.facts["date"] == "2025-07-21"  # the Monday before publication
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Talks in Geneva on Monday covered fisheries subsidies and farm tariffs.",  # no round, sides or swap
+        "Delegations from Iran and the United States held a second round in Geneva on Monday.",
+        "Belarus freed 14 prisoners after a visit to Minsk by an American envoy.",  # nobody's soldiers
+    ],
+)
+def test_a_venue_of_the_talks_implies_nothing_for_other_talks_or_releases(summary: str) -> None:
+    result = run("", summary)
+    assert not result.relevant or "NEW_ROUND" not in events(result), result
+
+
+def test_a_described_venue_anchors_the_session_and_hosts_are_not_mediators() -> None:
+    result = run(
+        "",
+        "The talks in the Emirati capital were businesslike, the head of Ukraine's delegation said after "
+        "two days of meetings.",
+    )
+    new_round = next(event for event in result.events if event.type == "NEW_ROUND")
+    assert new_round.facts["place"] == "Abu Dhabi"
+    unnamed = run("", "The meeting in the Turkish city ended this evening and both delegations flew home.")
+    assert "NEW_ROUND" in events(unnamed)
+
+
+def test_a_swap_of_soldiers_or_bodies_with_russia_alone_named_is_ukraines() -> None:
+    result = run("", "Russia handed over the bodies of 900 fallen soldiers on Tuesday, officials said.")
+    assert result.relevant
+    assert "EXCHANGE" in events(result)
+    assert item_facts(result) == {"count": 900, "date": "2025-07-22"}
+    citizens = run("", "Russia released a US citizen in a prisoner swap with the United States on Tuesday.")
+    assert not citizens.relevant
+
+
+def test_a_session_over_or_with_its_own_day_is_held_whatever_the_verbs_say() -> None:
+    after = run(
+        "", "Moscow is satisfied, the Russian delegation head said after Monday's meeting with Kyiv's team."
+    )
+    assert item_facts(after).get("date") == "2025-07-21"
+    dated = run("", "Monday's encounter in Istanbul showed how far apart Russia and Ukraine remain.")
+    new_round = next(event for event in dated.events if event.type == "NEW_ROUND")
+    assert new_round.facts == {"place": "Istanbul", "date": "2025-07-21"}
+
+
+def test_doubt_in_another_clause_does_not_cancel_a_session_but_doubt_about_it_does() -> None:
+    held = run(
+        "",
+        "The Turkish foreign minister, who chaired Monday's round between Russia and Ukraine in Istanbul, "
+        "said the sides had reached an understanding in principle on further humanitarian steps.",
+    )
+    assert "NEW_ROUND" in events(held)
+    doubted = run("", "Russia and Ukraine could hold another round of talks in Istanbul on Monday.")
+    assert "NEW_ROUND" not in events(doubted)
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Kyiv is ready for a new round in Istanbul as soon as Moscow confirms, Zelensky said on Tuesday "
+        "after talks with Erdogan.",
+        "Zelensky met Erdogan in Ankara on Friday; Turkey offered to host another round of Russia-Ukraine "
+        "talks.",
+        "Abu Dhabi hosted talks between US and Russian officials on Tuesday on restoring flights.",
+        "The Russian and Ukrainian delegations will not meet in Istanbul this week, the Kremlin said.",
+        "The talks in Istanbul last month produced only a prisoner swap; no new round is planned.",
+    ],
+)
+def test_readiness_refusal_and_a_mediator_with_one_side_stay_no_new_round(summary: str) -> None:
+    assert "NEW_ROUND" not in events(run("", summary))
+
+
+def test_doubt_before_an_after_is_not_about_the_session_that_is_over() -> None:
+    result = run(
+        "",
+        "No settlement is possible without a deal on territory, the Kremlin said after the meeting of the "
+        "Russian and Ukrainian delegations in Abu Dhabi.",
+    )
+    assert "NEW_ROUND" in events(result)
+
+
+@pytest.mark.parametrize(
+    ("summary", "day"),
+    [
+        ("The Kremlin named its delegation for Thursday's talks with Ukraine in Istanbul.", "2025-07-24"),
+        ("Russia and Ukraine met in Istanbul on Wednesday evening, after Tuesday's contacts.", "2025-07-23"),
+        ("The Russian and Ukrainian delegations met in Abu Dhabi on 21 and 22 July.", "2025-07-21"),
+        (
+            "The first round of Russia-Ukraine talks since March 2022 took place in Istanbul on Monday.",
+            "2025-07-21",
+        ),
+    ],
+)
+def test_the_words_before_a_day_say_which_day_it_is(summary: str, day: str) -> None:
+    assert item_facts(run("", summary)).get("date") == day
+
+
+@pytest.mark.parametrize(
+    ("summary", "count"),
+    [
+        ("Seventy-three Ukrainian captives came home in an exchange with Russia on Tuesday.", 73),
+        (
+            "A thousand Ukrainian prisoners of war are to come home under the exchange agreed with Russia.",
+            1000,
+        ),
+        ("Ukraine and Russia swapped prisoners on Tuesday: 270 soldiers and 120 civilians came home.", 390),
+    ],
+)
+def test_counts_written_out_or_in_two_groups(summary: str, count: int) -> None:
+    result = run("", summary)
+    assert "EXCHANGE" in events(result)
+    assert item_facts(result)["count"] == count
+
+
+def test_a_swap_only_agreed_takes_no_date_from_the_agreement() -> None:
+    result = run("", "Ukraine and Russia agreed in Istanbul on Monday to exchange 300 prisoners each.")
+    exchange = next(event for event in result.events if event.type == "EXCHANGE")
+    assert "date" not in exchange.facts
+    assert exchange.facts["count"] == 300
+
+
+@pytest.mark.parametrize(
+    ("summary", "deadline"),
+    [
+        ("Zelensky said Kyiv would study the US peace plan as Washington pressed for an answer by next "
+         "Thursday.", "2025-07-24"),  # the coming one, as "next Monday" is (published on a Wednesday)
+        ("The Black Sea grain deal lapsed when it expired on Monday, Russia said.", "2025-07-21"),
+        ("Moscow let the grain deal go despite its expiry on Tuesday, Erdogan said.", "2025-07-22"),
+        ("Russia said the Black Sea grain deal, which expires at the end of the day, would not be renewed.",
+         "2025-07-23"),
+        ("Ukraine proposed that Zelensky and Putin meet before the end of August.", "2025-08-31"),
+    ],
+)  # fmt: skip
+def test_deadline_wordings_and_which_way_their_days_point(summary: str, deadline: str) -> None:
+    result = run("", summary)
+    assert "DEADLINE" in events(result), result
+    assert item_facts(result)["deadline"] == deadline
+
+
+def test_no_more_deadlines_is_a_withdrawn_deadline() -> None:
+    result = run(
+        "No more deadlines for Kyiv", "Trump dropped his deadline for Ukraine's answer on the peace plan."
+    )
+    assert "DEADLINE" not in events(result)
+
+
 # --- the fast paths give the same answers as the full analysis ------------------------------------------
 
 _CORPUS_FILE = Path(__file__).parent / "data" / "corpus" / "talks.jsonl"

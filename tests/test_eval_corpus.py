@@ -14,8 +14,8 @@ from aggregator.classify import default_rules
 from aggregator.evaluate import Evaluation, evaluate, read_corpus
 
 CORPUS = Path(__file__).parent / "data" / "corpus" / "talks.jsonl"
-FLOORS = {"relevance": 0.95, "NEW_ROUND": 0.85, "EXCHANGE": 0.9, "DEADLINE": 0.9}
-FACT_FLOORS = {"round": 0.66, "place": 0.8, "date": 0.7, "count": 0.74, "deadline": 0.58}
+FLOORS = {"relevance": 0.95, "NEW_ROUND": 0.85, "EXCHANGE": 0.91, "DEADLINE": 0.9}
+FACT_FLOORS = {"round": 0.72, "place": 0.86, "date": 0.75, "count": 0.86, "deadline": 0.6}
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +46,8 @@ def test_fact_accuracy_holds_its_floor(evaluation: Evaluation, key: str) -> None
 # second, written for it: several outlets per development, events followed over several stories).
 STORIES = Path(__file__).parent / "data" / "corpus" / "stories.jsonl"
 STORY_FLOORS = {
-    CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.77, "per_gold": 1.15},
-    STORIES.name: {"clustering": 0.6, "gold_alerted": 0.7, "per_gold": 1.15},
+    CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.15},
+    STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.15},
 }
 
 
