@@ -330,6 +330,7 @@ class _EventEntry:
     story_ids: list[str]
     sources: set[str]
     last_alert_story: str | None
+    last_alert_at: datetime | None = None
 
     def snapshot(self) -> Event:
         return Event(
@@ -343,6 +344,7 @@ class _EventEntry:
             story_ids=tuple(self.story_ids),
             sources=tuple(sorted(self.sources)),
             last_alert_story=self.last_alert_story,
+            last_alert_at=self.last_alert_at,
         )
 
 
@@ -377,6 +379,7 @@ class Deduplicator:
                 story_ids=list(event.story_ids),
                 sources=set(event.sources),
                 last_alert_story=event.last_alert_story,
+                last_alert_at=event.last_alert_at,
             )
 
     @property
@@ -622,6 +625,7 @@ class Deduplicator:
             decision = decide(before, entry.snapshot(), story.id, item)
             if decision.alert:
                 entry.last_alert_story = story.id
+                entry.last_alert_at = item.published
             after = entry.snapshot()
             events.append(after)
             decisions.append(decision)
@@ -719,7 +723,11 @@ def decide(before: Event | None, after: Event, story_id: str, item: StoryInput) 
     if before is None:
         return made(True, "new", f"new {after.type} event ({after.status})")
     if after.status != before.status:
-        return made(True, "update", f"status {before.status} -> {after.status}")
+        moved = f"status {before.status} -> {after.status}"
+        if _PHASE[after.status] != _PHASE[before.status] or story_id != before.last_alert_story:
+            return made(True, "update", moved)
+        # Within the story that alerted, "under way" becoming "held" is the same meeting told later.
+        return made(False, "repeat", f"same development; {moved}")
     changed = [
         name
         for name in KEY_FACTS
@@ -735,6 +743,10 @@ def decide(before: Event | None, after: Event, story_id: str, item: StoryInput) 
         return made(True, "update", ", ".join(f"{n} now known: {after.facts[n]}" for n in changed))
     if changed:
         return made(False, "repeat", "same development; details added: " + ", ".join(changed))
+    if story_id not in before.story_ids and _later_development(before, item):
+        # Reports of the event on a later day make a story of their own (an analysis, a new detail):
+        # one alert for it. Within hours of the last alert a second story is more likely the same news.
+        return made(True, "update", "a later development of the event")
     return made(False, "repeat", f"same development, {len(after.sources)} sources")
 
 
@@ -755,6 +767,14 @@ def _decision(
         decided_at=item.published,
         item_id=item.item_id,
     )
+
+
+LATER_DEVELOPMENT = timedelta(hours=18)
+
+
+def _later_development(before: Event, item: StoryInput) -> bool:
+    last = before.last_alert_at
+    return last is None or item.published - last >= LATER_DEVELOPMENT
 
 
 # --- scoring helpers ------------------------------------------------------------------------------------

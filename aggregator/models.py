@@ -257,6 +257,7 @@ class Event:
     story_ids: tuple[str, ...]
     sources: tuple[str, ...]
     last_alert_story: str | None = None  # the story whose item caused the last alert
+    last_alert_at: datetime | None = None  # that item's publication time
 
 
 @dataclass(frozen=True, slots=True)

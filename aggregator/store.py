@@ -251,6 +251,7 @@ events_table = sa.Table(
     sa.Column("sources", sa.JSON, nullable=False),
     sa.Column("source_count", sa.Integer, nullable=False),
     sa.Column("last_alert_story", sa.String(32)),
+    sa.Column("last_alert_at", UTCDateTime),
 )
 
 alert_decisions_table = sa.Table(
@@ -1732,6 +1733,7 @@ def _event_row(event: Event) -> dict[str, Any]:
         "sources": list(event.sources),
         "source_count": len(event.sources),
         "last_alert_story": event.last_alert_story,
+        "last_alert_at": event.last_alert_at,
     }
 
 
@@ -1747,6 +1749,7 @@ def _event_from_row(row: dict[str, Any]) -> Event:
         story_ids=tuple(row["story_ids"]),
         sources=tuple(row["sources"]),
         last_alert_story=row["last_alert_story"],
+        last_alert_at=row["last_alert_at"],
     )
 
 

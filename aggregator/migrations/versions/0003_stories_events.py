@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("sources", sa.JSON(), nullable=False),
         sa.Column("source_count", sa.Integer(), nullable=False),
         sa.Column("last_alert_story", sa.String(length=32), nullable=True),
+        sa.Column("last_alert_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     op.create_index(op.f("ix_events_last_seen"), "events", ["last_seen"])
