@@ -151,7 +151,8 @@ def normalise_feed(feed: str, parsed: ParsedFeed, *, now: datetime) -> Normalise
 
 def _item(feed: str, entry: RawEntry, now: datetime, feed_language: str | None) -> Item | None:
     """The entry as an Item whose key may still repeat an earlier one; None when there is nothing in it."""
-    title = _one_line(_field_text(entry.title, entry.title_html))
+    # One line: clean_text leaves no whitespace but single spaces within lines and the line breaks.
+    title = _field_text(entry.title, entry.title_html).replace("\n", " ")
     summary = _field_text(entry.summary, entry.summary_html)
     content = _field_text(entry.content, entry.content_html)
     url = _http_url(entry.link)
@@ -271,10 +272,24 @@ _EMAIL_THEN_NAME = re.compile(r"(?:mailto:)?[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*\((.+
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|<\s*>|\[\s*\]|mailto:")
 
 
+# Bylines repeat from entry to entry: their display names are remembered (short ones, a bounded number).
+_AUTHOR_NAMES: dict[str, str | None] = {}
+_AUTHOR_NAMES_MAX = 4096
+
+
 def _author(value: str | None) -> str | None:
     """A display name: ``editor@example.org (Olena Koval)`` and ``Olena Koval (editor@...)`` give the name."""
     if not value:
         return None
+    if value in _AUTHOR_NAMES:
+        return _AUTHOR_NAMES[value]
+    name = _author_name(value)
+    if len(value) <= AUTHOR_MAX_CHARS and len(_AUTHOR_NAMES) < _AUTHOR_NAMES_MAX:
+        _AUTHOR_NAMES[value] = name
+    return name
+
+
+def _author_name(value: str) -> str | None:
     text = _one_line(_plain_text(value))
     if "@" not in text and "mailto:" not in text and not _EMPTY_BRACKETS.search(text):
         return _cap(text.strip(" ,;:-"), AUTHOR_MAX_CHARS) or None
@@ -306,7 +321,11 @@ def _fingerprint(title: str, summary: str) -> str:
     if not text.isascii():
         text = _FOLD_MARKS.sub(" ", text)
     data = text.encode("utf-8", "surrogatepass").translate(_FOLD_ASCII)
-    return hashlib.sha256(b" ".join(data.split())).hexdigest()[:32]
+    # Only b" " is ASCII whitespace after the fold: collapsing its runs is b" ".join(data.split()),
+    # without making a bytes object of every word.
+    while b"  " in data:
+        data = data.replace(b"  ", b" ")
+    return hashlib.sha256(data.strip(b" ")).hexdigest()[:32]
 
 
 def _content_hash(
@@ -341,7 +360,9 @@ _BLOCK_TAGS = (
     "address|article|aside|blockquote|br|caption|dd|details|dialog|dir|div|dl|dt|fieldset|figcaption"
     "|figure|footer|form|h[1-6]|header|hr|li|menu|ol|p|pre|section|table|tbody|tfoot|thead|tr|ul"
 )
-_ATTRS = r"""[^<>"']*(?:(?:"[^"<]*"|'[^'<]*')[^<>"']*)*"""  # quoted values may hold ">"
+# Quoted values may hold ">". Possessive (*+): backtracking into a tag could never end it elsewhere, and
+# the regex engine skips the bookkeeping for it.
+_ATTRS = r"""[^<>"']*+(?:(?:"[^"<]*+"|'[^'<]*+')[^<>"']*+)*+"""
 _DROPPED = re.compile(
     r"<!--.*?(?:-->|\Z)"  # comments
     r"|<(script|style|applet)\b" + _ATTRS + r">.*?(?:</\1\s*>|\Z)",  # content never shown
@@ -351,7 +372,7 @@ _BLOCK = re.compile(r"</?(?:" + _BLOCK_TAGS + r")\b" + _ATTRS + r"/?>", re.I)
 _CELL = re.compile(r"</?t[dh]\b" + _ATTRS + r">", re.I)
 _ANY_TAG = re.compile(r"</?[A-Za-z][\w:.-]*" + _ATTRS + r">|<![A-Za-z][^<>]*>|<\?[^<>]*>")
 # The same tags as _ANY_TAG, for a split that keeps the tag's name (None for <!...> and <?...>).
-_TAG_SPLIT = re.compile(r"</?([A-Za-z][\w:.-]*)" + _ATTRS + r">|<![A-Za-z][^<>]*>|<\?[^<>]*>")
+_TAG_SPLIT = re.compile(r"</?([A-Za-z][\w:.-]*+)" + _ATTRS + r">|<![A-Za-z][^<>]*>|<\?[^<>]*>")
 _TAG_REPLACEMENT: dict[str | None, str] = {None: ""}
 _NAME_HEAD = re.compile(r"[A-Za-z0-9_]*")
 _BLOCK_NAMES = frozenset(_BLOCK_TAGS.replace("h[1-6]", "h1|h2|h3|h4|h5|h6").split("|"))
@@ -385,17 +406,14 @@ def html_to_text(html: str) -> str:
 def _strip_tags(text: str) -> str:
     """Block tags to line breaks, cells to spaces, other tags out: in one scan when the markup is tidy.
 
-    Tidy: no comments, every "<" starts a tag, tag names are ASCII and none is script, style or applet.
-    Tags then never overlap, and the passes of _strip_tags_in_passes (which cope with anything) would
-    give the same text. Names are classified once and remembered.
+    Tidy: every "<" starts a tag, tag names are ASCII and none is script, style or applet (a comment is
+    not tidy: the "<" of "<!--" starts no tag). Tags then never overlap, and the passes of
+    _strip_tags_in_passes (which cope with anything) would give the same text. Names are classified once
+    and remembered.
     """
-    if "<!--" in text:
-        return _strip_tags_in_passes(text)
     pieces = _TAG_SPLIT.split(text)
     # pieces: text, tag name (None for <!...> and <?...>), text, name, ... : names sit at odd indexes.
     names = pieces[1::2]
-    if text.count("<") != len(names):  # a tag holds exactly one "<": some "<" starts no tag
-        return _strip_tags_in_passes(text)
     try:
         pieces[1::2] = [_TAG_REPLACEMENT[name] for name in names]
     except KeyError:
@@ -403,7 +421,10 @@ def _strip_tags(text: str) -> str:
         if None in replacements:
             return _strip_tags_in_passes(text)
         pieces[1::2] = replacements
-    return "".join(pieces)
+    stripped = "".join(pieces)
+    if "<" in stripped:  # a "<" outside every tag (no replacement holds one): some "<" starts no tag
+        return _strip_tags_in_passes(text)
+    return stripped
 
 
 def _tag_replacement(name: str | None) -> str | None:
@@ -442,7 +463,10 @@ def _plain_text(text: str, *, decode: bool = True) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Invisible and control characters out, NFC, spaces collapsed within lines, empty lines dropped."""
+    """Invisible and control characters out, NFC, spaces collapsed within lines, empty lines dropped.
+
+    The only whitespace left is single spaces inside lines and the line breaks between them.
+    """
     if not text:
         return ""
     if "\r" in text:
@@ -450,18 +474,35 @@ def clean_text(text: str) -> str:
     ascii_only = text.isascii()
     if not ascii_only and ("\u2028" in text or "\u2029" in text or "\x85" in text):
         text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\x85", "\n")
-    lines = []
-    for line in text.split("\n"):
-        if line.isprintable():  # no controls, no invisible characters, no whitespace but " "
-            line = " ".join(line.split()) if "  " in line else line.strip(" ")
-        else:
-            line = " ".join(_INVISIBLE.sub("", line).split())
-        if line:
-            lines.append(line)
-    text = "\n".join(lines)
+    if _printable_lines(text, ascii_only):
+        # The common case: no controls, no invisible characters, no whitespace but " " and the line
+        # breaks (isprintable is False for every other space). Collapsing runs of spaces everywhere and
+        # stripping each line then gives what _clean_line gives, without a Python loop over the lines.
+        while "  " in text:
+            text = text.replace("  ", " ")
+        text = "\n".join(filter(None, map(str.strip, text.split("\n"))))
+    else:
+        text = "\n".join(filter(None, map(_clean_line, text.split("\n"))))
     if not ascii_only and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     return text
+
+
+# Printable ASCII (what str.isprintable accepts below 0x80) and the line break.
+_PRINTABLE_ASCII_LINES = bytes(range(0x20, 0x7F)) + b"\n"
+
+
+def _printable_lines(text: str, ascii_only: bool) -> bool:
+    """Whether every line of the text is printable (str.isprintable, which reads ASCII text slowly)."""
+    if ascii_only:
+        return not text.encode("ascii").translate(None, _PRINTABLE_ASCII_LINES)
+    return text.replace("\n", "").isprintable()
+
+
+def _clean_line(line: str) -> str:
+    if line.isprintable():
+        return " ".join(line.split()) if "  " in line else line.strip(" ")
+    return " ".join(_INVISIBLE.sub("", line).split())
 
 
 def _one_line(text: str) -> str:
@@ -589,15 +630,15 @@ def _query(query: str) -> str:
     if not query:
         return ""
     kept: list[tuple[str, str]] = []
-    for parameter in query.split("&"):
+    # Escapes never decode to "&" (it is not unreserved): normalising the whole query splits the same way.
+    for parameter in _normalise_escapes(query, _QUERY_SAFE).split("&"):
         if not parameter:
             continue
-        normalised = _normalise_escapes(parameter, _QUERY_SAFE)
-        raw_name = normalised.partition("=")[0]
+        raw_name = parameter.partition("=")[0]
         name = (unquote_plus(raw_name) if "%" in raw_name or "+" in raw_name else raw_name).lower()
         if name in _TRACKING or name.startswith(TRACKING_PREFIXES):
             continue
-        kept.append((raw_name, normalised))
+        kept.append((raw_name, parameter))
     kept.sort(key=lambda pair: pair[0])  # stable: repeated names keep their order
     return "&".join(parameter for _, parameter in kept)
 

@@ -138,9 +138,12 @@ def _text_head(body: bytes, size: int = 4096) -> str:
     return body[bom : bom + size * 4].decode(codec, "replace")
 
 
+# NULs and BOM bytes count as nothing: a UTF-16 body of spaces is empty too.
+_NOT_BLANK = re.compile(rb"[^ \t\r\n\x00\x0b\x0c\xef\xbb\xbf\xfe\xff]")
+
+
 def _reject_empty(body: bytes, url: str) -> None:
-    # NULs and BOM bytes count as nothing: a UTF-16 body of spaces is empty too.
-    if not body or not body.strip(b" \t\r\n\x00\x0b\x0c\xef\xbb\xbf\xfe\xff"):
+    if _NOT_BLANK.search(body) is None:  # stops at the first byte that counts (bytes.strip would copy)
         raise NotAFeedError("empty body", url=url)
 
 
@@ -218,8 +221,7 @@ def strip_doctype(body: bytes) -> tuple[bytes, str | None]:
 
 
 def _strip_doctype_ascii(data: bytes) -> tuple[bytes, str | None]:
-    if b"<!" not in data:
-        return data, None
+    # The scan stops at the root element: a search of the whole body for "<!" would cost more.
     kept: list[bytes] = []
     notes: list[str] = []
     pos = copied = 0
@@ -560,6 +562,8 @@ def _json_url(value: Any, base: str) -> str | None:
     text = _json_str(value)
     if text is None:
         return None
+    if _PLAIN_ABSOLUTE_URL.fullmatch(text) and _base_parses(base):
+        return text  # urljoin would give it back unchanged (see _join_url)
     try:
         return urljoin(base, text) if base else text
     except ValueError:
@@ -605,13 +609,15 @@ def _json_date(value: Any) -> datetime | None:
 # W3C/ISO 8601 with seconds and a zone, and RFC 822 with a four-digit year, seconds and a zone feedparser
 # knows (fractions of seconds: at most nine digits, which float() cannot round up to the next second).
 # For these, feedparser's first handler to accept the string (W3DTF, resp. RFC 822: W3DTF turns RFC
-# 822 down) reads the fields exactly as below; a property test holds the shortcut to _parse_date.
+# 822 down) reads the fields exactly as below; a property test holds the shortcut to _parse_date. The
+# fields are handed to datetime.fromisoformat (C, and it checks the ranges as datetime() does); times
+# outside 00:00:00-23:59:59 are left to feedparser, so no version's leniency there can matter.
+_CLOCK = r"([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9])"
 _W3DTF_DATE = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]{1,9})?"
-    r"(?:[Zz]|([+-][0-9]{2}):([0-9]{2}))"
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]" + _CLOCK + r"(?:\.[0-9]{1,9})?(?:[Zz]|([+-][0-9]{2}):([0-9]{2}))"
 )
 _RFC822_MONTHS = {
-    name: number
+    name: f"{number:02d}"
     for number, name in enumerate(
         ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1
     )
@@ -619,7 +625,7 @@ _RFC822_MONTHS = {
 _RFC822_ZONES = {name.upper(): timedelta(hours=hours) for name, hours in rfc822_zone_hours.items()}
 _RFC822_DATE = re.compile(
     r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
-    r"([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) (?:([+-][0-9]{2})([0-9]{2})|([A-Z]{1,4}))"
+    r"([0-9]{4}) " + _CLOCK + r" (?:([+-][0-9]{2})([0-9]{2})|([A-Z]{1,4}))"
 )
 
 
@@ -627,20 +633,16 @@ def _parse_feed_date(text: str) -> datetime | None:
     """feedparser's reading of a date (aware, UTC), or None when it has none."""
     try:
         if (match := _W3DTF_DATE.fullmatch(text)) is not None:
-            year, month, day, hour, minute, second, hours, minutes = match.groups()
+            date, hour, minute, second, hours, minutes = match.groups()
             shift = _offset(hours, minutes) if hours else _NO_SHIFT
-            return (
-                datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=UTC)
-                - shift
-            )
+            return datetime.fromisoformat(f"{date}T{hour}:{minute}:{second}+00:00") - shift
         if (match := _RFC822_DATE.fullmatch(text)) is not None:
             day, month_name, year, hour, minute, second, hours, minutes, zone = match.groups()
             shift = _offset(hours, minutes) if hours else _RFC822_ZONES.get(zone)
             if shift is not None:  # else a zone feedparser reads as UTC: let it
                 month = _RFC822_MONTHS[month_name]
                 return (
-                    datetime(int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=UTC)
-                    - shift
+                    datetime.fromisoformat(f"{year}-{month}-{day:0>2}T{hour}:{minute}:{second}+00:00") - shift
                 )
     except (ValueError, OverflowError):
         pass  # out of range: feedparser's other handlers may still read something
@@ -701,7 +703,6 @@ _FEEDPARSER_HANDLERS = frozenset(
     if name.startswith(("_start_", "_end_"))
 )
 _KEYMAP = FeedParserDict.keymap
-_CAN_BE_RELATIVE = frozenset(_FeedParserMixin.can_be_relative_uri)
 
 # Keys of a feedparser entry that RawEntry is built from: an unknown element storing under one of these
 # names would change the result in a way the fast path does not follow.
@@ -884,19 +885,21 @@ def _attributes(element: etree._Element) -> dict[str, str]:
     """Attributes as feedparser's strict parser names them (lower-case keys, rel/type values lower-cased)."""
     result: dict[str, str] = {}
     for key, value in element.items():
-        if key.startswith("{"):
-            namespace, local = key[1:].split("}", 1)
-            prefix = _NAMESPACE_PREFIX.get(namespace.lower(), "")
-            names = [f"{prefix}:{local}" if prefix else local]
-            given = _prefix_of(element, namespace)
-            if given:
-                names.append(f"{given}:{local}")
-        else:
-            names = [key]
-        for name in names:
-            name = name.lower()
-            result[name] = value.lower() if name in ("rel", "type") else value
+        if key[0] != "{":  # no namespace: the common case
+            _set_attribute(result, key, value)
+            continue
+        namespace, local = key[1:].split("}", 1)
+        prefix = _NAMESPACE_PREFIX.get(namespace.lower(), "")
+        _set_attribute(result, f"{prefix}:{local}" if prefix else local, value)
+        given = _prefix_of(element, namespace)
+        if given:
+            _set_attribute(result, f"{given}:{local}", value)
     return result
+
+
+def _set_attribute(attributes: dict[str, str], name: str, value: str) -> None:
+    name = name.lower()
+    attributes[name] = value.lower() if name in ("rel", "type") else value
 
 
 def _prefix_of(element: etree._Element, namespace: str) -> str | None:
@@ -1116,7 +1119,7 @@ class _FastReader:
 
     def _scope(self, attrs: Mapping[str, str], base: str, lang: str | None) -> tuple[str, str | None]:
         """xml:base and xml:lang of an element, as feedparser tracks them."""
-        if not attrs:
+        if _SCOPE_ATTRIBUTES.isdisjoint(attrs):
             return base, lang
         new_base = attrs.get("xml:base", attrs.get("base"))
         if new_base:
@@ -1166,7 +1169,7 @@ class _FastReader:
         elif name in _LANGUAGE:
             text = _leaf_text(element)
             if self.infeed:
-                self.feed_language = self._finish(name, text, None, base)[0]
+                self.feed_language = _pop(text)
         elif name in _TITLE:
             if name == "title" and self.infeed and self.feed_title is None and not len(element):
                 self.feed_title = (element.text or "").strip() or None
@@ -1227,13 +1230,11 @@ class _FastReader:
 
     def _walk_entry(self, parent: etree._Element, depth: int, base: str, lang: str | None) -> None:
         depth += 1
-        known_names = _name_of_tag
         for element in parent:
-            name = known_names.get(element.tag) or _element_name(element)
-            handler = _ENTRY_HANDLERS.get(name)
+            name, handler = _entry_dispatch.get(element.tag) or _entry_dispatch_of(element)
             if handler is None and base and name in _HARMLESS and not len(element):
                 continue  # a category and the like: nothing to read, and its scope cannot fail with a base
-            if element.attrib:
+            if element.keys():  # cheaper than element.attrib, which makes a proxy object
                 attrs = _attributes(element)
                 child_base, child_lang = self._scope(attrs, base, lang)
             else:
@@ -1250,37 +1251,43 @@ class _FastReader:
     def _context(self) -> dict[str, Any]:
         return self.scratch if self.in_source else self.entry
 
-    def _finish(
-        self, element: str, raw: str, content_type: str | None, base: str, guid_is_link: bool = True
-    ) -> tuple[str, str | None]:
-        """feedparser's ``pop``: strip, resolve URIs, guess HTML in RSS text, fix encodings."""
-        out = raw.strip()
-        if out and element in _CAN_BE_RELATIVE and (element != "id" or guid_is_link):
-            out = _join_url(base or "", out)
-        if content_type == "text/plain" and not self.atom and _looks_like_html(out):
-            content_type = "text/html"
+    # feedparser's ``pop`` ends every element: strip, resolve URIs, guess HTML in RSS text, fix encodings.
+    # It is done here by kind of element (text constructs, URLs, other values) rather than by one routine
+    # that looks the kind up each time; of the elements read, feedparser resolves link, id (a guid that is
+    # a permalink) and href (can_be_relative_uri, which a test holds to this).
+
+    def _text_construct(self, element: etree._Element, content_type: str) -> tuple[str, str]:
+        """A title, summary or content as ``pop`` leaves it, and its type (RSS "plain text" may be HTML)."""
+        if content_type == "application/xhtml+xml":
+            if not self.atom:
+                raise _Unsure("inline XHTML outside Atom")
+            out = _serialise_xhtml(element).strip()
+        else:
+            out = _leaf_text(element).strip()
+            if content_type == "text/plain" and not self.atom and _looks_like_html(out):
+                content_type = "text/html"
         return _fix_text(out), content_type
 
-    def _store(
-        self, element: str, out: str, depth: int, detail: tuple[str | None, str | None] | None = None
-    ) -> None:
-        if element == "title" and -1 < self.title_depth <= depth:
-            return
+    def _store(self, key: str, out: str, depth: int) -> None:
+        """Keep a value unless one was kept from a shallower element (feedparser's depth bookkeeping)."""
         if self.in_source:
             return
-        entry = self.entry
-        content_type, lang = detail if detail else (None, None)
-        if element == "content":
-            entry.setdefault("content", []).append({"type": content_type, "value": out, "language": lang})
-            return
-        if element == "description":
-            element = "summary"
-        old_depth = self.depth_of.get(element)
+        old_depth = self.depth_of.get(key)
         if old_depth is None or depth <= old_depth:
-            self.depth_of[element] = depth
-            entry[element] = out
-        if detail is not None:
-            entry[element + "_detail"] = {"type": content_type, "language": lang}
+            self.depth_of[key] = depth
+            self.entry[key] = out
+
+    def _store_text(self, key: str, out: str, depth: int, content_type: str, lang: str | None) -> None:
+        """_store for a text construct, which also records its type and language (``*_detail``)."""
+        if (key == "title" and -1 < self.title_depth <= depth) or self.in_source:
+            return
+        if key == "content":
+            self.entry.setdefault("content", []).append(
+                {"type": content_type, "value": out, "language": _dash(lang)}
+            )
+            return
+        self._store(key, out, depth)
+        self.entry[f"{key}_detail"] = {"type": content_type, "language": _dash(lang)}
 
     def _content_type(self, attrs: Mapping[str, str], default: str) -> str:
         if not attrs:
@@ -1289,13 +1296,6 @@ class _FastReader:
         if content_type not in _TEXT_TYPES or attrs.get("mode") == "base64":
             raise _Unsure(f"content of type {content_type!r}")
         return content_type
-
-    def _text_construct(self, element: etree._Element, content_type: str) -> str:
-        if content_type == "application/xhtml+xml":
-            if not self.atom:
-                raise _Unsure("inline XHTML outside Atom")
-            return _serialise_xhtml(element)
-        return _leaf_text(element)
 
     def _title(
         self,
@@ -1306,18 +1306,15 @@ class _FastReader:
         base: str,
         lang: str | None,
     ) -> None:
-        content_type = self._content_type(attrs, "text/plain")
-        raw = self._text_construct(element, content_type)
-        out, content_type = self._finish("title", raw, content_type, base)
-        self._store("title", out, depth, (content_type, _dash(lang)))
+        out, content_type = self._text_construct(element, self._content_type(attrs, "text/plain"))
+        self._store_text("title", out, depth, content_type, lang)
         if out and name != "media_title":  # feedparser restores the depth after <media:title>
             self.title_depth = depth
 
-    def _summary_like(
+    def _summary(
         self,
         element: etree._Element,
-        kind: str,
-        default: str,
+        name: str,
         attrs: Mapping[str, str],
         depth: int,
         base: str,
@@ -1327,29 +1324,32 @@ class _FastReader:
             raise _Unsure("summary inside <source>")
         if "summary" in self.entry and not self.has_content:
             # feedparser reads a second summary/description as the content.
-            self._content(element, attrs, "text/plain", depth, base, lang)
+            self._add_content(element, attrs, "text/plain", depth, lang)
             return
-        content_type = self._content_type(attrs, default)
-        raw = self._text_construct(element, content_type)
-        out, content_type = self._finish(kind, raw, content_type, base)
-        self._store(kind, out, depth, (content_type, _dash(lang)))
+        default = "text/html" if name in _DESCRIPTION else "text/plain"
+        out, content_type = self._text_construct(element, self._content_type(attrs, default))
+        self._store_text("summary", out, depth, content_type, lang)
 
     def _content(
         self,
         element: etree._Element,
+        name: str,
         attrs: Mapping[str, str],
-        default: str,
         depth: int,
         base: str,
         lang: str | None,
     ) -> None:
+        default = "text/plain" if name == "content" else "text/html"  # content:encoded holds HTML
+        self._add_content(element, attrs, default, depth, lang)
+
+    def _add_content(
+        self, element: etree._Element, attrs: Mapping[str, str], default: str, depth: int, lang: str | None
+    ) -> None:
         if self.in_source:
             raise _Unsure("content inside <source>")
         self.has_content = True
-        content_type = self._content_type(attrs, default)
-        raw = self._text_construct(element, content_type)
-        out, content_type = self._finish("content", raw, content_type, base)
-        self._store("content", out, depth, (content_type, _dash(lang)))
+        out, content_type = self._text_construct(element, self._content_type(attrs, default))
+        self._store_text("content", out, depth, content_type, lang)
         self.entry.setdefault("summary", out)
 
     def _link(
@@ -1364,24 +1364,20 @@ class _FastReader:
         if not attrs:  # <link>text</link>, as RSS has it
             self._text_link(element, base)
             return
-        attrs = dict(attrs)
-        rel = attrs.setdefault("rel", "alternate")
-        attrs.setdefault("type", "application/atom+xml" if rel == "self" else "text/html")
-        href = attrs.get("url", attrs.get("uri", attrs.get("href")))
-        if href:
-            attrs.pop("url", None)
-            attrs.pop("uri", None)
-            attrs["href"] = href
-        if "href" in attrs:
-            if len(element):
-                raise _Unsure("markup inside <link href>")
-            if rel == "alternate" and _map_content_type(attrs.get("type") or "") in _HTML_TYPES:
-                self._context()["link"] = _join_url(base, attrs["href"])
+        # feedparser's defaults, and its href taken from url, uri or href (the first present, if not empty).
+        rel = attrs.get("rel", "alternate")
+        link_type = attrs.get("type", "application/atom+xml" if rel == "self" else "text/html")
+        href = attrs.get("url", attrs.get("uri", attrs.get("href"))) or attrs.get("href")
+        if href is None:
+            self._text_link(element, base)
             return
-        self._text_link(element, base)
+        if len(element):
+            raise _Unsure("markup inside <link href>")
+        if rel == "alternate" and _map_content_type(link_type or "") in _HTML_TYPES:
+            self._context()["link"] = _join_url(base, href)
 
     def _text_link(self, element: etree._Element, base: str) -> None:
-        out, _ = self._finish("link", _leaf_text(element), None, base)
+        out = _pop_url(_leaf_text(element), base)
         if not self.in_source:
             if "&" in out:  # feedparser's repair of query strings read as entity references
                 out = _LINK_ENTITY.sub(r"&\g<1>", out.replace("&amp;", "&"))
@@ -1397,7 +1393,8 @@ class _FastReader:
         lang: str | None,
     ) -> None:
         guid_is_link = attrs.get("ispermalink", "true") == "true"
-        out, _ = self._finish("id", _leaf_text(element), None, base, guid_is_link)
+        text = _leaf_text(element)
+        out = _pop_url(text, base) if guid_is_link else _pop(text)
         self._store("id", out, depth)
         if guid_is_link and not self.in_source:
             self.entry.setdefault("link", out)
@@ -1413,14 +1410,13 @@ class _FastReader:
     ) -> None:
         if not len(element):
             # Plain text (RSS): feedparser's author bookkeeping then only fills author_detail.
-            out, _ = self._finish("author", element.text or "", None, base)
-            self._store("author", out, depth)
+            self._store("author", _pop(element.text or ""), depth)
             return
         context = self._context()
         if len(element) == 1 and not _AUTHOR_KEYS.intersection(context):
             child = element[0]
             if _element_name(child) in ("name", "itunes_name"):
-                self._first_author_name(context, element, child, depth, base)
+                self._first_author_name(context, element, child, depth)
                 return
         context.setdefault("authors", []).append(FeedParserDict())
         bookkeeping = _AuthorContext(context)
@@ -1433,25 +1429,22 @@ class _FastReader:
             elif name in ("uri", "url", "homepage"):
                 child_attrs = _attributes(child) if child.attrib else {}
                 child_base, _ = self._scope(child_attrs, base, lang)
-                href, _ = self._finish("href", _leaf_text(child), None, child_base)
-                bookkeeping._save_author("href", href)
+                bookkeeping._save_author("href", _pop_url(_leaf_text(child), child_base))
             else:
                 raise _Unsure(f"<{name}> inside an author")
             pieces.append(child.tail or "")
-        out, _ = self._finish("author", "".join(pieces), None, base)
-        self._store("author", out, depth)
+        self._store("author", _pop("".join(pieces)), depth)
         bookkeeping._sync_author_detail()
 
     def _first_author_name(
-        self, context: dict[str, Any], element: etree._Element, child: etree._Element, depth: int, base: str
+        self, context: dict[str, Any], element: etree._Element, child: etree._Element, depth: int
     ) -> None:
         """The common Atom case, ``<author><name>...</name></author>`` first in its entry: what feedparser's
         author bookkeeping leaves behind, without running it."""
         author = _leaf_text(child).strip()
         context["authors"] = [FeedParserDict(name=author)]
         context["author_detail"] = FeedParserDict(name=author)
-        out, _ = self._finish("author", (element.text or "") + (child.tail or ""), None, base)
-        self._store("author", out, depth)
+        self._store("author", _pop((element.text or "") + (child.tail or "")), depth)
         if author:
             context["author"] = author
 
@@ -1464,14 +1457,22 @@ class _FastReader:
         base: str,
         lang: str | None,
     ) -> None:
-        out, _ = self._finish("language", _leaf_text(element), None, base)
-        self._store("language", out, depth)
+        self._store("language", _pop(_leaf_text(element)), depth)
 
-    def _date(self, element: etree._Element, key: str, depth: int, base: str) -> None:
-        out, _ = self._finish(key, _leaf_text(element), None, base)
-        self._store(key, out, depth)
+    def _date(
+        self,
+        element: etree._Element,
+        name: str,
+        attrs: Mapping[str, str],
+        depth: int,
+        base: str,
+        lang: str | None,
+    ) -> None:
+        # feedparser also keeps the date's text (with _store's depth rule), but only the parsed date is read.
+        out = _pop(_leaf_text(element))
         if not self.in_source:
-            self.entry[f"{key}_parsed"] = _parse_feed_date(out) if out else None
+            key = "published_parsed" if name in _PUBLISHED else "updated_parsed"
+            self.entry[key] = _parse_feed_date(out) if out else None
 
     def _source(
         self,
@@ -1492,54 +1493,9 @@ class _FastReader:
 
 
 _NO_ATTRIBUTES: dict[str, str] = {}
+_SCOPE_ATTRIBUTES = frozenset({"xml:base", "base", "xml:lang", "lang"})
 _AUTHOR_KEYS = frozenset({"author", "authors", "author_detail"})
 _EntryHandler = Callable[[_FastReader, etree._Element, str, Mapping[str, str], int, str, "str | None"], None]
-
-
-# Handlers that only pass the element on with a fixed key or content type, made here rather than written out.
-def _summary_handler(key: str, default_type: str) -> _EntryHandler:
-    def handler(
-        reader: _FastReader,
-        element: etree._Element,
-        name: str,
-        attrs: Mapping[str, str],
-        depth: int,
-        base: str,
-        lang: str | None,
-    ) -> None:
-        reader._summary_like(element, key, default_type, attrs, depth, base, lang)
-
-    return handler
-
-
-def _content_handler(default_type: str) -> _EntryHandler:
-    def handler(
-        reader: _FastReader,
-        element: etree._Element,
-        name: str,
-        attrs: Mapping[str, str],
-        depth: int,
-        base: str,
-        lang: str | None,
-    ) -> None:
-        reader._content(element, attrs, default_type, depth, base, lang)
-
-    return handler
-
-
-def _date_handler(key: str) -> _EntryHandler:
-    def handler(
-        reader: _FastReader,
-        element: etree._Element,
-        name: str,
-        attrs: Mapping[str, str],
-        depth: int,
-        base: str,
-        lang: str | None,
-    ) -> None:
-        reader._date(element, key, depth, base)
-
-    return handler
 
 
 _ENTRY_HANDLERS: dict[str, _EntryHandler] = {
@@ -1547,16 +1503,25 @@ _ENTRY_HANDLERS: dict[str, _EntryHandler] = {
     "link": _FastReader._link,
     "guid": _FastReader._guid,
     "id": _FastReader._guid,
-    **dict.fromkeys(_DESCRIPTION, _summary_handler("description", "text/html")),
-    **dict.fromkeys(_SUMMARY, _summary_handler("summary", "text/plain")),
-    **dict.fromkeys(_CONTENT_ENCODED, _content_handler("text/html")),
-    "content": _content_handler("text/plain"),
+    **dict.fromkeys(_DESCRIPTION | _SUMMARY, _FastReader._summary),
+    **dict.fromkeys(_CONTENT_ENCODED | {"content"}, _FastReader._content),
     **dict.fromkeys(_AUTHOR, _FastReader._author),
-    **dict.fromkeys(_PUBLISHED, _date_handler("published")),
-    **dict.fromkeys(_UPDATED, _date_handler("updated")),
+    **dict.fromkeys(_PUBLISHED | _UPDATED, _FastReader._date),
     **dict.fromkeys(_LANGUAGE, _FastReader._language),
     "source": _FastReader._source,
 }
+# Tag -> (feedparser's name, its entry handler or None), for the tags whose name _element_name remembers.
+_entry_dispatch: dict[str, tuple[str, _EntryHandler | None]] = {}
+
+
+def _entry_dispatch_of(element: etree._Element) -> tuple[str, _EntryHandler | None]:
+    name = _element_name(element)
+    found = (name, _ENTRY_HANDLERS.get(name))
+    if element.tag in _name_of_tag:  # a name that does not depend on the document's prefixes
+        _entry_dispatch[element.tag] = found
+    return found
+
+
 _NOT_IN_ENTRIES = _ENTRY | {"channel", "feed", "rss", "image", "textinput", "body", "xhtml_body", "abstract"}
 
 
@@ -1568,6 +1533,17 @@ def _leaf_text(element: etree._Element) -> str:
     if len(element):
         raise _Unsure(f"markup inside <{etree.QName(element).localname}>")
     return element.text or ""
+
+
+def _pop(raw: str) -> str:
+    """``pop`` for a value that is neither a URL nor a text construct."""
+    return _fix_text(raw.strip())
+
+
+def _pop_url(raw: str, base: str) -> str:
+    """``pop`` for a value that may be a relative URL (link, id, href): resolved against the base."""
+    out = raw.strip()
+    return _fix_text(_join_url(base, out) if out else out)
 
 
 # Inline XHTML: feedparser serialises it (no handlers run for its start tags, but end handlers do).

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import random
+import re
 import time
 import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
@@ -302,6 +304,48 @@ def test_clean_text_removes_every_control_and_direction_character(text: str) -> 
     assert "  " not in cleaned and "\n\n" not in cleaned
 
 
+# The characters where the fast path of clean_text could go wrong: every kind of space and line break,
+# controls, invisible characters, combining marks, non-ASCII letters.
+_TRICKY_TEXT = st.text(
+    alphabet=st.sampled_from(
+        list("ab Z.,\n\r\t\x0b\x0c\x00\x1f\x7f\x85\xa0\xad\u0301\u061c\u1680\u180e\u2000\u2001\u2003")
+        + list(
+            "\u200b\u200e\u2028\u2029\u202e\u2060\u2066\u3000\ufeff\ufffe\u0438\u0306\u00e9\u4e2d\U0001f600"
+        )
+    )
+    | st.characters(),
+    max_size=60,
+)
+
+
+def _clean_text_line_by_line(text: str) -> str:
+    """clean_text's definition, written the plain way: every line on its own."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\x85", "\n")
+    lines = []
+    for line in text.split("\n"):
+        if not line.isprintable():
+            line = normalise._INVISIBLE.sub("", line)
+        line = " ".join(line.split())
+        if line:
+            lines.append(line)
+    return unicodedata.normalize("NFC", "\n".join(lines))
+
+
+@settings(max_examples=500, deadline=None)
+@given(_TRICKY_TEXT)
+def test_clean_text_equals_cleaning_line_by_line(text: str) -> None:
+    assert clean_text(text) == _clean_text_line_by_line(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TRICKY_TEXT)
+def test_clean_text_leaves_single_spaces_and_line_breaks_only(text: str) -> None:
+    # _item turns a title into one line by replacing the line breaks, which relies on this.
+    cleaned = clean_text(text)
+    assert " ".join(cleaned.split()) == cleaned.replace("\n", " ")
+
+
 def test_plain_text_fields_decode_entities_and_lose_known_tags() -> None:
     item = one(RawEntry(guid="g", title="Talks &amp;amp; <b>more</b> <script>x()</script>: x < y"))
     assert item.title == "Talks & more : x < y"
@@ -361,6 +405,16 @@ def test_title_comes_from_the_summary_when_the_feed_has_none() -> None:
 )
 def test_author_is_a_display_name(author: str | None, expected: str | None) -> None:
     assert one(RawEntry(guid="g", title="t", author=author)).author == expected
+
+
+def test_author_names_are_remembered_only_for_short_bylines() -> None:
+    normalise._AUTHOR_NAMES.clear()  # a cache: earlier tests may have filled it
+    byline = "desk@example.org (Remembered Desk)"
+    assert normalise._author(byline) == normalise._author(byline) == "Remembered Desk"
+    assert normalise._AUTHOR_NAMES[byline] == "Remembered Desk"
+    long_byline = "Olena " * 100
+    assert normalise._author(long_byline) == normalise._author_name(long_byline)
+    assert long_byline not in normalise._AUTHOR_NAMES
 
 
 def test_language_is_the_entrys_else_the_feeds_lower_cased() -> None:
@@ -508,6 +562,17 @@ def test_cyrillic_story_text_folds_the_same_way() -> None:
     assert a.fingerprint == b.fingerprint
 
 
+@settings(max_examples=300, deadline=None)
+@given(_TRICKY_TEXT, _TRICKY_TEXT)
+def test_fingerprint_folds_runs_of_separators_like_splitting_into_words(title: str, summary: str) -> None:
+    text = f"{title} {summary}".casefold()
+    if not text.isascii():
+        text = normalise._FOLD_MARKS.sub(" ", text)
+    folded = text.encode("utf-8", "surrogatepass").translate(normalise._FOLD_ASCII)
+    expected = hashlib.sha256(b" ".join(folded.split())).hexdigest()[:32]
+    assert normalise._fingerprint(title, summary) == expected
+
+
 def test_content_hash_changes_exactly_when_a_stored_field_changes() -> None:
     base = one(STORY)
     assert one(STORY).content_hash == base.content_hash
@@ -560,6 +625,19 @@ def test_the_simple_url_shortcut_agrees_with_the_full_parse(
     simple = normalise._SIMPLE_URL.fullmatch(url)
     if simple is not None and "/." not in (simple.group(3) or ""):
         assert normalise._canonical_simple(simple) == normalise._canonical(url)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["a", "B", "=", "%7e", "%2F", "%26", "%zz", "%", "+", " ", "é", "?", "/", "&", "~"]),
+        max_size=16,
+    )
+)
+def test_query_escapes_normalised_at_once_split_like_each_parameter(pieces: list[str]) -> None:
+    query = "".join(pieces)
+    each = [normalise._normalise_escapes(part, normalise._QUERY_SAFE) for part in query.split("&")]
+    assert normalise._normalise_escapes(query, normalise._QUERY_SAFE).split("&") == each
 
 
 # --- the one-scan tag stripper must agree with the passes ------------------------------------------
@@ -620,6 +698,14 @@ _MARKUP_PIECES = st.sampled_from(
 def test_one_scan_tag_stripping_equals_the_passes(markup: str) -> None:
     reference = normalise._strip_tags_in_passes(markup)
     assert normalise._strip_tags(markup) == reference
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_MARKUP_PIECES, max_size=14).map("".join))
+def test_possessive_tag_patterns_find_the_tags_backtracking_ones_would(markup: str) -> None:
+    backtracking = re.compile(normalise._TAG_SPLIT.pattern.replace("*+", "*"))
+    assert "*+" in normalise._TAG_SPLIT.pattern
+    assert normalise._TAG_SPLIT.split(markup) == backtracking.split(markup)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 import psutil
@@ -30,6 +31,7 @@ from aggregator.models import Item, ParsedFeed
 from aggregator.normalise import normalise_feed
 from aggregator.parse import (
     _join_url,
+    _json_url,
     _looks_like_html,
     _parse_feed_date,
     _struct_to_datetime,
@@ -153,6 +155,13 @@ def test_golden_cases_cover_the_brief() -> None:
 def test_empty_body_is_not_a_feed(parse: Callable[..., ParsedFeed], body: bytes) -> None:
     with pytest.raises(NotAFeedError, match="empty body"):
         parse(body, RSS_HEADERS, URL)
+
+
+def test_a_body_with_one_character_after_much_blank_space_is_not_empty() -> None:
+    body = b" \n\x00\xef\xbb\xbf" * 100_000 + b"x"
+    with pytest.raises((NotAFeedError, ParseError)) as raised:
+        parse_feed(body, RSS_HEADERS, URL)
+    assert "empty body" not in str(raised.value)
 
 
 @pytest.mark.parametrize("parse", [parse_feed, parse_with_feedparser])
@@ -304,6 +313,17 @@ def test_doctype_text_after_the_root_is_content_not_a_declaration() -> None:
         "</description></item>"
     )
     assert strip_doctype(body) == (body, None)
+
+
+def test_doctype_scan_stops_at_the_root_element() -> None:
+    # Declarations and comments inside the document are content: the body comes back as it is.
+    body = rss(
+        "<item><title>t</title><description><![CDATA[<p>x</p>]]></description></item>"
+        "<!-- <!DOCTYPE x> -->" * 1000
+    )
+    assert strip_doctype(body) == (body, None)
+    plain = rss("<item><title>no declaration anywhere</title></item>")
+    assert strip_doctype(plain) == (plain, None)
 
 
 def test_doctype_in_utf16_is_removed_and_the_encoding_kept() -> None:
@@ -664,6 +684,23 @@ def test_url_joining_shortcut_agrees_with_feedparser(
     assert _join_url(base, uri) == _urljoin(base, uri)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    uri=st.lists(_URL_PIECES, max_size=12).map("".join)
+    | st.sampled_from(["https://news.example.org/a?b=1", "HTTP://x.example/", "https://x.example:8443/p;q"]),
+    base=st.sampled_from(
+        ["https://news.example.org/feeds/main.json", "http://[::1/feed", "https://ü.example/", ""]
+    ),
+)
+def test_json_feed_url_shortcut_agrees_with_urljoin(uri: str, base: str) -> None:
+    text = uri.strip()
+    try:
+        expected = (urljoin(base, text) if base else text) if text else None
+    except ValueError:
+        expected = None
+    assert _json_url(uri, base) == expected
+
+
 def test_fast_path_is_much_faster_than_feedparser() -> None:
     items = "".join(
         f"<item><title>Ceasefire talks, day {i}</title><link>https://news.example.org/{i}?utm_source=rss</link>"
@@ -732,6 +769,25 @@ def test_date_shortcut_reads_dates_as_feedparser_does(text: str) -> None:
     assert _parse_feed_date(text) == _struct_to_datetime(_parse_date(text))
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-06-01T23:59:59Z",
+        "2025-06-01T24:00:00Z",
+        "2025-06-01T12:60:00+02:00",
+        "2025-06-01T12:00:60-05:30",
+        "2025-02-29T10:00:00Z",
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+        "Sun, 01 Jun 2025 24:00:00 GMT",
+        "1 Jun 2025 23:59:59 +0000",
+        "01 Jun 2025 12:00:60 EDT",
+    ],
+)
+def test_date_shortcut_at_the_edges_of_the_ranges(text: str) -> None:
+    assert _parse_feed_date(text) == _struct_to_datetime(_parse_date(text))
+
+
 def test_date_shortcut_examples() -> None:
     assert _parse_feed_date("Sun, 01 Jun 2025 08:23:41 +0200") == datetime(2025, 6, 1, 6, 23, 41, tzinfo=UTC)
     assert _parse_feed_date("2025-06-01T06:27:29.5-05:30") == datetime(2025, 6, 1, 11, 57, 29, tzinfo=UTC)
@@ -752,3 +808,11 @@ def test_date_shortcut_examples() -> None:
 )
 def test_url_joining_shortcuts_agree_with_feedparser(base: str, uri: str) -> None:
     assert _join_url(base, uri) == _urljoin(base, uri)
+
+
+def test_the_fast_path_resolves_urls_where_feedparser_does() -> None:
+    # The fast path joins link, id and href against the base and nothing else it reads.
+    resolved = set(_FeedParserMixin.can_be_relative_uri)
+    assert {"link", "id", "href"} <= resolved
+    assert resolved.isdisjoint({"title", "summary", "description", "content", "author", "language"})
+    assert resolved.isdisjoint({"published", "updated", "pubdate", "dc_date", "name", "email"})
