@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections import Counter
@@ -566,9 +567,7 @@ def cmd_status(config: Config, args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_run(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     from .daemon import run_daemon
-    from .logs import configure_logging
 
-    configure_logging(args.log_format)
     return run_daemon(config, config_path(args))
 
 
@@ -685,9 +684,20 @@ def dispatch(args: argparse.Namespace, out: TextIO) -> int:
         return cmd_eval(args, out)
     if args.command == "classify":
         return cmd_classify(args, out)
+    if args.command == "run":  # the daemon's every stderr line is in its log format, warnings included
+        from .logs import configure_logging
+
+        configure_logging(args.log_format)
     config = load_config(config_path(args))
     for warning in config.warnings:
-        print(f"aggregator: warning: {warning}", file=sys.stderr)
+        if args.command == "run":
+            from .logs import log_event
+
+            log_event(
+                logging.getLogger("aggregator"), "config_warning", level=logging.WARNING, warning=warning
+            )
+        else:
+            print(f"aggregator: warning: {warning}", file=sys.stderr)
     if args.command == "config":
         return cmd_config_check(config, args, out)
     if args.command == "db":

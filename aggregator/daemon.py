@@ -199,6 +199,17 @@ class Daemon:
             self.poller.close()
         if self.store is not None:
             self.store.close()
+        lingering = [
+            t
+            for t in threading.enumerate()
+            if t.is_alive() and not t.daemon and t is not threading.current_thread()
+        ]
+        if lingering:
+            # A fetch thread still blocked in a socket read (its job gave up on it) would hold the
+            # interpreter's exit until its deadline; everything worth keeping is written and closed.
+            log_event(log, "stopped", abandoned_threads=len(lingering))
+            logging.shutdown()
+            os._exit(0)
 
     # -- reload --
 

@@ -390,9 +390,9 @@ class Deduplicator:
 
     def assign(self, item: StoryInput) -> Assignment:
         published_day = item.published.date()
-        words, actors = text_terms(item.title, item.summary)
+        words, actors = item.terms if item.terms is not None else text_terms(item.title, item.summary)
         stages = {event.type: event_stage(event, published_day) for event in item.events}
-        vector = {word: self._weight(word, actors) for word in words}
+        vector = self._weights(words, actors)
         length = math.sqrt(sum(weight * weight for weight in vector.values()))
         best, best_score = None, self.settings.join_threshold
         for story_id, dot in self._candidates(item, vector).items():
@@ -485,18 +485,21 @@ class Deduplicator:
             found[story_id] = dot
         return found
 
-    def _idf(self, word: str) -> float:
-        # Rarity among the stories we remember; a prior of unseen stories keeps early scores sane.
+    def _weights(self, words: Iterable[str], actors: set[str] | frozenset[str]) -> dict[str, float]:
+        """Each word's weight: its rarity among the stories we remember (a prior of unseen stories keeps
+        early scores sane), more for a named actor, less for a word every report of the talks carries."""
         stories = len(self._stories) + 25
-        return math.log(stories / (1 + self._document_frequency.get(word, 0)))
-
-    def _weight(self, word: str, actors: set[str] | frozenset[str]) -> float:
-        weight = self._idf(word)
-        if word in actors:
-            weight *= _ACTOR_WEIGHT
-        elif word in _COMMON_STEMS:
-            weight *= _COMMON_WEIGHT
-        return max(weight, 0.0)
+        frequency = self._document_frequency
+        log = math.log
+        weights = {}
+        for word in words:
+            weight = log(stories / (1 + frequency.get(word, 0)))
+            if word in actors:
+                weight *= _ACTOR_WEIGHT
+            elif word in _COMMON_STEMS:
+                weight *= _COMMON_WEIGHT
+            weights[word] = weight if weight > 0 else 0.0
+        return weights
 
     def _score(self, item: StoryInput, cosine: float, story: _StoryEntry) -> float:
         """The probability that the item reports the story's development (a logistic model, see _JOIN)."""
@@ -519,11 +522,8 @@ class Deduplicator:
 
     def _story_norm(self, story: _StoryEntry) -> float:
         count = max(story.item_count, 1)
-        total = 0.0
-        for word, times in story.terms.items():
-            weight = self._weight(word, story.actors) * times / count
-            total += weight * weight
-        return math.sqrt(total)
+        weights = self._weights(story.terms, story.actors)
+        return math.sqrt(sum((weights[word] * times / count) ** 2 for word, times in story.terms.items()))
 
     def _add_story(self, story: _StoryEntry) -> None:
         self._stories[story.id] = story

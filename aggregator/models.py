@@ -218,6 +218,8 @@ class StoryInput:
     published: datetime  # UTC; the caller uses first-seen when the item has no date
     events: tuple[DetectedEvent, ...] = ()
     item_id: int | None = None
+    # (words, actors) as deduplicate.text_terms makes them, when a worker process made them already
+    terms: tuple[frozenset[str], frozenset[str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -142,11 +142,31 @@ class ParseOutcome:
 _worker_rules: RuleSet | None = None  # each worker process loads the rules once, at its start
 
 
-def start_worker(config: Config) -> None:
+def start_worker(config: Config, owner_pid: int | None = None) -> None:
     """Initialiser of a parse worker process (and of the in-process executor)."""
     global _worker_rules
     use_utc_clock()
     _worker_rules = rules_for_config(config)
+    if owner_pid is not None:
+        _exit_with_owner(owner_pid)
+
+
+def _exit_with_owner(owner_pid: int) -> None:
+    """A worker ends when the process that owns the pool is gone. Killed with -9, the owner cannot say so,
+    and a worker would wait for work for ever, keeping the forkserver alive with it (it holds the
+    forkserver's liveness pipe): orphans that pile up with every crash and restart."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(owner_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                os._exit(0)  # another user's process took the number: the owner is gone all the same
+
+    threading.Thread(target=watch, name="watch-owner", daemon=True).start()
 
 
 def parse_and_normalise(
@@ -372,7 +392,7 @@ class Poller:
                     self.parse_processes,
                     mp_context=context,
                     initializer=start_worker,
-                    initargs=(self.config,),
+                    initargs=(self.config, os.getpid()),
                 )
         return self._parse_pool
 
