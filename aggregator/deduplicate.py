@@ -142,7 +142,10 @@ def _stem(word: str) -> str:
 _COMMON_STEMS = frozenset(_stem(word) for word in _COMMON_IN_DOMAIN)
 
 
-def text_terms(title: str, summary: str) -> tuple[frozenset[str], frozenset[str]]:
+StoryTerms = tuple[frozenset[str], frozenset[str]]  # (words, actors)
+
+
+def text_terms(title: str, summary: str) -> StoryTerms:
     """(words, actors) of an item: stems of its content words, and of the capitalised ones in sentences."""
     text = unicodedata.normalize("NFKC", f"{title}. {summary}" if title else summary)
     text = _THOUSANDS.sub("", text)

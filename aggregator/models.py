@@ -167,6 +167,7 @@ class PolledFeed:
     log: FetchLogEntry
     items: tuple[Item, ...] = ()
     verdicts: tuple[Classification | None, ...] = ()  # one per item, in order; None: stored one still holds
+    terms: tuple[tuple[frozenset[str], frozenset[str]] | None, ...] = ()  # story-stage words, relevant items
 
 
 # --- classify ----------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from .classify import RuleSet, classify_item, default_rules
 from .config import Config, FeedConfig
-from .deduplicate import Assignment, Deduplicator
+from .deduplicate import Assignment, Deduplicator, StoryTerms, text_terms
 from .errors import FeedError, ParseError
 from .feedstate import after_failure, after_success
 from .fetch import Fetcher
@@ -132,6 +132,7 @@ class ParseOutcome:
 
     items: tuple[Item, ...] = ()
     verdicts: tuple[Classification | None, ...] = ()
+    terms: tuple[StoryTerms | None, ...] = ()  # for relevant items: their words for the story stage
     entries: int = 0
     parser: str | None = None
     problem: str | None = None
@@ -191,6 +192,11 @@ def parse_and_normalise(
             None if stored.get(item.key) == item.content_hash else classify_item(item, rules)
             for item in normalised.items
         )
+        # The story stage runs in the one writer process; its text work is done here, in parallel.
+        terms = tuple(
+            text_terms(item.title, item.summary) if verdict is not None and verdict.relevant else None
+            for item, verdict in zip(normalised.items, verdicts, strict=True)
+        )
     except FeedError as exc:
         return ParseOutcome(error=str(exc), reason=exc.reason)
     except Exception as exc:  # a parser bug must cost one feed, not the poll
@@ -209,6 +215,7 @@ def parse_and_normalise(
     return ParseOutcome(
         items=tuple(normalised.items),
         verdicts=verdicts,
+        terms=terms,
         entries=len(parsed.entries),
         parser=parsed.parser,
         problem=problem,
@@ -770,7 +777,7 @@ class _PollRun:
             duration_s=result.duration_s,
         )
         polled = (
-            PolledFeed(new_state, log, parsed.items, parsed.verdicts)
+            PolledFeed(new_state, log, parsed.items, parsed.verdicts, parsed.terms)
             if parsed
             else PolledFeed(new_state, log)
         )
@@ -811,13 +818,14 @@ class _PollRun:
         for (polled, _), result in zip(batch, saved, strict=True):
             if not result.new_relevant:
                 continue
+            terms = polled.terms or (None,) * len(polled.items)
             by_key = {
-                item.key: (item, verdict)
-                for item, verdict in zip(polled.items, polled.verdicts, strict=False)
+                item.key: (item, verdict, words)
+                for item, verdict, words in zip(polled.items, polled.verdicts, terms, strict=False)
                 if verdict is not None
             }
             for key, item_id in result.new_relevant:
-                item, verdict = by_key[key]
+                item, verdict, words = by_key[key]
                 items.append(
                     StoryInput(
                         key=str(item_id),
@@ -827,6 +835,7 @@ class _PollRun:
                         published=item.published,
                         events=verdict.events,
                         item_id=item_id,
+                        terms=words,
                     )
                 )
         sources = [
