@@ -28,6 +28,7 @@ from .config import ChannelConfig, Config
 from .digest import digest_email, is_empty, load_templates, render_digest
 from .errors import BlockedAddressError, ConfigError, DeliveryError, FetchError
 from .fetch import Fetcher, PostResult, parse_retry_after
+from .logs import log_event
 from .models import (
     AlertMessage,
     Digest,
@@ -198,23 +199,23 @@ class Deliverer:
         if outcome.sent:
             self.store.mark_sent(row.id, now, outcome.status)
             report.sent += 1
-            log.info("alert_sent id=%s channel=%s key=%s", row.id, channel.name, row.idempotency_key)
+            log_event(log, "alert_sent", id=row.id, channel=channel.name, key=row.idempotency_key)
             return
         error = outcome.error or "failed"
         if outcome.retryable and attempts < channel.max_attempts:
             when = next_attempt(now, attempts, outcome, self.rng)
             self.store.mark_retry(row.id, attempts, when, error, outcome.status)
             report.retrying += 1
-            log.warning(
-                "alert_retry id=%s channel=%s attempt=%d next=%s error=%s",
-                row.id, channel.name, attempts, when.isoformat(timespec="seconds"), error,
+            log_event(
+                log, "alert_retry", level=logging.WARNING, id=row.id, channel=channel.name, attempt=attempts,
+                next=when.isoformat(timespec="seconds"), error=error,
             )  # fmt: skip
             return
         why = error if not outcome.retryable else f"{error} (gave up after {attempts} attempts)"
         self.store.mark_dead(row.id, attempts, why, outcome.status)
         report.dead += 1
         report.errors.append(f"{channel.name}: alert {row.id} is dead: {why}")
-        log.error("alert_dead id=%s channel=%s error=%s", row.id, channel.name, why)
+        log_event(log, "alert_dead", level=logging.ERROR, id=row.id, channel=channel.name, error=why)
 
 
 def _http_outcome(answer: PostResult) -> Outcome:

@@ -47,8 +47,9 @@ _FIELDS_ATTRIBUTE = "aggregator_event_fields"
 # Marks the handler configure_logging installed, so that calling it again replaces rather than duplicates.
 _HANDLER_MARK = "aggregator_log_handler"
 # APScheduler reports every job run at INFO ("Running job", "executed successfully"): with jobs every few
-# seconds that drowns the log. Its warnings (a missed run) and errors still come through.
-_CHATTY_LOGGERS = ("apscheduler",)
+# seconds that drowns the log; Alembic tells a dozen lines of set-up at every start. Their warnings (a missed
+# run) and errors still come through.
+_CHATTY_LOGGERS = ("apscheduler", "alembic")
 # journald's stream protocol: "<N>" at the start of a line sets the entry's syslog priority.
 _SYSLOG_PRIORITY = {
     logging.CRITICAL: 2,

@@ -738,7 +738,7 @@ def test_json_logs_are_one_object_per_line_and_never_show_the_webhook_token(
     for feed_error in feed_errors:
         assert feed_error["feed"] == "looping" and feed_error["reason"] == "bad_redirect"
         assert "api_key=***" in feed_error["error"]  # the URL was written, its secret masked
-    assert any("alert_retry" in str(r.get("msg")) and "channel=backup" in str(r.get("msg")) for r in records)
+    assert any(r["event"] == "alert_retry" and r["channel"] == "backup" for r in records), events
     assert WEBHOOK_TOKEN not in daemon.log_text()
 
 
