@@ -52,6 +52,16 @@ POLL_JITTER = 0.1  # each feed's next poll moves by up to ±10% of its interval
 STOP_WITHIN_S = 8.0  # after a signal, wait this long for running jobs before leaving them
 
 
+class _SkippedRunFilter(logging.Filter):
+    """A poll still running when its next tick comes is skipped by design (max_instances=1): not a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_SkippedRunFilter())
+
+
 class SystemdNotifier:
     """The sd_notify protocol, directly: datagrams to $NOTIFY_SOCKET. A no-op outside systemd."""
 

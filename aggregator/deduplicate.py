@@ -746,9 +746,14 @@ def decide(before: Event | None, after: Event, story_id: str, item: StoryInput) 
         return made(True, "update", ", ".join(f"{n} now known: {after.facts[n]}" for n in changed))
     if changed:
         return made(False, "repeat", "same development; details added: " + ", ".join(changed))
-    if story_id not in before.story_ids and _later_development(before, item):
-        # Reports of the event on a later day make a story of their own (an analysis, a new detail):
-        # one alert for it. Within hours of the last alert a second story is more likely the same news.
+    if (
+        story_id not in before.story_ids
+        and _later_development(before, item)
+        and _main_event(item) == after.type
+    ):
+        # Reports mainly about the event on a later day make a story of their own (an analysis, a next
+        # stage): one alert for it. Within hours of the last alert a second story is more likely the same
+        # news, and a report about something else that mentions the event in passing is not news of it.
         return made(True, "update", "a later development of the event")
     return made(False, "repeat", f"same development, {len(after.sources)} sources")
 
@@ -775,9 +780,21 @@ def _decision(
 LATER_DEVELOPMENT = timedelta(hours=18)
 
 
+def _main_event(item: StoryInput) -> str:
+    return _primary_type(item.events)
+
+
+FRESH_AFTER_EVENT = timedelta(days=3)
+
+
 def _later_development(before: Event, item: StoryInput) -> bool:
+    """A new story counts as news of the event a while after its last alert, and while the event is fresh:
+    reports of a round held, or a swap done, more than days later mention it as background."""
     last = before.last_alert_at
-    return last is None or item.published - last >= LATER_DEVELOPMENT
+    if last is not None and item.published - last < LATER_DEVELOPMENT:
+        return False
+    when = _iso(before.facts.get("date")) or _iso(before.facts.get("deadline"))
+    return when is None or item.published.date() <= when + FRESH_AFTER_EVENT
 
 
 # --- scoring helpers ------------------------------------------------------------------------------------
