@@ -363,6 +363,9 @@ class Deduplicator:
         self.settings = settings or DedupSettings()
         self._stories: dict[str, _StoryEntry] = {}
         self._events: dict[str, _EventEntry] = {}
+        # Events a report could still be matched to, by type: what _event_for scans (the rest are kept only
+        # until the stories that name them leave the window).
+        self._open_events: dict[str, dict[str, _EventEntry]] = defaultdict(dict)
         # (word, day of the story's first report) -> ids of stories carrying the word: postings by day, so a
         # lookup reads only the days of the item's window, however many stories the retention keeps.
         self._by_term: dict[tuple[str, int], set[str]] = defaultdict(set)
@@ -372,7 +375,7 @@ class Deduplicator:
         for story in stories:
             self._add_story(_entry_from_story(story))
         for event in events:
-            self._events[event.id] = _EventEntry(
+            self._events[event.id] = self._open_events[event.type][event.id] = _EventEntry(
                 id=event.id,
                 type=event.type,
                 status=event.status,
@@ -597,6 +600,12 @@ class Deduplicator:
         longest = max(self.settings.event_horizon.values())
         for event in [e for e in self._events.values() if e.last_seen < latest - longest * 2]:
             del self._events[event.id]
+            self._open_events[event.type].pop(event.id, None)
+        late = latest - timedelta(days=1)  # a day's grace for reports that arrive late
+        for kind, events in self._open_events.items():
+            horizon = self.settings.event_horizon[kind]
+            for event in [e for e in events.values() if not _within(late, e, horizon)]:
+                del events[event.id]  # past its horizon: no new report can match it
 
     # -- events --
 
@@ -622,7 +631,7 @@ class Deduplicator:
                     sources=set(),
                     last_alert_story=None,
                 )
-                self._events[entry.id] = entry
+                self._events[entry.id] = self._open_events[entry.type][entry.id] = entry
             _update_event(entry, detected, stages[detected.type], story.id, item)
             story.event_ids[detected.type] = entry.id
             decision = decide(before, entry.snapshot(), story.id, item)
@@ -649,8 +658,8 @@ class Deduplicator:
         stage = event_stage(detected, item.published.date())
         best: _EventEntry | None = None
         best_rank: tuple[int, datetime] | None = None
-        for event in self._events.values():
-            if event.type != detected.type or not _within(item.published, event, horizon):
+        for event in self._open_events[detected.type].values():
+            if not _within(item.published, event, horizon):
                 continue
             score = _fact_match(detected.facts, event.facts)
             if score < 0 or (score < 2 and not _in_progress(event, stage, item.published)):
