@@ -14,21 +14,21 @@ Links pass :func:`~aggregator.channels.email.safe_url` (http and https only) her
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from datetime import UTC, date, datetime, tzinfo
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, tzinfo
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from .channels.base import as_utc, format_day
 from .channels.email import (
     EVENT_LABELS,
     EmailSettings,
     clean_text,
     compose,
     fact_line,
-    format_day,
     format_time,
     message_id,
     report_view,
@@ -124,15 +124,14 @@ def digest_context(digest: Digest) -> dict[str, Any]:
     for kind in types:
         stories = digest.stories_by_event[kind]
         if stories:
-            title = SECTION_TITLES.get(kind) or clean_text(kind).replace("_", " ").capitalize()
+            title = _type_label(kind, SECTION_TITLES)
             sections.append(_section(clean_text(kind), title, stories, where))
     if digest.other_stories:
         sections.append(_section("", OTHER_TITLE, digest.other_stories, where))
     views = [story for section in sections for story in section["stories"]]
     total = sum(section["count"] for section in sections)
     new = sum(story["is_new"] for story in views)
-    until = digest.until if digest.until.tzinfo else digest.until.replace(tzinfo=UTC)
-    day = format_day(until.astimezone(where).date())
+    day = format_day(as_utc(digest.until).astimezone(where).date())
     if total:
         stories = "1 story" if total == 1 else f"{total} stories"
         subject = f"Russia–Ukraine talks digest, {day}: {stories}, {new} new"
@@ -185,9 +184,7 @@ def _story_fields(story: DigestStory, where: tzinfo) -> dict[str, Any]:
     facts = []
     for kind in story.event_types:
         line = fact_line(story.facts.get(kind) or {}, where)
-        label = EVENT_LABELS.get(kind) or clean_text(kind).replace("_", " ").capitalize()
-        facts.append({"type": clean_text(kind), "label": label, "line": line})
-    last_seen = story.last_seen if story.last_seen.tzinfo else story.last_seen.replace(tzinfo=UTC)
+        facts.append({"type": clean_text(kind), "label": _type_label(kind), "line": line})
     return {
         "headline": shorten(clean_text(story.headline), 300) or "(no headline)",
         "is_new": bool(story.is_new),
@@ -199,7 +196,7 @@ def _story_fields(story: DigestStory, where: tzinfo) -> dict[str, Any]:
         "first_seen": format_time(story.first_seen, where),
         "last_seen": format_time(story.last_seen, where),
         "broken": False,
-        "sort_key": last_seen.timestamp(),
+        "sort_key": as_utc(story.last_seen).timestamp(),
     }
 
 
@@ -258,17 +255,21 @@ def _status(events: Iterable[DigestEvent], where: tzinfo) -> list[dict[str, Any]
 
 
 def _event_view(event: DigestEvent, where: tzinfo) -> dict[str, Any]:
-    last_seen = event.last_seen if event.last_seen.tzinfo else event.last_seen.replace(tzinfo=UTC)
     return {
         "type": clean_text(event.type),
-        "label": EVENT_LABELS.get(event.type) or clean_text(event.type).replace("_", " ").capitalize(),
+        "label": _type_label(event.type),
         "status": status_label(event.status),
         "facts": fact_line(event.facts, where),
         "outlets": int(event.outlets),
         "first_seen": format_time(event.first_seen, where),
         "last_seen": format_time(event.last_seen, where),
-        "sort_key": last_seen.timestamp(),
+        "sort_key": as_utc(event.last_seen).timestamp(),
     }
+
+
+def _type_label(kind: str, labels: Mapping[str, str] = EVENT_LABELS) -> str:
+    """An event type's label; a type without one as words (``CEASEFIRE_TALKS`` as ``Ceasefire talks``)."""
+    return labels.get(kind) or clean_text(kind).replace("_", " ").capitalize()
 
 
 def _day(value: object) -> date | None:

@@ -37,17 +37,16 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import pytest
+from feed_xml import FeedEntry, atom, rss
 from feedserver import FeedServer, drip_body, redirect, silent
 from prometheus_client.parser import text_string_to_metric_families
-from receiver import Post, Receiver
 
 from aggregator.daemon import HEARTBEAT_EVERY_S, POLL_EVERY_S
+from aggregator.demo.catchers import Post, WebhookCatcher
 
 # --- what the outlets publish ------------------------------------------------------------------------
 
@@ -80,39 +79,13 @@ TRAMS = (
     "Construction of the eleven-kilometre line is to start next spring, the council said on Tuesday.",
 )
 
-Entry = tuple[str, str, str, str, datetime]  # guid, link, title, summary, published
-
-
-def rss(title: str, entries: list[Entry]) -> bytes:
-    items = "".join(
-        f"<item><guid isPermaLink='false'>{guid}</guid><link>{link}</link><title>{escape(head)}</title>"
-        f"<description>{escape(text)}</description><pubDate>{format_datetime(published)}</pubDate></item>"
-        for guid, link, head, text, published in entries
-    )
-    return (
-        f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>{title}</title>"
-        f"<link>https://{title}.example/</link>{items}</channel></rss>"
-    ).encode()
-
-
-def atom(title: str, entries: list[Entry]) -> bytes:
-    body = "".join(
-        f"<entry><id>{guid}</id><link href='{link}'/><title>{escape(head)}</title>"
-        f"<summary>{escape(text)}</summary><updated>{published.isoformat()}</updated></entry>"
-        for guid, link, head, text, published in entries
-    )
-    return (
-        "<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
-        f"<title>{title}</title><id>urn:{title}</id><updated>{entries[0][4].isoformat()}</updated>{body}</feed>"
-    ).encode()
-
 
 def hours_ago(hours: float) -> datetime:
     return datetime.now(UTC).replace(microsecond=0) - timedelta(hours=hours)
 
 
-def post_c_entries(*, with_trams: bool = False) -> list[Entry]:
-    entries: list[Entry] = [
+def post_c_entries(*, with_trams: bool = False) -> list[FeedEntry]:
+    entries: list[FeedEntry] = [
         ("pc-31", "https://post-c.example/news/captives", *SWAP_POST, hours_ago(2)),
         ("pc-32", "https://post-c.example/news/harvest", *HARVEST, hours_ago(2)),
     ]
@@ -184,7 +157,7 @@ def write_config(
     return path
 
 
-def hook_env(receiver: Receiver) -> dict[str, str]:
+def hook_env(receiver: WebhookCatcher) -> dict[str, str]:
     return {"HOOK_URL": f"{receiver.url}?token={WEBHOOK_TOKEN}", "HOOK_SECRET": SECRET}
 
 
@@ -319,8 +292,8 @@ def start_daemon() -> Iterator[Callable[..., DaemonProcess]]:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
+def receiver() -> Iterator[WebhookCatcher]:
+    with WebhookCatcher() as running:
         yield running
 
 
@@ -368,12 +341,15 @@ def metric_samples(base_url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]
 
 
 def test_one_signed_alert_per_development_reaches_the_receiver(
-    tmp_path: Path, feed_server: FeedServer, receiver: Receiver, start_daemon: Callable[..., DaemonProcess]
+    tmp_path: Path,
+    feed_server: FeedServer,
+    receiver: WebhookCatcher,
+    start_daemon: Callable[..., DaemonProcess],
 ) -> None:
     config = write_config(tmp_path, serve_outlets(feed_server))
     daemon = start_daemon(config, hook_env(receiver))
 
-    assert receiver.received.wait(20), f"no alert within 20 s:\n{daemon.log_text()[-3000:]}"
+    assert receiver.posted.wait(20), f"no alert within 20 s:\n{daemon.log_text()[-3000:]}"
     db = tmp_path / "agg.db"
     wait_for("the outbox to be empty", lambda: all(r["status"] == "sent" for r in alert_rows(db)), 10)
     daemon.wait_event("poll", 10)  # the first poll has written everything it found
@@ -382,7 +358,7 @@ def test_one_signed_alert_per_development_reaches_the_receiver(
     assert code == 0
     [row] = alert_rows(db)  # three outlets, one development: one alert
     [post] = receiver.posts
-    assert post.path == f"/hook?token={WEBHOOK_TOKEN}"
+    assert post.path == f"/hooks/desk?token={WEBHOOK_TOKEN}"
     assert post.headers["webhook-id"] == row["idempotency_key"]
     assert signature_valid(post)
     payload = json.loads(post.body)
@@ -432,12 +408,15 @@ def test_sigterm_while_feeds_hang_exits_cleanly_within_10_s(
 
 
 def test_sigterm_while_a_delivery_is_in_flight_exits_within_10_s_and_leaves_it_pending(
-    tmp_path: Path, feed_server: FeedServer, receiver: Receiver, start_daemon: Callable[..., DaemonProcess]
+    tmp_path: Path,
+    feed_server: FeedServer,
+    receiver: WebhookCatcher,
+    start_daemon: Callable[..., DaemonProcess],
 ) -> None:
     receiver.hold = threading.Event()  # the receiver takes the POST and keeps its answer back
     config = write_config(tmp_path, serve_outlets(feed_server))
     daemon = start_daemon(config, hook_env(receiver))
-    assert receiver.received.wait(20), f"no alert within 20 s:\n{daemon.log_text()[-3000:]}"
+    assert receiver.posted.wait(20), f"no alert within 20 s:\n{daemon.log_text()[-3000:]}"
 
     code, took = daemon.stop(signal.SIGTERM, timeout=10)
 
@@ -452,7 +431,10 @@ def test_sigterm_while_a_delivery_is_in_flight_exits_within_10_s_and_leaves_it_p
 
 
 def test_sigkill_mid_delivery_then_restart_keeps_items_schedule_and_resends_with_the_same_id(
-    tmp_path: Path, feed_server: FeedServer, receiver: Receiver, start_daemon: Callable[..., DaemonProcess]
+    tmp_path: Path,
+    feed_server: FeedServer,
+    receiver: WebhookCatcher,
+    start_daemon: Callable[..., DaemonProcess],
 ) -> None:
     feeds = serve_outlets(feed_server)
     # wire-a and daily-b are polled hourly: a restart must not poll them again at once. post-c keeps the
@@ -462,7 +444,7 @@ def test_sigkill_mid_delivery_then_restart_keeps_items_schedule_and_resends_with
     receiver.hold = threading.Event()
     first = start_daemon(config, hook_env(receiver), name="first")
     first.wait_event("poll", 20)  # every feed stored (the send is held, not the poll)
-    assert receiver.received.wait(20), f"no alert within 20 s:\n{first.log_text()[-3000:]}"
+    assert receiver.posted.wait(20), f"no alert within 20 s:\n{first.log_text()[-3000:]}"
 
     first.crash()  # SIGKILL, in the middle of a send: no answer recorded, no clean-up
     receiver.hold.set()
@@ -709,7 +691,10 @@ def json_records(daemon: DaemonProcess) -> tuple[list[dict[str, Any]], list[str]
 
 
 def test_json_logs_are_one_object_per_line_and_never_show_the_webhook_token(
-    tmp_path: Path, feed_server: FeedServer, receiver: Receiver, start_daemon: Callable[..., DaemonProcess]
+    tmp_path: Path,
+    feed_server: FeedServer,
+    receiver: WebhookCatcher,
+    start_daemon: Callable[..., DaemonProcess],
 ) -> None:
     feeds = serve_outlets(feed_server)
     # A feed whose URL carries the token and ends in a redirect loop: its error message names the URL.
@@ -720,7 +705,7 @@ def test_json_logs_are_one_object_per_line_and_never_show_the_webhook_token(
     channels = DESK_CHANNEL + '[[channels]]\nname = "backup"\ntype = "webhook"\nurl_env = "BACKUP_URL"\n'
     config = write_config(tmp_path, feeds, channels=channels)
     daemon = start_daemon(config, {**hook_env(receiver), "BACKUP_URL": unreachable}, log_format="json")
-    assert receiver.received.wait(20), daemon.log_text()[-3000:]
+    assert receiver.posted.wait(20), daemon.log_text()[-3000:]
     wait_for("the backup channel's failure to be logged", lambda: "alert_retry" in daemon.log_text(), 10)
     code, _ = daemon.stop(signal.SIGINT)  # Ctrl-C in a terminal: the same clean stop as SIGTERM
 
@@ -743,7 +728,10 @@ def test_json_logs_are_one_object_per_line_and_never_show_the_webhook_token(
 
 
 def test_json_logs_hold_the_configuration_warnings_too(
-    tmp_path: Path, feed_server: FeedServer, receiver: Receiver, start_daemon: Callable[..., DaemonProcess]
+    tmp_path: Path,
+    feed_server: FeedServer,
+    receiver: WebhookCatcher,
+    start_daemon: Callable[..., DaemonProcess],
 ) -> None:
     in_file = '[[channels]]\nname = "desk"\ntype = "webhook"\nurl = "' + receiver.url + '"\n'
     config = write_config(tmp_path, serve_outlets(feed_server), channels=in_file)

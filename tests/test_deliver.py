@@ -23,14 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from receiver import Receiver
+from decisions import record
 
-from aggregator.classify import classify, default_rules
 from aggregator.config import Config, load_config
 from aggregator.deduplicate import Deduplicator
 from aggregator.deliver import FIRST_RETRY_S, LEASE_S, Deliverer, backoff_s
-from aggregator.models import StoryInput
-from aggregator.pipeline import alert_routes, write_assignments
+from aggregator.demo.catchers import WebhookCatcher
 from aggregator.store import Store
 
 NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
@@ -64,24 +62,9 @@ def write_config(tmp_path: Path, url: str, *, confirm: int = 1, attempts: int = 
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
+def receiver() -> Iterator[WebhookCatcher]:
+    with WebhookCatcher() as running:
         yield running
-
-
-def record(
-    config: Config, store: Store, reports: list[tuple[str, str, str]], deduplicator: Deduplicator
-) -> int:
-    """Classify and assign the reports as a poll would, writing decisions and outbox rows."""
-    rules = default_rules()
-    assignments = []
-    for n, (outlet, title, summary) in enumerate(reports):
-        published = NOW + timedelta(minutes=10 * n)
-        verdict = classify(title, summary, published.date(), rules)
-        assert verdict.relevant and verdict.events, title
-        item = StoryInput(f"{outlet}-{n}", outlet, title, summary, published, verdict.events)
-        assignments.append(deduplicator.assign(item))
-    return write_assignments(store, assignments, NOW, routes=alert_routes(config))
 
 
 def verify_signature(headers: dict[str, str], body: bytes) -> bool:
@@ -92,10 +75,10 @@ def verify_signature(headers: dict[str, str], body: bytes) -> bool:
     return any(part == f"v1,{expected}" for part in headers["webhook-signature"].split())
 
 
-def test_one_alert_per_decision_signed_and_sent_once(tmp_path: Path, receiver: Receiver) -> None:
+def test_one_alert_per_decision_signed_and_sent_once(tmp_path: Path, receiver: WebhookCatcher) -> None:
     config = write_config(tmp_path, receiver.url)
     with Store.open(config.settings.database) as store, Deliverer(config, store) as deliverer:
-        queued = record(config, store, REPORTS, Deduplicator())
+        queued = record(config, store, Deduplicator(), REPORTS, now=NOW)
         assert queued == 1  # two outlets, one development: one alert
         report = deliverer.deliver_due(NOW)
         assert (report.sent, report.dead) == (1, 0)
@@ -109,14 +92,14 @@ def test_one_alert_per_decision_signed_and_sent_once(tmp_path: Path, receiver: R
     assert row.status == "sent" and row.attempts == 0
 
 
-def test_a_server_error_is_retried_with_the_same_key(tmp_path: Path, receiver: Receiver) -> None:
+def test_a_server_error_is_retried_with_the_same_key(tmp_path: Path, receiver: WebhookCatcher) -> None:
     config = write_config(tmp_path, receiver.url)
     receiver.script(500)
     with (
         Store.open(config.settings.database) as store,
         Deliverer(config, store, rng=random.Random(1)) as deliverer,
     ):
-        record(config, store, REPORTS, Deduplicator())
+        record(config, store, Deduplicator(), REPORTS, now=NOW)
         first = deliverer.deliver_due(NOW)
         assert (first.sent, first.retrying) == (0, 1)
         [row] = store.list_alerts(status="failed")
@@ -128,22 +111,22 @@ def test_a_server_error_is_retried_with_the_same_key(tmp_path: Path, receiver: R
     assert [p.headers["webhook-id"] for p in receiver.posts] == [row.idempotency_key] * 2
 
 
-def test_429_honours_retry_after(tmp_path: Path, receiver: Receiver) -> None:
+def test_429_honours_retry_after(tmp_path: Path, receiver: WebhookCatcher) -> None:
     config = write_config(tmp_path, receiver.url)
     receiver.script((429, {"Retry-After": "3600"}))
     with Store.open(config.settings.database) as store, Deliverer(config, store) as deliverer:
-        record(config, store, REPORTS, Deduplicator())
+        record(config, store, Deduplicator(), REPORTS, now=NOW)
         deliverer.deliver_due(NOW)
         [row] = store.list_alerts()
     assert row.status == "failed" and row.last_status == 429
     assert row.next_attempt_at >= NOW + timedelta(seconds=3600)
 
 
-def test_400_is_dead_at_once_visible_and_replayable(tmp_path: Path, receiver: Receiver) -> None:
+def test_400_is_dead_at_once_visible_and_replayable(tmp_path: Path, receiver: WebhookCatcher) -> None:
     config = write_config(tmp_path, receiver.url)
     receiver.script(400)
     with Store.open(config.settings.database) as store, Deliverer(config, store) as deliverer:
-        record(config, store, REPORTS, Deduplicator())
+        record(config, store, Deduplicator(), REPORTS, now=NOW)
         report = deliverer.deliver_due(NOW)
         assert report.dead == 1 and "HTTP 400" in report.errors[0]
         [dead] = store.list_alerts(status="dead")
@@ -154,11 +137,11 @@ def test_400_is_dead_at_once_visible_and_replayable(tmp_path: Path, receiver: Re
 
 
 def test_a_receiver_that_is_down_loses_nothing(tmp_path: Path) -> None:
-    with Receiver() as gone:
+    with WebhookCatcher() as gone:
         url = gone.url  # a port nobody listens on once this block ends
     config = write_config(tmp_path, url, attempts=3)
     with Store.open(config.settings.database) as store, Deliverer(config, store) as deliverer:
-        record(config, store, REPORTS, Deduplicator())
+        record(config, store, Deduplicator(), REPORTS, now=NOW)
         for attempt in range(2):
             report = deliverer.deliver_due(NOW + timedelta(days=attempt))
             assert report.retrying == 1, report
@@ -168,21 +151,23 @@ def test_a_receiver_that_is_down_loses_nothing(tmp_path: Path) -> None:
     assert "gave up after 3 attempts" in (row.last_error or "")
 
 
-def test_confirmation_threshold_waits_for_a_second_outlet(tmp_path: Path, receiver: Receiver) -> None:
+def test_confirmation_threshold_waits_for_a_second_outlet(tmp_path: Path, receiver: WebhookCatcher) -> None:
     config = write_config(tmp_path, receiver.url, confirm=2)
     deduplicator = Deduplicator()
     with Store.open(config.settings.database) as store:
-        assert record(config, store, REPORTS[:1], deduplicator) == 0  # one outlet: not yet
+        assert record(config, store, deduplicator, REPORTS[:1], now=NOW) == 0  # one outlet: not yet
         assert store.list_alerts() == []
-        assert record(config, store, REPORTS[1:], deduplicator) == 1  # the second outlet confirms it
+        assert record(config, store, deduplicator, REPORTS[1:], now=NOW) == 1  # the second outlet confirms it
         [row] = store.list_alerts()
     assert row.status == "pending" and row.payload["outlets"] == 2
 
 
-def test_a_crash_between_send_and_mark_resends_with_the_same_key(tmp_path: Path, receiver: Receiver) -> None:
+def test_a_crash_between_send_and_mark_resends_with_the_same_key(
+    tmp_path: Path, receiver: WebhookCatcher
+) -> None:
     config = write_config(tmp_path, receiver.url)
     with Store.open(config.settings.database) as store:
-        record(config, store, REPORTS, Deduplicator())
+        record(config, store, Deduplicator(), REPORTS, now=NOW)
     receiver.hold = threading.Event()  # the receiver takes the POST and keeps the answer back
     env = {**os.environ, "HOOK_URL": receiver.url, "HOOK_SECRET": SECRET}
     child = subprocess.Popen(
@@ -192,7 +177,7 @@ def test_a_crash_between_send_and_mark_resends_with_the_same_key(tmp_path: Path,
         stderr=subprocess.DEVNULL,
     )
     try:
-        assert receiver.received.wait(30), "the deliverer never sent"
+        assert receiver.posted.wait(30), "the deliverer never sent"
         child.send_signal(signal.SIGKILL)  # dies after sending, before marking
         child.wait(10)
     finally:
@@ -267,7 +252,7 @@ def test_smtp_451_is_retried_and_550_is_dead_with_the_reply(tmp_path: Path) -> N
     with ScriptedSMTP("451 4.3.0 try again later", "550 5.7.1 relaying denied") as smtp:
         config = write_email_config(tmp_path, smtp.port)
         with Store.open(config.settings.database) as store, Deliverer(config, store) as deliverer:
-            record(config, store, REPORTS, Deduplicator())
+            record(config, store, Deduplicator(), REPORTS, now=NOW)
             assert deliverer.deliver_due(NOW).retrying == 1  # 451: later
             [row] = store.list_alerts(status="failed")
             assert row.last_status == 451

@@ -14,12 +14,13 @@ from typing import Any
 import jinja2
 import lxml.html
 import pytest
+from alerts import third_round_alert
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aggregator.channels.email import EmailSettings, alert_context, alert_email
 from aggregator.digest import is_empty, load_templates, render_digest
-from aggregator.models import AlertMessage, Digest, DigestEvent, DigestStory, Report
+from aggregator.models import Digest, DigestEvent, DigestStory, Report
 
 GOLDEN_DIR = Path(__file__).parent / "data" / "digest"
 TEMPLATES = load_templates()
@@ -548,32 +549,12 @@ def test_any_text_renders_inert(
 
 
 def alert_context_for_test(**changes: Any) -> dict[str, Any]:
-    return alert_context(alert_message(**changes))
-
-
-def alert_message(**changes: Any) -> AlertMessage:
-    values: dict[str, Any] = {
-        "idempotency_key": "d41.desk-mail",
-        "kind": "new",
-        "event_type": "NEW_ROUND",
-        "event_id": "ev-17",
-        "status": "scheduled",
-        "facts": {"round": 3, "place": "Istanbul", "date": "2025-07-23"},
-        "reason": "new NEW_ROUND event (scheduled)",
-        "headline": "Russia and Ukraine to hold third round of talks in Istanbul on 23 July",
-        "reports": (
-            report("Meridian Wire", "Third round set", "https://meridian-wire.example.org/a", at(13, 9)),
-        ),
-        "outlets": 4,
-        "first_seen": at(13, 9),
-    }
-    values.update(changes)
-    return AlertMessage(**values)
+    return alert_context(third_round_alert(**changes))
 
 
 @pytest.mark.parametrize("url", HOSTILE_URLS[:6])
 def test_alert_html_with_hostile_content_is_inert(url: str) -> None:
-    message = alert_message(
+    message = third_round_alert(
         headline=HOSTILE,
         reason=HOSTILE,
         facts={"place": HOSTILE, "round": HOSTILE, HOSTILE: HOSTILE},

@@ -25,6 +25,7 @@ import lxml.html
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from alerts import third_round_alert
 
 from aggregator.channels.email import (
     EmailSettings,
@@ -227,15 +228,8 @@ def check_password(server: Any, session: Any, envelope: Any, mechanism: str, aut
 
 
 def alert(**changes: Any) -> AlertMessage:
+    """The third-round alert as the e-mail tests know it: two reports, evidence, a decision time."""
     values: dict[str, Any] = {
-        "idempotency_key": "d41.desk-mail",
-        "kind": "new",
-        "event_type": "NEW_ROUND",
-        "event_id": "ev-17",
-        "status": "scheduled",
-        "facts": {"round": 3, "place": "Istanbul", "date": "2025-07-23"},
-        "reason": "new NEW_ROUND event (scheduled)",
-        "headline": "Russia and Ukraine to hold third round of talks in Istanbul on 23 July",
         "reports": (
             Report(
                 "Meridian Wire",
@@ -250,13 +244,12 @@ def alert(**changes: Any) -> AlertMessage:
                 datetime(2025, 7, 13, 15, 3, tzinfo=UTC),
             ),
         ),
-        "outlets": 4,
         "first_seen": datetime(2025, 7, 13, 14, 52, tzinfo=UTC),
         "evidence": ("third round", "will be held", "Istanbul", "23 July"),
         "created_at": CREATED,
     }
     values.update(changes)
-    return AlertMessage(**values)
+    return third_round_alert(**values)
 
 
 def parts(message: EmailMessage) -> dict[str, str]:

@@ -9,21 +9,21 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
+from decisions import record
 from prometheus_client.parser import text_string_to_metric_families
-from receiver import Receiver
 
-from aggregator.classify import classify, default_rules
 from aggregator.config import Config, load_config
 from aggregator.deduplicate import Deduplicator
 from aggregator.deliver import Deliverer, DeliveryReport
+from aggregator.demo.catchers import WebhookCatcher
 from aggregator.health import HealthServer, Metrics, parse_address
-from aggregator.models import Event, FeedStatus, StoryInput
-from aggregator.pipeline import FeedPollResult, PollReport, StoryTally, alert_routes, write_assignments
+from aggregator.models import Event, FeedStatus
+from aggregator.pipeline import FeedPollResult, PollReport, StoryTally
 from aggregator.store import Store
 
 NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
@@ -173,24 +173,6 @@ def write_config(tmp_path: Path, url: str) -> Config:
     return load_config(path, env={"HOOK_URL": url, "HOOK_SECRET": secret})
 
 
-def record(
-    config: Config, store: Store, deduplicator: Deduplicator, reports: list[tuple[str, str, str]]
-) -> int:
-    """Classify and assign reports as a poll would: events, decisions and outbox rows in the real store."""
-    rules = default_rules()
-    assignments = []
-    for n, (outlet, title, summary) in enumerate(reports):
-        published = NOW + timedelta(minutes=10 * n)
-        verdict = classify(title, summary, published.date(), rules)
-        assert verdict.relevant and verdict.events, title
-        assignments.append(
-            deduplicator.assign(
-                StoryInput(f"{outlet}-{n}", outlet, title, summary, published, verdict.events)
-            )
-        )
-    return write_assignments(store, assignments, NOW, routes=alert_routes(config))
-
-
 ROUND = (
     "wire-a",
     "Russia and Ukraine to hold third round of talks in Istanbul on Wednesday",
@@ -208,7 +190,7 @@ SWAP = (
 def test_refresh_reads_events_alerts_queue_and_feeds_from_a_real_store(
     tmp_path: Path, server: HealthServer, metrics: Metrics
 ) -> None:
-    with Receiver() as receiver:
+    with WebhookCatcher() as receiver:
         config = write_config(tmp_path, receiver.url)
         with Store.open(config.settings.database) as store, Deliverer(config, store) as deliverer:
             store.sync_feeds([(feed.name, feed.url) for feed in config.feeds], NOW)
@@ -216,13 +198,13 @@ def test_refresh_reads_events_alerts_queue_and_feeds_from_a_real_store(
             assert wire is not None
             store.update_feed(replace(wire, status=FeedStatus.OK, last_success_at=NOW))
             deduplicator = Deduplicator()
-            assert record(config, store, deduplicator, [ROUND]) == 1
+            assert record(config, store, deduplicator, [ROUND], now=NOW) == 1
             receiver.script(400)  # the receiver refuses it: dead at once
             started = time.monotonic()
             delivery = deliverer.deliver_due(NOW)
             metrics.observe_delivery(delivery, time.monotonic() - started)
             assert (delivery.attempted, delivery.dead) == (1, 1)
-            assert record(config, store, deduplicator, [SWAP]) == 1  # waits in the outbox
+            assert record(config, store, deduplicator, [SWAP], now=NOW) == 1  # waits in the outbox
             events = store.list_events()
             before = time.time()
             metrics.refresh(store)

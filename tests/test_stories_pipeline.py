@@ -16,12 +16,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import pytest
+from feed_xml import atom, rss
 from feedserver import FeedServer
 
 from aggregator.classify import classify_item, default_rules
@@ -56,48 +55,23 @@ FERRY = (
 )
 
 
-FeedEntry = tuple[str, str, str, str, datetime]  # guid, link, title, summary, published
-
-
-def rss(entries: list[FeedEntry]) -> bytes:
-    items = "".join(
-        f"<item><guid isPermaLink='false'>{guid}</guid><link>{link}</link><title>{escape(title)}</title>"
-        f"<description>{escape(summary)}</description><pubDate>{format_datetime(published)}</pubDate></item>"
-        for guid, link, title, summary, published in entries
-    )
-    return (
-        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Wire</title>"
-        f"<link>https://wire.example/</link>{items}</channel></rss>"
-    ).encode()
-
-
-def atom(entries: list[FeedEntry]) -> bytes:
-    body = "".join(
-        f"<entry><id>{guid}</id><link href='{link}'/><title>{escape(title)}</title>"
-        f"<summary>{escape(summary)}</summary><updated>{published.isoformat()}</updated></entry>"
-        for guid, link, title, summary, published in entries
-    )
-    return (
-        "<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'><title>Daily</title>"
-        f"<id>urn:daily</id><updated>{entries[0][4].isoformat()}</updated>{body}</feed>"
-    ).encode()
-
-
 def serve_three_outlets(server: FeedServer, now: datetime) -> dict[str, str]:
     """Routes for the three outlets (with ETags, so an unchanged feed answers 304); feed name -> URL."""
     hours = [now - timedelta(hours=h) for h in (6, 5, 4, 3)]
     wire = rss(
+        "Wire",
         [
             ("wa-1", "https://wire-a.example/swap", *SWAP_A, hours[0]),
             ("wa-2", "https://wire-a.example/rates", *RATES, hours[1]),
-        ]
+        ],
     )
-    daily = atom([("urn:daily:77", "https://daily-b.example/2026/swap-deal", *SWAP_B, hours[2])])
+    daily = atom("Daily", [("urn:daily:77", "https://daily-b.example/2026/swap-deal", *SWAP_B, hours[2])])
     post = rss(
+        "Wire",
         [
             ("pc-9", "https://post-c.example/news/captives", *SWAP_C, hours[3]),
             ("pc-10", "https://post-c.example/news/ferry", *FERRY, hours[3]),
-        ]
+        ],
     )
     return {
         "wire-a": server.route("/wire-a.xml", wire, etag='"wa"'),
@@ -309,9 +283,11 @@ def test_items_stored_without_stories_are_assigned_when_a_poller_builds_its_dedu
 def test_a_later_poll_adds_to_the_story_the_first_poll_made(
     tmp_path: Path, feed_server: FeedServer, store: Store
 ) -> None:
-    first = rss([("wa-1", "https://wire-a.example/swap", *SWAP_A, NOW - timedelta(hours=3))])
+    first = rss("Wire", [("wa-1", "https://wire-a.example/swap", *SWAP_A, NOW - timedelta(hours=3))])
     url_a = feed_server.route("/a.xml", first)
-    url_b = feed_server.route("/b.atom", atom([("urn:b:1", "https://daily-b.example/x", *FERRY, NOW)]))
+    url_b = feed_server.route(
+        "/b.atom", atom("Daily", [("urn:b:1", "https://daily-b.example/x", *FERRY, NOW)])
+    )
     config = write_config(tmp_path, {"wire-a": url_a, "daily-b": url_b})
     with Poller(config, store, parse_processes=0) as poller:
         report = poller.poll(NOW)
@@ -320,10 +296,11 @@ def test_a_later_poll_adds_to_the_story_the_first_poll_made(
     feed_server.route(
         "/b.atom",
         atom(
+            "Daily",
             [
                 ("urn:b:2", "https://daily-b.example/swap", *SWAP_B, NOW + timedelta(minutes=30)),
                 ("urn:b:1", "https://daily-b.example/x", *FERRY, NOW),
-            ]
+            ],
         ),
     )
     with Poller(config, store, parse_processes=0) as poller:  # a new process: the window comes from the store
@@ -338,7 +315,7 @@ def test_an_item_revised_into_relevance_is_assigned_in_the_same_poll(
     tmp_path: Path, feed_server: FeedServer, store: Store
 ) -> None:
     url = feed_server.route(
-        "/a.xml", rss([("wa-1", "https://wire-a.example/1", *FERRY, NOW - timedelta(hours=2))])
+        "/a.xml", rss("Wire", [("wa-1", "https://wire-a.example/1", *FERRY, NOW - timedelta(hours=2))])
     )
     config = write_config(tmp_path, {"wire-a": url})
     with Poller(config, store, parse_processes=0) as poller:
@@ -346,7 +323,7 @@ def test_an_item_revised_into_relevance_is_assigned_in_the_same_poll(
         assert store.list_stories() == []
         # the outlet reuses the entry for the news of the day
         feed_server.route(
-            "/a.xml", rss([("wa-1", "https://wire-a.example/1", *SWAP_A, NOW - timedelta(hours=2))])
+            "/a.xml", rss("Wire", [("wa-1", "https://wire-a.example/1", *SWAP_A, NOW - timedelta(hours=2))])
         )
         report = poller.poll(NOW + timedelta(hours=1), force=True)
     assert (report.updated_items, report.stories.relevant_items) == (1, 1)  # type: ignore[union-attr]
@@ -357,8 +334,8 @@ def test_the_same_article_in_two_feeds_counts_both_outlets_in_its_story(
     tmp_path: Path, feed_server: FeedServer, store: Store
 ) -> None:
     entry = ("x-1", "https://wire-a.example/swap?utm_source=rss", *SWAP_A, NOW - timedelta(hours=2))
-    url_a = feed_server.route("/a.xml", rss([entry]))
-    url_b = feed_server.route("/b.xml", rss([("y-7", "https://wire-a.example/swap", *entry[2:])]))
+    url_a = feed_server.route("/a.xml", rss("Wire", [entry]))
+    url_b = feed_server.route("/b.xml", rss("Wire", [("y-7", "https://wire-a.example/swap", *entry[2:])]))
     config = write_config(tmp_path, {"wire-a": url_a, "partner-b": url_b})
     with Poller(config, store, parse_processes=0) as poller:
         report = poller.poll(NOW)

@@ -26,39 +26,55 @@ import hmac
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from typing import TypeVar
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ..models import AlertMessage
 
 __all__ = [
+    "CHANGE_MAX",
     "DETAIL_LEVELS",
     "JSON_CONTENT_TYPE",
+    "KIND_LABELS",
+    "WHY_MAX",
     "ZERO_WIDTH_SPACE",
     "Detail",
     "OutgoingRequest",
     "ReportLine",
+    "as_utc",
+    "backslash_escape",
     "change_text",
     "clean_text",
     "detail_rows",
     "escape_line_starts",
+    "event_colour",
+    "event_footer",
     "event_label",
     "evidence_phrases",
     "fact_rows",
     "first_fitting",
+    "first_report_url",
     "fit",
+    "fitting_request",
     "format_day",
     "format_moment",
     "headline_text",
     "json_body",
     "json_request",
     "kind_label",
+    "markdown_intro",
+    "markdown_link",
+    "markdown_why",
     "neutralise_mentions",
     "ordinal_word",
+    "plain_words",
+    "report_entry",
     "report_lines",
+    "report_list",
+    "report_tail",
     "safe_url",
     "shorten",
     "sign_request",
@@ -195,6 +211,14 @@ def escape_line_starts(text: str) -> str:
     return _LINE_START.sub(escaped, text)
 
 
+def backslash_escape(text: str, inline: re.Pattern[str]) -> str:
+    """``text`` with a backslash before every character ``inline`` matches (its one group) and before what
+    would start a list, quote or heading (:func:`escape_line_starts`): the Markdown dialects of Discord,
+    Mattermost and Teams all show a backslash-escaped punctuation character as itself. Each target passes
+    the characters its own dialect gives a meaning."""
+    return escape_line_starts(inline.sub(r"\\\1", text))
+
+
 # --- links ---------------------------------------------------------------------------------------------
 
 _URL_UNSAFE = re.compile(r"[\x00-\x20\x7f<>\"`{}|\\^]")
@@ -314,27 +338,37 @@ def format_day(value: object, *, year: int | None = None) -> str:
     return text if day.year == year else f"{text} {day.year}"
 
 
-def format_moment(moment: datetime | None) -> str:
-    """``20 July 2025, 09:14 UTC`` (naive moments are taken as UTC, like every time this project stores)."""
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive one is taken as UTC already, like every time this project stores."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def format_moment(moment: datetime | None, where: tzinfo = UTC) -> str:
+    """``20 July 2025, 09:14 UTC``, or in the reader's zone ``where``: ``20 July 2025, 12:14 EEST`` (naive
+    moments are taken as UTC); "" for no moment."""
     if moment is None:
         return ""
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M} UTC"
+    local = as_utc(moment).astimezone(where)
+    return f"{format_day(local.date())}, {local:%H:%M} {local.tzname() or ''}".rstrip()
 
 
-def _words(status: str) -> str:
-    return clean_text(status).replace("_", " ")
+def plain_words(identifier: object) -> str:
+    """A status or other identifier the classifier wrote (``under_way``) as words: ``under way``."""
+    return clean_text(identifier).replace("_", " ")
 
 
 _EVENT_LABELS = {"NEW_ROUND": "New round of talks", "EXCHANGE": "Exchange", "DEADLINE": "Deadline"}
 
 
 def event_label(event_type: str) -> str:
-    return _EVENT_LABELS.get(event_type) or clean_text(event_type).replace("_", " ").capitalize()
+    return _EVENT_LABELS.get(event_type) or plain_words(event_type).capitalize()
+
+
+KIND_LABELS = {"new": "New", "update": "Update", "test": "Test"}
 
 
 def kind_label(kind: str) -> str:
-    return {"new": "New", "update": "Update", "test": "Test"}.get(kind) or clean_text(kind).capitalize()
+    return KIND_LABELS.get(kind) or clean_text(kind).capitalize()
 
 
 # --- what happened, in one line --------------------------------------------------------------------------
@@ -384,7 +418,7 @@ def _round_line(message: AlertMessage, year: int) -> str:
         return f"{subject} under way{at}"
     if status == "held":
         return f"{subject} held{at}{on}"
-    return f"{subject} {_words(status)}{at}{on}".replace("  ", " ")
+    return f"{subject} {plain_words(status)}{at}{on}".replace("  ", " ")
 
 
 def _exchange_line(message: AlertMessage) -> str:
@@ -402,14 +436,14 @@ def _exchange_line(message: AlertMessage) -> str:
         return f"Russia and Ukraine agree to swap {what}"
     if message.status == "carried_out":
         return f"Russia and Ukraine swap {what}"
-    return f"Russia and Ukraine swap {what} ({_words(message.status)})"
+    return f"Russia and Ukraine swap {what} ({plain_words(message.status)})"
 
 
 def _deadline_line(message: AlertMessage) -> str:
     deadline = _fact(message.facts, "deadline")
     when = format_day(deadline) if deadline is not None else ""
     lead = {"set": "Deadline set", "approaching": "Deadline approaching", "expired": "Deadline expired"}.get(
-        message.status, f"Deadline {_words(message.status)}".strip()
+        message.status, f"Deadline {plain_words(message.status)}".strip()
     )
     return f"{lead}: {when}" if when else f"{lead} in the Russia–Ukraine talks"
 
@@ -426,7 +460,7 @@ def change_text(message: AlertMessage) -> str:
     year = message.first_seen.year
     status = _STATUS_CHANGE.match(reason)
     if status:
-        return f"was {_words(status.group(1))}"
+        return f"was {plain_words(status.group(1))}"
     changes = _FACT_CHANGE.findall(reason)
     if changes:
         return "; ".join(
@@ -451,7 +485,7 @@ def summary_line(message: AlertMessage) -> str:
     elif message.event_type == "DEADLINE":
         core = _deadline_line(message)
     else:
-        core = f"{event_label(message.event_type)}: {_words(message.status)}"
+        core = f"{event_label(message.event_type)}: {plain_words(message.status)}"
     core = clean_text(core)
     if message.kind == "update":
         change = shorten(change_text(message), 120)
@@ -506,7 +540,7 @@ def fact_rows(message: AlertMessage) -> list[tuple[str, str]]:
 
 def detail_rows(message: AlertMessage) -> list[tuple[str, str]]:
     """Every row a card shows: the event, its status, its facts, how many outlets carry it, first seen."""
-    rows = [("Event", event_label(message.event_type)), ("Status", _words(message.status))]
+    rows = [("Event", event_label(message.event_type)), ("Status", plain_words(message.status))]
     rows += fact_rows(message)
     rows.append(("Outlets", f"{message.outlets:,}"))
     rows.append(("First seen", format_moment(message.first_seen)))
@@ -556,6 +590,56 @@ def report_lines(message: AlertMessage, limit: int, title_max: int) -> list[Repo
     ]
 
 
+def report_tail(report: ReportLine) -> str:
+    """``Outlet, 20 July 2025, 08:55 UTC``: what follows a report's title in a list (plain text)."""
+    return ", ".join(part for part in (report.outlet, report.published) if part)
+
+
+def markdown_link(url: str | None, text: str) -> str:
+    """``[text](url)`` for an already escaped ``text`` and a URL from :func:`safe_url`; the text alone
+    without one."""
+    return f"[{text}]({url})" if url else text
+
+
+def report_entry(
+    report: ReportLine,
+    escape: Callable[[str], str],
+    link: Callable[[str | None, str], str] = markdown_link,
+) -> str:
+    """One report in a target's markup: its escaped title as a link (``link`` gets the URL and the escaped
+    title), then `` — `` and the escaped outlet and time."""
+    tail = report_tail(report)
+    return link(report.url, escape(report.title)) + (f" — {escape(tail)}" if tail else "")
+
+
+def report_list(
+    message: AlertMessage,
+    detail: Detail,
+    escape: Callable[[str], str],
+    *,
+    heading: str,
+    bullet: str,
+    more: str,
+    link: Callable[[str | None, str], str] = markdown_link,
+) -> str:
+    """The first reports this detail level keeps, one :func:`report_entry` a line after ``bullet``, under
+    ``heading``; then ``more`` (a format of ``extra``) when the message has reports left out. "" without
+    reports."""
+    lines = [
+        bullet + report_entry(report, escape, link)
+        for report in report_lines(message, detail.reports, detail.title_max)
+    ]
+    extra = len(message.reports) - len(lines)
+    if lines and extra > 0:
+        lines.append(more.format(extra=extra))
+    return heading + "\n" + "\n".join(lines) if lines else ""
+
+
+def first_report_url(message: AlertMessage) -> str | None:
+    """The link of the earliest report that has a safe one."""
+    return next((url for report in message.reports if (url := safe_url(report.url))), None)
+
+
 def headline_text(message: AlertMessage, detail: Detail) -> str:
     return shorten(clean_text(message.headline), detail.title_max)
 
@@ -569,6 +653,44 @@ def why_text(message: AlertMessage, detail: Detail) -> str:
     if phrases:
         parts.append("matched " + ", ".join(f"“{phrase}”" for phrase in phrases))
     return "; ".join(parts)
+
+
+# --- pieces the Markdown cards share (Discord, Mattermost, Teams) -------------------------------------------
+
+CHANGE_MAX = 300  # characters of what an update changed, on a card
+WHY_MAX = 1500  # characters of the escaped "why" paragraph, on a card that does not set its own
+
+
+def markdown_intro(message: AlertMessage, escape: Callable[[str], str]) -> str:
+    """``**New** · New round of talks``; for an update, a second line ``**Changed:** …``. Only the change
+    is escaped: the labels are this project's words, and an event type comes from the rules, not a feed."""
+    intro = f"**{kind_label(message.kind)}** · {event_label(message.event_type)}"
+    if message.kind == "update":
+        intro += f"\n**Changed:** {escape(shorten(change_text(message), CHANGE_MAX))}"
+    return intro
+
+
+def markdown_why(
+    message: AlertMessage, detail: Detail, escape: Callable[[str], str], limit: int = WHY_MAX
+) -> str:
+    """``**Why:** …``: :func:`why_text` escaped and fitted to ``limit``; "" when there is nothing to say."""
+    why = why_text(message, detail)
+    return "**Why:** " + fit(why, limit, escape) if why else ""
+
+
+def event_footer(message: AlertMessage) -> str:
+    """``aggregator · event <id>``: a footer is not Markdown, so the id is cleaned and its mentions made
+    inert but nothing is escaped."""
+    return shorten(f"aggregator · event {neutralise_mentions(clean_text(message.event_id))}", 200)
+
+
+C = TypeVar("C")
+
+
+def event_colour(message: AlertMessage, colours: Mapping[str, C], test_colour: C) -> C:
+    """The card's accent colour: the event type's, or the grey ``test_colour`` for a test message and for
+    a type without one."""
+    return test_colour if message.kind == "test" else colours.get(message.event_type, test_colour)
 
 
 # --- shortening budget ---------------------------------------------------------------------------------
@@ -619,6 +741,17 @@ _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 def json_body(payload: object) -> bytes:
     """Compact UTF-8 JSON (non-ASCII kept as itself: limits in bytes count it once, not as ``\\uXXXX``)."""
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def fitting_request(
+    message: AlertMessage,
+    build: Callable[[AlertMessage, Detail], dict[str, Any]],
+    limit_problems: Callable[[dict[str, Any]], list[str]],
+) -> OutgoingRequest:
+    """The JSON request of the first detail level whose payload ``build`` makes breaks none of the target's
+    limits (``limit_problems`` lists what a payload breaks)."""
+    payload = first_fitting(lambda detail: build(message, detail), lambda p: not limit_problems(p))
+    return json_request(message, payload)
 
 
 def json_request(message: AlertMessage, payload: object) -> OutgoingRequest:

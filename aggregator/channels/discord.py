@@ -28,23 +28,19 @@ from ..models import AlertMessage
 from .base import (
     Detail,
     OutgoingRequest,
-    change_text,
-    clean_text,
-    escape_line_starts,
-    event_label,
-    fact_rows,
-    first_fitting,
+    backslash_escape,
+    detail_rows,
+    event_colour,
+    event_footer,
+    first_report_url,
     fit,
-    format_moment,
+    fitting_request,
     headline_text,
-    json_request,
-    kind_label,
+    markdown_intro,
+    markdown_why,
     neutralise_mentions,
-    report_lines,
-    safe_url,
-    shorten,
+    report_list,
     summary_line,
-    why_text,
 )
 
 CONTENT_MAX = 2000
@@ -67,35 +63,23 @@ _INLINE = re.compile(r"([\\*_~`|<\[\]])")
 def escape(text: str) -> str:
     """Plain text made inert in Discord markdown: markup characters backslash-escaped (the fewest that do
     it, since push notifications show the raw text), mentions neutralised."""
-    text = _INLINE.sub(r"\\\1", neutralise_mentions(text))
-    return escape_line_starts(text)
+    return backslash_escape(neutralise_mentions(text), _INLINE)
 
 
 def _description(message: AlertMessage, detail: Detail) -> str:
-    parts = [f"**{kind_label(message.kind)}** · {event_label(message.event_type)}"]
-    if message.kind == "update":
-        parts[0] += f"\n**Changed:** {escape(shorten(change_text(message), 300))}"
-    lines = []
-    for report in report_lines(message, detail.reports, detail.title_max):
-        title = escape(report.title)
-        link = f"[{title}]({report.url})" if report.url else title
-        tail = ", ".join(part for part in (report.outlet, report.published) if part)
-        lines.append(f"• {link}" + (f" — {escape(tail)}" if tail else ""))
-    extra = len(message.reports) - len(lines)
-    if lines and extra > 0:
-        lines.append(f"*and {extra:,} more*")
-    if lines:
-        parts.append("**First reports**\n" + "\n".join(lines))
-    why = why_text(message, detail)
-    if why:
-        parts.append("**Why:** " + fit(why, 1500, escape))
+    parts = [markdown_intro(message, escape)]
+    parts.append(
+        report_list(
+            message, detail, escape, heading="**First reports**", bullet="• ", more="*and {extra:,} more*"
+        )
+    )
+    parts.append(markdown_why(message, detail, escape))
     # too long for the target: limit_problems says so and the next, smaller detail level is tried
-    return "\n\n".join(parts)
+    return "\n\n".join(part for part in parts if part)
 
 
 def _fields(message: AlertMessage) -> list[dict[str, Any]]:
-    rows = [("Status", clean_text(message.status).replace("_", " ")), *fact_rows(message)]
-    rows += [("Outlets", f"{message.outlets:,}"), ("First seen", format_moment(message.first_seen))]
+    rows = detail_rows(message)[1:]  # all but the event, which the description names
     fields: list[dict[str, Any]] = []
     used = 0
     for label, value in rows[:FIELDS_MAX]:
@@ -114,16 +98,14 @@ def _fields(message: AlertMessage) -> list[dict[str, Any]]:
 def _payload(message: AlertMessage, detail: Detail) -> dict[str, Any]:
     summary = summary_line(message)
     headline = headline_text(message, detail) or summary
-    first_url = next((url for r in message.reports if (url := safe_url(r.url))), None)
+    first_url = first_report_url(message)
     embed: dict[str, Any] = {
         "title": fit(headline, TITLE_MAX, escape),
         "description": _description(message, detail),
-        "color": TEST_COLOUR if message.kind == "test" else COLOURS.get(message.event_type, TEST_COLOUR),
+        "color": event_colour(message, COLOURS, TEST_COLOUR),
         "fields": _fields(message),
         # footers are not markdown: no escapes, but no mention-looking text either
-        "footer": {
-            "text": shorten(f"aggregator · event {neutralise_mentions(clean_text(message.event_id))}", 200)
-        },
+        "footer": {"text": event_footer(message)},
         "timestamp": message.first_seen.astimezone(UTC).isoformat().replace("+00:00", "Z"),
     }
     if first_url:
@@ -165,5 +147,4 @@ def limit_problems(payload: dict[str, Any]) -> list[str]:
 
 def render(message: AlertMessage, now: datetime) -> OutgoingRequest:
     """``now`` is unused: a Discord payload does not depend on the moment it is sent."""
-    payload = first_fitting(lambda detail: _payload(message, detail), lambda p: not limit_problems(p))
-    return json_request(message, payload)
+    return fitting_request(message, _payload, limit_problems)

@@ -16,7 +16,14 @@ timeouts, refused and dropped connections are retryable; SMTP 5xx, a certificate
 server that lacks what the settings ask for (STARTTLS, AUTH) are not, and carry the server's reply.
 
 The text helpers here (:func:`clean_text`, :func:`safe_url`, :func:`format_time`, the fact formatting) are
-shared with :mod:`aggregator.digest`.
+shared with :mod:`aggregator.digest`. Month names, dates and times in words and the kind labels come from
+:mod:`aggregator.channels.base`, as the chat targets have them. What stays here on purpose differs from
+base's namesakes: :func:`clean_text` keeps zero-width (non-)joiners, turns other control characters into a
+space (not nothing) and a lone surrogate into U+FFFD; :func:`shorten` chooses its word boundary and trims
+its cut a little differently (a full stop goes before the ellipsis); :func:`safe_url` keeps an accepted URL
+as written but for spaces, where base's percent-encodes markup characters and lower-cases the host, and
+gives "" rather than None, as a Jinja filter; the event labels (``Prisoner exchange``) and the order and
+labels of facts (``Count``, after the place) are the e-mail's own.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ import jinja2
 
 from ..errors import DeliveryError
 from ..models import AlertMessage, Report
-from .base import summary_line
+from .base import KIND_LABELS, format_day, format_moment, summary_line
 
 __all__ = [
     "EVENT_LABELS",
@@ -72,22 +79,6 @@ ALERT_REPORTS = 5  # first reports listed in an alert
 ALERT_EVIDENCE = 8
 
 EVENT_LABELS = {"NEW_ROUND": "New round of talks", "EXCHANGE": "Prisoner exchange", "DEADLINE": "Deadline"}
-STATUS_LABELS = {"under_way": "under way", "carried_out": "carried out"}
-KIND_LABELS = {"new": "New", "update": "Update", "test": "Test"}
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 _FACT_ORDER = ("round", "place", "count", "date", "deadline")
 _FACT_LABELS = {"round": "Round", "place": "Place", "date": "Date", "count": "Count", "deadline": "Deadline"}
 _JOINERS = "\u200c\u200d"  # zero-width (non-)joiners are format characters that some scripts need
@@ -169,31 +160,26 @@ def zone_name(where: tzinfo) -> str:
     return str(getattr(where, "key", "UTC"))
 
 
-def _local(moment: datetime, where: tzinfo) -> datetime:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(where)
-
-
-def format_day(day: date, *, year: bool = True) -> str:
-    text = f"{day.day} {_MONTHS[day.month - 1]}"
-    return f"{text} {day.year}" if year else text
-
-
 def format_time(moment: datetime, where: tzinfo) -> str:
-    """``14 July 2025, 09:30 EEST``: a moment in the reader's zone (a naive moment is taken as UTC)."""
-    local = _local(moment, where)
-    return f"{format_day(local.date())}, {local:%H:%M} {local.tzname() or ''}".rstrip()
+    """``14 July 2025, 09:30 EEST``: a moment in the reader's zone (a naive moment is taken as UTC).
+
+    Unlike :func:`~aggregator.channels.base.format_moment`, a missing moment is an error: the callers leave
+    a report or story without one out, or show it as one that could not be shown."""
+    if moment is None:
+        raise TypeError("no moment to format")
+    return format_moment(moment, where)
 
 
-def _format_when(value: object, where: tzinfo, *, year: bool = True) -> str:
+def _format_when(value: object, where: tzinfo) -> str:
     """A fact date: ISO date or date-time (as classified) in words; anything else shown as it is."""
     if isinstance(value, datetime):
         return format_time(value, where)
     if isinstance(value, date):
-        return format_day(value, year=year)
+        return format_day(value)
     text = clean_text(value)
     try:
         if len(text) == 10:
-            return format_day(date.fromisoformat(text), year=year)
+            return format_day(date.fromisoformat(text))
         return format_time(datetime.fromisoformat(text), where)
     except ValueError:
         return shorten(text, 80)  # a span such as "50 days", or whatever a feed said
@@ -239,8 +225,8 @@ def fact_line(facts: Mapping[str, object], where: tzinfo) -> str:
 
 
 def status_label(status: object) -> str:
-    text = clean_text(status)
-    return STATUS_LABELS.get(text, text.replace("_", " "))
+    """``under_way`` as ``under way``."""
+    return clean_text(status).replace("_", " ")
 
 
 def report_view(report: Report, where: tzinfo) -> dict[str, str]:

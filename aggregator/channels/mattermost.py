@@ -28,22 +28,20 @@ from ..models import AlertMessage
 from .base import (
     Detail,
     OutgoingRequest,
-    change_text,
-    clean_text,
+    backslash_escape,
     detail_rows,
-    escape_line_starts,
-    event_label,
-    first_fitting,
+    event_colour,
+    event_footer,
     fit,
+    fitting_request,
     headline_text,
     json_body,
-    json_request,
-    kind_label,
+    markdown_intro,
+    markdown_why,
     neutralise_mentions,
-    report_lines,
+    report_list,
     shorten,
     summary_line,
-    why_text,
 )
 
 TEXT_MAX = 4000
@@ -61,33 +59,22 @@ _INLINE = re.compile(r"([\\`*_~\[\]<|])")
 
 def escape(text: str) -> str:
     """Plain text made inert in Mattermost Markdown: mentions neutralised, markup backslash-escaped."""
-    text = _INLINE.sub(r"\\\1", neutralise_mentions(text))
-    return escape_line_starts(text)
+    return backslash_escape(neutralise_mentions(text), _INLINE)
 
 
 def _attachment_text(message: AlertMessage, detail: Detail) -> str:
-    parts = [f"**{kind_label(message.kind)}** · {event_label(message.event_type)}"]
-    if message.kind == "update":
-        parts[0] += f"\n**Changed:** {escape(shorten(change_text(message), 300))}"
+    parts = [markdown_intro(message, escape)]
     headline = headline_text(message, detail)
     if headline:
         parts.append("**Headline:** " + escape(headline))
-    lines = []
-    for report in report_lines(message, detail.reports, detail.title_max):
-        title = escape(report.title)
-        link = f"[{title}]({report.url})" if report.url else title
-        tail = ", ".join(part for part in (report.outlet, report.published) if part)
-        lines.append(f"- {link}" + (f" — {escape(tail)}" if tail else ""))
-    extra = len(message.reports) - len(lines)
-    if lines and extra > 0:
-        lines.append(f"- _and {extra:,} more_")
-    if lines:
-        parts.append("**First reports**\n" + "\n".join(lines))
-    why = why_text(message, detail)
-    if why:
-        parts.append("**Why:** " + fit(why, 1500, escape))
+    parts.append(
+        report_list(
+            message, detail, escape, heading="**First reports**", bullet="- ", more="- _and {extra:,} more_"
+        )
+    )
+    parts.append(markdown_why(message, detail, escape))
     # too long for the target: limit_problems says so and the next, smaller detail level is tried
-    return "\n\n".join(parts)
+    return "\n\n".join(part for part in parts if part)
 
 
 def _payload(message: AlertMessage, detail: Detail) -> dict[str, Any]:
@@ -99,10 +86,10 @@ def _payload(message: AlertMessage, detail: Detail) -> dict[str, Any]:
     ]
     attachment = {
         "fallback": shorten(neutralise_mentions(summary), FALLBACK_MAX),
-        "color": TEST_COLOUR if message.kind == "test" else COLOURS.get(message.event_type, TEST_COLOUR),
+        "color": event_colour(message, COLOURS, TEST_COLOUR),
         "text": _attachment_text(message, detail),
         "fields": fields,
-        "footer": shorten(f"aggregator · event {neutralise_mentions(clean_text(message.event_id))}", 200),
+        "footer": event_footer(message),
     }
     return {"text": "**" + fit(summary, TEXT_MAX - 4, escape) + "**", "attachments": [attachment]}
 
@@ -121,5 +108,4 @@ def limit_problems(payload: dict[str, Any]) -> list[str]:
 
 def render(message: AlertMessage, now: datetime) -> OutgoingRequest:
     """``now`` is unused: the post does not depend on the moment it is sent."""
-    payload = first_fitting(lambda detail: _payload(message, detail), lambda p: not limit_problems(p))
-    return json_request(message, payload)
+    return fitting_request(message, _payload, limit_problems)

@@ -27,19 +27,19 @@ from typing import Any
 
 from ..models import AlertMessage
 from .base import (
+    CHANGE_MAX,
     Detail,
     OutgoingRequest,
     change_text,
-    clean_text,
     detail_rows,
     event_label,
-    first_fitting,
     fit,
+    fitting_request,
     headline_text,
-    json_request,
     kind_label,
     neutralise_mentions,
-    report_lines,
+    plain_words,
+    report_list,
     shorten,
     summary_line,
     why_text,
@@ -62,16 +62,16 @@ def escape(text: str) -> str:
 
 
 def _link(url: str | None, text: str) -> str:
-    """``<url|text>``: the url comes from safe_url, where ``|``, ``<`` and ``>`` are percent-encoded; its
-    ``&`` is sent as ``&amp;`` like everywhere else in mrkdwn (Slack decodes it back)."""
-    return f"<{url.replace('&', '&amp;')}|{escape(text)}>" if url else escape(text)
+    """``<url|text>`` for an escaped ``text``: the url comes from safe_url, where ``|``, ``<`` and ``>`` are
+    percent-encoded; its ``&`` is sent as ``&amp;`` like everywhere else in mrkdwn (Slack decodes it back)."""
+    return f"<{url.replace('&', '&amp;')}|{text}>" if url else text
 
 
 def _intro(message: AlertMessage, detail: Detail) -> str:
     line = f"*{escape(kind_label(message.kind))}* · {escape(event_label(message.event_type))}"
-    line += f" · {escape(clean_text(message.status).replace('_', ' '))}"
+    line += f" · {escape(plain_words(message.status))}"
     if message.kind == "update":
-        line += f"\n*Changed:* {escape(shorten(change_text(message), 300))}"
+        line += f"\n*Changed:* {escape(shorten(change_text(message), CHANGE_MAX))}"
     headline = headline_text(message, detail)
     if headline:
         room = SECTION_MAX - len(line) - len("\n*Headline:* ")
@@ -88,17 +88,6 @@ def _fields(message: AlertMessage) -> list[dict[str, str]]:
     return fields
 
 
-def _reports(message: AlertMessage, detail: Detail) -> str:
-    lines = []
-    for report in report_lines(message, detail.reports, detail.title_max):
-        tail = ", ".join(part for part in (report.outlet, report.published) if part)
-        lines.append(f"• {_link(report.url, report.title)}" + (f" — {escape(tail)}" if tail else ""))
-    extra = len(message.reports) - len(lines)
-    if lines and extra > 0:
-        lines.append(f"_and {extra:,} more_")
-    return "*First reports*\n" + "\n".join(lines) if lines else ""
-
-
 def _payload(message: AlertMessage, detail: Detail) -> dict[str, Any]:
     summary = summary_line(message)
     blocks: list[dict[str, Any]] = [
@@ -111,7 +100,15 @@ def _payload(message: AlertMessage, detail: Detail) -> dict[str, Any]:
     fields = _fields(message)
     if fields:
         blocks.append({"type": "section", "fields": fields})
-    reports = _reports(message, detail)
+    reports = report_list(
+        message,
+        detail,
+        escape,
+        heading="*First reports*",
+        bullet="• ",
+        more="_and {extra:,} more_",
+        link=_link,
+    )
     if reports:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": reports}})
     why = why_text(message, detail)
@@ -155,5 +152,4 @@ def limit_problems(payload: dict[str, Any]) -> list[str]:
 
 def render(message: AlertMessage, now: datetime) -> OutgoingRequest:
     """``now`` is unused: a Slack payload does not depend on the moment it is sent."""
-    payload = first_fitting(lambda detail: _payload(message, detail), lambda p: not limit_problems(p))
-    return json_request(message, payload)
+    return fitting_request(message, _payload, limit_problems)

@@ -27,23 +27,24 @@ from typing import Any
 
 from ..models import AlertMessage
 from .base import (
+    CHANGE_MAX,
     ZERO_WIDTH_SPACE,
     Detail,
     OutgoingRequest,
+    backslash_escape,
     change_text,
     detail_rows,
-    escape_line_starts,
-    first_fitting,
+    first_report_url,
     fit,
+    fitting_request,
     headline_text,
     json_body,
-    json_request,
     kind_label,
+    markdown_why,
+    report_entry,
     report_lines,
-    safe_url,
     shorten,
     summary_line,
-    why_text,
 )
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -56,8 +57,7 @@ _INLINE = re.compile(r"([\\*_\[\]`~])")
 
 def escape(text: str) -> str:
     """Plain text made inert in an Adaptive Card TextBlock or Fact."""
-    text = _INLINE.sub(r"\\\1", text)
-    text = escape_line_starts(text)
+    text = backslash_escape(text, _INLINE)
     return text.replace("{{", "{" + ZERO_WIDTH_SPACE + "{").replace("}}", "}" + ZERO_WIDTH_SPACE + "}")
 
 
@@ -69,7 +69,7 @@ def _card(message: AlertMessage, detail: Detail) -> dict[str, Any]:
     summary = summary_line(message)
     intro = f"**{kind_label(message.kind)}**"
     if message.kind == "update":
-        intro += " · " + escape(shorten(change_text(message), 300))
+        intro += " · " + escape(shorten(change_text(message), CHANGE_MAX))
     body: list[dict[str, Any]] = [
         _text_block(fit(summary, TEXT_MAX, escape), size="Medium", weight="Bolder"),
         _text_block(intro, isSubtle=True, spacing="None"),
@@ -89,17 +89,13 @@ def _card(message: AlertMessage, detail: Detail) -> dict[str, Any]:
     reports = report_lines(message, detail.reports, detail.title_max)
     if reports:
         body.append(_text_block("**First reports**", spacing="Medium"))
-        for report in reports:
-            title = escape(report.title)
-            link = f"[{title}]({report.url})" if report.url else title
-            tail = ", ".join(part for part in (report.outlet, report.published) if part)
-            body.append(_text_block(link + (f" — {escape(tail)}" if tail else ""), spacing="Small"))
+        body += [_text_block(report_entry(report, escape), spacing="Small") for report in reports]
         extra = len(message.reports) - len(reports)
         if extra > 0:
             body.append(_text_block(f"_and {extra:,} more_", isSubtle=True, spacing="Small"))
-    why = why_text(message, detail)
+    why = markdown_why(message, detail, escape, TEXT_MAX)
     if why:
-        body.append(_text_block("**Why:** " + fit(why, TEXT_MAX, escape), isSubtle=True, size="Small"))
+        body.append(_text_block(why, isSubtle=True, size="Small"))
     card: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
@@ -107,7 +103,7 @@ def _card(message: AlertMessage, detail: Detail) -> dict[str, Any]:
         "msteams": {"width": "Full"},
         "body": body,
     }
-    first_url = next((url for r in message.reports if (url := safe_url(r.url))), None)
+    first_url = first_report_url(message)
     if first_url:
         card["actions"] = [{"type": "Action.OpenUrl", "title": "Open the first report", "url": first_url}]
     return {
@@ -123,5 +119,4 @@ def limit_problems(payload: dict[str, Any]) -> list[str]:
 
 def render(message: AlertMessage, now: datetime) -> OutgoingRequest:
     """``now`` is unused: the card does not depend on the moment it is sent."""
-    payload = first_fitting(lambda detail: _card(message, detail), lambda p: not limit_problems(p))
-    return json_request(message, payload)
+    return fitting_request(message, _card, limit_problems)

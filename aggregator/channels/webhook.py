@@ -40,13 +40,14 @@ it has already processed.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ..models import AlertMessage
 from .base import (
     Detail,
     OutgoingRequest,
+    as_utc,
     change_text,
     clean_text,
     evidence_phrases,
@@ -78,8 +79,7 @@ LEVELS = (
 def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment.isoformat().replace("+00:00", "Z")
+    return as_utc(moment).isoformat().replace("+00:00", "Z")
 
 
 def _fact_value(value: object) -> object:
