@@ -447,7 +447,7 @@ def cmd_deliver(config: Config, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_alerts(config: Config, args: argparse.Namespace, out: TextIO) -> int:
-    from .deliver import Deliverer, describe_outcome, test_message
+    from .deliver import Deliverer, outbox_row_to_dict, test_message
 
     if args.alerts_command == "retry":
         if (args.id is None) == (not args.dead):
@@ -469,7 +469,7 @@ def cmd_alerts(config: Config, args: argparse.Namespace, out: TextIO) -> int:
     with open_store(config) as store:
         rows = store.list_alerts(status=args.status, limit=args.limit)
     if args.json:
-        out.write(json.dumps([describe_outcome(row) for row in rows], ensure_ascii=False) + "\n")
+        out.write(json.dumps([outbox_row_to_dict(row) for row in rows], ensure_ascii=False) + "\n")
         return EXIT_OK
     for row in rows:
         title = str(row.payload.get("headline") or row.payload.get("subject") or "")[:80]

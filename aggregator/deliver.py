@@ -19,7 +19,7 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .channels import render
@@ -224,18 +224,12 @@ def _http_outcome(answer: PostResult) -> Outcome:
         return Outcome(True, status=status)
     reply = " ".join(answer.reply.split())[:200]
     error = f"HTTP {status} {answer.reason}".strip() + (f": {reply}" if reply else "")
-    retry_after = parse_retry_after(answer.headers.get("retry-after"), _now_utc())
+    retry_after = parse_retry_after(answer.headers.get("retry-after"), datetime.now(UTC))
     if status in RETRYABLE_STATUSES:
         return Outcome(False, True, status, error, retry_after)
     if 300 <= status < 400:
         error += " (webhooks are not followed through redirects: fix the URL)"
     return Outcome(False, False, status, error)
-
-
-def _now_utc() -> datetime:
-    from datetime import UTC
-
-    return datetime.now(UTC)
 
 
 def email_settings(channel: ChannelConfig) -> EmailSettings:
@@ -253,7 +247,7 @@ def email_settings(channel: ChannelConfig) -> EmailSettings:
     )
 
 
-def describe_outcome(row: OutboxRow) -> Mapping[str, object]:
+def outbox_row_to_dict(row: OutboxRow) -> Mapping[str, object]:
     return {
         "id": row.id,
         "channel": row.channel,

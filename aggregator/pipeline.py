@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from .classify import RuleSet, classify_item, default_rules
 from .config import Config, FeedConfig
-from .deduplicate import Assignment, Deduplicator, StoryTerms, text_terms
+from .deduplicate import Assignment, Deduplicator, DedupSettings, StoryTerms, text_terms
 from .errors import FeedError, ParseError
 from .feedstate import after_failure, after_success
 from .fetch import Fetcher
@@ -325,12 +325,11 @@ class Poller:
         """The story window, rebuilt from the store at first use; relevant items a crash left without a
         story (stored, but their stories not) are assigned then."""
         if self._deduplicator is None:
-            deduplicator = Deduplicator()
-            since = now - deduplicator.settings.retention
-            deduplicator = Deduplicator(
-                self.store.recent_stories(since), self.store.recent_events(since), deduplicator.settings
+            settings = DedupSettings()
+            since = now - settings.retention
+            self._deduplicator = Deduplicator(
+                self.store.recent_stories(since), self.store.recent_events(since), settings
             )
-            self._deduplicator = deduplicator
             leftover = self.store.unstoried_items(since)
             if leftover:
                 self.assign_stories(leftover, now)
