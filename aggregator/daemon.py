@@ -130,6 +130,10 @@ class Daemon:
         self.health: HealthServer | None = None
         self._stopping = threading.Event()
         self._busy = 0  # jobs running now: at a stop, they get STOP_WITHIN_S to finish what they write
+        # A reload swaps the poller and the deliverer: it waits for the poll or delivery in hand, so that
+        # neither is closed under a job still using it.
+        self._polling = threading.RLock()
+        self._delivering = threading.RLock()
         self._idle = threading.Condition()
 
     # -- life cycle --
@@ -243,13 +247,14 @@ class Daemon:
                 error="database cannot change while running; restart instead",
             )
             return
-        old_poller, old_deliverer = self.poller, self.deliverer
-        self.config = config
-        self._start_workers(config)
-        for old in (old_poller, old_deliverer):
-            if old is not None:
-                old.close()
-        self._schedule(config)
+        with self._polling, self._delivering:
+            old_poller, old_deliverer = self.poller, self.deliverer
+            self.config = config
+            self._start_workers(config)
+            for old in (old_poller, old_deliverer):
+                if old is not None:
+                    old.close()
+            self._schedule(config)
         log_event(log, "reloaded", feeds=len(config.feeds), channels=len(config.channels))
 
     # -- jobs --
@@ -305,8 +310,9 @@ class Daemon:
                 )  # fmt: skip
 
     def _poll(self) -> None:
-        assert self.poller is not None
-        report = self.poller.poll(self.clock())
+        with self._polling:
+            assert self.poller is not None
+            report = self.poller.poll(self.clock())
         self.state.last_poll_at = self.clock()
         self.metrics.observe_poll(report)
         if report.feeds:
@@ -336,9 +342,10 @@ class Daemon:
                     )
 
     def _deliver(self) -> None:
-        assert self.deliverer is not None
         started = time.monotonic()
-        report = self.deliverer.deliver_due(self.clock())
+        with self._delivering:
+            assert self.deliverer is not None
+            report = self.deliverer.deliver_due(self.clock())
         if report.attempted:
             self.metrics.observe_delivery(report, time.monotonic() - started)
             log_event(

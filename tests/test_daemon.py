@@ -743,3 +743,26 @@ def test_json_logs_hold_the_configuration_warnings_too(
     records, strays = json_records(daemon)
     assert strays == []
     assert any("url_env" in json.dumps(r) for r in records if r["level"] == "warning")
+
+
+def test_sighup_during_a_poll_lets_the_poll_finish_with_the_old_configuration(
+    tmp_path: Path, feed_server: FeedServer, start_daemon: Callable[..., DaemonProcess]
+) -> None:
+    feeds = {
+        "wire-a": serve_outlets(feed_server)["wire-a"],
+        "slow": feed_server.route_handler("/slow", silent(max_s=60)),  # the poll waits on it for 4 s
+    }
+    config = write_config(tmp_path, feeds, fetch_timeout="4s", channels="")
+    daemon = start_daemon(config, {})
+    wait_for("the slow feed to be requested", lambda: feed_server.hits["/slow"], 20)
+    daemon.process.send_signal(signal.SIGHUP)  # while the poll is still waiting for the slow feed
+    daemon.wait_event("reloaded", 15)
+    [poll] = daemon.wait_event("poll", 15)
+    assert "errors=1" in poll and "fetched=1" in poll, poll  # the slow feed timed out, wire-a was stored
+    assert "job_failed" not in daemon.log_text()
+    db = tmp_path / "agg.db"
+    assert query(db, "SELECT status, last_error_reason FROM feeds WHERE name = 'slow'") == [
+        ("error", "deadline")
+    ]
+    code, _ = daemon.stop(signal.SIGTERM, timeout=10)
+    assert code == 0
