@@ -39,22 +39,31 @@ def write_config(directory: Path, server: StaticFeedServer, paths: list[str]) ->
     return config
 
 
-def run_poll(config: Path, *extra: str) -> tuple[dict[str, object], float, int, int]:
-    """Run one poll; returns its JSON report, wall time, peak RSS of the main process and of the tree."""
+def run_poll(config: Path, *extra: str) -> tuple[dict[str, object], float, int, int, int]:
+    """Run one poll; returns its JSON report, wall time, peak RSS of the main process and of the tree, and
+    the tree's peak PSS (shared pages counted once)."""
     started = time.perf_counter()
     cmd = [sys.executable, "-m", "aggregator", "--config", str(config), "poll", "--once", "--json", *extra]
     # Output goes to files: a report larger than a pipe's buffer would block the child while we only sample.
     with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
         proc = subprocess.Popen(cmd, stdout=out_file, stderr=err_file)
         main = psutil.Process(proc.pid)
-        peak_main = peak_tree = 0
+        peak_main = peak_tree = peak_pss = 0
+        samples = 0
         while proc.poll() is None:
             try:
+                tree = [main, *main.children(recursive=True)]
                 rss_main = main.memory_info().rss
-                rss_tree = rss_main + sum(c.memory_info().rss for c in main.children(recursive=True))
+                rss_tree = sum(p.memory_info().rss for p in tree)
+                # RSS counts the pages the workers share with their forkserver once per process; PSS
+                # divides shared pages among their users: the memory the tree really takes. Slower to
+                # read (smaps), so sampled less often.
+                pss_tree = sum(p.memory_full_info().pss for p in tree) if samples % 5 == 0 else 0
             except psutil.Error:
-                rss_main = rss_tree = 0
+                rss_main = rss_tree = pss_tree = 0
             peak_main, peak_tree = max(peak_main, rss_main), max(peak_tree, rss_tree)
+            peak_pss = max(peak_pss, pss_tree)
+            samples += 1
             time.sleep(0.02)
         out_file.seek(0)
         err_file.seek(0)
@@ -62,7 +71,7 @@ def run_poll(config: Path, *extra: str) -> tuple[dict[str, object], float, int, 
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"poll failed ({proc.returncode}): {err.decode(errors='replace')}")
-    return json.loads(out), wall, peak_main, peak_tree
+    return json.loads(out), wall, peak_main, peak_tree, peak_pss
 
 
 def mib(n: int) -> str:
@@ -87,7 +96,7 @@ def main() -> int:
         config = write_config(Path(tmp), server, farm.feed_paths)
         for label, extra in (("cold", ()), ("warm", ("--force",))):
             before = server.requests_served, server.not_modified_served
-            report, wall, peak_main, peak_tree = run_poll(config, *extra)
+            report, wall, peak_main, peak_tree, peak_pss = run_poll(config, *extra)
             requests = server.requests_served - before[0]
             not_modified = server.not_modified_served - before[1]
             entries = sum(int(r["entries"]) for r in report["results"])  # type: ignore[attr-defined]
@@ -97,7 +106,8 @@ def main() -> int:
                 f"{report['new_items']} new, "
                 f"{rate:,.0f} items/s end to end, {report['other_source']} duplicates recorded as sources, "
                 f"{requests} requests, {not_modified} answered 304, errors {report['errors']}, "
-                f"peak RSS {mib(peak_main)} main / {mib(peak_tree)} with workers"
+                f"peak RSS {mib(peak_main)} main / {mib(peak_tree)} with workers "
+                f"({mib(peak_pss)} PSS: shared pages counted once)"
             )
     return 0
 
