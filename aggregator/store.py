@@ -16,7 +16,7 @@ import contextlib
 import hashlib
 import itertools
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
@@ -795,26 +795,32 @@ class Store:
         """Outbox rows for one decision: for each channel taking its event type, the alert when the decision
         is one, once enough outlets report the event (a channel's confirmation threshold). A channel that
         was waiting gets the event's latest alert when a later report brings the count up to its threshold."""
+        routes = [r for r in routes if decision.event_type in r.events and decision.sources >= r.confirm]
+        if not routes:
+            return 0
+        if decision.alert:
+            due_id: int | None = decision_id
+        else:  # a repeat: has a channel been waiting for outlets on the event's latest alert?
+            due_id = conn.execute(
+                sa.select(alert_decisions_table.c.id)
+                .where(
+                    alert_decisions_table.c.event_id == decision.event_id,
+                    alert_decisions_table.c.alert.is_(True),
+                )
+                .order_by(alert_decisions_table.c.id.desc())
+                .limit(1)
+            ).scalar()
+        if due_id is None:
+            return 0
         queued = 0
+        message: AlertMessage | None = None  # the same words for every channel: read once
         for route in routes:
-            if decision.event_type not in route.events or decision.sources < route.confirm:
+            if self._has_alert(conn, due_id, route.channel):
                 continue
-            if decision.alert:
-                due_id: int | None = decision_id
-            else:  # a repeat: has this channel been waiting for outlets on the latest alert?
-                due_id = conn.execute(
-                    sa.select(alert_decisions_table.c.id)
-                    .where(
-                        alert_decisions_table.c.event_id == decision.event_id,
-                        alert_decisions_table.c.alert.is_(True),
-                    )
-                    .order_by(alert_decisions_table.c.id.desc())
-                    .limit(1)
-                ).scalar()
-            if due_id is None or self._has_alert(conn, due_id, route.channel):
-                continue
-            message = self._alert_message(conn, due_id, route.channel, decision.sources)
-            self._enqueue(conn, route.channel, "alert", message, now, decision_id=due_id)
+            if message is None:
+                message = self._alert_message(conn, due_id, decision.sources)
+            keyed = replace(message, idempotency_key=idempotency_key(f"decision:{due_id}", route.channel))
+            self._enqueue(conn, route.channel, "alert", keyed, now, decision_id=due_id)
             queued += 1
         return queued
 
@@ -825,8 +831,9 @@ class Store:
         )
         return conn.execute(stmt.limit(1)).first() is not None
 
-    def _alert_message(self, conn: Connection, decision_id: int, channel: str, outlets: int) -> AlertMessage:
-        """The alert as it will be sent, fixed now: a resend after a crash sends the same words."""
+    def _alert_message(self, conn: Connection, decision_id: int, outlets: int) -> AlertMessage:
+        """The alert as it will be sent, fixed now: a resend after a crash sends the same words. The key is
+        the caller's to set, per channel."""
         decision = conn.execute(
             sa.select(alert_decisions_table).where(alert_decisions_table.c.id == decision_id)
         ).one()
@@ -854,7 +861,7 @@ class Store:
                 if event.get("type") == decision.event_type:
                     evidence = list(dict.fromkeys(e["text"] for e in event.get("evidence", ())))
         return AlertMessage(
-            idempotency_key=idempotency_key(f"decision:{decision_id}", channel),
+            idempotency_key="",
             kind=decision.kind,
             event_type=decision.event_type,
             event_id=decision.event_id,
@@ -1738,19 +1745,7 @@ def _event_row(event: Event) -> dict[str, Any]:
 
 
 def _event_from_row(row: dict[str, Any]) -> Event:
-    return Event(
-        id=row["id"],
-        type=row["type"],
-        key=row["key"],
-        status=row["status"],
-        facts=row["facts"],
-        first_seen=row["first_seen"],
-        last_seen=row["last_seen"],
-        story_ids=tuple(row["story_ids"]),
-        sources=tuple(row["sources"]),
-        last_alert_story=row["last_alert_story"],
-        last_alert_at=row["last_alert_at"],
-    )
+    return _from_row(Event, row, tuples=("story_ids", "sources"))
 
 
 def _decision_row(decision: AlertDecision, now: datetime) -> dict[str, Any]:
@@ -1772,20 +1767,18 @@ def _decision_row(decision: AlertDecision, now: datetime) -> dict[str, Any]:
 
 
 def _decision_from_row(row: dict[str, Any]) -> AlertDecision:
-    return AlertDecision(
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        story_id=row["story_id"],
-        item_key=row["item_key"],
-        alert=row["alert"],
-        kind=row["kind"],
-        reason=row["reason"],
-        status=row["status"],
-        facts=row["facts"],
-        sources=row["sources"],
-        decided_at=row["decided_at"],
-        item_id=row["item_id"],
-    )
+    return _from_row(AlertDecision, row)
+
+
+_D = TypeVar("_D")
+
+
+def _from_row(cls: type[_D], row: Mapping[str, Any], *, tuples: Collection[str] = ()) -> _D:
+    """The dataclass whose fields are the row's columns of the same names (lists back to tuples)."""
+    values = {f.name: row[f.name] for f in fields(cls)}  # type: ignore[arg-type]
+    for name in tuples:
+        values[name] = tuple(values[name])
+    return cls(**values)
 
 
 def idempotency_key(subject: str, channel: str) -> str:

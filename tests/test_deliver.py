@@ -266,3 +266,23 @@ def test_smtp_451_is_retried_and_550_is_dead_with_the_reply(tmp_path: Path) -> N
     assert (
         f"<{dead.idempotency_key}@aggregator>".encode() in content or dead.idempotency_key.encode() in content
     )
+
+
+def test_each_channel_gets_its_own_row_and_key_for_one_decision(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        '[settings]\ndatabase = "sqlite:///agg.db"\n[[feeds]]\nname = "wire-a"\nurl = "https://wire-a.example/rss"\n'
+        '[[channels]]\nname = "desk"\ntype = "slack"\nurl_env = "A"\n'
+        '[[channels]]\nname = "ops"\ntype = "discord"\nurl_env = "B"\n'
+        '[[channels]]\nname = "rounds-only"\ntype = "webhook"\nurl_env = "C"\nevents = ["NEW_ROUND"]\n',
+        encoding="utf-8",
+    )
+    env = {name: f"https://{name.lower()}.example/hook" for name in "ABC"}
+    config = load_config(path, env=env)
+    with Store.open(config.settings.database) as store:
+        assert record(config, store, Deduplicator(), REPORTS[:1], now=NOW) == 3
+        rows = store.list_alerts()
+    assert sorted(row.channel for row in rows) == ["desk", "ops", "rounds-only"]
+    assert len({row.idempotency_key for row in rows}) == 3  # a receiver drops repeats per channel
+    assert len({row.decision_id for row in rows}) == 1
+    assert len({json.dumps(row.payload | {"idempotency_key": ""}, sort_keys=True) for row in rows}) == 1
