@@ -275,3 +275,25 @@ def test_a_re_poll_classifies_only_new_and_changed_items(
         )
     assert versions["a"] == "earlier"
     assert versions["b"] != "earlier" and versions["c"] != "earlier"
+
+
+def test_a_workers_outcome_comes_back_equal_through_pickle() -> None:
+    # Items and verdicts pickle as constructor calls (cheaper for the writer); nothing may be lost on the way.
+    import pickle
+
+    from aggregator.pipeline import parse_and_normalise
+
+    body = rss(
+        ("g1", "https://wire.example/a?utm_source=x", "Delegations to meet in Istanbul for a third round"),
+        ("g2", "https://wire.example/b", "Ukraine and Russia swap 1,000 prisoners each"),
+        ("g3", "https://wire.example/c", "Football: third round draw"),
+    )
+    outcome = parse_and_normalise(
+        "wire", body, {"content-type": "application/rss+xml"}, "https://w.example/", NOW
+    )
+    assert outcome.error is None and len(outcome.items) == 3
+    assert any(v is not None and v.events for v in outcome.verdicts)  # verdicts with events and evidence
+    copy = pickle.loads(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+    assert copy == outcome
+    assert [type(i) for i in copy.items] == [type(i) for i in outcome.items]
+    assert copy.verdicts[0] is not None and copy.verdicts[0].evidence == outcome.verdicts[0].evidence
