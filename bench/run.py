@@ -8,11 +8,13 @@ tree (the main process and its parse workers) and reported for the main process 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -39,9 +41,19 @@ def write_config(directory: Path, server: StaticFeedServer, paths: list[str]) ->
     return config
 
 
-def run_poll(config: Path, *extra: str) -> tuple[dict[str, object], float, int, int, int]:
-    """Run one poll; returns its JSON report, wall time, peak RSS of the main process and of the tree, and
-    the tree's peak PSS (shared pages counted once)."""
+@dataclass
+class PollFigures:
+    report: dict[str, object]
+    wall_s: float
+    peak_main: int  # bytes of RSS
+    peak_tree: int
+    peak_pss: int  # the tree's, shared pages counted once
+    cpu_main_s: float = 0.0  # CPU time (user + system) of the main process
+    cpu_workers_s: float = 0.0  # and of its children (forkserver and parse workers)
+
+
+def run_poll(config: Path, *extra: str) -> PollFigures:
+    """Run one poll and sample its process tree: memory, and the CPU time each process used."""
     started = time.perf_counter()
     cmd = [sys.executable, "-m", "aggregator", "--config", str(config), "poll", "--once", "--json", *extra]
     # Output goes to files: a report larger than a pipe's buffer would block the child while we only sample.
@@ -50,9 +62,14 @@ def run_poll(config: Path, *extra: str) -> tuple[dict[str, object], float, int, 
         main = psutil.Process(proc.pid)
         peak_main = peak_tree = peak_pss = 0
         samples = 0
+        cpu: dict[int, float] = {}  # pid -> latest CPU seconds seen (a process's last sample stands)
         while proc.poll() is None:
             try:
                 tree = [main, *main.children(recursive=True)]
+                for process in tree:
+                    with contextlib.suppress(psutil.Error):
+                        times = process.cpu_times()
+                        cpu[process.pid] = times.user + times.system
                 rss_main = main.memory_info().rss
                 rss_tree = sum(p.memory_info().rss for p in tree)
                 # RSS counts the pages the workers share with their forkserver once per process; PSS
@@ -71,7 +88,8 @@ def run_poll(config: Path, *extra: str) -> tuple[dict[str, object], float, int, 
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"poll failed ({proc.returncode}): {err.decode(errors='replace')}")
-    return json.loads(out), wall, peak_main, peak_tree, peak_pss
+    cpu_main = cpu.pop(proc.pid, 0.0)
+    return PollFigures(json.loads(out), wall, peak_main, peak_tree, peak_pss, cpu_main, sum(cpu.values()))
 
 
 def mib(n: int) -> str:
@@ -96,7 +114,8 @@ def main() -> int:
         config = write_config(Path(tmp), server, farm.feed_paths)
         for label, extra in (("cold", ()), ("warm", ("--force",))):
             before = server.requests_served, server.not_modified_served
-            report, wall, peak_main, peak_tree, peak_pss = run_poll(config, *extra)
+            figures = run_poll(config, *extra)
+            report, wall = figures.report, figures.wall_s
             requests = server.requests_served - before[0]
             not_modified = server.not_modified_served - before[1]
             entries = sum(int(r["entries"]) for r in report["results"])  # type: ignore[attr-defined]
@@ -106,8 +125,9 @@ def main() -> int:
                 f"{report['new_items']} new, "
                 f"{rate:,.0f} items/s end to end, {report['other_source']} duplicates recorded as sources, "
                 f"{requests} requests, {not_modified} answered 304, errors {report['errors']}, "
-                f"peak RSS {mib(peak_main)} main / {mib(peak_tree)} with workers "
-                f"({mib(peak_pss)} PSS: shared pages counted once)"
+                f"peak RSS {mib(figures.peak_main)} main / {mib(figures.peak_tree)} with workers "
+                f"({mib(figures.peak_pss)} PSS: shared pages counted once), "
+                f"CPU {figures.cpu_main_s:.1f} s main + {figures.cpu_workers_s:.1f} s workers"
             )
     return 0
 
