@@ -22,21 +22,23 @@ forgotten, so assigning an item costs the same with 100k stored items as with 1k
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-import heapq
+import itertools
 import math
+import operator
 import re
 import unicodedata
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import snowballstemmer
 
-from .models import AlertDecision, DetectedEvent, Event, Story, StoryEvent, StoryInput
+from .models import AlertDecision, DetectedEvent, Event, Evidence, Story, StoryEvent, StoryInput
 
 # Status ladders: an event's status only moves to the right.
 STATUSES: dict[str, tuple[str, ...]] = {
@@ -183,20 +185,13 @@ _PROPOSAL_CUES = re.compile(r"\b(?:propos\w*|offer\w*|suggest\w*|invit\w*|floate
 
 def event_stage(event: DetectedEvent, published: date | None) -> str:
     """The stage of the development an item reports, from its stated dates and the wording of its evidence."""
-    spans = event.evidence
-    # A span inside a longer one ("held" in "be held") is the same words read twice: keep the longer.
-    kept = [
-        e
-        for e in spans
-        if not any(o.start <= e.start and e.end <= o.end and o.end - o.start > e.end - e.start for o in spans)
-    ]
-    cues = " | ".join(e.text.casefold() for e in kept)
-    rules = {e.rule for e in event.evidence}
-    when = _iso(event.facts.get("date"))
     if event.type == "NEW_ROUND":
+        when = _iso(event.facts.get("date"))
+        if when and published and when < published:
+            return "held"
+        rules = {e.rule for e in event.evidence}
+        cues = _cues(event.evidence)
         if when and published:
-            if when < published:
-                return "held"
             if when == published:
                 return "held" if "modality.past" in rules or _has(cues, _PAST_CUES) else "under_way"
             return "proposed" if _has(cues, _PROPOSAL_CUES) else "scheduled"
@@ -208,9 +203,10 @@ def event_stage(event: DetectedEvent, published: date | None) -> str:
             return "proposed"
         return "scheduled"
     if event.type == "EXCHANGE":
+        when = _iso(event.facts.get("date"))
         if when and published and when < published:
             return "carried_out"
-        if "modality.carried_out" in rules:
+        if any(e.rule == "modality.carried_out" for e in event.evidence):
             return "carried_out"
         # Without a cue, "agreed": if the swap is in fact done, the report saying so is then an update, and
         # a swap that is only agreed never looks done already.
@@ -222,6 +218,17 @@ def event_stage(event: DetectedEvent, published: date | None) -> str:
         if (deadline - published).days <= 3:
             return "approaching"
     return "set"
+
+
+def _cues(spans: Sequence[Evidence]) -> str:
+    """The words of an event's evidence, casefolded, one span after another."""
+    # A span inside a longer one ("held" in "be held") is the same words read twice: keep the longer.
+    kept = [
+        e
+        for e in spans
+        if not any(o.start <= e.start and e.end <= o.end and o.end - o.start > e.end - e.start for o in spans)
+    ]
+    return " | ".join(e.text.casefold() for e in kept)
 
 
 def _has(text: str, cues: re.Pattern[str]) -> bool:
@@ -268,6 +275,28 @@ def facts_agree(key: str, first: object, second: object) -> bool:
     return _fold(first) == _fold(second)
 
 
+_AGREEMENTS: dict[tuple[str, object, object], bool] = {}
+_MEMO_AGREEMENT = 1 << 16  # remembered comparisons at most (cleared when full)
+
+
+def _agree(key: str, first: object, second: object) -> bool:
+    """facts_agree, remembered for strings and integers: every candidate story and open event compares the
+    same few values again. (A str never equals an int, so equal keys mean equal values of the same types;
+    other types are compared afresh: 1 == 1.0 == True and 0.0 == -0.0, yet they fold apart.)"""
+    if first.__class__ not in _MEMO_TYPES or second.__class__ not in _MEMO_TYPES:
+        return facts_agree(key, first, second)
+    memo_key = (key, first, second)
+    agreed = _AGREEMENTS.get(memo_key)
+    if agreed is None:
+        if len(_AGREEMENTS) >= _MEMO_AGREEMENT:
+            _AGREEMENTS.clear()
+        agreed = _AGREEMENTS[memo_key] = facts_agree(key, first, second)
+    return agreed
+
+
+_MEMO_TYPES = frozenset((str, int))
+
+
 def event_key(event_type: str, facts: Mapping[str, object]) -> str:
     parts = [event_type]
     for name in ("place", "round", "date", "count", "deadline"):
@@ -280,7 +309,7 @@ def event_key(event_type: str, facts: Mapping[str, object]) -> str:
 # --- the in-memory state -------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # hashed and compared by identity: the index holds sets of them
 class _StoryEntry:
     id: str
     first_seen: datetime
@@ -296,22 +325,42 @@ class _StoryEntry:
     primaries: Counter[str] = field(default_factory=Counter)  # each item's main event type ("" for none)
     norm: float | None = None  # length of the story's word vector; None: to be computed
     day: int = 0  # the day its words are indexed under: its first report's, when it was indexed
+    # What every candidate item is scored against, kept current as the story grows (see refresh):
+    event_types: frozenset[str] = frozenset()  # the event types its items report
+    main_event: str = ""  # the main event type most of its items report ("" for none)
+    # Sorted copies for snapshots; sources and actors only grow, so an equal length means still current.
+    sorted_sources: tuple[str, ...] = ()
+    sorted_actors: tuple[str, ...] = ()
+    # Whether no word counts more of its items than it has (true of every story built here): what the
+    # ceiling of a dot product in Deduplicator._best_story assumes.
+    bounded: bool = True
+
+    def refresh(self) -> None:
+        """Recompute what scoring reads of the story's events, after its stages or primaries changed."""
+        self.event_types = frozenset(self.stages)
+        primaries = self.primaries
+        # primaries.most_common(1)[0][0]: the first of the most
+        self.main_event = max(primaries, key=primaries.__getitem__) if primaries else ""
 
     def snapshot(self) -> Story:
+        if len(self.sorted_sources) != len(self.sources):
+            self.sorted_sources = tuple(sorted(self.sources))
+        if len(self.sorted_actors) != len(self.actors):
+            self.sorted_actors = tuple(sorted(self.actors))
         return Story(
             id=self.id,
             first_seen=self.first_seen,
             last_seen=self.last_seen,
             headline=self.headline,
             item_count=self.item_count,
-            sources=tuple(sorted(self.sources)),
+            sources=self.sorted_sources,
             events=tuple(
                 StoryEvent(kind, dict(self.facts.get(kind, {})), self.stage(kind), dict(self.stages[kind]))
                 for kind in sorted(self.stages)
             ),
             event_ids=dict(self.event_ids),
             terms=dict(self.terms),
-            actors=tuple(sorted(self.actors)),
+            actors=self.sorted_actors,
             primaries=dict(self.primaries),
         )
 
@@ -322,7 +371,7 @@ class _StoryEntry:
         return max(stages.items(), key=lambda pair: (pair[1], STATUSES[kind].index(pair[0])))[0]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # compared by identity: the recency lists find an entry by it
 class _EventEntry:
     id: str
     type: str
@@ -334,8 +383,12 @@ class _EventEntry:
     sources: set[str]
     last_alert_story: str | None
     last_alert_at: datetime | None = None
+    sorted_sources: tuple[str, ...] = ()  # for snapshots; sources only grow (see _StoryEntry)
+    opened: int = 0  # the order it became open in (the order of Deduplicator._open_events)
 
     def snapshot(self) -> Event:
+        if len(self.sorted_sources) != len(self.sources):
+            self.sorted_sources = tuple(sorted(self.sources))
         return Event(
             id=self.id,
             type=self.type,
@@ -345,10 +398,81 @@ class _EventEntry:
             first_seen=self.first_seen,
             last_seen=self.last_seen,
             story_ids=tuple(self.story_ids),
-            sources=tuple(sorted(self.sources)),
+            sources=self.sorted_sources,
             last_alert_story=self.last_alert_story,
             last_alert_at=self.last_alert_at,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _ItemProfile:
+    """What scoring reads of an item's events, worked out once per item rather than once per candidate."""
+
+    types: frozenset[str]
+    main: str  # the event the item is mainly about ("" for none)
+    # (event type, fact, value, its agreement with other values) of each event, in order
+    facts: tuple[tuple[str, str, object, _Agreement], ...]
+
+    @classmethod
+    def of(cls, events: Sequence[DetectedEvent]) -> _ItemProfile:
+        return cls(
+            types=frozenset(event.type for event in events),
+            main=_primary_type(events),
+            facts=tuple(
+                (event.type, name, value, _Agreement(name, value))
+                for event in events
+                for name, value in event.facts.items()
+            ),
+        )
+
+
+class _Agreement:
+    """Whether other values of a fact agree with one value (facts_agree), remembered per value compared: an
+    item's fact is compared with the same few values of many stories and open events."""
+
+    __slots__ = ("known", "name", "value")
+
+    def __init__(self, name: str, value: object) -> None:
+        self.name = name
+        self.value = value
+        self.known: dict[object, bool] | None = {} if value.__class__ in _MEMO_TYPES else None
+
+    def with_(self, other: object) -> bool:
+        known = self.known
+        # Only str and int are remembered: equal values of other types can fold apart (1, 1.0, True).
+        if known is None or other.__class__ not in _MEMO_TYPES:
+            return _agree(self.name, self.value, other)
+        agreed = known.get(other)
+        if agreed is None:
+            agreed = known[other] = _agree(self.name, self.value, other)
+        return agreed
+
+
+class _Rarity(dict[int, tuple[float, float, float]]):
+    """Document frequency -> a word's weight as a plain word, a common one and a named actor (see
+    Deduplicator._weights), filled on demand for one number of stories (`stories`; emptied when it changes).
+    A story's norm weighs its ~100 words again after each change of the story; they have a few dozen
+    frequencies between them."""
+
+    __slots__ = ("stories",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stories = 0
+
+    def __missing__(self, frequency: int) -> tuple[float, float, float]:
+        rarity = math.log((self.stories + 25) / (1 + frequency))
+        common = rarity * _COMMON_WEIGHT
+        actor = rarity * _ACTOR_WEIGHT
+        weights = self[frequency] = (
+            rarity if rarity > 0 else 0.0,
+            common if common > 0 else 0.0,
+            actor if actor > 0 else 0.0,
+        )
+        return weights
+
+
+_ZEROS = itertools.repeat(0)  # the default of every document frequency looked up by map()
 
 
 class Deduplicator:
@@ -366,14 +490,27 @@ class Deduplicator:
         # Events a report could still be matched to, by type: what _event_for scans (the rest are kept only
         # until the stories that name them leave the window).
         self._open_events: dict[str, dict[str, _EventEntry]] = defaultdict(dict)
-        # (word, day of the story's first report) -> ids of stories carrying the word: postings by day, so a
-        # lookup reads only the days of the item's window, however many stories the retention keeps.
-        self._by_term: dict[tuple[str, int], set[str]] = defaultdict(set)
+        # word -> day of the story's first report -> the stories carrying it: postings by day, so a lookup
+        # reads only the days of the item's window, however many stories the retention keeps. One lookup per
+        # word finds all its days; emptied levels are removed.
+        self._by_term: dict[str, dict[int, set[_StoryEntry]]] = {}
         self._document_frequency: Counter[str] = Counter()  # word -> stories carrying it
+        # word -> stories carrying it indexed under the days of _carriers_days (the last item's window):
+        # whether a word is telling, without summing its postings again for every item of the same days
+        # (kept current as stories take and lose words; filled on demand, emptied when the days move).
+        self._carriers: dict[str, int] = {}
+        self._carriers_days: tuple[int, int] | None = None
+        # word -> the stories of those days carrying it, for telling words (kept and emptied the same way)
+        self._tellers: dict[str, set[_StoryEntry]] = {}
+        self._rarity = _Rarity()  # see _rarities
         self._latest: datetime | None = None  # the newest publication time seen: the clock of retention
         self._swept: datetime | None = None
         for story in stories:
             self._add_story(_entry_from_story(story))
+        # Open events by type, the last seen first and, of equals, the first opened: _event_for reads them in
+        # the order it prefers them in, so it can stop at the first one that matches as well as any could.
+        self._recency: dict[str, list[_EventEntry]] = defaultdict(list)
+        self._opened = itertools.count()
         for event in events:
             self._events[event.id] = self._open_events[event.type][event.id] = _EventEntry(
                 id=event.id,
@@ -387,6 +524,11 @@ class Deduplicator:
                 last_alert_story=event.last_alert_story,
                 last_alert_at=event.last_alert_at,
             )
+        for kind, open_events in self._open_events.items():
+            for entry in open_events.values():
+                entry.opened = next(self._opened)
+            # A stable sort, reversed or not, keeps equals in their order: the first opened first.
+            self._recency[kind] = sorted(open_events.values(), key=_last_seen, reverse=True)
 
     @property
     def story_count(self) -> int:
@@ -395,23 +537,20 @@ class Deduplicator:
     # -- stories --
 
     def assign(self, item: StoryInput) -> Assignment:
-        published_day = item.published.date()
+        published = item.published
+        published_day = published.date()
         words, actors = item.terms if item.terms is not None else text_terms(item.title, item.summary)
-        stages = {event.type: event_stage(event, published_day) for event in item.events}
-        vector = self._weights(words, actors)
-        length = math.sqrt(sum(weight * weight for weight in vector.values()))
-        best, best_score = None, self.settings.join_threshold
-        for story_id, dot in self._candidates(item, vector).items():
-            story = self._stories[story_id]
-            score = self._score(item, self._cosine(dot, length, story), story)
-            if score >= best_score:
-                best, best_score = story, score
+        event_stages = [event_stage(event, published_day) for event in item.events]
+        # By type: an item reporting one type twice is at the stage its last report of it says.
+        stages = {event.type: stage for event, stage in zip(item.events, event_stages, strict=True)}
+        profile = _ItemProfile.of(item.events)
+        best, best_score = self._best_story(profile, published, self._weights(words, actors))
         new_story = best is None
         if best is None:
             best = _StoryEntry(
                 id=_new_id(),
-                first_seen=item.published,
-                last_seen=item.published,
+                first_seen=published,
+                last_seen=published,
                 headline=item.title or _first_sentence(item.summary),
                 item_count=0,
                 sources=set(),
@@ -423,9 +562,9 @@ class Deduplicator:
             )
             self._add_story(best)
             best_score = 0.0
-        self._grow_story(best, item, words, actors, stages)
-        events, decisions = self._track_events(best, item, stages, new_story)
-        self._forget_old(item.published)
+        self._grow_story(best, item, words, actors, stages, profile.main)
+        events, decisions = self._track_events(best, item, stages, event_stages)
+        self._forget_old(published)
         return Assignment(item, best.snapshot(), new_story, round(best_score, 4), events, decisions)
 
     def add_source(
@@ -452,91 +591,236 @@ class Deduplicator:
             )
         return story.snapshot(), tuple(events), tuple(decisions)
 
-    def _candidates(self, item: StoryInput, vector: Mapping[str, float]) -> dict[str, float]:
-        """Stories of the item's time window that share a telling word with it -> the dot product of the
-        item's word vector with theirs (accumulated over the index's postings: no story is scanned whole)."""
+    def _best_story(
+        self, profile: _ItemProfile, published: datetime, vector: Mapping[str, float]
+    ) -> tuple[_StoryEntry | None, float]:
+        """The story the item joins (None: a new one) and its score: of the candidates, the one of the highest
+        score at least the join threshold; of equal scores, the later candidate.
+
+        Scoring a candidate in full looks all the item's common words up in it. A common word adds at most
+        its squared weight to a dot product (a story's items carry a word once each, so it counts at most
+        item_count of them), which gives each candidate a ceiling score; candidates are scored in full from
+        the highest ceiling down, until a ceiling is below the best score found: the rest cannot win. Before
+        that, the heaviest few common words are looked up, for a lower ceiling.
+        """
+        length = math.sqrt(sum(weight * weight for weight in vector.values()))
+        candidates, common = self._candidates(published, vector)
+        common_ceiling = sum(squared for _, squared in common)
+        heavy = sorted(common, key=_second, reverse=True)[:_HEAVY] if len(common) > _HEAVY else []
+        heavy_words = {word for word, _ in heavy}
+        light_ceiling = sum(squared for word, squared in common if word not in heavy_words)
+        exp = math.exp
+        best: _StoryEntry | None = None
+        best_score, best_position = self.settings.join_threshold, -1
+        # (ceiling score, position, story, its norm, dot product over telling words, event logit, the logit's
+        # part for days apart)
+        ceilings: list[tuple[float, int, _StoryEntry, float, float, float, float]] = []
+        for position, (dot, story) in enumerate(candidates):
+            # A norm is computed again only when the story changed, with the word weights of the first item it
+            # is then a candidate for, and read by later items: so every candidate's, even one not scored.
+            if story.norm is None:
+                story.norm = self._story_norm(story)
+            norm = story.norm
+            # Days from the story's first report: reports of one development follow it closely, and measuring
+            # from the first (not the latest) keeps a story from drifting along loosely related reports.
+            days = _JOIN_PER_DAY * (abs(published - story.first_seen).total_seconds() / 86400)
+            event_logit = _event_logit(profile, story)
+            if length and norm and story.bounded:
+                most = _JOIN_BIAS + _JOIN_TEXT * ((dot + common_ceiling) * _CEILING_MARGIN / length / norm)
+                # (a margin in the logit keeps rounding from making a ceiling lower than the score)
+                ceiling = 1 / (1 + exp(-(most + event_logit - days + _LOGIT_MARGIN)))
+                if ceiling >= best_score:
+                    ceilings.append((ceiling, position, story, norm, dot, event_logit, days))
+                continue
+            cosine = self._add_common(dot, story, common) / length / norm if length and norm else 0.0
+            score = 1 / (1 + exp(-(_JOIN_BIAS + _JOIN_TEXT * cosine + event_logit - days)))
+            if score > best_score or (score == best_score and position > best_position):
+                best, best_score, best_position = story, score, position
+        ceilings.sort(key=_first, reverse=True)
+        for ceiling, position, story, norm, dot, event_logit, days in ceilings:
+            if ceiling < best_score:
+                break  # nor can any after it beat (or equal) the best
+            if heavy:
+                terms = story.terms
+                count = max(story.item_count, 1)
+                most_common = light_ceiling
+                for word, squared in heavy:
+                    times = terms.get(word)
+                    if times:
+                        most_common += squared * times / count
+                most = _JOIN_BIAS + _JOIN_TEXT * ((dot + most_common) * _CEILING_MARGIN / length / norm)
+                if 1 / (1 + exp(-(most + event_logit - days + _LOGIT_MARGIN))) < best_score:
+                    continue
+            cosine = self._add_common(dot, story, common) / length / norm
+            score = 1 / (1 + exp(-(_JOIN_BIAS + _JOIN_TEXT * cosine + event_logit - days)))
+            if score > best_score or (score == best_score and position > best_position):
+                best, best_score, best_position = story, score, position
+        return best, best_score
+
+    def _candidates(
+        self, published: datetime, vector: Mapping[str, float]
+    ) -> tuple[list[tuple[float, _StoryEntry]], list[tuple[str, float]]]:
+        """Stories of the item's time window that share a telling word with it, with the dot product of the
+        item's word vector with theirs over those words (accumulated over the index's postings: no story is
+        scanned whole), the highest first (then by id), at most _MOST_CANDIDATES; and the item's common
+        words with their squared weights, which the caller adds for the candidates it scores in full."""
         window = self.settings.story_window
         # A day either side more than the window: a story's first report can move earlier after indexing.
-        days = range(_day(item.published - window) - 1, _day(item.published + window) + 2)
+        first_day = _day(published - window) - 1
+        last_day = _day(published + window) + 1
+        if self._carriers_days != (first_day, last_day):
+            self._carriers_days = (first_day, last_day)
+            self._carriers.clear()
+            self._tellers.clear()
+        carriers = self._carriers
+        tellers = self._tellers
         crowded = max(5, min(_CROWDED, len(self._stories) // 3))
-        dots: dict[str, float] = {}
+        by_term = self._by_term
+        dots: dict[_StoryEntry, float] = {}
+        dot_of = dots.get
         common: list[tuple[str, float]] = []
         for word, weight in vector.items():
-            postings = [self._by_term.get((word, day)) for day in days]
-            holders = [p for p in postings if p]
-            if not holders:
+            carried = carriers.get(word)
+            if carried is None:
+                by_day = by_term.get(word)
+                carried = carriers[word] = (
+                    0
+                    if by_day is None
+                    else sum(len(ids) for day, ids in by_day.items() if first_day <= day <= last_day)
+                )
+            if not carried:
                 continue
-            if word in _COMMON_STEMS or sum(len(p) for p in holders) > crowded:
-                common.append((word, weight))  # a word most stories carry finds no particular story
+            squared = weight * weight
+            if carried > crowded or word in _COMMON_STEMS:
+                common.append((word, squared))  # a word most stories carry finds no particular story
                 continue
-            for story_ids in holders:
-                for story_id in story_ids:
-                    story = self._stories[story_id]
-                    share = story.terms[word] / max(story.item_count, 1)
-                    dots[story_id] = dots.get(story_id, 0.0) + weight * weight * share
+            holders = tellers.get(word)
+            if holders is None:
+                holders = tellers[word] = set().union(
+                    *[stories for day, stories in by_term[word].items() if first_day <= day <= last_day]
+                )
+            for story in holders:
+                count = story.item_count
+                dots[story] = dot_of(story, 0.0) + squared * (story.terms[word] / (count if count > 1 else 1))
+        # first_seen - window <= published <= last_seen + window, with the window moved to the item's side.
+        earliest, latest = published - window, published + window
         in_window = [
-            (dot, story_id)
-            for story_id, dot in dots.items()
-            if self._stories[story_id].first_seen - window
-            <= item.published
-            <= self._stories[story_id].last_seen + window
+            (dot, story.id, story)
+            for story, dot in dots.items()
+            if story.first_seen <= latest and story.last_seen >= earliest
         ]
-        found: dict[str, float] = {}
-        for dot, story_id in heapq.nlargest(_MOST_CANDIDATES, in_window):
-            story = self._stories[story_id]
-            for word, weight in common:
-                times = story.terms.get(word)
-                if times:
-                    dot += weight * weight * times / max(story.item_count, 1)
-            found[story_id] = dot
-        return found
+        # heapq.nlargest(_MOST_CANDIDATES, (dot, id) of in_window), which is this (and slower on a few dozen)
+        in_window.sort(reverse=True)
+        return [(dot, story) for dot, _, story in in_window[:_MOST_CANDIDATES]], common
+
+    @staticmethod
+    def _add_common(dot: float, story: _StoryEntry, common: Sequence[tuple[str, float]]) -> float:
+        """The dot product of the item's word vector with the story's, from the part over telling words."""
+        terms = story.terms
+        count = max(story.item_count, 1)
+        for word, squared in common:
+            times = terms.get(word)
+            if times:
+                dot += squared * times / count
+        return dot
 
     def _weights(self, words: Iterable[str], actors: set[str] | frozenset[str]) -> dict[str, float]:
         """Each word's weight: its rarity among the stories we remember (a prior of unseen stories keeps
         early scores sane), more for a named actor, less for a word every report of the talks carries."""
-        stories = len(self._stories) + 25
-        frequency = self._document_frequency
-        log = math.log
-        weights = {}
-        for word in words:
-            weight = log(stories / (1 + frequency.get(word, 0)))
-            if word in actors:
-                weight *= _ACTOR_WEIGHT
-            elif word in _COMMON_STEMS:
-                weight *= _COMMON_WEIGHT
-            weights[word] = weight if weight > 0 else 0.0
-        return weights
+        return {
+            word: weights[2] if word in actors else weights[1] if word in _COMMON_STEMS else weights[0]
+            for word, weights in zip(words, self._rarities(words), strict=True)
+        }
 
-    def _score(self, item: StoryInput, cosine: float, story: _StoryEntry) -> float:
-        """The probability that the item reports the story's development (a logistic model, see _JOIN)."""
-        logit = (
-            _JOIN["bias"]
-            + _JOIN["text"] * 5 * cosine
-            + _event_logit(item, story)
-            - _JOIN["per_day"] * _days_apart(item.published, story)
-        )
-        return 1 / (1 + math.exp(-logit))
-
-    def _cosine(self, dot: float, length: float, story: _StoryEntry) -> float:
-        """Cosine between the item's weighted words and the story's (each word weighted by the share of the
-        story's items that carry it). The story's length is computed again only when the story changed."""
-        if story.norm is None:
-            story.norm = self._story_norm(story)
-        if not length or not story.norm:
-            return 0.0
-        return dot / length / story.norm
+    def _rarities(self, words: Iterable[str]) -> Iterator[tuple[float, float, float]]:
+        """The weights of each word (see _Rarity), for the number of stories there are now."""
+        rarity = self._rarity
+        if rarity.stories != len(self._stories):
+            rarity.clear()
+            rarity.stories = len(self._stories)
+        return map(rarity.__getitem__, map(self._document_frequency.get, words, _ZEROS))
 
     def _story_norm(self, story: _StoryEntry) -> float:
         count = max(story.item_count, 1)
-        weights = self._weights(story.terms, story.actors)
-        return math.sqrt(sum((weights[word] * times / count) ** 2 for word, times in story.terms.items()))
+        actors = story.actors
+        terms = story.terms
+        # the weights of _weights(terms, actors), inline
+        return math.sqrt(
+            sum(
+                [
+                    (
+                        (
+                            weights[2]
+                            if word in actors
+                            else weights[1]
+                            if word in _COMMON_STEMS
+                            else weights[0]
+                        )
+                        * times
+                        / count
+                    )
+                    ** 2
+                    for word, times, weights in zip(terms, terms.values(), self._rarities(terms), strict=True)
+                ]
+            )
+        )
+
+    def _index(self, words: Iterable[str], story: _StoryEntry) -> None:
+        """Index the story under words it did not carry; keep document frequencies, _carriers and _tellers
+        current."""
+        by_term, frequency = self._by_term, self._document_frequency
+        day = story.day
+        days = self._carriers_days
+        carriers = self._carriers if days is not None and days[0] <= day <= days[1] else None
+        for word in words:
+            by_day = by_term.get(word)
+            if by_day is None:
+                by_day = by_term[word] = {}
+            stories = by_day.get(day)
+            if stories is None:
+                stories = by_day[day] = set()
+            if story not in stories:
+                stories.add(story)
+                if carriers is not None:
+                    carried = carriers.get(word)
+                    if carried is not None:
+                        carriers[word] = carried + 1
+                    holders = self._tellers.get(word)
+                    if holders is not None:
+                        holders.add(story)
+            frequency[word] += 1
+
+    def _unindex(self, words: Iterable[str], story: _StoryEntry) -> None:
+        """The reverse of _index, for words the story no longer carries."""
+        by_term, frequency = self._by_term, self._document_frequency
+        day = story.day
+        days = self._carriers_days
+        carriers = self._carriers if days is not None and days[0] <= day <= days[1] else None
+        for word in words:
+            by_day = by_term.get(word)
+            if by_day is not None:
+                holders = by_day.get(day)
+                if holders is not None and story in holders:
+                    holders.remove(story)
+                    if carriers is not None:
+                        carried = carriers.get(word)
+                        if carried is not None:
+                            carriers[word] = carried - 1
+                        tellers = self._tellers.get(word)
+                        if tellers is not None:
+                            tellers.discard(story)
+                    if not holders:
+                        del by_day[day]
+                        if not by_day:
+                            del by_term[word]
+            frequency[word] -= 1
+            if frequency[word] <= 0:
+                del frequency[word]
 
     def _add_story(self, story: _StoryEntry) -> None:
         self._stories[story.id] = story
         story.day = _day(story.first_seen)
-        for word in story.terms:
-            self._by_term[(word, story.day)].add(story.id)
-            self._document_frequency[word] += 1
+        self._index(story.terms, story)
         self._latest = story.last_seen if self._latest is None else max(self._latest, story.last_seen)
 
     def _grow_story(
@@ -546,14 +830,13 @@ class Deduplicator:
         words: frozenset[str],
         actors: frozenset[str],
         stages: Mapping[str, str],
+        main_event: str,
     ) -> None:
-        for word in words:
-            if word not in story.terms:
-                self._by_term[(word, story.day)].add(story.id)
-                self._document_frequency[word] += 1
-        story.terms.update(words)
+        terms = story.terms
+        self._index(words - terms.keys(), story)
+        terms.update(words)
         story.norm = None
-        if len(story.terms) > _MAX_TERMS * 2:
+        if len(terms) > _MAX_TERMS * 2:
             self._trim_terms(story)
         story.actors.update(actors)
         story.item_count += 1
@@ -562,28 +845,21 @@ class Deduplicator:
         story.last_seen = max(story.last_seen, item.published)
         if not story.headline and item.title:
             story.headline = item.title
-        story.primaries[_primary_type(item.events)] += 1
+        story.primaries[main_event] += 1
         for event in item.events:
             known = story.facts.setdefault(event.type, {})
             for name, value in event.facts.items():
                 known.setdefault(name, value)
-            story.stages.setdefault(event.type, Counter())[stages[event.type]] += 1
+            counts = story.stages.get(event.type)
+            if counts is None:
+                counts = story.stages[event.type] = Counter()
+            counts[stages[event.type]] += 1
+        story.refresh()
 
     def _trim_terms(self, story: _StoryEntry) -> None:
         kept = dict(story.terms.most_common(_MAX_TERMS))
-        for word in set(story.terms) - set(kept):
-            self._unindex(word, story)
+        self._unindex(story.terms.keys() - kept.keys(), story)
         story.terms = Counter(kept)
-
-    def _unindex(self, word: str, story: _StoryEntry) -> None:
-        holders = self._by_term.get((word, story.day))
-        if holders is not None:
-            holders.discard(story.id)
-            if not holders:
-                del self._by_term[(word, story.day)]
-        self._document_frequency[word] -= 1
-        if self._document_frequency[word] <= 0:
-            del self._document_frequency[word]
 
     def _forget_old(self, now: datetime) -> None:
         if self._latest is None or now > self._latest:
@@ -594,31 +870,42 @@ class Deduplicator:
         self._swept = latest
         horizon = latest - self.settings.retention
         for story in [s for s in self._stories.values() if s.last_seen < horizon]:
-            for word in story.terms:
-                self._unindex(word, story)
+            self._unindex(story.terms, story)
             del self._stories[story.id]
-        longest = max(self.settings.event_horizon.values())
-        for event in [e for e in self._events.values() if e.last_seen < latest - longest * 2]:
+        forgotten = latest - max(self.settings.event_horizon.values()) * 2
+        for event in [e for e in self._events.values() if e.last_seen < forgotten]:
             del self._events[event.id]
             self._open_events[event.type].pop(event.id, None)
         late = latest - timedelta(days=1)  # a day's grace for reports that arrive late
         for kind, events in self._open_events.items():
             horizon = self.settings.event_horizon[kind]
-            for event in [e for e in events.values() if not _within(late, e, horizon)]:
+            # within the horizon of `late` (see _event_for), or a deadline still near
+            earliest, latest_first = late - horizon, late + horizon
+            deadlines = kind == "DEADLINE"
+            for event in [
+                e
+                for e in events.values()
+                if not (e.first_seen <= latest_first and e.last_seen >= earliest)
+                and not (deadlines and _deadline_near(late, e))
+            ]:
                 del events[event.id]  # past its horizon: no new report can match it
+            recent = self._recency[kind]
+            if len(recent) != len(events):
+                self._recency[kind] = [e for e in recent if e.id in events]
 
     # -- events --
 
     def _track_events(
-        self, story: _StoryEntry, item: StoryInput, stages: Mapping[str, str], new_story: bool
+        self, story: _StoryEntry, item: StoryInput, stages: Mapping[str, str], event_stages: Sequence[str]
     ) -> tuple[tuple[Event, ...], tuple[AlertDecision, ...]]:
         events: list[Event] = []
         decisions: list[AlertDecision] = []
-        for detected in item.events:
+        for detected, stage in zip(item.events, event_stages, strict=True):
             if any(e.type == detected.type for e in events):
                 continue  # an item reporting one type twice reports one development
-            entry = self._event_for(story, detected, item)
+            entry = self._event_for(story, detected, stage, item.published)
             before = entry.snapshot() if entry is not None else None
+            last_seen = entry.last_seen if entry is not None else None
             if entry is None:
                 entry = _EventEntry(
                     id=_new_id(),
@@ -631,43 +918,113 @@ class Deduplicator:
                     sources=set(),
                     last_alert_story=None,
                 )
-                self._events[entry.id] = self._open_events[entry.type][entry.id] = entry
+                self._events[entry.id] = entry
+                self._open(entry)
             _update_event(entry, detected, stages[detected.type], story.id, item)
+            if last_seen is not None and entry.last_seen != last_seen:
+                self._seen_again(entry)
             story.event_ids[detected.type] = entry.id
-            decision = decide(before, entry.snapshot(), story.id, item)
+            after = entry.snapshot()
+            decision = decide(before, after, story.id, item)
             if decision.alert:
                 entry.last_alert_story = story.id
                 entry.last_alert_at = item.published
-            after = entry.snapshot()
+                # The event as it now is: only what the alert changed differs from the snapshot decided on.
+                after = dataclasses.replace(after, last_alert_story=story.id, last_alert_at=item.published)
             events.append(after)
             decisions.append(decision)
         return tuple(events), tuple(decisions)
 
-    def _event_for(self, story: _StoryEntry, detected: DetectedEvent, item: StoryInput) -> _EventEntry | None:
+    def _event_for(
+        self, story: _StoryEntry, detected: DetectedEvent, stage: str, moment: datetime
+    ) -> _EventEntry | None:
         """The tracked event an item's report belongs to: its story's, else the best match among recent ones.
 
         Shared key facts (round, date, count, deadline) identify an event; a clash rules it out. A report that
         names at most the place is matched to an event still in progress (a round not yet over, a swap of
         the last days, a deadline not yet passed), the most recent first: "the talks in Istanbul" and "the
-        talks" mean the round everybody is writing about, not a new one.
+        talks" mean the round everybody is writing about, not a new one. (`stage` is the report's.)
         """
         known = self._events.get(story.event_ids.get(detected.type, ""))
         if known is not None and _fact_match(detected.facts, known.facts) >= 0:
             return known  # the story's event, unless the report's facts say it is another one
+        # The open events of the type, the most recent first (_fact_match unrolled, as this reads many of them
+        # for most reports).
+        stated = [
+            (name, detected.facts[name], 1 if name == "place" else 2, _Agreement(name, detected.facts[name]))
+            for name in KEY_FACTS
+            if name in detected.facts
+        ]
+        best_possible = sum(weight for _, _, weight, _ in stated)
         horizon = self.settings.event_horizon[detected.type]
-        stage = event_stage(detected, item.published.date())
+        earliest, latest = moment - horizon, moment + horizon
+        deadlines = detected.type == "DEADLINE"
+        # _in_progress of a round, unrolled: after a round, reports of it held within three days
+        rounds = detected.type == "NEW_ROUND"
+        held_lately = _PHASE[stage] == 1
+        held_since = moment - timedelta(days=3)
         best: _EventEntry | None = None
-        best_rank: tuple[int, datetime] | None = None
-        for event in self._open_events[detected.type].values():
-            if not _within(item.published, event, horizon):
+        best_score = 0
+        for event in self._recency[detected.type]:
+            # event.first_seen - horizon <= moment <= event.last_seen + horizon, or a deadline still near
+            if not (event.first_seen <= latest and event.last_seen >= earliest):
+                if deadlines:
+                    if not _deadline_near(moment, event):
+                        continue
+                elif event.last_seen < earliest:
+                    break  # and so are all after it
+                else:
+                    continue
+            score = 0
+            facts = event.facts
+            for name, value, weight, agreement in stated:
+                if name in facts:
+                    theirs = facts[name]
+                    if not (value == theirs or agreement.with_(theirs)):  # (facts_agree's first test, inline)
+                        score = -1
+                        break
+                    score += weight
+            if score < 0:
                 continue
-            score = _fact_match(detected.facts, event.facts)
-            if score < 0 or (score < 2 and not _in_progress(event, stage, item.published)):
-                continue
-            rank = (score, event.last_seen)
-            if best_rank is None or rank > best_rank:
-                best, best_rank = event, rank
+            if score < 2:
+                if rounds:
+                    if event.status == "held" and not (held_lately and event.last_seen >= held_since):
+                        continue
+                elif not _in_progress(event, stage, moment):
+                    continue
+            # The highest (score, last seen), the first opened of equals: the first of the highest score here.
+            if best is None or score > best_score:
+                best, best_score = event, score
+                if score == best_possible:
+                    break
         return best
+
+    def _open(self, entry: _EventEntry) -> None:
+        entry.opened = next(self._opened)
+        self._open_events[entry.type][entry.id] = entry
+        _place(self._recency[entry.type], entry)
+
+    def _seen_again(self, entry: _EventEntry) -> None:
+        """Move an open event up the recency list of its type: its last_seen grew."""
+        if entry.id in self._open_events[entry.type]:
+            recent = self._recency[entry.type]
+            recent.remove(entry)
+            _place(recent, entry)
+
+
+def _place(recent: list[_EventEntry], entry: _EventEntry) -> None:
+    """Insert an event where it belongs in a recency list (reports come mostly in time order: at the top)."""
+    seen, opened = entry.last_seen, entry.opened
+    position = 0
+    for other in recent:
+        if other.last_seen < seen or (other.last_seen == seen and other.opened > opened):
+            break
+        position += 1
+    recent.insert(position, entry)
+
+
+def _last_seen(entry: _EventEntry) -> datetime:
+    return entry.last_seen
 
 
 def _in_progress(event: _EventEntry, stage: str, moment: datetime) -> bool:
@@ -683,12 +1040,10 @@ def _in_progress(event: _EventEntry, stage: str, moment: datetime) -> bool:
     return deadline is None or moment.date() <= deadline + timedelta(days=3)
 
 
-def _within(moment: datetime, event: _EventEntry, horizon: timedelta) -> bool:
-    if event.type == "DEADLINE":
-        deadline = _iso(event.facts.get("deadline"))
-        if deadline and moment.date() <= deadline + timedelta(days=3):
-            return True
-    return event.first_seen - horizon <= moment <= event.last_seen + horizon
+def _deadline_near(moment: datetime, event: _EventEntry) -> bool:
+    """A deadline event stays matchable until three days after its deadline, however long ago it was set."""
+    deadline = _iso(event.facts.get("deadline"))
+    return bool(deadline) and moment.date() <= deadline + timedelta(days=3)
 
 
 def _fact_match(stated: Mapping[str, object], known: Mapping[str, object]) -> int:
@@ -697,7 +1052,7 @@ def _fact_match(stated: Mapping[str, object], known: Mapping[str, object]) -> in
     shared = 0
     for name in KEY_FACTS:
         if name in stated and name in known:
-            if not facts_agree(name, stated[name], known[name]):
+            if not _agree(name, stated[name], known[name]):
                 return -1
             shared += 1 if name == "place" else 2
     return shared
@@ -711,7 +1066,7 @@ def _update_event(
         entry.status = stage
     for name, value in detected.facts.items():
         if name not in entry.facts or (
-            name in ("date", "deadline") and not facts_agree(name, entry.facts[name], value)
+            name in ("date", "deadline") and not _agree(name, entry.facts[name], value)
         ):
             entry.facts[name] = value
     if story_id not in entry.story_ids:
@@ -744,7 +1099,7 @@ def decide(before: Event | None, after: Event, story_id: str, item: StoryInput) 
         name
         for name in KEY_FACTS
         if name in after.facts
-        and (name not in before.facts or not facts_agree(name, before.facts[name], after.facts[name]))
+        and (name not in before.facts or not _agree(name, before.facts[name], after.facts[name]))
     ]
     moved = [name for name in changed if name in before.facts]
     if moved:
@@ -826,6 +1181,18 @@ _JOIN = {
 }
 
 
+_JOIN_BIAS = _JOIN["bias"]
+_JOIN_TEXT = _JOIN["text"] * 5  # per unit of cosine
+_JOIN_PER_DAY = _JOIN["per_day"]
+# Room for rounding in the ceiling of a dot product (sums of a few hundred terms err by far less), and in
+# the logit of a ceiling score.
+_CEILING_MARGIN = 1 + 1e-9
+_LOGIT_MARGIN = 1e-9
+_first = operator.itemgetter(0)
+_second = operator.itemgetter(1)
+_HEAVY = 4  # the common words looked up for a candidate's second ceiling: the heaviest
+
+
 # Facts that name one development: when two reports state them differently, they report two developments.
 # (Dates and places are stated loosely or resolved wrongly often enough to only weigh against.)
 _IDENTITY_FACTS = frozenset(("round", "count"))
@@ -838,30 +1205,30 @@ def _primary_type(events: Sequence[DetectedEvent]) -> str:
     return min(events, key=lambda e: min((x.start for x in e.evidence), default=1 << 30)).type
 
 
-def _event_logit(item: StoryInput, story: _StoryEntry) -> float:
-    story_types = set(story.stages)
-    item_types = {event.type for event in item.events}
+def _event_logit(profile: _ItemProfile, story: _StoryEntry) -> float:
+    story_types = story.event_types
+    item_types = profile.types
     if not item_types and not story_types:
         return _JOIN["neither_has_events"]
     if not item_types or not story_types:
         return _JOIN["one_has_no_events"]
     logit = 0.0
-    main = story.primaries.most_common(1)[0][0] if story.primaries else ""
-    if _primary_type(item.events) == main:
+    if profile.main == story.main_event:
         logit += _JOIN["same_main_event"]
     if item_types == story_types:
         logit += _JOIN["same_event_types"]
     agreeing = clashing = 0
-    for event in item.events:
-        known = story.facts.get(event.type, {})
-        for name, value in event.facts.items():
-            if name in known:
-                if facts_agree(name, value, known[name]):
-                    agreeing += 1
-                elif name in _IDENTITY_FACTS:
-                    return -math.inf  # the fourth round is not the fifth, a swap of 84 is not one of 1,200
-                else:
-                    clashing += 1
+    story_facts = story.facts
+    for kind, name, value, agreement in profile.facts:
+        known = story_facts.get(kind)
+        if known is not None and name in known:
+            other = known[name]
+            if value == other or agreement.with_(other):  # (facts_agree's first test, inline)
+                agreeing += 1
+            elif name in _IDENTITY_FACTS:
+                return -math.inf  # the fourth round is not the fifth, a swap of 84 is not one of 1,200
+            else:
+                clashing += 1
     logit += _JOIN["agreeing_fact"] * min(agreeing, 3)
     if clashing:
         logit += _JOIN["clashing_fact"]
@@ -872,14 +1239,8 @@ def _day(moment: datetime) -> int:
     return moment.toordinal()
 
 
-def _days_apart(moment: datetime, story: _StoryEntry) -> float:
-    """Days from the story's first report: reports of one development follow it closely, and measuring from
-    the first (not the latest) keeps a story from drifting along a chain of loosely related reports."""
-    return abs(moment - story.first_seen).total_seconds() / 86400
-
-
 def _entry_from_story(story: Story) -> _StoryEntry:
-    return _StoryEntry(
+    entry = _StoryEntry(
         id=story.id,
         first_seen=story.first_seen,
         last_seen=story.last_seen,
@@ -893,6 +1254,9 @@ def _entry_from_story(story: Story) -> _StoryEntry:
         event_ids=dict(story.event_ids),
         primaries=Counter(story.primaries),
     )
+    entry.refresh()
+    entry.bounded = max(entry.terms.values(), default=0) <= max(entry.item_count, 1)
+    return entry
 
 
 def _new_id() -> str:
