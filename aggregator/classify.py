@@ -13,8 +13,8 @@ engine that reads them sentence by sentence:
   the hits they overlap ("Moscow Exchange" hides "Moscow" and "exchange").
 * An item is relevant when sentences anchored to Russia/Ukraine carry enough topical weight (the talks,
   peace, ceasefire, exchanges, ultimatums), position-weighted (headline > lead > body), minus confounders
-  (markets, sport, the IMF, other conflicts...). Items with no term of either kind are rejected by two
-  cheap regexes (every anchor term, every weighed term) before any of this.
+  (markets, sport, the IMF, other conflicts...). Items with no term of either kind are rejected before any
+  of this, by set arithmetic on their distinct words (remembered: which words are, or start, such terms).
 * An event is asserted by one sentence with the event's trigger, concrete modality and the right actors,
   that is not background (old dates, "previous", a lower round than the one in the news...).
 * Facts come from the asserting sentences; dates are resolved with dateparser against the publication date.
@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
 import json
 import math
+import operator
 import re
 import tomllib
 import unicodedata
@@ -38,7 +40,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ConfigError
 from .models import Classification, DetectedEvent, Evidence, Item
@@ -123,12 +125,26 @@ def _unify(text: str) -> str:
     return _TO_UNIFY.sub(lambda found: _UNIFY[ord(found.group())], text)  # type: ignore[index]
 
 
+# the characters to unify an ASCII text can have ("`"): a str.replace each is cheaper than a regex search
+_ASCII_UNIFY = tuple((chr(code), new) for code, new in _UNIFY.items() if code < 128)
+
+
 def _normalise(text: str) -> tuple[str, list[int] | None]:
     """Casefolded, NFKC-normalised text and, when its length differs from ``text``, a map from each of its
     characters to the index of the original character (None: the offsets are the same)."""
     if text.isascii():
-        return _unify(text.lower()), None
-    folded = _unify(unicodedata.normalize("NFKC", _unify(text))).casefold()
+        lowered = text.lower()
+        for character, replacement in _ASCII_UNIFY:
+            if character in lowered:
+                lowered = lowered.replace(character, replacement)
+        return lowered, None
+    unified = _unify(text)
+    # (most text is NFKC already: the check is several times cheaper than normalising, and unifying again
+    # changes nothing the first pass made)
+    if unicodedata.is_normalized("NFKC", unified):
+        folded = unified.casefold()
+    else:
+        folded = _unify(unicodedata.normalize("NFKC", unified)).casefold()
     if len(folded) == len(text):
         return folded, None
     pieces: list[str] = []
@@ -170,12 +186,22 @@ class Rule:
 class _Node:
     """A word trie: the next word exactly, or a stem its first three letters index; rules ending here."""
 
-    __slots__ = ("exact", "rules", "stems")
+    __slots__ = ("exact", "reach", "rules", "stems")
 
     def __init__(self) -> None:
         self.exact: dict[str, _Node] = {}
         self.stems: dict[str, list[tuple[str, _Node]]] = {}
         self.rules: list[int] = []
+        self.reach: frozenset[int] = frozenset()  # the rules of this node and of the nodes below it
+
+    def children(self) -> list[_Node]:
+        return [*self.exact.values(), *(child for bucket in self.stems.values() for _, child in bucket)]
+
+    def settle(self) -> frozenset[int]:
+        """Sets ``reach`` here and below (once the trie is built)."""
+        below = [child.settle() for child in self.children()]
+        self.reach = frozenset(self.rules).union(*below)
+        return self.reach
 
     def add(self, words: Sequence[tuple[str, bool]], rule: int) -> None:
         node = self
@@ -202,15 +228,34 @@ class RuleSet:
         self.scores: Mapping[str, float] = MappingProxyType(dict(scores))
         self.source = source
         self.version = _version(self.rules, threshold, self.scores)
+        # the verdict on an item with nothing to weigh (immutable: one serves them all)
+        self._rejected = Classification(False, 0.0, (), (), self.version)
         self._trie = _Node()
-        self._starts: dict[str, tuple[_Node, ...]] = {}  # word -> where it starts terms (a cache)
+        self._starts: dict[str, _Start] = {}  # word -> where it starts terms (a cache)
+        self._start_of: dict[
+            tuple[_Node, ...], _Start
+        ] = {}  # trie nodes -> where a word of theirs starts terms
         self._seen: set[str] = set()  # the words looked up so far (most start nothing)
+        # the remembered words that are a term of an anchor's concept (or of one relevance weighs), and those
+        # that start a longer term of one
+        self._anchor_words: set[str] = set()
+        self._weighed_words: set[str] = set()
+        self._anchor_starts: set[str] = set()
+        self._weighed_starts: set[str] = set()
         self._mask = tuple(rule.mask for rule in self.rules)
         self._concept = tuple(rule.concept for rule in self.rules)
+        self._weight = tuple(rule.weight for rule in self.rules)
+        self._name = tuple(rule.name for rule in self.rules)
         for index, rule in enumerate(self.rules):
             for term in rule.terms:
                 self._trie.add(_term_words(term), index)
+        self._trie.settle()
         self._pattern, self._pattern_rules = _combine_patterns(self.rules)
+        self._pattern_starts = _starts_regex([rule.pattern for rule in self.rules if rule.pattern])
+        # every regex rule's match begins a word with a digit ("84 for 84"): str calls find those words
+        self._patterns_at_numbers = self._pattern_starts is not None and self._pattern_starts.pattern == (
+            r"[\d](?<!\w[\d])"
+        )
         pattern_concepts = {rule.concept for rule in self.rules if rule.pattern}
         self.patterns_may_anchor = not pattern_concepts.isdisjoint(_ANCHORS)
         self.patterns_may_weigh = not pattern_concepts.isdisjoint(_CAN_WEIGH)
@@ -251,42 +296,89 @@ class RuleSet:
             starts += [child for stem, child in bucket if word.startswith(stem)]
         return tuple(starts)
 
-    def _starters(self, words: Sequence[str]) -> set[str]:
-        """The distinct words that start terms (remembered: news vocabulary repeats, so after warming up this
-        is set arithmetic in C rather than a lookup per word in Python)."""
-        distinct = set(words)
+    def _learn(self, distinct: set[str]) -> None:
+        """Remembers where the words start terms (news vocabulary repeats, so after warming up what a text's
+        words start is set arithmetic in C rather than a lookup per word in Python)."""
+        if self._seen.issuperset(distinct):
+            return
         unseen = distinct - self._seen
-        if unseen:
-            if len(self._seen) + len(unseen) > _STARTS_CACHE:
-                self._seen.clear()
-                self._starts.clear()
-                unseen = distinct
-            for word in unseen:
-                starts = self._starts_of(word)
-                if starts:
-                    self._starts[word] = starts
-            self._seen |= unseen
-        return distinct.intersection(self._starts)
+        if len(self._seen) + len(unseen) > _STARTS_CACHE:
+            self._seen.clear()
+            self._starts.clear()
+            for remembered in self._cheap_test_sets():
+                remembered.clear()
+            unseen = distinct
+        concept_of = self._concept
+        for word in unseen:
+            nodes = self._starts_of(word)
+            if not nodes:
+                continue
+            start = self._start_of.get(nodes)
+            if start is None:  # (the words a stem takes share theirs: "russian", "russians")
+                start = self._start_of[nodes] = _start(nodes)
+            self._starts[word] = start
+            alone = {concept_of[rule] for node in nodes for rule in node.rules}
+            longer = {concept_of[rule] for node in nodes for child in node.children() for rule in child.reach}
+            for concepts, words, starts in (
+                (_ANCHORS, self._anchor_words, self._anchor_starts),
+                (_CAN_WEIGH, self._weighed_words, self._weighed_starts),
+            ):
+                if not alone.isdisjoint(concepts):
+                    words.add(word)
+                if not longer.isdisjoint(concepts):
+                    starts.add(word)
+        self._seen |= unseen
 
-    def match(self, words: Sequence[str]) -> list[_Hit]:
-        """Every term hit over the words: one walk down the trie from each word that starts a term."""
+    def _cheap_test_sets(self) -> tuple[set[str], ...]:
+        return self._anchor_words, self._weighed_words, self._anchor_starts, self._weighed_starts
+
+    def _starters(self, words: Sequence[str]) -> set[str]:
+        """The distinct words that start terms."""
+        distinct = set(words)
+        self._learn(distinct)
+        return self._starts.keys() & distinct  # (a view and a set: iterates the smaller)
+
+    def has_term_of(self, words: Sequence[str], distinct: set[str], *, anchor: bool) -> bool:
+        """Whether the words have a term of an anchor's concept (else: of one relevance weighs), before
+        masking. (``distinct``: the words' set, learnt.) Set arithmetic, or a match from the few words that
+        start a longer such term."""
+        if anchor:
+            alone, longer, concepts = self._anchor_words, self._anchor_starts, _ANCHORS
+        else:
+            alone, longer, concepts = self._weighed_words, self._weighed_starts, _CAN_WEIGH
+        if not alone.isdisjoint(distinct):
+            return True
+        starters = distinct.intersection(longer)
+        concept_of = self._concept
+        return bool(starters) and any(concept_of[hit.rule] in concepts for hit in self.match(words, starters))
+
+    def match(self, words: Sequence[str], starters: set[str] | None = None) -> list[_Hit]:
+        """Every term hit over the words: one walk down the trie from each word that starts a term.
+        (``starters``: the distinct words that start terms, if known; or the only ones to start from.)"""
         hits: list[_Hit] = []
-        starters = self._starters(words)
+        if starters is None:
+            starters = self._starters(words)
         if not starters:
             return hits
         count = len(words)
+        last = count - 1
         known = self._starts
+        append = hits.append
         # most words start no term: visit only the positions of those that do
-        for first in [index for index, word in enumerate(words) if word in starters]:
-            following = words[first + 1] if first + 1 < count else None
-            for node in known[words[first]]:
-                for rule in node.rules:
-                    hits.append(_Hit(rule, first, first + 1))
-                # walk on only when the next word can continue a term (most multi-word starts stop here)
-                if following is not None and (
-                    following in node.exact or (node.stems and following[:_STEM_KEY] in node.stems)
-                ):
-                    self._walk(node, words, first, first + 1, count, hits)
+        for first in _positions(words, starters):
+            alone, next_words, next_stems, nodes = known[words[first]]
+            # walk on only when the next word can continue a term (most multi-word starts stop here)
+            if first < last:
+                following = words[first + 1]
+                if following in next_words or (next_stems and following[:_STEM_KEY] in next_stems):
+                    for node in nodes:
+                        for rule in node.rules:
+                            append(_new_hit(_Hit, (rule, first, first + 1, -1, -1)))
+                        if following in node.exact or (node.stems and following[:_STEM_KEY] in node.stems):
+                            self._walk(node, words, first, first + 1, count, hits)
+                    continue
+            for rule in alone:
+                append(_new_hit(_Hit, (rule, first, first + 1, -1, -1)))
         return hits
 
     @staticmethod
@@ -300,35 +392,63 @@ class RuleSet:
             if position >= count:
                 continue
             word = words[position]
-            following = [node.exact[word]] if word in node.exact else []
+            child = node.exact.get(word)
+            following = [] if child is None else [child]
             if node.stems:
-                following += [
-                    child for stem, child in node.stems.get(word[:_STEM_KEY], ()) if word.startswith(stem)
-                ]
+                bucket = node.stems.get(word[:_STEM_KEY])
+                if bucket:
+                    following += [child for stem, child in bucket if word.startswith(stem)]
+            after = position + 1
             for child in following:
                 for rule in child.rules:
-                    hits.append(_Hit(rule, first, position + 1))
+                    hits.append(_new_hit(_Hit, (rule, first, after, -1, -1)))
                 if child.exact or child.stems:
-                    pending.append((child, position + 1))
+                    pending.append((child, after))
 
-    def match_patterns(self, norm: str) -> list[tuple[int, int, int]]:
-        """(rule, start, end) of every regex rule's match in the normalised text."""
+    def match_patterns(self, norm: str, spaced: str | None = None) -> list[tuple[int, int, int]]:
+        """(rule, start, end) of every regex rule's match in the normalised text. (``spaced``: the text with
+        a space for each character that is no word's, if known.)"""
         if self._pattern is None:
             return []
         found = []
-        for match in self._pattern.finditer(norm):
-            if match.lastgroup is not None and match.end() > match.start():
-                found.append((self._pattern_rules[match.lastgroup], match.start(), match.end()))
+        if self._pattern_starts is None:
+            for match in self._pattern.finditer(norm):
+                if match.lastgroup is not None and match.end() > match.start():
+                    found.append((self._pattern_rules[match.lastgroup], match.start(), match.end()))
+            return found
+        # what finditer does, trying only where a match can start (a match of every rule is non-empty)
+        if spaced is not None and self._patterns_at_numbers and spaced.isascii():
+            starts: Iterable[int] = _number_starts(spaced)
+        else:
+            starts = (candidate.start() for candidate in self._pattern_starts.finditer(norm))
+        match_at, position = self._pattern.match, 0
+        for start in starts:
+            if start < position:
+                continue
+            match = match_at(norm, start)
+            if match is not None:
+                if match.lastgroup is not None:
+                    found.append((self._pattern_rules[match.lastgroup], match.start(), match.end()))
+                position = match.end()
         return found
 
     def unmasked(self, hits: list[_Hit]) -> list[_Hit]:
         return self._unmasked(hits)
 
     def _unmasked(self, hits: list[_Hit]) -> list[_Hit]:
-        masks = [hit for hit in hits if self._mask[hit.rule]]
+        mask_of = self._mask
+        masks = [hit for hit in hits if mask_of[hit.rule]]
         if not masks:
             return hits
-        return [hit for hit in hits if self._mask[hit.rule] or not any(self._hides(m, hit) for m in masks)]
+        # a mask hides only hits that share a word with it: the others are kept without comparing
+        covered = {word for mask in masks for word in range(mask.first, mask.last)}
+        return [
+            hit
+            for hit in hits
+            if mask_of[hit.rule]
+            or covered.isdisjoint(range(hit.first, hit.last))
+            or not any(self._hides(mask, hit) for mask in masks)
+        ]
 
     def _hides(self, mask: _Hit, hit: _Hit) -> bool:
         if not (mask.first < hit.last and hit.first < mask.last):
@@ -337,13 +457,63 @@ class RuleSet:
         return hidden is True or (isinstance(hidden, tuple) and self._concept[hit.rule] in hidden)
 
 
-@dataclass(slots=True)
-class _Hit:
+_NUMBER_MARKS = str.maketrans({chr(code): "9" if chr(code).isdigit() else "a" for code in range(33, 128)})
+
+
+def _number_starts(spaced: str) -> list[int]:
+    """Where the words of an ASCII spaced text (a space for each character that is no word's) that begin
+    with a digit start."""
+    marked = " " + spaced.translate(_NUMBER_MARKS)  # (a digit is "9", another word character "a")
+    starts = []
+    found = marked.find(" 9")
+    while found >= 0:
+        starts.append(found)  # (the space before the digit is where the digit is in the text)
+        found = marked.find(" 9", found + 2)
+    return starts
+
+
+def _positions(words: Sequence[str], these: set[str]) -> Iterable[int]:
+    """Where the words are one of these, in order."""
+    if len(these) > 3 or not isinstance(words, list):
+        return itertools.compress(itertools.count(), map(these.__contains__, words))
+    # a few distinct words: list.index finds each of them in C
+    found = []
+    for word in these:
+        index = -1
+        try:
+            while True:
+                index = words.index(word, index + 1)
+                found.append(index)
+        except ValueError:
+            pass
+    return sorted(found)
+
+
+# where a word starts terms: the rules it alone hits (its nodes' in order), the words that can follow it in a
+# term (exact, and the first letters of stems), and its trie nodes
+_Start = tuple[tuple[int, ...], frozenset[str], frozenset[str], tuple[_Node, ...]]
+
+
+def _start(nodes: tuple[_Node, ...]) -> _Start:
+    return (
+        tuple(rule for node in nodes for rule in node.rules),
+        frozenset(word for node in nodes for word in node.exact),
+        frozenset(key for node in nodes for key in node.stems),
+        nodes,
+    )
+
+
+class _Hit(NamedTuple):
+    """A rule's hit. (A named tuple: an item has dozens, and ``_new_hit(_Hit, (...))`` makes one in C.)"""
+
     rule: int
     first: int  # word index, inclusive
     last: int  # word index, exclusive
     start: int = -1  # character offsets in the normalised text (-1: from the words)
     end: int = -1
+
+
+_new_hit = tuple.__new__
 
 
 _TERM_WORD = re.compile(r"\w+\*?")
@@ -374,6 +544,86 @@ def _combine_patterns(rules: Sequence[Rule]) -> tuple[re.Pattern[str] | None, di
         return None, {}
     combined = "|".join(f"(?P<{group}>{rules[index].pattern})" for group, index in groups.items())
     return re.compile(combined), groups
+
+
+def _starts_regex(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    """A regex that finds, quickly, every place where a match of one of the patterns can start; or None.
+
+    A pattern that opens with ``\\b`` (or any other assertion) makes the regex engine try it at every
+    character; a regex that opens with a character class lets the engine skip to that class's characters in
+    C. So: the characters a match of each pattern can begin with, read from its parsed form, as one class,
+    followed by "not after a word character" when each pattern asserts ``\\b`` before word characters.
+    None when a pattern's first character cannot be told, or its match may be empty: the patterns are then
+    run as they are."""
+    try:
+        from re import _parser  # the regex module's own parser; whatever it cannot read is run as is
+
+        parts: list[str] = []
+        bounded = True
+        for pattern in patterns:
+            parsed = _parser.parse(pattern)
+            opening = _opening(list(parsed.data)) if parsed.state.flags == re.UNICODE else None
+            if opening is None:
+                return None
+            parts += opening[0]
+            bounded = bounded and opening[1]
+        # (the boundary is "not after a word character" only before a word character)
+        # (re.escape leaves word characters alone)
+        bounded = bounded and all(
+            part in (r"\d", r"\w") or (len(part) == 1 and _WORD.fullmatch(part)) for part in parts
+        )
+        joined = "".join(dict.fromkeys(parts))
+        return re.compile(f"[{joined}](?<!\\w[{joined}])" if bounded else f"[{joined}]")
+    except Exception:  # whatever the parser makes of a pattern, running the patterns as they are is right
+        return None
+
+
+_CATEGORIES = {
+    "CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_SPACE": r"\s",
+    "CATEGORY_NOT_SPACE": r"\S", "CATEGORY_WORD": r"\w", "CATEGORY_NOT_WORD": r"\W",
+}  # fmt: skip
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+def _opening(items: list[tuple[Any, Any]]) -> tuple[list[str], bool] | None:
+    """The characters a match of the parsed items begins with (as parts of a regex class: a literal escaped,
+    or a category like ``\\d``), and whether ``\\b`` is asserted there; None when they cannot be told or
+    the match may be empty."""
+    boundary = False
+    for op, argument in items:
+        name = str(op)
+        if name == "AT":  # zero-width: the next item starts at the same place
+            boundary = boundary or str(argument) == "AT_BOUNDARY"
+            continue
+        if name in ("ASSERT", "ASSERT_NOT"):
+            continue
+        if name == "LITERAL":
+            return [re.escape(chr(argument))], boundary
+        if name == "IN":
+            parts = []
+            for kind, value in argument:
+                if str(kind) == "LITERAL":
+                    parts.append(re.escape(chr(value)))
+                elif str(kind) == "CATEGORY" and str(value) in _CATEGORIES:
+                    parts.append(_CATEGORIES[str(value)])
+                else:  # a range, a negation
+                    return None
+            return parts, boundary
+        if name == "SUBPATTERN":
+            _, add_flags, del_flags, inner = argument
+            opening = None if add_flags or del_flags else _opening(list(inner.data))
+            return None if opening is None else (opening[0], boundary or opening[1])
+        if name == "BRANCH":
+            openings = [_opening(list(alternative.data)) for alternative in argument[1]]
+            if any(opening is None for opening in openings):
+                return None
+            parts = [part for opening in openings for part in opening[0]]  # type: ignore[index]
+            return parts, boundary or all(opening[1] for opening in openings)  # type: ignore[index]
+        if name in _REPEATS and argument[0] >= 1:
+            opening = _opening(list(argument[2].data))
+            return None if opening is None else (opening[0], boundary or opening[1])
+        return None
+    return None
 
 
 # Relevance needs an anchor (a sentence about Russia or Ukraine, or a self-anchored process) and something
@@ -611,6 +861,7 @@ def default_rules() -> RuleSet:
 # --- the analysed text -------------------------------------------------------------------------------
 
 _WORD = re.compile(r"\w+")
+_ASCII_NOT_WORD = str.maketrans({chr(code): " " for code in range(128) if not _WORD.match(chr(code))})
 _NONSPACE = re.compile(r"\S")  # \s is str.isspace(): the same whitespace str.strip() removes
 # A sentence ends at [.!?]+, closing quotes or brackets and whitespace; at "; "; at a newline. Every
 # alternative starts with a literal character so that the regex engine can skip ahead to the candidates
@@ -685,14 +936,21 @@ class _Sentence:
     limits: list[re.Match[str]] | None = None  # its time limits ("in 50 days"), found when first asked
     last_word: int = 0  # index after its last word in _Analysis.words
     non_alpha: bool | None = None  # a word not all letters ("2nd", a year)? Found when first asked
+    word_starts: list[int] | None = None  # its words' offsets in norm, found when first asked
 
     def has(self, concept: str) -> bool:
         return concept in self.concepts
 
     def hits(self, *concepts: str) -> list[_Hit]:
+        """The hits of the concepts, in that order. (Callers never change the list: a concept's own may
+        be returned.)"""
+        found = self.concepts
         if len(concepts) == 1:
-            return list(self.concepts.get(concepts[0], ()))
-        return [hit for concept in concepts for hit in self.concepts.get(concept, ())]
+            return found.get(concepts[0]) or []
+        lists = [found[concept] for concept in concepts if concept in found]
+        if len(lists) == 1:
+            return lists[0]
+        return [hit for hits in lists for hit in hits]
 
 
 @dataclass(slots=True)
@@ -705,33 +963,90 @@ class _Analysis:
     published: date | None
     rules: RuleSet
 
-    word_starts: list[int] = field(default_factory=list)  # each word's offset in norm
+    all_starts: list[int] | None = None  # each word's offset in norm, or None: found sentence by sentence
     word_sentence: list[int] = field(default_factory=list)  # each word's sentence index
+    spaced: str | None = None  # norm with a space for every character that is no word's (see _spaced)
+    padded: str | None = None  # " " + spaced + " ", made when first needed
     proofs: dict[tuple[int, int, int, str | None], Evidence] = field(default_factory=dict)  # made so far
 
     def sentence_of_word(self, word: int) -> _Sentence:
         return self.sentences[self.word_sentence[min(word, len(self.word_sentence) - 1)]]
+
+    def starts_in(self, sentence: _Sentence) -> list[int]:
+        """Where the sentence's words start in norm (found when first asked, from the spaced text: evidence
+        and dates need those of a few sentences)."""
+        starts = sentence.word_starts
+        if starts is None:
+            if self.all_starts is not None:
+                starts = self.all_starts[sentence.first_word : sentence.last_word]
+            else:
+                starts = _word_starts(self.spaced[sentence.start : sentence.end], sentence.start)  # type: ignore[index]
+            sentence.word_starts = starts
+        return starts
+
+    def word_start(self, word: int) -> int:
+        sentence = self.sentences[self.word_sentence[word]]
+        if sentence.word_starts is not None or self.spaced is None:
+            return self.starts_in(sentence)[word - sentence.first_word]
+        # the word's place is that of the n-th " word " from the sentence's start in the padded spaced text
+        # (n: how often the sentence says the word before it): evidence needs a few words' places
+        if self.padded is None:
+            self.padded = f" {self.spaced} "
+        text = self.words[word]
+        needle = f" {text} "
+        place = self.padded.find(needle, sentence.start)
+        for _ in range(self.words[sentence.first_word : word].count(text)):
+            place = self.padded.find(needle, place + 1)
+        return place  # (the padded text's " " before the word is where the word is in the text)
+
+    @property
+    def word_starts(self) -> list[int]:
+        """Each word's offset in norm."""
+        if self.all_starts is None:
+            self.all_starts = [start for sentence in self.sentences for start in self.starts_in(sentence)]
+        return self.all_starts
+
+    def word_of(self, offset: int) -> int:
+        """The index of the word at or before a character offset of norm."""
+        sentences = self.sentences
+        index = bisect.bisect_right(sentences, offset, key=_sentence_start) - 1
+        if index < 0:
+            return 0
+        sentence = sentences[index]
+        # (the words of the sentences before this one all start before the offset, the later ones' after it)
+        return max(sentence.first_word + bisect.bisect_right(self.starts_in(sentence), offset) - 1, 0)
 
     def word_spans(self, sentence: _Sentence) -> list[tuple[int, int]]:
         """Character offsets of the sentence's words in norm."""
         first, last = sentence.first_word, sentence.last_word
         return [
             (start, start + len(word))
-            for start, word in zip(self.word_starts[first:last], self.words[first:last], strict=True)
+            for start, word in zip(self.starts_in(sentence), self.words[first:last], strict=True)
         ]
 
     def span(self, hit: _Hit) -> tuple[int, int]:
-        start = hit.start if hit.start >= 0 else self.word_starts[hit.first]
-        end = hit.end if hit.end >= 0 else self.word_starts[hit.last - 1] + len(self.words[hit.last - 1])
-        return start, end
+        if hit.start >= 0:
+            return hit.start, hit.end
+        start = self.word_start(hit.first)
+        last = hit.last - 1
+        return start, (start if last == hit.first else self.word_start(last)) + len(self.words[last])
 
     def evidence(self, hit: _Hit, name: str | None = None) -> Evidence:
         # relevance and the events often show the same hit: make its Evidence once
         key = (hit.rule, hit.first, hit.last, name)
         made = self.proofs.get(key)
         if made is None:
-            rule_name = name or self.rules.rules[hit.rule].name
-            made = self.proofs[key] = self.evidence_span(self.span(hit), rule_name)
+            if hit.start >= 0:
+                start, end = hit.start, hit.end
+            else:
+                start = self.word_start(hit.first)
+                last = hit.last - 1
+                end = (start if last == hit.first else self.word_start(last)) + len(self.words[last])
+            if self.origin is not None:
+                made = self.evidence_span((start, end), name or self.rules._name[hit.rule])
+            else:
+                made = Evidence(name or self.rules._name[hit.rule], start, end, self.text[start:end])
+            self.proofs[key] = made
         return made
 
     def materialise(self, proof: _Proof) -> Evidence:
@@ -751,13 +1066,43 @@ class _Analysis:
         return self.norm[sentence.start : sentence.end]
 
 
-def _split_sentences(text: str, norm: str, origin: list[int] | None, title_end: int) -> list[tuple[int, int]]:
+def _sentence_start(sentence: _Sentence) -> int:
+    return sentence.start
+
+
+def _split_sentences(
+    text: str,
+    norm: str,
+    origin: list[int] | None,
+    title_end: int,
+    words: Sequence[str] | None = None,
+    word_starts: Sequence[int] | None = None,
+    marks: str | None = None,
+) -> list[tuple[int, int]]:
+    """The sentences' (start, end) in norm. (``words`` and their ``word_starts``, or the text's ``marks``
+    (see _word_marks), when known, tell the word before a dot without a regex.)"""
     bounds: list[tuple[int, int]] = []
     start = 0
+    length = len(norm)
     for found in _BOUNDARY.finditer(norm):
-        end = found.end()
-        mark = found.group()[0]
-        if mark == "." and not _ends_sentence(text, norm, origin, found.start(), end):
+        dot, end = found.span()
+        mark = norm[dot]
+        if mark == "." and marks is not None:  # what _ends_sentence tells, inline (most boundaries are dots)
+            if marks[dot] == "1":  # the word that ends at the dot, after its last "_"
+                word = norm[marks.rfind("01", 0, dot + 1) : dot]
+                if "_" in word:
+                    word = word.rpartition("_")[2]
+                if len(word) == 1 or word in _ABBREVIATIONS:
+                    continue
+            following = end + 1  # (a space follows the boundary: mostly the character after it)
+            if following >= length or norm[following].isspace() or not norm[end].isspace():
+                if (found_after := _NONSPACE.search(norm, end)) is None:
+                    following = -1
+                else:
+                    following = found_after.start()
+            if following >= 0 and (text[following] if origin is None else text[origin[following]]).islower():
+                continue
+        elif mark == "." and not _ends_sentence(text, norm, origin, dot, end, words, word_starts, marks):
             continue
         # (only a newline can end a sentence of nothing but spaces: the others are part of it)
         if mark != "\n" or _NONSPACE.search(norm, start, end):
@@ -769,61 +1114,101 @@ def _split_sentences(text: str, norm: str, origin: list[int] | None, title_end: 
         split: list[tuple[int, int]] = []
         for start, end in bounds:
             if start < title_end < end:
-                split += [(start, title_end), (title_end, end)]
+                # (every bound has a non-space character; its two parts may not)
+                split += [
+                    (low, high)
+                    for low, high in ((start, title_end), (title_end, end))
+                    if _NONSPACE.search(norm, low, high)
+                ]
             else:
                 split.append((start, end))
-        bounds = [(start, end) for start, end in split if _NONSPACE.search(norm, start, end)]
+        bounds = split
     return bounds
 
 
-def _ends_sentence(text: str, norm: str, origin: list[int] | None, dot: int, after: int) -> bool:
-    # the word before the dot; only short ones matter (initials, abbreviations): look no further back
-    word = _LETTERS_TO_END.search(norm, max(0, dot - _ABBREVIATION_WINDOW), dot).group()  # type: ignore[union-attr]
+def _ends_sentence(
+    text: str,
+    norm: str,
+    origin: list[int] | None,
+    dot: int,
+    after: int,
+    words: Sequence[str] | None = None,
+    word_starts: Sequence[int] | None = None,
+    marks: str | None = None,
+) -> bool:
+    # the letters and digits before the dot; only short runs matter (initials, abbreviations)
+    if marks is not None:
+        # the word that ends at the dot (the last that starts before it), after its last "_"
+        word = norm[marks.rfind("01", 0, dot + 1) : dot].rpartition("_")[2] if marks[dot] == "1" else ""
+    elif words is not None and word_starts is not None:
+        # the word that ends at the dot, after its last "_" (str.isalnum does not take it: a \w does)
+        index = bisect.bisect_left(word_starts, dot) - 1
+        word = ""
+        if index >= 0 and word_starts[index] + len(words[index]) == dot:
+            word = words[index].rpartition("_")[2]
+    else:  # (a run longer than the window is no abbreviation, cut or not)
+        word = _LETTERS_TO_END.search(norm, max(0, dot - _ABBREVIATION_WINDOW), dot).group()  # type: ignore[union-attr]
     if len(word) == 1 or word in _ABBREVIATIONS:  # "U.S. officials", "Gen. Budanov"
         return False
-    following = _NONSPACE.search(norm, after)  # (not norm[after:].lstrip(): that copies the rest each time)
-    if following is None:
-        return True
-    position = following.start()
+    # the first non-space character after the boundary (which a space follows): mostly the next one
+    position = after + 1
+    if position >= len(norm) or norm[position].isspace() or not norm[after].isspace():
+        # (not norm[after:].lstrip(): that copies the rest each time)
+        following = _NONSPACE.search(norm, after)
+        if following is None:
+            return True
+        position = following.start()
     original = text[origin[position]] if origin is not None else text[position]
     return not original.islower()
 
 
 def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) -> _Analysis | None:
     norm, origin = _normalise(text)
-    if not rules.passes_gate(norm) or not rules.may_weigh(norm):
-        return None
-    # Sentence boundaries never cut a word (they fall between punctuation or a newline and what follows), so
-    # the item's words are the same read whole or sentence by sentence: match them before splitting
-    words = _WORD.findall(norm)
-    hits = rules.match(words)
+    spaced = _spaced(norm)
+    # the words: those of the spaced text are \w's, and str.split finds them several times faster
+    words = spaced.split() if spaced is not None else _WORD.findall(norm)
+    distinct = set(words)
+    rules._learn(distinct)
     found_patterns: list[list[tuple[int, int, int]]] = []
 
     def patterns() -> list[tuple[int, int, int]]:  # the regex rules' matches, found when first asked
         if not found_patterns:
-            found_patterns.append(rules.match_patterns(norm))
+            found_patterns.append(rules.match_patterns(norm, spaced))
         return found_patterns[0]
 
-    if not _may_be_weighed(rules, hits, patterns):
+    if not _may_be_weighed(rules, words, distinct, patterns):
         return None  # relevance 0 without evidence, however the sentences fall: skip the rest
-    # where each word starts (one scan of the text): sentences find their words by bisection, evidence its
-    # offsets by lookup
-    word_starts = [found.start() for found in _WORD.finditer(norm)]
+    # Sentence boundaries never cut a word (they fall between punctuation or a newline and what follows), so
+    # the item's words are the same read whole or sentence by sentence: match them before splitting
+    hits = rules.match(words, rules._starts.keys() & distinct)
+    # where each word starts: from marks that count the words before a place in C (the offsets themselves
+    # are found for the few words evidence and dates need); else by one scan of the text
+    marks = _word_marks(spaced) if spaced is not None else None
+    all_starts = None if marks is not None else [found.start() for found in _WORD.finditer(norm)]
     norm_title_end = title_end
     if origin is not None and title_end:
         norm_title_end = bisect.bisect_left(origin, title_end)
     sentences: list[_Sentence] = []
     word_sentence: list[int] = []
-    first = body_index = 0
-    for index, (start, end) in enumerate(_split_sentences(text, norm, origin, norm_title_end)):
+    first = body_index = previous_end = 0
+    for index, (start, end) in enumerate(
+        _split_sentences(text, norm, origin, norm_title_end, words, all_starts, marks)
+    ):
         is_title = start < norm_title_end
         sentence = _Sentence(index, start, end, is_title, -1 if is_title else body_index, first)
         # (what lies between sentences has no words: this sentence's words follow the previous one's)
-        first = sentence.last_word = bisect.bisect_left(word_starts, end, first)
+        if marks is not None:  # the words that start from the previous sentence's end to this one's
+            first += marks.count("01", previous_end, end + 1)
+            previous_end = end
+        else:
+            first = bisect.bisect_left(all_starts, end, first)  # type: ignore[arg-type]
+        sentence.last_word = first
         word_sentence += [index] * (first - sentence.first_word)
         sentences.append(sentence)
         body_index += 0 if is_title else 1
-    analysis = _Analysis(text, norm, origin, words, sentences, published, rules, word_starts, word_sentence)
+    analysis = _Analysis(
+        text, norm, origin, words, sentences, published, rules, all_starts, word_sentence, spaced
+    )
     for rule, start, end in patterns():
         hits.append(_pattern_hit(analysis, rule, start, end))
     concept_of = rules._concept
@@ -833,30 +1218,78 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
     return analysis
 
 
+# the ASCII characters \w does not match (a space each in the spaced text), as str and UTF-8 translations
+_ASCII_NOT_WORD_BYTES = bytes(
+    ord(" ") if _WORD.match(chr(code)) is None else code for code in range(128)
+) + bytes(range(128, 256))
+_NOT_WORD_NOT_ASCII = re.compile(r"[^\w\x00-\x7f]")
+
+
+def _spaced(norm: str) -> str | None:
+    r"""The text with a space for each character \w does not match (same offsets, same words), or None when
+    that is not cheap: a character that is neither ASCII nor a word's (rare after normalisation)."""
+    if norm.isascii():
+        return norm.translate(_ASCII_NOT_WORD)  # (an ASCII text translates in C without lookups)
+    if _NOT_WORD_NOT_ASCII.search(norm) is not None:
+        return None
+    # every character beyond ASCII is a word's and stays: translate the UTF-8 bytes of the ASCII ones
+    return norm.encode().translate(_ASCII_NOT_WORD_BYTES).decode()
+
+
+def _word_starts(spaced: str, offset: int = 0) -> list[int]:
+    """Where the words of a text whose only non-word characters are spaces start (plus ``offset``): split
+    at each space, a piece starts after the pieces and spaces before it; the non-empty pieces are the words.
+    (Iterators in C: several times faster than a regex match object per word.)"""
+    pieces = spaced.split(" ")
+    offsets = map(
+        operator.add, itertools.accumulate(itertools.chain((offset,), map(len, pieces))), itertools.count()
+    )
+    return list(itertools.compress(offsets, pieces))
+
+
+_MARK_WORDS = str.maketrans({" ": "0", **{chr(code): "1" for code in range(128) if _WORD.match(chr(code))}})
+
+
+_MARK_WORDS_BYTES = bytes(
+    ord("0") if code == ord(" ") else ord("1") if _WORD.match(chr(code)) or code == ord("?") else code
+    for code in range(256)
+)
+
+
+def _word_marks(spaced: str) -> str:
+    """ "0" and, for each character of a spaced text (a space for each character that is no word's), "1"
+    for a word's character and "0" for a space: a word starts at i where "01" is at i, so
+    ``marks.count("01", a, b + 1)`` is the number of words that start in [a, b)."""
+    if spaced.isascii():
+        return "0" + spaced.translate(_MARK_WORDS)
+    # ("?" for each character beyond ASCII, all words' in a spaced text; none is left of the text's own)
+    return "0" + spaced.encode("ascii", "replace").translate(_MARK_WORDS_BYTES).decode("ascii")
+
+
 def _may_be_weighed(
-    rules: RuleSet, hits: list[_Hit], patterns: Callable[[], list[tuple[int, int, int]]]
+    rules: RuleSet, words: list[str], distinct: set[str], patterns: Callable[[], list[tuple[int, int, int]]]
 ) -> bool:
-    concept_of = rules._concept
-    concepts = {concept_of[hit.rule] for hit in hits}
-    anchored = not concepts.isdisjoint(_ANCHORS)
-    weighed = not concepts.isdisjoint(_CAN_WEIGH)
-    if anchored and weighed:
-        return True
-    # the regex rules could add what the words lack: scan the text with them only when they can
-    if not (anchored or rules.patterns_may_anchor) or not (weighed or rules.patterns_may_weigh):
-        return False
-    concepts.update(concept_of[rule] for rule, _, _ in patterns())
-    return not concepts.isdisjoint(_ANCHORS) and not concepts.isdisjoint(_CAN_WEIGH)
+    """Whether the text has a hit of an anchor's concept and one of a concept relevance weighs (before
+    masking: masks only ever remove hits). Without both the score is 0 without evidence; most items stop
+    here, before their terms are matched. (The regex rules are run only when they could add what the words
+    lack.)"""
+    for anchor, by_patterns in ((True, rules.patterns_may_anchor), (False, rules.patterns_may_weigh)):
+        if rules.has_term_of(words, distinct, anchor=anchor):
+            continue
+        concepts = _ANCHORS if anchor else _CAN_WEIGH
+        if not (by_patterns and any(rules._concept[rule] in concepts for rule, _, _ in patterns())):
+            return False
+    return True
 
 
 def _pattern_hit(analysis: _Analysis, rule: int, start: int, end: int) -> _Hit:
     """A regex match as a hit over the words it covers (for masking and proximity)."""
-    starts = [sentence.start for sentence in analysis.sentences]
-    sentence = analysis.sentences[max(bisect.bisect_right(starts, start) - 1, 0)]
-    word_starts, lowest, highest = analysis.word_starts, sentence.first_word, sentence.last_word
+    sentences = analysis.sentences
+    sentence = sentences[max(bisect.bisect_right(sentences, start, key=_sentence_start) - 1, 0)]
+    word_starts, lowest = analysis.starts_in(sentence), sentence.first_word
     # the sentence's last word that starts at or before the match, else its first word
-    first = max(bisect.bisect_right(word_starts, start, lowest, highest) - 1, lowest)
-    last = bisect.bisect_left(word_starts, end, lowest, highest)
+    first = max(bisect.bisect_right(word_starts, start) - 1, 0) + lowest
+    last = bisect.bisect_left(word_starts, end) + lowest
     return _Hit(rule, first, max(last, first + 1), start, end)
 
 
@@ -891,15 +1324,10 @@ class _Context:
 
 
 def _own_context(sentence: _Sentence) -> _Context:
-    russia = "russia" in sentence.concepts
-    ukraine = (
-        ("ukraine" in sentence.concepts)
-        or ("ukraine_topic" in sentence.concepts)
-        or ("ukraine_place" in sentence.concepts)
-    )
-    other = (
-        ("other_conflict" in sentence.concepts) or ("us_russia_swap" in sentence.concepts)
-    ) and not ukraine
+    concepts = sentence.concepts
+    russia = "russia" in concepts
+    ukraine = ("ukraine" in concepts) or ("ukraine_topic" in concepts) or ("ukraine_place" in concepts)
+    other = (("other_conflict" in concepts) or ("us_russia_swap" in concepts)) and not ukraine
     return _Context(russia, ukraine, other)
 
 
@@ -1028,58 +1456,66 @@ def _ultimatum_hit(analysis: _Analysis, sentence: _Sentence, context: _Context) 
 
 def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, list[Evidence]]:
     rules, scores = analysis.rules, analysis.rules.scores
+    weights = rules._weight
+    swap_worth, session_worth = scores["exchange_with_captives"], scores["session_of_both"]
+    ultimatum_worth, cap = scores["ultimatum"], scores["sentence_cap"]
     total = 0.0
-    evidence: list[Evidence] = []
+    shown: list[_Hit] = []
     for sentence, context in zip(analysis.sentences, contexts, strict=True):
-        if sentence.concepts.keys().isdisjoint(_CAN_WEIGH):
+        concepts = sentence.concepts
+        present = concepts.keys()
+        if present.isdisjoint(_CAN_WEIGH):
             continue  # nothing to weigh, no swap, session or ultimatum: most sentences of a long item
-        self_anchored = not sentence.concepts.keys().isdisjoint(_SELF_ANCHORED)
-        anchored = self_anchored or ((context.ukraine or context.russia) and not context.other)
-        if not anchored:
-            continue
+        if present.isdisjoint(_SELF_ANCHORED) and not (
+            (context.ukraine or context.russia) and not context.other
+        ):
+            continue  # not anchored
         weight, used = 0.0, []
         swap_weight = 0.0
         seen_rules: set[int] = set()
-        for concept in [concept for concept in _WEIGHTED if concept in sentence.concepts]:
-            for hit in sentence.concepts[concept]:
-                if hit.rule in seen_rules:
+        weighted = _WEIGHTED_SET.intersection(present)
+        for concept in sorted(weighted, key=_WEIGHTED_ORDER.__getitem__) if len(weighted) > 1 else weighted:
+            for hit in concepts[concept]:
+                rule = hit.rule
+                if rule in seen_rules:
                     continue  # a word repeated in one sentence says nothing new
-                seen_rules.add(hit.rule)
+                seen_rules.add(rule)
                 if concept == "swap_phrase" and not _swap_of_ukraine(sentence, context):
                     continue  # a swap without Ukraine is someone else's (US–Russia)
-                rule_weight = rules.rules[hit.rule].weight
+                rule_weight = weights[rule]
                 if rule_weight:
                     weight += rule_weight
                     used.append(hit)
                     swap_weight += rule_weight if concept == "swap_phrase" else 0.0
         if (
             _has_exchange_trigger(sentence)
-            and swap_weight < scores["exchange_with_captives"]
+            and swap_weight < swap_worth
             and _swap_of_ukraine(sentence, context)
         ):
-            weight += (
-                scores["exchange_with_captives"] - swap_weight
-            )  # a swap is worth this much, however told
+            weight += swap_worth - swap_weight  # a swap is worth this much, however told
             used += (
                 sentence.hits("exchange", "return")[:1]
                 + sentence.hits("captives", "war_captives", "bodies", "children")[:1]
             )
         session = _names_a_session_of_both(analysis, sentence)
         if session is not None:
-            weight += scores["session_of_both"]
+            weight += session_worth
             used.append(session)
         ultimatum = _ultimatum_hit(analysis, sentence, context)
         if ultimatum is not None:
-            weight += scores["ultimatum"]
+            weight += ultimatum_worth
             used.append(ultimatum)
         if not used:
             continue
-        contribution = min(max(weight, 0.0), scores["sentence_cap"])
-        has_confounder = any(rules.rules[hit.rule].weight < 0 for hit in used)
-        if contribution > 0 or has_confounder:
-            evidence += [analysis.evidence(hit) for hit in used]
+        contribution = min(max(weight, 0.0), cap)
+        if contribution > 0 or any(weights[hit.rule] < 0 for hit in used):  # (a confounder shows)
+            shown += used
         total += contribution * _position_factor(sentence, scores)
-    return 1.0 - math.exp(-total), evidence
+    return 1.0 - math.exp(-total), [analysis.evidence(hit) for hit in shown]
+
+
+_WEIGHTED_SET = frozenset(_WEIGHTED)
+_WEIGHTED_ORDER = {concept: index for index, concept in enumerate(_WEIGHTED)}
 
 
 # --- dates -------------------------------------------------------------------------------------------
@@ -1194,8 +1630,7 @@ def _resolve_date(kind: str, span: str, base: date, forward: bool) -> date | Non
 _WEEKDAY_INDEX = {name: index for index, name in enumerate(_WEEKDAYS.split("|"))}
 
 
-@dataclass(frozen=True, slots=True)
-class _DateMention:
+class _DateMention(NamedTuple):  # (a tuple: several times cheaper to make than a frozen dataclass)
     start: int
     end: int
     value: date | None
@@ -1227,16 +1662,49 @@ def _has_non_alpha_word(analysis: _Analysis, sentence: _Sentence) -> bool:
     return sentence.non_alpha
 
 
+# the words a _DATE match can begin with (a weekday "п'ятниця" is the words "п" and "ятниця"), besides words
+# that begin with a digit or these letters ("mid-May", "midjune")
+_DATE_OPENERS = frozenset(
+    (_MONTH_NAMES + "|" + _WEEKDAYS + "|" + _FOREIGN_WEEKDAY_FORMS).split("|")
+    + [form.split("'")[0] for form in _FOREIGN_WEEKDAY_FORMS.split("|")]
+    + ["last", "next", "this", "coming", "today", "tonight", "tomorrow", "yesterday"]
+)
+_DATE_PREFIXES = ("early", "mid", "late")
+
 # every _DATE match has a digit or one of these words (an apostrophe splits "п'ятниця" into "п", "ятниця")
 _DATE_HINTS = frozenset(
     (_MONTH_NAMES + "|" + _WEEKDAYS + "|" + _FOREIGN_WEEKDAY_FORMS).replace("'", "|").split("|")
 ).union(("today", "tonight", "tomorrow", "yesterday", "morning", "afternoon", "evening"))
 
 
+def _scan(
+    analysis: _Analysis,
+    sentence: _Sentence,
+    pattern: re.Pattern[str],
+    openers: frozenset[str],
+    prefixes: tuple[str, ...],
+) -> list[re.Match[str]]:
+    """``pattern.finditer`` over the sentence's text, tried only where a match can begin: every match of the
+    pattern begins a word that is one of ``openers``, starts with one of ``prefixes`` or with a character
+    that is not a letter (a digit). (At a handful of words, rather than at every character: the regex
+    engine's cost for such patterns.)"""
+    first, last = sentence.first_word, sentence.last_word
+    text = analysis.sentence_text(sentence)
+    offset, end = sentence.start, 0
+    found = []
+    for word, start in zip(analysis.words[first:last], analysis.starts_in(sentence), strict=True):
+        if (word in openers or not word[0].isalpha() or word.startswith(prefixes)) and start - offset >= end:
+            match = pattern.match(text, start - offset)
+            if match is not None:
+                found.append(match)
+                end = match.end()
+    return found
+
+
 def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> list[_DateMention]:
     if sentence.date_matches is None:
         sentence.date_matches = (
-            list(_DATE.finditer(analysis.sentence_text(sentence)))
+            _scan(analysis, sentence, _DATE, _DATE_OPENERS, _DATE_PREFIXES)
             if _may_name(analysis, sentence, _DATE_HINTS)
             else []
         )
@@ -1348,36 +1816,56 @@ def _names_past_year(analysis: _Analysis, sentence: _Sentence) -> bool:
 _SINCE_BEFORE = re.compile(r"\bsince\s+(?:\w+\s+)?$")  # "since March 2022"
 
 
-def _strongly_background(analysis: _Analysis, sentence: _Sentence) -> bool:
-    """Background that carries into the next sentence: an old date or "earlier this year"-style cue."""
-    if ("strong_background" in sentence.concepts) or _names_past_year(analysis, sentence):
-        return True
-    return _has_old_date(analysis, _dates_in(analysis, sentence, forward=False))
-
-
 class _InheritedBackground:
     """Whether each sentence continues an old-news passage: the sentence before is strongly background and
     this one has no time or freshness of its own ("Moscow and Kyiv agreed ..." after "held on June 2").
-    Computed on demand, up to the sentence asked about: most items never ask."""
+    Computed on demand, from the sentence asked about back to the first that decides: most items never ask.
+
+    A sentence carries the passage on (``carrying``) when it is strongly background itself, or continues it:
+    not a title, without time of its own, after a sentence that carries it on."""
 
     def __init__(self, analysis: _Analysis) -> None:
         self.analysis = analysis
-        self.flags: list[bool] = []
-        self.carrying = False
+        self.carrying: dict[int, bool] = {}  # by sentence index, found so far
 
     def __getitem__(self, index: int) -> bool:
-        analysis = self.analysis
-        while len(self.flags) <= index:
-            sentence = analysis.sentences[len(self.flags)]
+        sentence = self.analysis.sentences[index]
+        if sentence.is_title or self._own_time(sentence)[0]:
+            return False
+        return self._carries(index - 1)
+
+    def _own_time(self, sentence: _Sentence) -> tuple[bool, list[_DateMention]]:
+        dates = _dates_in(self.analysis, sentence, forward=False)
+        return ("fresh" in sentence.concepts) or bool(dates), dates
+
+    def _carries(self, index: int) -> bool:
+        analysis, carrying = self.analysis, self.carrying
+        passed: list[int] = []  # sentences that carry on whatever the one before them carries
+        result = False
+        while index >= 0:
+            if index in carrying:
+                result = carrying[index]
+                break
+            sentence = analysis.sentences[index]
             if sentence.is_title:
-                self.flags.append(False)
-                self.carrying = False
-                continue
-            own_time = ("fresh" in sentence.concepts) or bool(_dates_in(analysis, sentence, forward=False))
-            flag = self.carrying and not own_time
-            self.flags.append(flag)
-            self.carrying = flag or _strongly_background(analysis, sentence)
-        return self.flags[index]
+                break
+            own_time, dates = self._own_time(sentence)
+            if (
+                ("strong_background" in sentence.concepts)
+                or _names_past_year(analysis, sentence)
+                or _has_old_date(analysis, dates)
+            ):
+                result = True
+                break
+            if own_time:
+                break
+            passed.append(index)
+            index -= 1
+        for passed_index in passed:
+            carrying[passed_index] = result
+        if index >= 0:
+            carrying[index] = result
+        return result
 
 
 # --- NEW_ROUND -----------------------------------------------------------------------------------------
@@ -1429,8 +1917,7 @@ def _looks_forward(sentence: _Sentence) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Participants:
+class _Participants(NamedTuple):
     """Who the item names anywhere: both parties, or one of them and no mediator (so that "the talks in
     Istanbul on Monday" with only the Kremlin named are still the Russia–Ukraine talks)."""
 
@@ -1493,7 +1980,7 @@ def _held_cue(analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit]
 
 def _word_of(analysis: _Analysis, offset: int) -> int:
     """The index of the word at or before a character offset of the normalised text."""
-    return max(bisect.bisect_right(analysis.word_starts, offset) - 1, 0)
+    return analysis.word_of(offset)
 
 
 _ATTACHED_WINDOW = 5  # words between a session's word and its day ("the talks in Abu Dhabi on Friday")
@@ -1893,22 +2380,20 @@ def _exchange_candidate(
     objects = sentence.hits("captives", "war_captives", "bodies", "children")
     done = sentence.hits("carried_out", "agreed") or _promised(sentence, triggers)
     fresh = sentence.hits("fresh")
+    doubted = _doubts_the_swap(sentence, triggers)
+    threshold = analysis.rules.scores["exchange_threshold"]
+    # a date close to publication is the most the sentence's dates can add: below the threshold even with
+    # one, it asserts nothing, and its dates are not worth finding
+    if _swap_score(sentence, bool(done), True, doubted) < threshold:
+        return None
     dates = _dates_in(analysis, sentence, forward=("future" in sentence.concepts))
     recent = [
         m for m in dates if m.value is not None and analysis.published is not None
         and abs((m.value - analysis.published).days) <= 3
     ]  # fmt: skip
-    score = 0.45 + 0.25 * bool(done) + 0.2 * bool(fresh or recent)
-    score += 0.2 * sentence.is_title + 0.15 * (0 <= sentence.body_index < 2)
-    if not (sentence.is_title or 0 <= sentence.body_index < 2 or fresh or recent):
-        score -= 0.25  # a swap told deep in the story without anything new: most likely a look back
-    if not done and not sentence.is_title:
-        score -= 0.2
-    if _doubts_the_swap(sentence, triggers):
-        score -= 0.6
+    score = _swap_score(sentence, bool(done), bool(fresh or recent), doubted)
     # the background only lowers the score, and a sentence below the threshold asserts nothing (nor are its
     # facts read): stop before the costly parts
-    threshold = analysis.rules.scores["exchange_threshold"]
     if score < threshold:
         return None
     if _is_background(analysis, sentence, dates) or inherited[sentence.index]:
@@ -1934,6 +2419,20 @@ def _exchange_candidate(
         facts["date"] = day.value.isoformat() if day.value else None
         evidence.append(((day.start, day.end), "fact.date"))
     return _Candidate(sentence, score, evidence, facts)
+
+
+def _swap_score(sentence: _Sentence, done: bool, new: bool, doubted: bool) -> float:
+    """A swap sentence's score before its background: told as done, with something new (fresh, or dated
+    close to publication), where in the item, doubted."""
+    score = 0.45 + 0.25 * done + 0.2 * new
+    score += 0.2 * sentence.is_title + 0.15 * (0 <= sentence.body_index < 2)
+    if not (sentence.is_title or 0 <= sentence.body_index < 2 or new):
+        score -= 0.25  # a swap told deep in the story without anything new: most likely a look back
+    if not done and not sentence.is_title:
+        score -= 0.2
+    if doubted:
+        score -= 0.6
+    return score
 
 
 def _only_agreed(analysis: _Analysis, sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
@@ -2034,12 +2533,20 @@ def _limits(analysis: _Analysis, sentence: _Sentence) -> list[re.Match[str]]:
     """The sentence's time limits (remembered: relevance and DEADLINE both ask)."""
     if sentence.limits is None:
         sentence.limits = (
-            list(_LIMIT.finditer(analysis.sentence_text(sentence)))
+            _scan(analysis, sentence, _LIMIT, _LIMIT_OPENERS, ())
             if _may_name(analysis, sentence, _LIMIT_HINTS)
             else []
         )
     return sentence.limits
 
+
+# the words a _LIMIT match can begin with, besides words that begin with a digit
+_LIMIT_OPENERS = frozenset((
+    "in", "within", "gave", "give", "gives", "giving", "given", "grant", "granted", "grants", "has", "have",
+    "had", "valid", "by", "until", "till", "before", "no", "expire", "expires", "expired", "expiry",
+    "expiring", "end", "ends", "run", "runs", "ran", "lapsed", "deadline", "falls",
+    *(amount.split("-")[0].split()[0] for amount in _AMOUNT.split("|")[1:]),
+))  # fmt: skip
 
 # every _LIMIT match has a unit of time or one of these words
 _LIMIT_HINTS = frozenset((
@@ -2175,6 +2682,16 @@ def _deadline_candidate(
     proposed_meeting = ("proposal" in sentence.concepts) and ("meeting" in sentence.concepts)
     if not words and not has_context and not proposed_meeting:
         return None  # before the costly time-limit regex: most sentences stop here
+    concepts = sentence.concepts
+    if not words and not proposed_meeting:
+        # what the time limits would not change below (without a proposed meeting there is no target, and
+        # without a mediator no demand): stop before finding them
+        if "threat" not in concepts and (("meeting" in concepts) or ("round" in concepts)):
+            return None
+        if "mediator" not in concepts and not any(
+            (c in concepts) for c in ("threat", "ceasefire", "humanitarian", "agreed")
+        ):
+            return None
     text = analysis.sentence_text(sentence)
     limits = _limits(analysis, sentence)
     if not words and not limits:
@@ -2282,7 +2799,7 @@ def classify(title: str, summary: str, published: datetime | date | None, rules:
     title_end = len(title.strip()) if title.strip() else 0
     analysis = _analyse(text, title_end, _as_date(published), rules)
     if analysis is None:
-        return Classification(False, 0.0, (), (), rules.version)
+        return rules._rejected
     contexts = _contexts(analysis)
     score, evidence = _relevance(analysis, contexts)
     relevant = score >= rules.threshold
