@@ -91,6 +91,10 @@ DEFAULT_SCORES: Mapping[str, float] = MappingProxyType(
         "exchange_threshold": 0.6,
         "deadline_threshold": 0.6,
         "background_days": 10,  # a round or swap dated this long before publication is background
+        # ... and deep in the body (from this sentence of the body on), this long before: a long article's
+        # recap of last week's meeting, where its lead would be an analysis of it
+        "deep_body": 4,
+        "deep_background_days": 4,
     }
 )
 
@@ -1787,14 +1791,26 @@ def _is_background(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_Da
     return _has_old_date(analysis, dates) or _names_past_year(analysis, sentence)
 
 
-def _has_old_date(analysis: _Analysis, dates: Sequence[_DateMention]) -> bool:
-    """A date well before publication, and none close to it ("returned on Friday, continuing the exchanges
-    agreed on 2 June" is Friday's news)."""
+def _has_old_date(analysis: _Analysis, dates: Sequence[_DateMention], days: float | None = None) -> bool:
+    """A date well before publication (``days``, by default background_days), and none close to it
+    ("returned on Friday, continuing the exchanges agreed on 2 June" is Friday's news)."""
     if analysis.published is None:
         return False
-    limit = analysis.published - timedelta(days=analysis.rules.scores["background_days"])
+    days = analysis.rules.scores["background_days"] if days is None else days
+    limit = analysis.published - timedelta(days=days)
     values = [mention.value for mention in dates if mention.value is not None]
     return any(value < limit for value in values) and not any(value >= limit for value in values)
+
+
+def _deep_and_old(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_DateMention]) -> bool:
+    """A session or swap dated days before publication, told deep in the body: the recap of a long article
+    ("the swap was the only result of the May 16 meeting"), not its news."""
+    scores = analysis.rules.scores
+    return (
+        not sentence.is_title
+        and sentence.body_index >= scores["deep_body"]
+        and _has_old_date(analysis, dates, days=scores["deep_background_days"])
+    )
 
 
 # a year, unless it follows "since" ("the first talks since 2022" is news, not history)
@@ -1903,6 +1919,22 @@ def _session_hits(analysis: _Analysis, sentence: _Sentence) -> list[_Hit]:
     if ordinals and _near(ordinals, meetings + sentence.hits("talks"), 3):
         return meetings or sentence.hits("talks")
     return sorted(rounds + talks, key=lambda hit: hit.first)  # "the session in Istanbul ... the negotiator"
+
+
+# "three rounds", "two previous meetings", "several sessions": sessions counted are a recap, not one session
+_SESSION_PLURALS = frozenset(("rounds", "meetings", "sessions", "summits", "встречи", "раунда", "раундов"))
+_SESSION_COUNTS = frozenset((
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "several", "previous", "earlier",
+    "past", "many", "multiple", "numerous", "few", "prior", "both", "all", "those", "these",
+))  # fmt: skip
+
+
+def _counted_sessions(analysis: _Analysis, hit: _Hit) -> bool:
+    words = analysis.words
+    if words[hit.first] not in _SESSION_PLURALS:
+        return False
+    before = words[max(0, hit.first - 2) : hit.first]
+    return any(word in _SESSION_COUNTS or word.isdigit() for word in before)
 
 
 def _looks_forward(sentence: _Sentence) -> bool:
@@ -2082,8 +2114,8 @@ def _round_candidate(
     if not _session_of_both(sentence, participants, context, lambda: bool(session_dates())):
         return None  # a mediator meeting one side, or talks between others
     sessions = _session_hits(analysis, sentence)
-    if not sessions:
-        return None
+    if all(_counted_sessions(analysis, hit) for hit in sessions):
+        return None  # no session, or only a recap of several
     dates = session_dates()
     venues = sorted(
         sentence.hits("venue"), key=lambda hit: (analysis.rules.rules[hit.rule].value or 50, hit.first)
@@ -2149,6 +2181,8 @@ def _round_candidate(
         background = _has_old_date(analysis, attached)
     else:
         background = _is_background(analysis, sentence, dates) or inherited[sentence.index]
+    if not background:
+        background = _deep_and_old(analysis, sentence, attached or dates)
     if background:
         score -= 0.7
     if not sentence.is_title and sentence.body_index >= 4 and not dates and "future" not in concepts:
@@ -2396,7 +2430,12 @@ def _exchange_candidate(
     # facts read): stop before the costly parts
     if score < threshold:
         return None
-    if _is_background(analysis, sentence, dates) or inherited[sentence.index]:
+    if (
+        _is_background(analysis, sentence, dates)
+        or inherited[sentence.index]
+        or _deep_and_old(analysis, sentence, dates)
+        or any(_counted_sessions(analysis, hit) for hit in sentence.hits("round", "meeting"))
+    ):  # (the last: "three rounds since May produced swaps but no ceasefire" is a recap)
         score -= 0.7
     if score < threshold:
         return None
