@@ -425,6 +425,10 @@ class _ItemProfile:
             ),
         )
 
+    def stated(self, event_type: str) -> dict[str, object]:
+        """The facts the item states of its event of this type."""
+        return {name: value for kind, name, value, _ in self.facts if kind == event_type}
+
 
 class _Agreement:
     """Whether other values of a fact agree with one value (facts_agree), remembered per value compared: an
@@ -946,7 +950,7 @@ class Deduplicator:
         talks" mean the round everybody is writing about, not a new one. (`stage` is the report's.)
         """
         known = self._events.get(story.event_ids.get(detected.type, ""))
-        if known is not None and _fact_match(detected.facts, known.facts) >= 0:
+        if known is not None and _fact_match(detected.facts, known.facts, detected.type) >= 0:
             return known  # the story's event, unless the report's facts say it is another one
         # The open events of the type, the most recent first (_fact_match unrolled, as this reads many of them
         # for most reports).
@@ -981,6 +985,8 @@ class Deduplicator:
                 if name in facts:
                     theirs = facts[name]
                     if not (value == theirs or agreement.with_(theirs)):  # (facts_agree's first test, inline)
+                        if name in _IDENTITY_FACTS and _same_occasion(detected.type, detected.facts, facts):
+                            continue  # the same day (and place): the number is what one report got wrong
                         score = -1
                         break
                     score += weight
@@ -1046,13 +1052,15 @@ def _deadline_near(moment: datetime, event: _EventEntry) -> bool:
     return bool(deadline) and moment.date() <= deadline + timedelta(days=3)
 
 
-def _fact_match(stated: Mapping[str, object], known: Mapping[str, object]) -> int:
+def _fact_match(stated: Mapping[str, object], known: Mapping[str, object], event_type: str = "") -> int:
     """How well an item's facts identify a known event: -1 when a key fact clashes, else the weight of the
     facts both state (a place counts 1, the others 2: a place names a venue, not a session)."""
     shared = 0
     for name in KEY_FACTS:
         if name in stated and name in known:
             if not _agree(name, stated[name], known[name]):
+                if name in _IDENTITY_FACTS and _same_occasion(event_type, stated, known):
+                    continue  # the number is what one report got wrong
                 return -1
             shared += 1 if name == "place" else 2
     return shared
@@ -1196,6 +1204,22 @@ _HEAVY = 4  # the common words looked up for a candidate's second ceiling: the h
 # Facts that name one development: when two reports state them differently, they report two developments.
 # (Dates and places are stated loosely or resolved wrongly often enough to only weigh against.)
 _IDENTITY_FACTS = frozenset(("round", "count"))
+# ... unless the reports agree on when and where: then the number is what they got wrong. Long articles
+# count rounds in several ways ("the sixth round, the third in Geneva", "the first trilateral meeting") and
+# give a stage's count or the whole swap's; a session on the same day in the same city is one session, and a
+# swap carried out on the same day is one swap.
+_OCCASION_FACTS = {"NEW_ROUND": ("date", "place"), "EXCHANGE": ("date",)}
+
+
+def _same_occasion(event_type: str, stated: Mapping[str, object], known: Mapping[str, object]) -> bool:
+    # The very day (facts_agree lets dates a day apart agree: a swap's stages are a day apart) and the place.
+    needed = _OCCASION_FACTS.get(event_type)
+    return bool(needed) and all(
+        name in stated
+        and name in known
+        and (stated[name] == known[name] if name == "date" else _agree(name, stated[name], known[name]))
+        for name in needed  # type: ignore[union-attr]
+    )
 
 
 def _primary_type(events: Sequence[DetectedEvent]) -> str:
@@ -1225,7 +1249,7 @@ def _event_logit(profile: _ItemProfile, story: _StoryEntry) -> float:
             other = known[name]
             if value == other or agreement.with_(other):  # (facts_agree's first test, inline)
                 agreeing += 1
-            elif name in _IDENTITY_FACTS:
+            elif name in _IDENTITY_FACTS and not _same_occasion(kind, profile.stated(kind), known):
                 return -math.inf  # the fourth round is not the fifth, a swap of 84 is not one of 1,200
             else:
                 clashing += 1

@@ -720,3 +720,99 @@ def test_a_report_of_another_round_in_the_same_story_is_still_another_event(rule
     assert event.id != only(fourth.events).id
     assert (event.facts["round"], event.sources) == (5, ("wire-e",))
     assert (only(fifth.decisions).alert, only(fifth.decisions).kind) == (True, "new")
+
+
+# --- a number one report got wrong -------------------------------------------------------------------------
+
+
+def hand_report(key: str, hour: int, title: str, event: DetectedEvent) -> StoryInput:
+    return StoryInput(
+        key=key,
+        source=f"outlet-{key}",
+        title=title,
+        summary=title + ". Delegations of Russia and Ukraine and their mediators.",
+        published=MONDAY + timedelta(hours=hour),
+        events=(event,),
+    )
+
+
+def test_a_round_number_that_clashes_on_the_same_day_and_place_is_the_same_round() -> None:
+    # "the fifth round" and "the first trilateral meeting" of one session on one day in one city
+    deduplicator = Deduplicator()
+    future = ("modality.future", "will")
+    first = deduplicator.assign(
+        hand_report(
+            "a",
+            0,
+            "Fifth round in Abu Dhabi on Thursday",
+            detected("NEW_ROUND", {"round": 5, "place": "Abu Dhabi", "date": "2026-03-05"}, future),
+        )
+    )
+    second = deduplicator.assign(
+        hand_report(
+            "b",
+            1,
+            "First trilateral meeting in Abu Dhabi on Thursday",
+            detected("NEW_ROUND", {"round": 1, "place": "Abu Dhabi", "date": "2026-03-05"}, future),
+        )
+    )
+    assert only(second.events).id == only(first.events).id
+    assert only(second.events).facts["round"] == 5  # the first report's number stands
+    assert not only(second.decisions).alert
+
+
+def test_a_round_number_that_clashes_elsewhere_or_another_day_is_another_round() -> None:
+    deduplicator = Deduplicator()
+    future = ("modality.future", "will")
+    first = deduplicator.assign(
+        hand_report(
+            "a",
+            0,
+            "Fifth round in Abu Dhabi on Thursday",
+            detected("NEW_ROUND", {"round": 5, "place": "Abu Dhabi", "date": "2026-03-05"}, future),
+        )
+    )
+    for key, facts in (
+        ("b", {"round": 6, "place": "Geneva", "date": "2026-03-05"}),  # another city
+        ("c", {"round": 7, "place": "Abu Dhabi", "date": "2026-03-12"}),  # another week
+        ("d", {"round": 8, "place": "Abu Dhabi"}),  # no day to tell
+    ):
+        other = deduplicator.assign(
+            hand_report(key, 1, f"Round {facts['round']}", detected("NEW_ROUND", facts, future))
+        )
+        assert only(other.events).id != only(first.events).id, key
+        assert only(other.decisions).alert, key
+
+
+def test_a_swap_count_that_clashes_on_the_same_day_is_the_same_swap() -> None:
+    # one outlet gives the stage's count, another the whole swap's
+    deduplicator = Deduplicator()
+    done = ("modality.carried_out", "exchanged")
+    stage = deduplicator.assign(
+        hand_report(
+            "a",
+            0,
+            "303 prisoners each exchanged",
+            detected("EXCHANGE", {"count": 303, "date": "2026-03-02"}, done),
+        )
+    )
+    whole = deduplicator.assign(
+        hand_report(
+            "b",
+            2,
+            "The 1,000-for-1,000 exchange is completed",
+            detected("EXCHANGE", {"count": 1000, "date": "2026-03-02"}, done),
+        )
+    )
+    assert only(whole.events).id == only(stage.events).id
+    assert not only(whole.decisions).alert
+    later = deduplicator.assign(
+        hand_report(
+            "c",
+            30,
+            "84 more prisoners each exchanged",
+            detected("EXCHANGE", {"count": 84, "date": "2026-03-03"}, done),
+        )
+    )
+    assert only(later.events).id != only(stage.events).id
+    assert only(later.decisions).alert
