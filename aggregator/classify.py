@@ -63,6 +63,7 @@ EVENT_TYPES = ("NEW_ROUND", "EXCHANGE", "DEADLINE")
 CONCEPTS = frozenset({
     # actors
     "russia", "ukraine", "ukraine_topic", "ukraine_place", "mediator", "other_conflict", "both_sides",
+    "third_party", "us_russia_pair",  # others meeting without one side: Europeans; the US and Russia
     # topical vocabulary (carries relevance weight); "diplomacy" is weaker: it never names a session
     "talks", "diplomacy", "peace", "ceasefire", "humanitarian", "minsk", "swap_phrase", "deadline", "threat",
     # event parts and facts ("talks_venue": where the talks meet, named or described: "the Turkish city")
@@ -1975,8 +1976,12 @@ def _session_of_both(
     mediator in the sentence (a mediator with one side is not a round). (The time is asked last: finding a
     sentence's dates costs more than the rest.)"""
     concepts = sentence.concepts
+    if "us_russia_pair" in concepts and "ukraine" not in concepts and "both_sides" not in concepts:
+        return False  # "the US and Russia agreed ... on ending the war in Ukraine": Ukraine is the topic
     if (("russia" in concepts) and ("ukraine" in concepts)) or ("both_sides" in concepts) or context.implied:
         return True
+    if "third_party" in concepts:
+        return False  # "European leaders met in Paris": others meeting, whoever the item names
     if "minsk" in concepts:
         return True  # the Normandy format, the contact group: both parties by definition
     if "mediator" in concepts and (("russia" in concepts) or ("ukraine" in concepts)):

@@ -176,11 +176,24 @@ def test_a_proposal_with_a_date_counts() -> None:
         "Russia-Ukraine talks on pause as both sides harden positions",
         "Witkoff met Putin in Moscow for three hours of talks on the war in Ukraine",
         "Could Russia and Ukraine meet for another round of talks?",
+        "The United States and Russia held talks in Riyadh on Tuesday on ending the war in Ukraine",
+        "US and Ukrainian officials will meet in Geneva on Sunday to discuss the peace plan for ending "
+        "the war in Ukraine",
     ],
 )
 def test_readiness_hope_no_date_pause_and_one_sided_meetings_are_not_new_rounds(text: str) -> None:
     result = run(text)
     assert result.relevant
+    assert "NEW_ROUND" not in events(result), result.events
+
+
+def test_others_meeting_in_an_item_that_names_both_sides_is_not_a_new_round() -> None:
+    result = run(
+        "Kyiv alarmed as talks go on without it",
+        "Zelensky postponed his visit. European leaders met in Paris on Monday to discuss the prospect "
+        "of being sidelined. Russia and Ukraine have not met since 2022.",
+        published=date(2025, 2, 18),
+    )
     assert "NEW_ROUND" not in events(result), result.events
 
 
@@ -193,6 +206,34 @@ def test_a_past_round_as_background_is_not_a_new_round() -> None:
     )
     assert result.relevant
     assert "NEW_ROUND" not in events(result)
+
+
+def test_a_long_articles_recap_deep_in_the_body_is_not_the_news() -> None:
+    # a swap's report that recalls, paragraphs later, the meeting that agreed it nine days before
+    filler = " ".join(
+        f"Paragraph {n}: officials on both sides described the returns and the medical care given."
+        for n in range(6)
+    )
+    result = run(
+        "Last group of prisoners comes home as the swap is completed",
+        "Russia and Ukraine exchanged 303 soldiers each on Sunday, completing the swap. "
+        + filler
+        + " The swap was the only concrete result of the May 16 meeting in Istanbul.",
+        published=date(2025, 5, 25),
+    )
+    assert "EXCHANGE" in events(result)
+    assert "NEW_ROUND" not in events(result), result.events
+
+
+def test_rounds_counted_are_a_recap_not_a_session() -> None:
+    result = run(
+        "Trump's deadline passes",
+        "The deadline passed on Friday. The planned summit follows three rounds of direct Russian-Ukrainian "
+        "talks in Istanbul since May, which produced prisoner exchanges but no ceasefire.",
+        published=date(2025, 8, 9),
+    )
+    assert "NEW_ROUND" not in events(result), result.events
+    assert "EXCHANGE" not in events(result), result.events
 
 
 def test_the_latest_round_wins_over_an_older_one_in_the_same_story() -> None:
