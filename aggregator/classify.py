@@ -63,7 +63,8 @@ EVENT_TYPES = ("NEW_ROUND", "EXCHANGE", "DEADLINE")
 CONCEPTS = frozenset({
     # actors
     "russia", "ukraine", "ukraine_topic", "ukraine_place", "mediator", "other_conflict", "both_sides",
-    "third_party", "us_russia_pair",  # others meeting without one side: Europeans; the US and Russia
+    # others meeting without one side (Europeans; the US and Russia), or one side said to be absent
+    "third_party", "us_russia_pair", "one_side_absent",
     # topical vocabulary (carries relevance weight); "diplomacy" is weaker: it never names a session
     "talks", "diplomacy", "peace", "ceasefire", "humanitarian", "minsk", "swap_phrase", "deadline", "threat",
     # event parts and facts ("talks_venue": where the talks meet, named or described: "the Turkish city")
@@ -1976,6 +1977,8 @@ def _session_of_both(
     mediator in the sentence (a mediator with one side is not a round). (The time is asked last: finding a
     sentence's dates costs more than the rest.)"""
     concepts = sentence.concepts
+    if "one_side_absent" in concepts:
+        return False  # "the summit in Anchorage, to which Ukraine was not invited"
     if "us_russia_pair" in concepts and "ukraine" not in concepts and "both_sides" not in concepts:
         return False  # "the US and Russia agreed ... on ending the war in Ukraine": Ukraine is the topic
     if (("russia" in concepts) and ("ukraine" in concepts)) or ("both_sides" in concepts) or context.implied:
@@ -2237,6 +2240,9 @@ def _detect_new_round(
         return None
     threshold = analysis.rules.scores["new_round_threshold"]
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
+    absent_at = _places_one_side_is_absent_from(analysis)
+    if absent_at:  # "84 return on the eve of the Anchorage summit" ... "to which Ukraine was not invited"
+        asserted = [candidate for candidate in asserted if candidate.facts.get("place") not in absent_at]
     if not asserted:
         return None
     # one round is the news: the headline's, else the best-told one (the latest of equals). Round two in a
@@ -2248,6 +2254,18 @@ def _detect_new_round(
         asserted = [c for c in asserted if c.facts.get("round", news.facts["round"]) == news.facts["round"]]
     _prefer_a_city(analysis, asserted)
     return _event("NEW_ROUND", asserted, analysis, ("round", "place", "date"))
+
+
+def _places_one_side_is_absent_from(analysis: _Analysis) -> set[str]:
+    """The venues of the sentences that say one side will not be at the table."""
+    rules = analysis.rules.rules
+    return {
+        place
+        for sentence in analysis.sentences
+        if "one_side_absent" in sentence.concepts
+        for hit in sentence.hits("venue")
+        if (place := rules[hit.rule].place)
+    }
 
 
 def _prefer_a_city(analysis: _Analysis, asserted: list[_Candidate]) -> None:

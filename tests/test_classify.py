@@ -197,6 +197,16 @@ def test_others_meeting_in_an_item_that_names_both_sides_is_not_a_new_round() ->
     assert "NEW_ROUND" not in events(result), result.events
 
 
+def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
+    result = run(
+        "84 Ukrainians return in exchange on eve of Anchorage summit",
+        "Russia and Ukraine exchanged 84 prisoners each on Thursday. The swap came as Kyiv sought assurances "
+        "before Friday's summit in Anchorage, to which Ukraine was not invited.",
+        published=date(2025, 8, 14),
+    )
+    assert events(result) == {"EXCHANGE"}, result.events
+
+
 def test_a_past_round_as_background_is_not_a_new_round() -> None:
     result = run(
         "Kremlin says Kyiv in no hurry to talk",
