@@ -2253,7 +2253,31 @@ def _detect_new_round(
         news = max(numbered, key=lambda c: (c.sentence.is_title, round(c.score, 6), c.facts["round"]))
         asserted = [c for c in asserted if c.facts.get("round", news.facts["round"]) == news.facts["round"]]
     _prefer_a_city(analysis, asserted)
+    if not any("round" in candidate.facts for candidate in asserted):
+        titled = _roman_round_in_title(analysis)  # "Istanbul III: working groups, not a ceasefire"
+        if titled is not None:
+            place, value = titled
+            for candidate in asserted:
+                if candidate.facts.get("place", place) == place:
+                    candidate.facts["round"] = value
     return _event("NEW_ROUND", asserted, analysis, ("round", "place", "date"))
+
+
+_ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+
+
+def _roman_round_in_title(analysis: _Analysis) -> tuple[str, int] | None:
+    """A headline's venue numbered in Roman figures, as the press names a series' rounds ("Geneva II")."""
+    words, rules = analysis.words, analysis.rules.rules
+    for sentence in analysis.sentences:
+        if not sentence.is_title:
+            continue
+        for hit in sentence.hits("venue"):
+            value = _ROMAN.get(words[hit.last]) if hit.last < sentence.last_word else None
+            place = rules[hit.rule].place
+            if value is not None and place:
+                return place, value
+    return None
 
 
 def _places_one_side_is_absent_from(analysis: _Analysis) -> set[str]:

@@ -207,6 +207,16 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
     assert events(result) == {"EXCHANGE"}, result.events
 
 
+def test_a_headlines_venue_in_roman_figures_numbers_the_round() -> None:
+    result = run(
+        "Geneva II: no ceasefire, but the channel stays open",
+        "Russian and Ukrainian delegations ended two days of talks in Geneva on Tuesday without a ceasefire.",
+        published=date(2026, 2, 18),
+    )
+    (event,) = [e for e in result.events if e.type == "NEW_ROUND"]
+    assert (event.facts.get("round"), event.facts.get("place")) == (2, "Geneva")
+
+
 def test_a_past_round_as_background_is_not_a_new_round() -> None:
     result = run(
         "Kremlin says Kyiv in no hurry to talk",
