@@ -2554,6 +2554,14 @@ def _doubts_the_swap(sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
     doubts = sentence.hits("proposal", "tentative")
     if not doubts or not _near(doubts, triggers, _DOUBT_WINDOW):
         return False
+    settled = sentence.hits("concrete", "agreed", "carried_out")
+    if any(
+        doubt.last <= cue.first and cue.last <= trigger.first
+        for doubt in doubts
+        for cue in settled
+        for trigger in triggers
+    ):
+        return False  # "proposes working groups, confirms the exchange": the doubt is the other thing's
     agreed = [
         hit
         for hit in sentence.hits("agreed")

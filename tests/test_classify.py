@@ -317,6 +317,16 @@ def test_proposed_prepared_or_agenda_swaps_are_not_exchanges(text: str) -> None:
     assert "EXCHANGE" not in events(result), result.events
 
 
+def test_a_proposal_of_something_else_does_not_doubt_a_confirmed_swap() -> None:
+    result = run(
+        "Medinsky proposes three online working groups, confirms 1,200-for-1,200 exchange",
+        "Russian and Ukrainian delegations met in Istanbul on Wednesday.",
+        published=date(2025, 7, 24),
+    )
+    (swap,) = [e for e in result.events if e.type == "EXCHANGE"]
+    assert swap.facts.get("count") == 1200
+
+
 def test_an_old_swap_look_back_is_not_an_exchange() -> None:
     result = run(
         "Ukraine's ombudsman reviews the humanitarian track",
