@@ -736,24 +736,22 @@ def hand_report(key: str, hour: int, title: str, event: DetectedEvent) -> StoryI
     )
 
 
+FIFTH_IN_ABU_DHABI = {"round": 5, "place": "Abu Dhabi", "date": "2026-03-05"}
+
+
+def round_report(key: str, hour: int, title: str, facts: dict[str, object]) -> StoryInput:
+    return hand_report(key, hour, title, detected("NEW_ROUND", facts, ("modality.future", "will")))
+
+
 def test_a_round_number_that_clashes_on_the_same_day_and_place_is_the_same_round() -> None:
     # "the fifth round" and "the first trilateral meeting" of one session on one day in one city
     deduplicator = Deduplicator()
-    future = ("modality.future", "will")
     first = deduplicator.assign(
-        hand_report(
-            "a",
-            0,
-            "Fifth round in Abu Dhabi on Thursday",
-            detected("NEW_ROUND", {"round": 5, "place": "Abu Dhabi", "date": "2026-03-05"}, future),
-        )
+        round_report("a", 0, "Fifth round in Abu Dhabi on Thursday", FIFTH_IN_ABU_DHABI)
     )
     second = deduplicator.assign(
-        hand_report(
-            "b",
-            1,
-            "First trilateral meeting in Abu Dhabi on Thursday",
-            detected("NEW_ROUND", {"round": 1, "place": "Abu Dhabi", "date": "2026-03-05"}, future),
+        round_report(
+            "b", 1, "First trilateral meeting in Abu Dhabi on Thursday", {**FIFTH_IN_ABU_DHABI, "round": 1}
         )
     )
     assert only(second.events).id == only(first.events).id
@@ -763,23 +761,15 @@ def test_a_round_number_that_clashes_on_the_same_day_and_place_is_the_same_round
 
 def test_a_round_number_that_clashes_elsewhere_or_another_day_is_another_round() -> None:
     deduplicator = Deduplicator()
-    future = ("modality.future", "will")
     first = deduplicator.assign(
-        hand_report(
-            "a",
-            0,
-            "Fifth round in Abu Dhabi on Thursday",
-            detected("NEW_ROUND", {"round": 5, "place": "Abu Dhabi", "date": "2026-03-05"}, future),
-        )
+        round_report("a", 0, "Fifth round in Abu Dhabi on Thursday", FIFTH_IN_ABU_DHABI)
     )
     for key, facts in (
         ("b", {"round": 6, "place": "Geneva", "date": "2026-03-05"}),  # another city
         ("c", {"round": 7, "place": "Abu Dhabi", "date": "2026-03-12"}),  # another week
         ("d", {"round": 8, "place": "Abu Dhabi"}),  # no day to tell
     ):
-        other = deduplicator.assign(
-            hand_report(key, 1, f"Round {facts['round']}", detected("NEW_ROUND", facts, future))
-        )
+        other = deduplicator.assign(round_report(key, 1, f"Round {facts['round']}", facts))
         assert only(other.events).id != only(first.events).id, key
         assert only(other.decisions).alert, key
 
