@@ -177,6 +177,7 @@ def test_a_proposal_with_a_date_counts() -> None:
         "Witkoff met Putin in Moscow for three hours of talks on the war in Ukraine",
         "Could Russia and Ukraine meet for another round of talks?",
         "The United States and Russia held talks in Riyadh on Tuesday on ending the war in Ukraine",
+        "Trump on Friday encouraged Kyiv and Moscow to engage in ceasefire negotiations",
         "US and Ukrainian officials will meet in Geneva on Sunday to discuss the peace plan for ending "
         "the war in Ukraine",
     ],
