@@ -1513,11 +1513,16 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
             used.append(ultimatum)
         if not used:
             continue
+        if sentence.is_title and weight < 0 and "sport" in sentence.concepts:
+            # a sports headline weighs against the whole item: its body's mentions of the war are asides
+            # ("dedicated the title to the soldiers coming home"). (Market and trade words appear in
+            # headlines about sanctions deadlines: "threatens Russia's trading partners".)
+            total += weight * _position_factor(sentence, scores)
         contribution = min(max(weight, 0.0), cap)
         if contribution > 0 or any(weights[hit.rule] < 0 for hit in used):  # (a confounder shows)
             shown += used
         total += contribution * _position_factor(sentence, scores)
-    return 1.0 - math.exp(-total), [analysis.evidence(hit) for hit in shown]
+    return 1.0 - math.exp(-max(total, 0.0)), [analysis.evidence(hit) for hit in shown]
 
 
 _WEIGHTED_SET = frozenset(_WEIGHTED)

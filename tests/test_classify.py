@@ -114,6 +114,17 @@ def test_a_passing_mention_deep_in_strike_news_is_not_enough() -> None:
     assert not run("Russian missiles hit Odesa port", body).relevant
 
 
+def test_a_sports_headline_outweighs_asides_about_the_war_in_its_body() -> None:
+    result = run(
+        "Ukrainian boxer wins heavyweight title fight in Riyadh",
+        "RIYADH - The Ukrainian won on points on Saturday night after twelve rounds. He dedicated the "
+        "victory to Ukrainian soldiers held in Russian captivity and said he hoped they would come home.",
+        published=date(2024, 5, 19),
+    )
+    assert not result.relevant, result.evidence
+    assert not result.events
+
+
 def test_an_irrelevant_item_carries_no_events_even_with_triggers() -> None:
     result = run("Third round of the cup: Dynamo to meet Zorya on Friday", "Kick-off is scheduled for 7pm.")
     assert not result.relevant
