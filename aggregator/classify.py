@@ -1513,16 +1513,31 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
             used.append(ultimatum)
         if not used:
             continue
-        if sentence.is_title and weight < 0 and "sport" in sentence.concepts:
-            # a sports headline weighs against the whole item: its body's mentions of the war are asides
-            # ("dedicated the title to the soldiers coming home"). (Market and trade words appear in
-            # headlines about sanctions deadlines: "threatens Russia's trading partners".)
-            total += weight * _position_factor(sentence, scores)
+        if sentence.is_title and (
+            (weight < 0 and "sport" in sentence.concepts) or _leads_with_markets(analysis, sentence)
+        ):
+            # A headline about a title fight or a market weighs against the whole item: the body's words
+            # about captives or talks are asides ("dedicated the title to the soldiers coming home") or the
+            # market's news ("stocks swing as talks open").
+            shown += used
+            total -= abs(weight) * _position_factor(sentence, scores)
+            continue
         contribution = min(max(weight, 0.0), cap)
         if contribution > 0 or any(weights[hit.rule] < 0 for hit in used):  # (a confounder shows)
             shown += used
         total += contribution * _position_factor(sentence, scores)
     return 1.0 - math.exp(-max(total, 0.0)), [analysis.evidence(hit) for hit in shown]
+
+
+# A headline whose subject is a market ("Moscow stocks swing as Istanbul talks open"): market news, however
+# much the talks moved it. Trade words alone are not ("threatens Russia's trading partners").
+_MARKET_SUBJECTS = frozenset(("stocks", "shares", "rouble", "ruble", "hryvnia", "bonds", "equities", "moex"))
+
+
+def _leads_with_markets(analysis: _Analysis, sentence: _Sentence) -> bool:
+    return "market" in sentence.concepts and not _MARKET_SUBJECTS.isdisjoint(
+        analysis.words[sentence.first_word : sentence.first_word + 4]
+    )
 
 
 _WEIGHTED_SET = frozenset(_WEIGHTED)

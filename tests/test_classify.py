@@ -125,6 +125,18 @@ def test_a_sports_headline_outweighs_asides_about_the_war_in_its_body() -> None:
     assert not result.events
 
 
+def test_a_market_headline_is_market_news_even_when_the_talks_moved_it() -> None:
+    result = run(
+        "Moscow stocks jump as Istanbul talks open, then slip after meeting ends",
+        "Russian shares swung on Friday as investors followed the first direct talks between Russian and "
+        "Ukrainian delegations in three years, which opened in Istanbul in the morning. The index fell after "
+        "the meeting ended without a ceasefire. The rouble was little changed.",
+        published=date(2025, 5, 16),
+    )
+    assert not result.relevant, result.evidence
+    assert not result.events
+
+
 def test_an_irrelevant_item_carries_no_events_even_with_triggers() -> None:
     result = run("Third round of the cup: Dynamo to meet Zorya on Friday", "Kick-off is scheduled for 7pm.")
     assert not result.relevant
