@@ -217,6 +217,8 @@ def test_keep_alive_serves_many_requests_on_one_connection(server, session):
     for _ in range(3):
         response = session.get(server.url("/feed.rss"), headers={"Connection": "close"}, timeout=5)
         assert response.status_code == 200
+        # said in the answer too: a client would otherwise reuse the connection as it closes
+        assert response.headers.get("Connection") == "close"
     assert server.connections_accepted == 3
 
 

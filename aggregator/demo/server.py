@@ -202,6 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(304)
             for name, value in validators:
                 self.send_header(name, value)
+            self._say_if_closing()
             self.end_headers()
             return
         if use_gzip:
@@ -227,9 +228,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for name, value in extra:
             self.send_header(name, value)
+        self._say_if_closing()
         self.end_headers()
         if send_body:
             self.wfile.write(body)
+
+    def _say_if_closing(self) -> None:
+        # The client asked to close ("Connection: close") or spoke HTTP/1.0: say so in the answer. Without the
+        # header a client takes the connection for reusable and may send its next request down it just as it
+        # closes ("Remote end closed connection without response").
+        if self.close_connection:
+            self.send_header("Connection", "close")
 
 
 class _HTTPServer(ThreadingHTTPServer):
