@@ -1600,6 +1600,9 @@ def _parse_date(span: str, base: date, prefer: str) -> date | None:
     return moment.date() if moment is not None else None
 
 
+_PAST_TENSE_AHEAD_DAYS = 60
+
+
 def _nearest_year(moment: date, base: date) -> date:
     """A day-and-month without a year is the one nearest the publication date (glue over dateparser)."""
     candidates = []
@@ -1650,7 +1653,15 @@ def _resolve_date(kind: str, span: str, base: date, forward: bool) -> date | Non
     if moment is None:
         return None
     has_year = re.search(r"\d{4}", span) is not None
-    return moment if has_year else _nearest_year(moment, base)
+    if has_year:
+        return moment
+    nearest = _nearest_year(moment, base)
+    if not forward and (nearest - base).days > _PAST_TENSE_AHEAD_DAYS:
+        # told in the past tense (not looking forward), a day months ahead is last year's: "direct talks
+        # resumed in Istanbul on May 16", in a review written in December
+        earlier = _nearest_year(moment, base.replace(year=base.year - 1, day=min(base.day, 28)))
+        return earlier if earlier < base else nearest
+    return nearest
 
 
 _WEEKDAY_INDEX = {name: index for index, name in enumerate(_WEEKDAYS.split("|"))}

@@ -241,6 +241,16 @@ def test_a_headlines_venue_in_roman_figures_numbers_the_round() -> None:
     assert (event.facts.get("round"), event.facts.get("place")) == (2, "Geneva")
 
 
+def test_a_day_and_month_told_in_the_past_tense_is_not_next_years() -> None:
+    result = run(
+        "A year of talking",
+        "Direct talks between Russian and Ukrainian delegations resumed in Istanbul on May 16.",
+        published=date(2025, 12, 30),
+    )
+    dates = {str(event.facts.get("date")) for event in result.events}
+    assert "2026-05-16" not in dates, result.events
+
+
 def test_a_past_round_as_background_is_not_a_new_round() -> None:
     result = run(
         "Kremlin says Kyiv in no hurry to talk",
