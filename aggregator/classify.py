@@ -265,9 +265,6 @@ class RuleSet:
         pattern_concepts = {rule.concept for rule in self.rules if rule.pattern}
         self.patterns_may_anchor = not pattern_concepts.isdisjoint(_ANCHORS)
         self.patterns_may_weigh = not pattern_concepts.isdisjoint(_CAN_WEIGH)
-        # two cheap tests before any word is read: a possible anchor, and something to weigh
-        self._gate = _gate_regex(self.rules, _ANCHORS)
-        self._weight_gate = _gate_regex(self.rules, _CAN_WEIGH)
 
     def __repr__(self) -> str:
         return f"RuleSet({len(self.rules)} rules from {self.source}, version {self.version})"
@@ -284,12 +281,36 @@ class RuleSet:
     # -- matching --
 
     def passes_gate(self, norm: str) -> bool:
-        """Whether the text may name Russia or Ukraine (or a process of theirs): no, and nothing scores."""
-        return self._gate is not None and self._gate.search(norm) is not None
+        """Whether the text may name Russia or Ukraine (or a process of theirs): no, and nothing scores.
+        (The test ``classify`` makes before matching, on a normalised text.)"""
+        return self._names_concept_in(norm, anchor=True)
 
     def may_weigh(self, norm: str) -> bool:
         """Whether the text may have something relevance weighs: no, and nothing scores."""
-        return self._weight_gate is not None and self._weight_gate.search(norm) is not None
+        return self._names_concept_in(norm, anchor=False)
+
+    def _names_concept_in(self, norm: str, *, anchor: bool) -> bool:
+        spaced, words = _split_words(norm)
+        distinct = set(words)
+        self._learn(distinct)
+        return self.names_concept(words, distinct, lambda: self.match_patterns(norm, spaced), anchor=anchor)
+
+    def names_concept(
+        self,
+        words: Sequence[str],
+        distinct: set[str],
+        patterns: Callable[[], list[tuple[int, int, int]]],
+        *,
+        anchor: bool,
+    ) -> bool:
+        """Whether the words (``distinct``: their set, learnt) have a hit of an anchor's concept (else: of one
+        relevance weighs), before masking; the regex rules (``patterns``: their matches, found when asked)
+        are run only when they could add what the words lack."""
+        if self.has_term_of(words, distinct, anchor=anchor):
+            return True
+        by_patterns = self.patterns_may_anchor if anchor else self.patterns_may_weigh
+        concepts = _ANCHORS if anchor else _CAN_WEIGH
+        return by_patterns and any(self._concept[rule] in concepts for rule, _, _ in patterns())
 
     def _starts_of(self, word: str) -> tuple[_Node, ...]:
         """The trie nodes a word starts terms at."""
@@ -646,41 +667,6 @@ _CAN_WEIGH = frozenset((
     "meeting", "round", "market", "sport", "imf", "gas_transit", "tax", "embassy", "accession",
     "us_russia_swap", "exchange", "return", "mediator",
 ))  # fmt: skip
-
-
-def _gate_regex(rules: Sequence[Rule], concepts: frozenset[str]) -> re.Pattern[str] | None:
-    """One regex that finds wherever a term of the concepts could match, or one of their regex rules does:
-    where it finds nothing, those concepts have no hit (the cheap test, before the words are read)."""
-    terms = [term for rule in rules if rule.concept in concepts for term in rule.terms]
-    alternatives = [r"\b" + _terms_pattern(terms)] if terms else []
-    alternatives += [f"(?:{rule.pattern})" for rule in rules if rule.concept in concepts and rule.pattern]
-    return re.compile("|".join(alternatives)) if alternatives else None
-
-
-_BETWEEN_WORDS = r"\W+"  # words are runs of \w: consecutive ones have something else between them
-_REST_OF_STEM = r"\w*"
-
-
-def _terms_pattern(terms: Iterable[str]) -> str:
-    r"""Terms as one regex, nested by common beginnings (the regex engine then tries one branch per letter
-    instead of every term at every word): "negotiat*" is ``negotiat\w*``, "peace talks" ``peace\W+talks``.
-    It matches where a term would, and a little more: each term may be the start of a longer word."""
-    tree: dict[str, Any] = {}
-    for term in terms:
-        node = tree
-        for position, (word, is_stem) in enumerate(_term_words(term)):
-            pieces = [*map(re.escape, word), *([_REST_OF_STEM] if is_stem else [])]
-            for piece in [_BETWEEN_WORDS, *pieces] if position else pieces:
-                node = node.setdefault(piece, {})
-        node[""] = {}  # a term ends here: matching it is enough
-
-    def render(node: dict[str, Any]) -> str:
-        if "" in node:
-            return ""  # a shorter term already matches whatever follows
-        branches = [piece + render(child) for piece, child in sorted(node.items())]
-        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-
-    return render(tree)
 
 
 def _version(rules: Sequence[Rule], threshold: float, scores: Mapping[str, float]) -> str:
@@ -1168,11 +1154,16 @@ def _ends_sentence(
     return not original.islower()
 
 
+def _split_words(norm: str) -> tuple[str | None, list[str]]:
+    """The text's words, and its spaced form when it has one: those of the spaced text are \\w's, and
+    str.split finds them several times faster than the regex."""
+    spaced = _spaced(norm)
+    return spaced, (spaced.split() if spaced is not None else _WORD.findall(norm))
+
+
 def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) -> _Analysis | None:
     norm, origin = _normalise(text)
-    spaced = _spaced(norm)
-    # the words: those of the spaced text are \w's, and str.split finds them several times faster
-    words = spaced.split() if spaced is not None else _WORD.findall(norm)
+    spaced, words = _split_words(norm)
     distinct = set(words)
     rules._learn(distinct)
     found_patterns: list[list[tuple[int, int, int]]] = []
@@ -1277,15 +1268,10 @@ def _may_be_weighed(
 ) -> bool:
     """Whether the text has a hit of an anchor's concept and one of a concept relevance weighs (before
     masking: masks only ever remove hits). Without both the score is 0 without evidence; most items stop
-    here, before their terms are matched. (The regex rules are run only when they could add what the words
-    lack.)"""
-    for anchor, by_patterns in ((True, rules.patterns_may_anchor), (False, rules.patterns_may_weigh)):
-        if rules.has_term_of(words, distinct, anchor=anchor):
-            continue
-        concepts = _ANCHORS if anchor else _CAN_WEIGH
-        if not (by_patterns and any(rules._concept[rule] in concepts for rule, _, _ in patterns())):
-            return False
-    return True
+    here, before their terms are matched."""
+    return rules.names_concept(words, distinct, patterns, anchor=True) and rules.names_concept(
+        words, distinct, patterns, anchor=False
+    )
 
 
 def _pattern_hit(analysis: _Analysis, rule: int, start: int, end: int) -> _Hit:
