@@ -930,9 +930,6 @@ class _Sentence:
     non_alpha: bool | None = None  # a word not all letters ("2nd", a year)? Found when first asked
     word_starts: list[int] | None = None  # its words' offsets in norm, found when first asked
 
-    def has(self, concept: str) -> bool:
-        return concept in self.concepts
-
     def hits(self, *concepts: str) -> list[_Hit]:
         """The hits of the concepts, in that order. (Callers never change the list: a concept's own may
         be returned.)"""
@@ -960,9 +957,6 @@ class _Analysis:
     spaced: str | None = None  # norm with a space for every character that is no word's (see _spaced)
     padded: str | None = None  # " " + spaced + " ", made when first needed
     proofs: dict[tuple[int, int, int, str | None], Evidence] = field(default_factory=dict)  # made so far
-
-    def sentence_of_word(self, word: int) -> _Sentence:
-        return self.sentences[self.word_sentence[min(word, len(self.word_sentence) - 1)]]
 
     def starts_in(self, sentence: _Sentence) -> list[int]:
         """Where the sentence's words start in norm (found when first asked, from the spaced text: evidence
