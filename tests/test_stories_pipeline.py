@@ -22,11 +22,12 @@ from typing import Any
 import pytest
 from feed_xml import atom, rss
 from feedserver import FeedServer
+from items import news_item
 
 from aggregator.classify import classify_item, default_rules
 from aggregator.cli import build_parser, dispatch
 from aggregator.config import Config, load_config
-from aggregator.models import FetchLogEntry, Item, PolledFeed
+from aggregator.models import FetchLogEntry, PolledFeed
 from aggregator.pipeline import Poller
 from aggregator.store import Store
 
@@ -209,25 +210,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield opened
 
 
-def make_item(feed: str, key: str, title: str, summary: str, published: datetime) -> Item:
-    return Item(
-        feed=feed,
-        key=key,
-        url=f"https://{feed}.example/{key}",
-        canonical_url=f"https://{feed}.example/{key}",
-        title=title,
-        summary=summary,
-        content=None,
-        author=None,
-        published=published,
-        updated=None,
-        date_flag=None,
-        language="en",
-        fingerprint=f"fp-{feed}-{key}",
-        content_hash=f"h-{feed}-{key}",
-    )
-
-
 def test_items_stored_without_stories_are_assigned_when_a_poller_builds_its_deduplicator(
     tmp_path: Path, store: Store
 ) -> None:
@@ -238,10 +220,10 @@ def test_items_stored_without_stories_are_assigned_when_a_poller_builds_its_dedu
     rules = default_rules()
     batches = {
         "wire-a": [
-            make_item("wire-a", "1", *SWAP_A, NOW - timedelta(hours=3)),
-            make_item("wire-a", "2", *RATES, NOW - timedelta(hours=2)),
+            news_item("wire-a", "1", *SWAP_A, NOW - timedelta(hours=3)),
+            news_item("wire-a", "2", *RATES, NOW - timedelta(hours=2)),
         ],
-        "daily-b": [make_item("daily-b", "1", *SWAP_B, NOW - timedelta(hours=1))],
+        "daily-b": [news_item("daily-b", "1", *SWAP_B, NOW - timedelta(hours=1))],
     }
     # a poll that stored its items and verdicts, then died before its stories were written
     store.record_polled(

@@ -17,6 +17,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from items import news_item
 
 from aggregator.classify import RuleSet, classify_item, default_rules
 from aggregator.deduplicate import Assignment, Deduplicator
@@ -92,19 +93,13 @@ def store(db_path: Path) -> Iterator[Store]:
 
 
 def make_item(feed: str, key: str, published: datetime, title: str, summary: str) -> Item:
-    return Item(
-        feed=feed,
-        key=key,
-        url=f"https://{feed}.example/{key}",
-        canonical_url=f"https://{feed}.example/{key}",
-        title=title,
-        summary=summary,
-        content=None,
-        author=None,
-        published=published,
-        updated=None,
-        date_flag=None,
-        language="en",
+    # the fingerprint of the text: the same words from another feed are that item's other source
+    return news_item(
+        feed,
+        key,
+        title,
+        summary,
+        published,
         fingerprint=hashlib.sha256(f"{title} {summary}".encode()).hexdigest(),
         content_hash=hashlib.sha256(f"{feed}/{key}/{title}".encode()).hexdigest(),
     )
