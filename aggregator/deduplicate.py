@@ -1052,7 +1052,7 @@ def _deadline_near(moment: datetime, event: _EventEntry) -> bool:
     return bool(deadline) and moment.date() <= deadline + timedelta(days=3)
 
 
-def _fact_match(stated: Mapping[str, object], known: Mapping[str, object], event_type: str = "") -> int:
+def _fact_match(stated: Mapping[str, object], known: Mapping[str, object], event_type: str) -> int:
     """How well an item's facts identify a known event: -1 when a key fact clashes, else the weight of the
     facts both state (a place counts 1, the others 2: a place names a venue, not a session)."""
     shared = 0
@@ -1213,12 +1213,12 @@ _OCCASION_FACTS = {"NEW_ROUND": ("date", "place"), "EXCHANGE": ("date",)}
 
 def _same_occasion(event_type: str, stated: Mapping[str, object], known: Mapping[str, object]) -> bool:
     # The very day (facts_agree lets dates a day apart agree: a swap's stages are a day apart) and the place.
-    needed = _OCCASION_FACTS.get(event_type)
+    needed = _OCCASION_FACTS.get(event_type, ())
     return bool(needed) and all(
         name in stated
         and name in known
         and (stated[name] == known[name] if name == "date" else _agree(name, stated[name], known[name]))
-        for name in needed  # type: ignore[union-attr]
+        for name in needed
     )
 
 
