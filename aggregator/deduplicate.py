@@ -769,13 +769,18 @@ class Deduplicator:
             )
         )
 
+    def _carriers_on(self, day: int) -> dict[str, int] | None:
+        """The counts of stories carrying each word in the cached candidate window, when ``day`` is in it:
+        a story of that day indexed or unindexed changes them."""
+        days = self._carriers_days
+        return self._carriers if days is not None and days[0] <= day <= days[1] else None
+
     def _index(self, words: Iterable[str], story: _StoryEntry) -> None:
         """Index the story under words it did not carry; keep document frequencies, _carriers and _tellers
         current."""
         by_term, frequency = self._by_term, self._document_frequency
         day = story.day
-        days = self._carriers_days
-        carriers = self._carriers if days is not None and days[0] <= day <= days[1] else None
+        carriers = self._carriers_on(day)
         for word in words:
             by_day = by_term.get(word)
             if by_day is None:
@@ -798,8 +803,7 @@ class Deduplicator:
         """The reverse of _index, for words the story no longer carries."""
         by_term, frequency = self._by_term, self._document_frequency
         day = story.day
-        days = self._carriers_days
-        carriers = self._carriers if days is not None and days[0] <= day <= days[1] else None
+        carriers = self._carriers_on(day)
         for word in words:
             by_day = by_term.get(word)
             if by_day is not None:
