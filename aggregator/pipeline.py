@@ -335,6 +335,17 @@ class Poller:
                 self.assign_stories(leftover, now)
         return self._deduplicator
 
+    @property
+    def window_built(self) -> bool:
+        return self._deduplicator is not None
+
+    def recover_unstoried(self, now: datetime) -> None:
+        """Before a poll: relevant items a crash left without a story get one now. The window is built only
+        when there is such work (or, later, a new relevant item): a poll that stores nothing never pays for
+        reading it."""
+        if self._deduplicator is None and self.store.unstoried_items(now - DedupSettings().retention):
+            self.deduplicator(now)
+
     def assign_stories(
         self,
         items: list[StoryInput],
@@ -466,7 +477,7 @@ class Poller:
         due = [s for s in self.store.due_feeds(now, names, force=force) if s.name in configured]
         if progress is not None:
             progress.started(len(due))
-        self.deduplicator(now)
+        self.recover_unstoried(now)
         run = _PollRun(self, configured, now, progress, clock)
         results = run.execute(due)
         return _report(results, clock() - started, run.stories)
@@ -862,6 +873,11 @@ class _PollRun:
         if not due:
             return
         batch, self.unwritten, self.unwritten_items = self.unwritten, [], 0
+        if not self.poller.window_built and any(
+            verdict is not None and verdict.relevant for polled, _ in batch for verdict in polled.verdicts
+        ):
+            # Read the story window before these items are stored, or it would take them for leftovers.
+            self.poller.deduplicator(self.now)
         saved = self.store.record_polled([polled for polled, _ in batch], self.now)
         self._assign_stories(batch, saved)
         self.last_flush = self.clock()

@@ -241,6 +241,8 @@ def test_items_stored_without_stories_are_assigned_when_a_poller_builds_its_dedu
     assert store.list_stories() == [] and len(store.unstoried_items(NOW - timedelta(days=1))) == 2
 
     with Poller(config, store, parse_processes=0) as poller:
+        poller.recover_unstoried(NOW)  # what a poll does first
+        assert poller.window_built
         deduplicator = poller.deduplicator(NOW)
         assert deduplicator.story_count == 1
         assert poller.deduplicator(NOW) is deduplicator  # built once, the leftovers assigned once
@@ -258,6 +260,8 @@ def test_items_stored_without_stories_are_assigned_when_a_poller_builds_its_dedu
     assert len(decisions) == 4
 
     with Poller(config, store, parse_processes=0) as restarted:  # nothing is left over the next time
+        restarted.recover_unstoried(NOW + timedelta(minutes=5))
+        assert not restarted.window_built  # nothing to do: the window is not read
         assert restarted.deduplicator(NOW + timedelta(minutes=5)).story_count == 1
     assert len(store.decisions()) == 4
 
