@@ -48,6 +48,7 @@ from .models import Classification, DetectedEvent, Evidence, Item
 __all__ = [
     "CONCEPTS",
     "EVENT_TYPES",
+    "ClassifierConfig",
     "RuleSet",
     "classification_to_dict",
     "classified_text",
@@ -799,6 +800,24 @@ def _read_rule_document(path: Path | None) -> tuple[dict[str, Any], str]:
         return tomllib.loads(text), source
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(source, "", f"TOML syntax error: {error}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifierConfig:
+    """The [classifier] section of the configuration: which rules classify items (default: the packaged
+    set). It lives here, not in config, so that a parse worker can receive it without importing what the
+    configuration needs (SQLAlchemy, requests)."""
+
+    rules_path: Path | None = None  # replaces the packaged rules (relative ones anchored at the config)
+    threshold: float | None = None  # overrides the rule set's relevance threshold
+    terms: tuple[Mapping[str, Any], ...] = ()  # inline rules added to (or replacing, by name) the rule set
+
+    def load_rules(self, source: str = "[classifier]") -> RuleSet:
+        """The compiled rule set this section describes (ConfigError naming the file and the rule)."""
+        return load_rules(
+            self.rules_path, extra=self.terms, threshold=self.threshold, extra_source=source,
+            extra_key="classifier.terms",
+        )  # fmt: skip
 
 
 def load_rules(

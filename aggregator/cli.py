@@ -32,8 +32,9 @@ from .deduplicate import decision_to_dict, event_to_dict, story_to_dict
 from .errors import AggregatorError, ConfigError
 from .evaluate import evaluate, format_report, read_corpus
 from .models import Classification
-from .pipeline import FeedPollResult, Poller, PollReport, apply_retention, rules_for_config, use_utc_clock
+from .pipeline import FeedPollResult, Poller, PollReport, apply_retention, rules_for_config
 from .store import Store
+from .worker import use_utc_clock
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
 

@@ -41,7 +41,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from . import USER_AGENT
-from .classify import RuleSet, load_rules
+from .classify import ClassifierConfig
 from .errors import ConfigError
 from .fetch import is_public_address
 from .models import FetchLimits
@@ -103,22 +103,6 @@ class Settings:
             allow_private_networks=self.allow_private_networks,
             user_agent=self.user_agent,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class ClassifierConfig:
-    """The [classifier] section: which rules classify items (default: the packaged set)."""
-
-    rules_path: Path | None = None  # replaces the packaged rules (relative ones anchored at the config)
-    threshold: float | None = None  # overrides the rule set's relevance threshold
-    terms: tuple[Mapping[str, Any], ...] = ()  # inline rules added to (or replacing, by name) the rule set
-
-    def load_rules(self, source: str = "[classifier]") -> RuleSet:
-        """The compiled rule set this section describes (ConfigError naming the file and the rule)."""
-        return load_rules(
-            self.rules_path, extra=self.terms, threshold=self.threshold, extra_source=source,
-            extra_key="classifier.terms",
-        )  # fmt: skip
 
 
 CHANNEL_TYPES = ("webhook", "slack", "discord", "teams", "mattermost", "email")

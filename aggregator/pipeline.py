@@ -10,11 +10,10 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import re
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
@@ -29,31 +28,27 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from .classify import RuleSet, classify_item, default_rules
+from .classify import ClassifierConfig, RuleSet
 from .config import Config, FeedConfig
-from .deduplicate import Assignment, Deduplicator, DedupSettings, StoryTerms, text_terms
+from .deduplicate import Assignment, Deduplicator, DedupSettings
 from .errors import FeedError, ParseError
 from .feedstate import after_failure, after_success
 from .fetch import Fetcher
 from .models import (
     AlertDecision,
     AlertRoute,
-    Classification,
     Event,
     FeedState,
     FetchLogEntry,
     FetchOutcome,
     FetchResult,
-    Item,
     PolledFeed,
-    RawEntry,
     SaveResult,
     Story,
     StoryInput,
 )
-from .normalise import normalise_feed
-from .parse import parse_feed
 from .store import Store
+from .worker import ParseOutcome, parse_and_normalise, start_worker
 
 # Fetched bodies waiting for a parser: enough to keep the workers busy while the writer commits a batch,
 # bounded in bytes so that a run of 10 MiB feeds cannot pile up in memory.
@@ -127,102 +122,6 @@ class PollProgress(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class ParseOutcome:
-    """What a parse worker sends back. Plain data: exceptions with custom __init__ do not pickle."""
-
-    items: tuple[Item, ...] = ()
-    verdicts: tuple[Classification | None, ...] = ()
-    terms: tuple[StoryTerms | None, ...] = ()  # for relevant items: their words for the story stage
-    entries: int = 0
-    parser: str | None = None
-    problem: str | None = None
-    error: str | None = None
-    reason: str | None = None
-
-
-_worker_rules: RuleSet | None = None  # each worker process loads the rules once, at its start
-
-
-def start_worker(config: Config, owner_pid: int | None = None) -> None:
-    """Initialiser of a parse worker process (and of the in-process executor)."""
-    global _worker_rules
-    use_utc_clock()
-    _worker_rules = rules_for_config(config)
-    if owner_pid is not None:
-        _exit_with_owner(owner_pid)
-
-
-def _exit_with_owner(owner_pid: int) -> None:
-    """A worker ends when the process that owns the pool is gone. Killed with -9, the owner cannot say so,
-    and a worker would wait for work for ever, keeping the forkserver alive with it (it holds the
-    forkserver's liveness pipe): orphans that pile up with every crash and restart."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            try:
-                os.kill(owner_pid, 0)
-            except ProcessLookupError:
-                os._exit(0)
-            except PermissionError:
-                os._exit(0)  # another user's process took the number: the owner is gone all the same
-
-    threading.Thread(target=watch, name="watch-owner", daemon=True).start()
-
-
-def parse_and_normalise(
-    name: str,
-    body: bytes,
-    headers: dict[str, str],
-    url: str,
-    now: datetime,
-    stored: Mapping[str, str] | None = None,
-) -> ParseOutcome:
-    """Runs in a worker process: bytes → classified Items, never raises for what a feed contains.
-
-    `stored` maps the feed's stored keys to their content hashes: an item stored unchanged keeps its verdict
-    and is not classified again (most of a re-polled feed).
-    """
-    stored = stored or {}
-    try:
-        parsed = parse_feed(body, headers, url)
-        normalised = normalise_feed(name, parsed, now=now)
-        rules = _worker_rules if _worker_rules is not None else default_rules()
-        verdicts = tuple(
-            None if stored.get(item.key) == item.content_hash else classify_item(item, rules)
-            for item in normalised.items
-        )
-        # The story stage runs in the one writer process; its text work is done here, in parallel.
-        terms = tuple(
-            text_terms(item.title, item.summary) if verdict is not None and verdict.relevant else None
-            for item, verdict in zip(normalised.items, verdicts, strict=True)
-        )
-    except FeedError as exc:
-        return ParseOutcome(error=str(exc), reason=exc.reason)
-    except Exception as exc:  # a parser bug must cost one feed, not the poll
-        return ParseOutcome(error=f"parser failed: {type(exc).__name__}: {exc}", reason="parser_crash")
-    notes = [parsed.problem] if parsed.problem else []
-    if normalised.skipped:
-        notes.append(f"{normalised.skipped} entries without id, link, title or text skipped")
-    hostile = hostile_markup(parsed.entries)
-    if hostile:
-        notes.append(f"hostile content removed: {', '.join(hostile)}")
-    flags = Counter(item.date_flag for item in normalised.items if item.date_flag)
-    if flags:
-        kinds = ", ".join(f"{n} {flag.replace('_', ' ')}" for flag, n in sorted(flags.items()))
-        notes.append(f"{sum(flags.values())} entries with unusable dates ({kinds}): first-seen time used")
-    problem = "; ".join(notes) or None
-    return ParseOutcome(
-        items=tuple(normalised.items),
-        verdicts=verdicts,
-        terms=terms,
-        entries=len(parsed.entries),
-        parser=parsed.parser,
-        problem=problem,
-    )
-
-
-@dataclass(frozen=True, slots=True)
 class RetentionReport:
     items_pruned: int
     fetch_log_pruned: int
@@ -245,30 +144,6 @@ def apply_retention(store: Store, config: Config, now: datetime) -> RetentionRep
 def rules_for_config(config: Config) -> RuleSet:
     """The classifier rules a configuration asks for (its [classifier] section), else the packaged ones."""
     return config.classifier.load_rules(f"{config.path.name}: [classifier]")
-
-
-_HOSTILE = {
-    "scripts": re.compile(r"<\s*script\b", re.IGNORECASE),
-    "event handlers": re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE),
-    "javascript: links": re.compile(r"(?:javascript|vbscript|data)\s*:", re.IGNORECASE),
-    "bidi overrides": re.compile("[\u202a-\u202e\u2066-\u2069]"),
-    "control characters": re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"),
-}
-
-
-def hostile_markup(entries: Iterable[RawEntry]) -> list[str]:
-    """What hostile content the feed carried (normalise strips it all; the feed's state says it was there)."""
-    found: set[str] = set()
-    for entry in entries:
-        text = " ".join(filter(None, (entry.title, entry.summary, entry.content, entry.link)))
-        found.update(name for name, pattern in _HOSTILE.items() if pattern.search(text))
-    return sorted(found)
-
-
-def use_utc_clock() -> None:
-    """Feed dates must not depend on the host's time zone: a feedparser date reader uses local time."""
-    os.environ["TZ"] = "UTC"
-    time.tzset()
 
 
 class InlineExecutor(Executor):
@@ -392,6 +267,9 @@ class Poller:
 
     # -- worker processes ------------------------------------------------------------------------------
 
+    def _worker_args(self) -> tuple[ClassifierConfig, str]:
+        return self.config.classifier, f"{self.config.path.name}: [classifier]"
+
     def _parser(self) -> Executor:
         with self._pool_lock:
             return self._parser_locked()
@@ -399,17 +277,17 @@ class Poller:
     def _parser_locked(self) -> Executor:
         if self._parse_pool is None:
             if self.parse_processes <= 0:
-                start_worker(self.config)
+                start_worker(*self._worker_args())
                 self._parse_pool = InlineExecutor()
             else:
                 # forkserver: workers never inherit this process's threads (fetch pool, sockets).
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["aggregator.pipeline"])
+                context.set_forkserver_preload(["aggregator.worker"])
                 self._parse_pool = ProcessPoolExecutor(
                     self.parse_processes,
                     mp_context=context,
                     initializer=start_worker,
-                    initargs=(self.config, os.getpid()),
+                    initargs=(*self._worker_args(), os.getpid()),
                 )
         return self._parse_pool
 

@@ -281,7 +281,7 @@ def test_a_workers_outcome_comes_back_equal_through_pickle() -> None:
     # Items and verdicts pickle as constructor calls (cheaper for the writer); nothing may be lost on the way.
     import pickle
 
-    from aggregator.pipeline import parse_and_normalise
+    from aggregator.worker import parse_and_normalise
 
     body = rss(
         ("g1", "https://wire.example/a?utm_source=x", "Delegations to meet in Istanbul for a third round"),
@@ -297,3 +297,14 @@ def test_a_workers_outcome_comes_back_equal_through_pickle() -> None:
     assert copy == outcome
     assert [type(i) for i in copy.items] == [type(i) for i in outcome.items]
     assert copy.verdicts[0] is not None and copy.verdicts[0].evidence == outcome.verdicts[0].evidence
+
+
+def test_the_parse_worker_module_leaves_the_database_and_http_libraries_out() -> None:
+    # Every worker process imports aggregator.worker: SQLAlchemy and requests there would cost each ~20 MiB.
+    import subprocess
+    import sys
+
+    heavy = "{'sqlalchemy', 'requests', 'alembic'}"
+    probe = f"import sys, aggregator.worker; print(sorted({heavy} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
