@@ -1,0 +1,53 @@
+"""aggregator.worker: the hostile-markup scans find what the plain regexes they replaced find."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aggregator.models import RawEntry
+from aggregator.worker import has_event_handler, has_unsafe_link, hostile_markup
+
+# The definitions: correct, but they try every position (and the first backtracks over every tag).
+EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
+UNSAFE_LINK = re.compile(r"(?:javascript|vbscript|data)\s*:", re.IGNORECASE)
+
+
+@given(st.text(alphabet="<> \t\nonONclickCx=a\"'/", max_size=60))
+@settings(max_examples=3000)
+def test_the_event_handler_scan_finds_what_the_regex_finds(text: str) -> None:
+    assert has_event_handler(text.lower()) == bool(EVENT_HANDLER.search(text))
+
+
+@given(st.text(alphabet=': \t\njavascriptJAVAvbSCRIPTdatDAT"x', max_size=40))
+@settings(max_examples=3000)
+def test_the_unsafe_link_scan_finds_what_the_regex_finds(text: str) -> None:
+    assert has_unsafe_link(text.lower()) == bool(UNSAFE_LINK.search(text))
+
+
+def test_event_handlers_inside_tags_and_not_in_prose() -> None:
+    assert has_event_handler('<img src="x" onerror="alert(1)">')
+    assert has_event_handler("<a\nhref=x\tonclick = 'go()'>")
+    assert has_event_handler('<p>text</p><div class="c" onmouseover=x>')
+    assert not has_event_handler("talks resume on monday = good news")  # no tag open
+    assert not has_event_handler('<p class="x">they met on friday</p> onload=1')  # the tag closed before
+    assert not has_event_handler("< onload=1")  # "[^>]+" needs a character between "<" and the space
+    assert not has_event_handler('<img src="x"onerror=1>')  # no space before the attribute
+
+
+def test_hostile_markup_names_what_a_feed_carried() -> None:
+    entries = [
+        RawEntry(title="Talks on Monday", link="https://a.example/1", summary="<p>Plain</p>"),
+        RawEntry(title="x", link="JavaScript :alert(1)", summary='<IMG SRC=x ONERROR="go()">'),
+        RawEntry(title="y\u202ez", link="https://a.example/3", summary="<SCRIPT>bad()</script>\x07"),
+    ]
+    assert hostile_markup(entries[:1]) == []
+    assert hostile_markup(entries) == [
+        "bidi overrides",
+        "control characters",
+        "event handlers",
+        "javascript: links",
+        "scripts",
+    ]
