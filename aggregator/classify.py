@@ -1969,6 +1969,19 @@ def _counted_sessions(analysis: _Analysis, hit: _Hit) -> bool:
     return any(word in _SESSION_COUNTS or word.isdigit() for word in before)
 
 
+_LATER_SESSION = frozenset(("next", "further", "another", "new", "following", "subsequent", "future"))
+
+
+def _names_a_later_session(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """Whether a sentence speaks of a later session than the one at hand ("the next round", "further
+    meetings")."""
+    words = analysis.words
+    for hit in sentence.hits("round", "meeting", "talks"):
+        if not _LATER_SESSION.isdisjoint(words[max(sentence.first_word, hit.first - 2) : hit.first]):
+            return True
+    return False
+
+
 def _looks_forward(sentence: _Sentence) -> bool:
     """Whether a bare weekday in the sentence is the next one (a future cue, or a schedule without a past
     tense) rather than the last one."""
@@ -2191,6 +2204,8 @@ def _round_candidate(
     )
     if not cues and not (sentence.is_title and anchored):
         return None
+    # "No date has been set for the next round" does not unsettle the round this sentence reports as held
+    held_or_over = held or bool(sentence.hits("past"))
     score = 0.45 + 0.15 * cues
     score += 0.1 * bool(dates) + 0.1 * placed + 0.1 * bool(ordinals)
     score += 0.15 * sentence.is_title
@@ -2202,7 +2217,10 @@ def _round_candidate(
         or analysis.sentence_text(sentence).rstrip().endswith("?")
     ):
         score -= 0.6
-    elif not dates and any(("unscheduled" in other.concepts) for other in analysis.sentences):
+    elif not dates and any(
+        ("unscheduled" in other.concepts) and not (held_or_over and _names_a_later_session(analysis, other))
+        for other in analysis.sentences
+    ):
         score -= 0.3  # "The Kremlin said no venue had been agreed": the item's session is not yet fixed
     if _near(sentence.hits("pause"), sessions, analysis.rules.scores["round_window"]):
         score -= (
@@ -2290,6 +2308,10 @@ def _detect_new_round(
             for candidate in asserted:
                 if candidate.facts.get("place", place) == place:
                     candidate.facts["round"] = value
+        else:
+            told = _round_told_elsewhere(analysis)
+            if told is not None:
+                asserted[0].facts["round"] = told
     return _event("NEW_ROUND", asserted, analysis, ("round", "place", "date"))
 
 
@@ -2307,6 +2329,50 @@ def _roman_round_in_title(analysis: _Analysis) -> tuple[str, int] | None:
             place = rules[hit.rule].place
             if value is not None and place:
                 return place, value
+    return None
+
+
+_THIS_SESSION = frozenset(("this", "it", "that"))
+_IS = frozenset(("was", "is", "will", "marks", "marked", "became", "becomes", "would", "were"))
+_BEFORE_NOW = frozenset(("previous", "past", "earlier", "prior", "last"))
+_SMALL_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+}
+
+
+def _small_number(word: str) -> int:
+    """ "two" or "2" → 2; 0 for anything else."""
+    return _SMALL_NUMBERS.get(word, 0) or (int(word) if word.isdigit() and len(word) < 3 else 0)
+
+
+def _round_told_elsewhere(analysis: _Analysis) -> int | None:
+    """The number of a round told where no sentence reports the session itself: "This was the third meeting
+    in the Turkish city", or counted from the ones before it ("the venue of the previous two rounds")."""
+    words = analysis.words
+    for sentence in analysis.sentences:
+        start = sentence.first_word
+        opening = words[start : min(start + 2, sentence.last_word)]
+        if len(opening) == 2 and opening[0] in _THIS_SESSION and opening[1] in _IS:
+            numbered = [value for value, hit in _ordinal_hits(analysis, sentence) if hit.first < start + 6]
+            if numbered:
+                return numbered[0]
+    for sentence in analysis.sentences:
+        for hit in sentence.hits("round", "meeting"):
+            if words[hit.first] not in _SESSION_PLURALS:
+                continue
+            before = words[max(sentence.first_word, hit.first - 2) : hit.first]
+            if len(before) == 2 and not _BEFORE_NOW.isdisjoint(before):
+                counted = max(_small_number(word) for word in before)
+                if 0 < counted < 10:
+                    return counted + 1
     return None
 
 

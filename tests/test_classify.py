@@ -241,6 +241,46 @@ def test_a_headlines_venue_in_roman_figures_numbers_the_round() -> None:
     assert (event.facts.get("round"), event.facts.get("place")) == (2, "Geneva")
 
 
+def new_round(result: Classification) -> dict[str, object]:
+    (event,) = [e for e in result.events if e.type == "NEW_ROUND"]
+    return dict(event.facts)
+
+
+def test_a_round_is_numbered_by_a_sentence_that_says_which_it_was() -> None:
+    result = run(
+        "Negotiators agree on working groups after talks in the Turkish city",
+        "Russian and Ukrainian delegations met in Istanbul on Wednesday and agreed to form three working "
+        "groups. The Kremlin said the atmosphere had been businesslike. Kyiv said a meeting of the leaders "
+        "remained its goal. Turkey's foreign minister thanked both teams. Drone attacks went on overnight. "
+        "This was the third meeting of the two delegations this year.",
+    )
+    assert new_round(result).get("round") == 3
+
+
+def test_a_round_is_numbered_by_counting_the_ones_before_it() -> None:
+    result = run(
+        "Delegations to meet again in Istanbul on Friday",
+        "Ukrainian and Russian negotiators will meet in Istanbul on Friday, Kyiv said. The Russian team will "
+        "be led by the same official as in the previous two rounds.",
+    )
+    assert new_round(result).get("round") == 3
+    plain = run(
+        "Delegations to meet again in Istanbul on Friday", "Ukrainian and Russian negotiators will meet."
+    )
+    assert "round" not in new_round(plain)  # nothing to count from
+
+
+def test_no_date_for_the_next_round_does_not_unsettle_the_round_just_held() -> None:
+    held = (
+        "The fifth round of talks between Russia and Ukraine, hosted in Abu Dhabi, had been constructive, "
+        "the host said on Friday."
+    )
+    result = run("Host praises talks", held + " No date has been set for the next round.", date(2026, 6, 19))
+    assert new_round(result) == {"round": 5, "place": "Abu Dhabi"}
+    unsettled = run("Host praises talks", held + " No date has been set for the meeting.", date(2026, 6, 19))
+    assert "NEW_ROUND" not in events(unsettled)  # the session itself is what has no date
+
+
 def test_a_day_and_month_told_in_the_past_tense_is_not_next_years() -> None:
     result = run(
         "A year of talking",
