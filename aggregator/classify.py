@@ -2683,7 +2683,41 @@ def _detect_exchange(
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
     if not asserted:
         return None
+    if not any("count" in candidate.facts for candidate in asserted):
+        counted = _count_told_elsewhere(analysis, contexts, inherited)
+        if counted is not None:
+            best = max(asserted, key=lambda c: (c.sentence.is_title, c.score))
+            best.facts["count"] = counted[0]
+            best.evidence.append(counted[1])
     return _event("EXCHANGE", asserted, analysis, ("count", "date"))
+
+
+def _count_told_elsewhere(
+    analysis: _Analysis, contexts: list[_Context], inherited: _InheritedBackground
+) -> tuple[int, _Proof] | None:
+    """The size of a swap that the sentences reporting it leave out, from the first sentence that does give
+    it: a quote ("a large exchange of prisoners, 1,000 for 1,000"), a host's statement, the terms agreed
+    ("the return of 6,000 bodies by each side"). Background sentences and other parties' swaps do not."""
+    for sentence, context in zip(analysis.sentences, contexts, strict=True):
+        if context.other or not _has_exchange_trigger(sentence) or "us_russia_swap" in sentence.concepts:
+            continue
+        if not sentence.hits("captives", "war_captives", "bodies", "children") and not sentence.hits(
+            "swap_phrase"
+        ):
+            continue
+        counted = _count(analysis, sentence)
+        if counted is None:
+            continue
+        dates = _dates_in(analysis, sentence, forward=("future" in sentence.concepts))
+        if (
+            inherited[sentence.index]
+            or _is_background(analysis, sentence, dates)
+            or _deep_and_old(analysis, sentence, dates)
+            or _doubts_the_swap(sentence, sentence.hits("swap_phrase", "exchange", "return"))
+        ):
+            continue
+        return counted
+    return None
 
 
 # --- DEADLINE ------------------------------------------------------------------------------------------

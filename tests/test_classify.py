@@ -350,6 +350,18 @@ def test_swap_carried_out_with_per_side_count() -> None:
     assert item_facts(result)["count"] == 84
 
 
+def test_a_swaps_size_left_out_of_its_report_is_taken_from_a_later_sentence() -> None:
+    lead = "Russia and Ukraine agreed at talks in Istanbul on Wednesday on a new prisoner exchange."
+    quote = ' "The exchange will cover 250 prisoners from each side," the host said.'
+    result = run("Sides agree new swap", lead + quote)
+    (swap,) = [e for e in result.events if e.type == "EXCHANGE"]
+    assert swap.facts.get("count") == 250
+    background = " In May 2022 the sides had exchanged 144 prisoners each after the siege of Mariupol."
+    result = run("Sides agree new swap", lead + background)
+    (swap,) = [e for e in result.events if e.type == "EXCHANGE"]
+    assert "count" not in swap.facts  # an old swap's size is not this one's
+
+
 @pytest.mark.parametrize(
     ("text", "count"),
     [
