@@ -1810,6 +1810,7 @@ class _Candidate:
     score: float
     evidence: list[_Proof]  # turned into Evidence only for asserting sentences
     facts: dict[str, object]
+    reckoned: bool = False  # its deadline is counted from publication ("in 50 days"), not a date stated
 
 
 def _near(first: Sequence[_Hit], second: Sequence[_Hit], window: float) -> bool:
@@ -2736,14 +2737,19 @@ _LIMIT = re.compile(
     rf"\b(?:with)?in\s+(?:the\s+next\s+)?(?P<in_n>{_AMOUNT})\s+(?P<in_unit>{_UNIT})\b"
     rf"|\b(?:gave|give|gives|giving|given|grant(?:ed|s)?|has|have|had)\s+(?:\w+\s+){{0,3}}?"
     rf"(?P<give_n>{_AMOUNT})\s+(?P<give_unit>{_UNIT})\b"
+    rf"|\b(?P<ahead_n>{_AMOUNT})\s+(?P<ahead_unit>days?|weeks?)\s+(?:before|ahead\s+of)\s+(?:\S+\s+){{0,5}}?"
+    r"(?:deadline|expiry|ultimatum)\b"
+    rf"|\b(?P<day_of>{_WEEKDAYS}|year-end|end-of-year)(?:'s)?\s+(?:[\w-]+\s+){{0,2}}?"
+    r"(?:deadline|ultimatum|target)\b"
     rf"|\b(?P<span_n>\d{{1,3}}|{_AMOUNT})[- ](?P<span_unit>days?|weeks?)"
     r"[- ](?:deadline|ultimatum|window|grace)\b"
     rf"|\b(?P<hold>(?:two|three|\d)\s+or\s+(?:three|four|\d)\s+weeks)\b"
     rf"|\bvalid\s+for\s+(?P<valid_n>{_AMOUNT})\s+(?P<valid_unit>{_UNIT})\b"
     rf"|\b(?P<verb>by|until|till|before|no later than|expir(?:e[sd]?|y|ing)(?:\s+(?:on|at))?|ends?\s+on"
-    rf"|runs? out on|ran out on|lapsed on|deadline(?:\s+(?:of|on|is|was|falls\s+on|set\s+for))?"
+    rf"|ends?\s+at|r[au]ns?\s+out(?:\s+on)?|lapsed on|deadline(?:\s+(?:of|on|is|was|falls\s+on|set\s+for))?"
     rf"|falls\s+on)\s+"
-    rf"(?P<by>(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:{_MONTH_NAMES}"
+    rf"(?P<by>(?:the\s+)?(?:year-end|end-of-year)"
+    rf"|(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:{_MONTH_NAMES}"
     rf"|the\s+(?:month|year|week|day))"
     rf"|mid-?\s?(?:{_MONTH_NAMES})"
     rf"|(?:midnight\s+(?:on\s+)?)?(?:(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"
@@ -2768,7 +2774,8 @@ def _limits(analysis: _Analysis, sentence: _Sentence) -> list[re.Match[str]]:
 _LIMIT_OPENERS = frozenset((
     "in", "within", "gave", "give", "gives", "giving", "given", "grant", "granted", "grants", "has", "have",
     "had", "valid", "by", "until", "till", "before", "no", "expire", "expires", "expired", "expiry",
-    "expiring", "end", "ends", "run", "runs", "ran", "lapsed", "deadline", "falls",
+    "expiring", "end", "ends", "run", "runs", "ran", "lapsed", "deadline", "falls", "year",
+    *_WEEKDAYS.split("|"),
     *(amount.split("-")[0].split()[0] for amount in _AMOUNT.split("|")[1:]),
 ))  # fmt: skip
 
@@ -2776,7 +2783,7 @@ _LIMIT_OPENERS = frozenset((
 _LIMIT_HINTS = frozenset((
     "day", "days", "week", "weeks", "month", "months", "hour", "hours", "by", "until", "till", "before",
     "later", "expire", "expires", "expired", "expiry", "expiring", "end", "ends", "run", "runs", "ran",
-    "lapsed", "deadline", "falls",
+    "lapsed", "deadline", "falls", "ultimatum", "target", "year-end", "end-of-year",
 ))  # fmt: skip
 
 
@@ -2824,10 +2831,17 @@ def _amount(text: str) -> int | None:
 def _deadline_fact(found: re.Match[str], base: date | None) -> object | None:
     """An ISO date where it can be computed, else the stated span ("50 days")."""
     groups = found.groupdict()
+    if groups.get("day_of"):  # "Friday's deadline", "the year-end target"
+        if base is None:
+            return groups["day_of"]
+        after = found.string[found.end() : found.end() + 90]
+        way = False if _PASSED.match(after) else True if _NEARS.match(after) else None  # else the nearest
+        return _deadline_date(groups["day_of"], base, way)
     for number_key, unit_key, computable in (
         ("in_n", "in_unit", True),
         ("give_n", "give_unit", True),
         ("valid_n", "valid_unit", True),
+        ("ahead_n", "ahead_unit", True),  # "two days before the deadline": said that day
         ("span_n", "span_unit", False),
     ):
         if groups.get(number_key):
@@ -2844,6 +2858,11 @@ def _deadline_fact(found: re.Match[str], base: date | None) -> object | None:
     if not by or base is None:
         return by
     return _deadline_date(by, base, _weekday_way(groups.get("verb") or ""))
+
+
+# what follows "Friday's deadline ...": it is over (the last Friday), or still to come (the next one)
+_PASSED = re.compile(r"\s*(?:[\w-]+\s+){0,8}?(?:passed|expired|lapsed|ran out|came and went|was missed)\b")
+_NEARS = re.compile(r"\s*(?:[\w-]+\s+){0,8}?(?:nears|looms|approaches|is approaching|will)\b")
 
 
 def _weekday_way(verb: str) -> bool | None:
@@ -2864,6 +2883,8 @@ def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | No
         kind = part.group(1) or "mid"
         moment = _month_part("end" if kind == "close" else kind, part.group(2) or part.group(3), base)
         return moment.isoformat() if moment else None
+    if by in ("year-end", "end-of-year"):
+        return date(base.year, 12, 31).isoformat()
     if by.startswith(("end of the", "close of the")):
         what = by.rsplit(" ", 1)[-1]
         if what == "year":
@@ -2955,11 +2976,13 @@ def _deadline_candidate(
         return None
     evidence = [(hit, None) for hit in (*words[:1], *sentence.hits("threat")[:1])]
     facts: dict[str, object] = {}
+    reckoned = False
     stated = [(found, value) for found in limits if (value := _deadline_fact(found, analysis.published))]
     if stated:
         # a date wins over a span ("a two-week window ... would expire on 5 September")
         found, value = next(((f, v) for f, v in stated if _is_iso_date(str(v))), stated[0])
         facts["deadline"] = value
+        reckoned = any(found.group(key) for key in ("in_n", "give_n", "valid_n", "ahead_n"))
         span = (sentence.start + found.start(), sentence.start + found.end())
         evidence.append((span, "fact.deadline"))
         score += 0.1
@@ -2974,7 +2997,7 @@ def _deadline_candidate(
         score -= 0.3
     if score < threshold:
         return None
-    return _Candidate(sentence, score, evidence, facts)
+    return _Candidate(sentence, score, evidence, facts, reckoned=bool(stated) and reckoned)
 
 
 def _is_demand(found: re.Match[str]) -> bool:
@@ -3001,7 +3024,26 @@ def _detect_deadline(
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
     if not asserted:
         return None
+    _prefer_stated_dates(asserted)
     return _event("DEADLINE", asserted, analysis, ("deadline",))
+
+
+def _prefer_stated_dates(asserted: list[_Candidate]) -> None:
+    """ "Gives Russia 10 days", published a day later, and "expires on August 8" in one item: the same
+    deadline, and the date the item states is exact where a span counted from publication may be a day off."""
+    stated = [
+        date.fromisoformat(str(candidate.facts["deadline"]))
+        for candidate in asserted
+        if not candidate.reckoned and _is_iso_date(str(candidate.facts.get("deadline")))
+    ]
+    for candidate in asserted:
+        if candidate.reckoned and _is_iso_date(str(candidate.facts.get("deadline"))):
+            reckoned = date.fromisoformat(str(candidate.facts["deadline"]))
+            close = [day for day in stated if abs((day - reckoned).days) <= 3]
+            if close:
+                candidate.facts["deadline"] = min(
+                    close, key=lambda day: abs((day - reckoned).days)
+                ).isoformat()
 
 
 # --- the public API ----------------------------------------------------------------------------------

@@ -827,6 +827,55 @@ def test_meeting_again_in_two_weeks_times_a_session_and_sets_no_deadline() -> No
     assert "DEADLINE" not in events(result)
 
 
+@pytest.mark.parametrize(
+    ("title", "summary", "deadline"),
+    [
+        (
+            "Envoy meets Putin as the sanctions deadline nears",
+            "The US envoy met Vladimir Putin in Moscow on Wednesday, two days before the deadline set by "
+            "Washington for Russia to agree to a ceasefire or face new sanctions expires.",
+            "2025-07-25",
+        ),
+        (
+            "Europe's ceasefire ultimatum passes",
+            "Friday's European deadline for Russia to accept an unconditional ceasefire passed without an "
+            "answer from Moscow, and new sanctions are now being prepared.",
+            "2025-07-18",  # passed: the Friday before this Wednesday
+        ),
+        (
+            "Prisoner swap lists nearly agreed",
+            "With days left before the year-end target for an all-for-all exchange set by Russia and Ukraine "
+            "at the summit, officials said the lists were nearly agreed and the deadline would be met.",
+            "2025-12-31",
+        ),
+        (
+            "Energy truce nears its end",
+            "The energy ceasefire agreed by Russia and Ukraine runs out tomorrow, and the grid operator is "
+            "preparing for new strikes if the deadline passes without an extension.",
+            "2025-07-24",
+        ),
+    ],
+)
+def test_deadlines_told_relative_to_a_day_or_the_year(title: str, summary: str, deadline: str) -> None:
+    assert item_facts(run(title, summary)).get("deadline") == deadline
+
+
+def test_a_weekdays_deadline_still_to_come_is_the_next_one() -> None:
+    result = run(
+        "US ultimatum", "Saturday's deadline for Russia to agree to a ceasefire looms over the talks."
+    )
+    assert item_facts(result).get("deadline") == "2025-07-26"
+
+
+def test_a_date_stated_beats_a_span_counted_from_publication() -> None:
+    result = run(
+        "Kyiv welcomes shorter US deadline",
+        "Zelensky welcomed the US decision to give Russia 10 days to agree to a ceasefire or face sanctions. "
+        "The new deadline, announced the day before, expires on August 1.",
+    )
+    assert item_facts(result).get("deadline") == "2025-08-01"  # not 2025-08-02, ten days from publication
+
+
 def test_a_mediators_deadline_for_kyiv_is_relevant_and_a_deadline() -> None:
     result = run(
         "Kyiv has less than a week to answer Washington's peace plan",
@@ -834,7 +883,8 @@ def test_a_mediators_deadline_for_kyiv_is_relevant_and_a_deadline() -> None:
     )
     assert result.relevant
     deadline = next(event for event in result.events if event.type == "DEADLINE")
-    assert deadline.facts["deadline"] == "2025-07-30"  # the headline's week, counted from publication
+    # the day the body states, not the headline's week counted from publication (2025-07-30)
+    assert deadline.facts["deadline"] == "2025-07-28"
     by_holiday = run("Trump wants Ukraine's answer on the peace plan by Christmas", "")
     assert item_facts(by_holiday).get("deadline") == "2025-12-25"
 
