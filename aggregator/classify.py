@@ -2496,7 +2496,24 @@ def _to_int(text: str) -> int | None:
 
 
 def _count(analysis: _Analysis, sentence: _Sentence) -> tuple[int, _Proof] | None:
-    """The per-side figure of a swap ("1,200 for 1,200", "84 each"), else the stated figure."""
+    """The per-side figure of a swap ("1,200 for 1,200", "84 each"), else the stated figure; a stage of a
+    larger swap carried out is its own figure ("390 Ukrainians home as the 1,000-for-1,000 swap begins")."""
+    counted = _whole_count(analysis, sentence)
+    if counted is None or not sentence.hits("carried_out", "return"):
+        return counted
+    total, _ = counted
+    text = analysis.sentence_text(sentence)
+    if not _PER_SIDE.search(text):
+        return counted
+    for pattern, group in ((_EACH, "n"), (_STATED, "n")):
+        for found in pattern.finditer(text):
+            value = _count_value(found, group)
+            if value is not None and value < total and not _PER_SIDE.match(text, found.start()):
+                return value, ((sentence.start + found.start(), sentence.start + found.end()), "fact.count")
+    return counted
+
+
+def _whole_count(analysis: _Analysis, sentence: _Sentence) -> tuple[int, _Proof] | None:
     text = analysis.sentence_text(sentence)
     # a per-side figure wherever it is in the sentence, the first one; else the first stated figure
     for patterns, groups in (((_PER_SIDE, _EACH), ("a", "n", "m", "k")), ((_STATED,), ("n", "w"))):

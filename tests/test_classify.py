@@ -350,6 +350,16 @@ def test_swap_carried_out_with_per_side_count() -> None:
     assert item_facts(result)["count"] == 84
 
 
+def test_a_stage_of_a_larger_swap_carried_out_counts_its_own_figure() -> None:
+    result = run(
+        "Last 303 prisoners freed as 1,000-for-1,000 exchange is completed",
+        "Ukraine and Russia completed the swap agreed in Istanbul on Sunday, Kyiv said.",
+    )
+    assert item_facts(result).get("count") == 303
+    agreed = run("Ukraine and Russia agree 1,000-for-1,000 prisoner exchange; 390 to go home first", "")
+    assert item_facts(agreed).get("count") == 1000  # agreed, not carried out: the whole swap
+
+
 def test_a_swaps_size_left_out_of_its_report_is_taken_from_a_later_sentence() -> None:
     lead = "Russia and Ukraine agreed at talks in Istanbul on Wednesday on a new prisoner exchange."
     quote = ' "The exchange will cover 250 prisoners from each side," the host said.'
