@@ -2377,16 +2377,26 @@ def _round_told_elsewhere(analysis: _Analysis) -> int | None:
     return None
 
 
+_UNREPRESENTED = frozenset(("represented", "present"))
+
+
 def _places_one_side_is_absent_from(analysis: _Analysis) -> set[str]:
-    """The venues of the sentences that say one side will not be at the table."""
+    """The venues of the sentences that say one side will not be at the table, or of the sentence before
+    one that names none ("... meet Putin in Alaska on Friday. Ukraine will not be represented.")."""
     rules = analysis.rules.rules
-    return {
-        place
-        for sentence in analysis.sentences
-        if "one_side_absent" in sentence.concepts
-        for hit in sentence.hits("venue")
-        if (place := rules[hit.rule].place)
-    }
+    places = set()
+    for sentence in analysis.sentences:
+        if "one_side_absent" not in sentence.concepts:
+            continue
+        venues = sentence.hits("venue")
+        unrepresented = any(
+            not _UNREPRESENTED.isdisjoint(analysis.words[hit.first : hit.last])
+            for hit in sentence.hits("one_side_absent")
+        )  # (a side, where "Putin will not attend" is one man)
+        if not venues and unrepresented and sentence.index > 0:
+            venues = analysis.sentences[sentence.index - 1].hits("venue")
+        places.update(place for hit in venues if (place := rules[hit.rule].place))
+    return places
 
 
 def _prefer_a_city(analysis: _Analysis, asserted: list[_Candidate]) -> None:

@@ -231,6 +231,39 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
     assert events(result) == {"EXCHANGE"}, result.events
 
 
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (
+            "Five hours with Putin bring no breakthrough",
+            "MOSCOW, July 23 (Wire) - Talks between Vladimir Putin and U.S. envoys on a plan to end the war "
+            "in Ukraine produced no breakthrough, the Kremlin said.",
+        ),
+        (
+            "Washington and Kyiv refine the peace framework",
+            "The United States and Ukraine said on Wednesday that talks in Geneva had produced a refined "
+            "plan to end Russia's war.",
+        ),
+        (
+            "Summit set for Alaska",
+            "Trump will meet Vladimir Putin in Alaska on Friday, the White House said. Ukraine will not be "
+            "represented.",
+        ),
+    ],
+)
+def test_a_mediator_with_one_side_is_not_a_new_round(title: str, summary: str) -> None:
+    assert "NEW_ROUND" not in events(run(title, summary))
+
+
+def test_one_leader_staying_away_does_not_cancel_the_delegations_talks() -> None:
+    result = run(
+        "Kremlin names Istanbul team",
+        "The Kremlin named its delegation for Friday's talks with Ukraine in Istanbul. Putin himself will "
+        "not attend.",
+    )
+    assert new_round(result).get("place") == "Istanbul"
+
+
 def test_a_headlines_venue_in_roman_figures_numbers_the_round() -> None:
     result = run(
         "Geneva II: no ceasefire, but the channel stays open",
