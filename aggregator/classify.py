@@ -1811,6 +1811,7 @@ class _Candidate:
     evidence: list[_Proof]  # turned into Evidence only for asserting sentences
     facts: dict[str, object]
     reckoned: bool = False  # its deadline is counted from publication ("in 50 days"), not a date stated
+    staged: bool = False  # its count is a stage's, of a larger swap it names ("303 each, completing ...")
 
 
 def _near(first: Sequence[_Hit], second: Sequence[_Hit], window: float) -> bool:
@@ -2453,7 +2454,10 @@ _CAPTIVE_WORDS = (
     r"women|dead|пленных|военнопленных|военнопленными|полонених|військовополонених|тел|тіл|человек|людей|осіб|"
     r"військових|цивільних|захисників|военных|бойцов)"
 )
-_NUMBER_WORD_COUNTS = {"a thousand": 1000, "one thousand": 1000, "a hundred": 100, "one hundred": 100}
+_NUMBER_WORD_COUNTS = {
+    "a thousand": 1000, "one thousand": 1000, "thousand": 1000,
+    "a hundred": 100, "one hundred": 100, "hundred": 100,
+}  # fmt: skip
 # numbers written out, as headlines and leads often do ("Seventy-three Ukrainians", "a thousand prisoners")
 _UNIT_WORDS = [
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
@@ -2481,7 +2485,7 @@ def _spelled_value(text: str) -> int | None:
 
 
 _PER_SIDE = re.compile(
-    rf"(?P<a>{_NUMBER}|a thousand|one thousand|a hundred|one hundred)(?:\s+[\w-]+){{0,2}}?\s*-?\s*"
+    rf"(?P<a>{_NUMBER}|(?:(?:a|one)\s+)?thousand|(?:(?:a|one)\s+)?hundred)(?:\s+[\w-]+){{0,2}}?\s*-?\s*"
     rf"(?:for|on|на)\s*-?\s*(?:a[\s-]+)?(?P<b>{_NUMBER}|thousand|hundred)\b"
 )
 _EACH = re.compile(
@@ -2613,9 +2617,12 @@ def _exchange_candidate(
     evidence = [(hit, None) for hit in (*triggers[:2], *objects[:1], *done[:1], *fresh[:1])]
     facts: dict[str, object] = {}
     counted = _count(analysis, sentence)
+    staged = False
     if counted is not None:
         facts["count"] = counted[0]
         evidence.append(counted[1])
+        totals = [_count_value(found, "a") for found in _PER_SIDE.finditer(analysis.sentence_text(sentence))]
+        staged = any(total is not None and counted[0] < total for total in totals)
     dated = [mention for mention in dates if mention.value is not None]
     sessions = sentence.hits("round", "talks", "meeting")
     if dated and sessions:  # "the third round on 23 July ... the outcome was a swap": the round's day
@@ -2628,7 +2635,7 @@ def _exchange_candidate(
         day = _nearest(analysis, dated, triggers)
         facts["date"] = day.value.isoformat() if day.value else None
         evidence.append(((day.start, day.end), "fact.date"))
-    return _Candidate(sentence, score, evidence, facts)
+    return _Candidate(sentence, score, evidence, facts, staged=staged)
 
 
 def _swap_score(sentence: _Sentence, done: bool, new: bool, doubted: bool) -> float:
@@ -2711,6 +2718,11 @@ def _detect_exchange(
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
     if not asserted:
         return None
+    stage = next((candidate.facts["count"] for candidate in asserted if candidate.staged), None)
+    if stage is not None:  # "Thousand-for-thousand exchange completed" over "303 each ..., completing it"
+        for candidate in asserted:
+            if "count" in candidate.facts:
+                candidate.facts["count"] = stage
     if not any("count" in candidate.facts for candidate in asserted):
         counted = _count_told_elsewhere(analysis, contexts, inherited)
         if counted is not None:

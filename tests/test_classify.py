@@ -391,6 +391,18 @@ def test_a_stage_of_a_larger_swap_carried_out_counts_its_own_figure() -> None:
     assert item_facts(result).get("count") == 303
     agreed = run("Ukraine and Russia agree 1,000-for-1,000 prisoner exchange; 390 to go home first", "")
     assert item_facts(agreed).get("count") == 1000  # agreed, not carried out: the whole swap
+    completed = run(
+        "1,000-for-1,000 prisoner exchange completed",
+        "A last group of 303 prisoners from each side was exchanged by Russia and Ukraine on Sunday, "
+        "completing the 1,000-for-1,000 swap.",
+    )
+    assert item_facts(completed).get("count") == 303  # the headline's total gives way to the stage told
+
+
+def test_a_swap_written_in_words_is_a_swap_with_its_count() -> None:
+    result = run("Russia and Ukraine agree on a thousand-for-thousand exchange at Istanbul talks", "")
+    (swap,) = [e for e in result.events if e.type == "EXCHANGE"]
+    assert swap.facts.get("count") == 1000
 
 
 def test_a_swaps_size_left_out_of_its_report_is_taken_from_a_later_sentence() -> None:
