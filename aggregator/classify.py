@@ -2014,7 +2014,11 @@ class _Participants(NamedTuple):
 
 
 def _session_of_both(
-    sentence: _Sentence, participants: _Participants, context: _Context, is_dated: Callable[[], bool]
+    analysis: _Analysis,
+    sentence: _Sentence,
+    participants: _Participants,
+    context: _Context,
+    is_dated: Callable[[], bool],
 ) -> bool:
     """Whether the sentence's session has both parties at the table: named in it (or a format that is both,
     like the Normandy format, or implied by a venue of the talks when no one is named), named in the item
@@ -2022,6 +2026,8 @@ def _session_of_both(
     mediator in the sentence (a mediator with one side is not a round). (The time is asked last: finding a
     sentence's dates costs more than the rest.)"""
     concepts = sentence.concepts
+    if sentence.body_index == 0 and ("russia" in concepts or "ukraine" in concepts):
+        concepts = _without_dateline(analysis, sentence)
     if "one_side_absent" in concepts:
         return False  # "the summit in Anchorage, to which Ukraine was not invited"
     if "us_russia_pair" in concepts and "ukraine" not in concepts and "both_sides" not in concepts:
@@ -2047,6 +2053,33 @@ def _session_of_both(
     if not negotiating or not (participants.both or participants.one_without_mediator):
         return False
     return (placed and participants.one_without_mediator) or is_dated()
+
+
+# a wire dateline before the lead: "MOSCOW/KYIV, Dec 3 (Agency) -", "KYIV, July 21 (Reuters) —"
+_DATELINE = re.compile(
+    r"[^\W\d]+(?:[/ .'-]+(?!(?:and|the|in|of|on|to)\b)[^\W\d]+){0,2}"  # a place: "new delhi", "moscow/kyiv"
+    r"(?:,[^-\u2013\u2014:()]{0,20}\d[^-\u2013\u2014:()]{0,8}"  # ", July 21"
+    r"(?:\([^)]{1,40}\))?\s*[-\u2013\u2014:]"  # " (Agency) -"
+    r"|\s*\([^)]{1,40}\)\s*[-\u2013\u2014:]"
+    r"|\s+[\u2013\u2014])\s"  # " — "
+)
+
+
+def _without_dateline(analysis: _Analysis, sentence: _Sentence) -> dict[str, list[_Hit]]:
+    """The lead's concepts without the actors of its dateline: the cities a report was filed from are not
+    the parties at the table."""
+    found = _DATELINE.match(analysis.sentence_text(sentence))
+    if found is None:
+        return sentence.concepts
+    end = analysis.word_of(sentence.start + found.end())
+    concepts = dict(sentence.concepts)
+    for actor in ("russia", "ukraine"):
+        kept = [hit for hit in concepts.get(actor, ()) if hit.first >= end]
+        if kept:
+            concepts[actor] = kept
+        else:
+            concepts.pop(actor, None)
+    return concepts
 
 
 # "after Friday's talks", "following the meeting": the session is over, so it was held
@@ -2164,7 +2197,7 @@ def _round_candidate(
         return [m for m in _dates_in(analysis, sentence, forward=_looks_forward(sentence)) if not m.of_speech]
 
     # who is at the table before which words name the session: most sentences fail here, more cheaply
-    if not _session_of_both(sentence, participants, context, lambda: bool(session_dates())):
+    if not _session_of_both(analysis, sentence, participants, context, lambda: bool(session_dates())):
         return None  # a mediator meeting one side, or talks between others
     sessions = _session_hits(analysis, sentence)
     if all(_counted_sessions(analysis, hit) for hit in sessions):

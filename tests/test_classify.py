@@ -245,6 +245,12 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "plan to end Russia's war.",
         ),
         (
+            "Envoys leave the Kremlin without a deal",
+            "MOSCOW/KYIV, July 23 (Wire) - Talks between Vladimir Putin and the American team produced no "
+            "breakthrough on Wednesday, officials said.",
+        ),
+        ("US and Ukraine say Geneva talks produced a refined peace framework", ""),
+        (
             "Summit set for Alaska",
             "Trump will meet Vladimir Putin in Alaska on Friday, the White House said. Ukraine will not be "
             "represented.",
