@@ -2527,10 +2527,11 @@ _EACH = re.compile(
     rf"|\beach (?:side|party) (?:\w+\s+){{0,3}}?(?P<m>{_NUMBER})\b"
     rf"|\beach\s+(?:\w+\s+){{1,2}}?(?P<k>{_NUMBER})\s+(?:[\w-]+\s+){{0,2}}?{_CAPTIVE_WORDS}"
 )
-# (a number written out takes at most one word before its noun: "three years agree big prisoner swap")
+# (a number written out takes at most one word before its noun: "three years agree big prisoner swap"; and
+# one that numbers a round or a stage counts nobody: "round two yields bodies deal")
 _STATED = re.compile(
     rf"(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,3}}?{_CAPTIVE_WORDS}\b"
-    rf"|\b(?P<w>{_SPELLED})\s+(?:[\w-]+\s+)?{_CAPTIVE_WORDS}\b"
+    rf"|(?<!round )(?<!stage )(?<!phase )(?<!part )\b(?P<w>{_SPELLED})\s+(?:[\w-]+\s+)?{_CAPTIVE_WORDS}\b"
 )
 
 

@@ -405,6 +405,12 @@ def test_a_stage_of_a_larger_swap_carried_out_counts_its_own_figure() -> None:
     assert item_facts(completed).get("count") == 303  # the headline's total gives way to the stage told
 
 
+def test_a_number_that_names_a_round_counts_nobody() -> None:
+    result = run("Istanbul round two yields bodies deal and a swap of wounded POWs by Russia and Ukraine", "")
+    (swap,) = [e for e in result.events if e.type == "EXCHANGE"]
+    assert swap.facts.get("count") is None  # not 2: "two" numbers the round
+
+
 def test_a_swap_written_in_words_is_a_swap_with_its_count() -> None:
     result = run("Russia and Ukraine agree on a thousand-for-thousand exchange at Istanbul talks", "")
     (swap,) = [e for e in result.events if e.type == "EXCHANGE"]
