@@ -1984,7 +1984,7 @@ def _names_a_later_session(analysis: _Analysis, sentence: _Sentence) -> bool:
     return False
 
 
-def _looks_forward(sentence: _Sentence) -> bool:
+def _looks_forward(analysis: _Analysis, sentence: _Sentence) -> bool:
     """Whether a bare weekday in the sentence is the next one (a future cue, or a schedule without a past
     tense) rather than the last one."""
     if "future" in sentence.concepts:
@@ -1993,6 +1993,23 @@ def _looks_forward(sentence: _Sentence) -> bool:
         ("concrete" in sentence.concepts)
         and "past" not in sentence.concepts
         and "carried_out" not in sentence.concepts
+        and not _says_held(analysis, sentence)
+    )
+
+
+_BEFORE_A_SCHEDULE = frozenset(("be", "being"))
+
+
+def _says_held(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """ "Russia and Ukraine held their third round ... on Wednesday", "the talks were held": "held" as a past
+    tense, where "to be held" and "will be held" schedule."""
+    words = analysis.words
+    return any(
+        words[hit.first] == "held"
+        and hit.last == hit.first + 1
+        and words[hit.first - 1] not in _BEFORE_A_SCHEDULE
+        for hit in sentence.hits("concrete")
+        if hit.first > sentence.first_word
     )
 
 
@@ -2194,7 +2211,11 @@ def _round_candidate(
 
     def session_dates() -> list[_DateMention]:
         # the session's own time: "Putin said on Tuesday that the talks ..." dates the saying
-        return [m for m in _dates_in(analysis, sentence, forward=_looks_forward(sentence)) if not m.of_speech]
+        return [
+            m
+            for m in _dates_in(analysis, sentence, forward=_looks_forward(analysis, sentence))
+            if not m.of_speech
+        ]
 
     # who is at the table before which words name the session: most sentences fail here, more cheaply
     if not _session_of_both(analysis, sentence, participants, context, lambda: bool(session_dates())):

@@ -285,6 +285,14 @@ def new_round(result: Classification) -> dict[str, object]:
     return dict(event.facts)
 
 
+def test_held_on_a_weekday_is_the_last_one_and_to_be_held_the_next() -> None:
+    # published on Wednesday 23 July 2025
+    held = run("", "Russia and Ukraine held their third round of talks in Istanbul on Tuesday evening.")
+    assert new_round(held).get("date") == "2025-07-22"
+    coming = run("", "The third round of talks of Russia and Ukraine is to be held in Istanbul on Tuesday.")
+    assert new_round(coming).get("date") == "2025-07-29"
+
+
 def test_a_round_is_numbered_by_a_sentence_that_says_which_it_was() -> None:
     result = run(
         "Negotiators agree on working groups after talks in the Turkish city",
