@@ -2357,6 +2357,9 @@ def _detect_new_round(
         news = max(numbered, key=lambda c: (c.sentence.is_title, round(c.score, 6), c.facts["round"]))
         asserted = [c for c in asserted if c.facts.get("round", news.facts["round"]) == news.facts["round"]]
     _prefer_a_city(analysis, asserted)
+    for candidate in asserted:
+        if isinstance(candidate.facts.get("date"), str):
+            candidate.facts["date"] = _first_day(analysis, date.fromisoformat(str(candidate.facts["date"])))
     if not any("round" in candidate.facts for candidate in asserted):
         titled = _roman_round_in_title(analysis)  # "Istanbul III: working groups, not a ceasefire"
         if titled is not None:
@@ -2369,6 +2372,25 @@ def _detect_new_round(
             if told is not None:
                 asserted[0].facts["round"] = told
     return _event("NEW_ROUND", asserted, analysis, ("round", "place", "date"))
+
+
+_BEGAN_BEFORE = re.compile(r"\b(?:began|begun|opened|started|kicked off|got under way)\s+(?:on\s+)?$")
+
+
+def _first_day(analysis: _Analysis, day: date) -> str:
+    """A session of several days is dated by its first: "talks ended on Saturday ... The meeting, which began
+    on Friday" is Friday's round."""
+    for sentence in analysis.sentences:
+        if not sentence.hits("round", "meeting", "talks"):
+            continue
+        text = analysis.sentence_text(sentence)
+        for mention in _dates_in(analysis, sentence, forward=False):
+            if mention.value is None or not 0 < (day - mention.value).days <= 3:
+                continue
+            offset = mention.start - sentence.start
+            if _BEGAN_BEFORE.search(text, max(0, offset - 24), offset):
+                return mention.value.isoformat()
+    return day.isoformat()
 
 
 _ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}

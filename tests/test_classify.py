@@ -293,6 +293,15 @@ def test_held_on_a_weekday_is_the_last_one_and_to_be_held_the_next() -> None:
     assert new_round(coming).get("date") == "2025-07-29"
 
 
+def test_a_session_of_several_days_is_dated_by_its_first() -> None:
+    result = run(
+        "Talks end without a deal",
+        "Two days of talks between Russian and Ukrainian delegations ended in Geneva on Tuesday. The "
+        "meeting, which began on Monday, was the first in Switzerland.",
+    )
+    assert new_round(result).get("date") == "2025-07-21"
+
+
 def test_a_round_is_numbered_by_a_sentence_that_says_which_it_was() -> None:
     result = run(
         "Negotiators agree on working groups after talks in the Turkish city",
