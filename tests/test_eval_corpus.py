@@ -54,15 +54,15 @@ STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.15},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.15},
     ARTICLES.name: {"clustering": 0.8, "gold_alerted": 0.85, "per_gold": 1.7},
-    REPORTS.name: {"clustering": 0.65, "gold_alerted": 0.9, "per_gold": 1.8},
+    REPORTS.name: {"clustering": 0.68, "gold_alerted": 0.9, "per_gold": 1.7},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.92, "NEW_ROUND": 0.8, "EXCHANGE": 0.9, "DEADLINE": 0.83},
-    REPORTS.name: {"relevance": 0.95, "NEW_ROUND": 0.78, "EXCHANGE": 0.87, "DEADLINE": 0.83},
+    REPORTS.name: {"relevance": 0.95, "NEW_ROUND": 0.8, "EXCHANGE": 0.89, "DEADLINE": 0.83},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.77, "deadline": 0.7},
-    REPORTS.name: {"round": 0.83, "place": 0.85, "date": 0.6, "count": 0.8, "deadline": 0.6},
+    REPORTS.name: {"round": 0.83, "place": 0.85, "date": 0.72, "count": 0.9, "deadline": 0.6},
 }
 
 
