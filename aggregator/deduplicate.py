@@ -991,6 +991,8 @@ class Deduplicator:
                     if not (value == theirs or agreement.with_(theirs)):  # (facts_agree's first test, inline)
                         if name in _IDENTITY_FACTS and _same_occasion(detected.type, detected.facts, facts):
                             continue  # the same day (and place): the number is what one report got wrong
+                        if name == "date" and _same_numbered_round(detected.type, detected.facts, facts):
+                            continue  # round 3 in Istanbul: a day or two apart is a long round, or a slip
                         score = -1
                         break
                     score += weight
@@ -1065,6 +1067,8 @@ def _fact_match(stated: Mapping[str, object], known: Mapping[str, object], event
             if not _agree(name, stated[name], known[name]):
                 if name in _IDENTITY_FACTS and _same_occasion(event_type, stated, known):
                     continue  # the number is what one report got wrong
+                if name == "date" and _same_numbered_round(event_type, stated, known):
+                    continue  # the same round at the same place, dated a day or two apart
                 return -1
             shared += 1 if name == "place" else 2
     return shared
@@ -1074,11 +1078,16 @@ def _update_event(
     entry: _EventEntry, detected: DetectedEvent, stage: str, story_id: str, item: StoryInput
 ) -> None:
     ladder = STATUSES[entry.type]
+    # A round already held keeps its day: reports that date it a day or two off (its last day, a slip) do
+    # not move it; a round still to come may be moved ("pushed to Friday").
+    held = entry.type == "NEW_ROUND" and _PHASE[entry.status] == 1 and _PHASE[stage] == 1
     if ladder.index(stage) > ladder.index(entry.status):
         entry.status = stage
     for name, value in detected.facts.items():
         if name not in entry.facts or (
-            name in ("date", "deadline") and not _agree(name, entry.facts[name], value)
+            name in ("date", "deadline")
+            and not _agree(name, entry.facts[name], value)
+            and not (held and name == "date")
         ):
             entry.facts[name] = value
     if story_id not in entry.story_ids:
@@ -1224,6 +1233,19 @@ def _same_occasion(event_type: str, stated: Mapping[str, object], known: Mapping
         and (stated[name] == known[name] if name == "date" else _agree(name, stated[name], known[name]))
         for name in needed
     )
+
+
+def _same_numbered_round(event_type: str, stated: Mapping[str, object], known: Mapping[str, object]) -> bool:
+    """The same round number at the same place, on dates at most three days apart: a round of several days
+    (one report dates its start, another its end) or a report's slip, not another round."""
+    if event_type != "NEW_ROUND" or not all(
+        name in stated and name in known for name in ("round", "place", "date")
+    ):
+        return False
+    if stated["round"] != known["round"] or not _agree("place", stated["place"], known["place"]):
+        return False
+    first, second = _iso(stated["date"]), _iso(known["date"])
+    return first is not None and second is not None and abs((first - second).days) <= 3
 
 
 def _primary_type(events: Sequence[DetectedEvent]) -> str:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from aggregator.classify import RuleSet, classify, default_rules
-from aggregator.deduplicate import Assignment, Deduplicator, DedupSettings, decide, event_stage
+from aggregator.deduplicate import Assignment, Deduplicator, DedupSettings, _fact_match, decide, event_stage
 from aggregator.models import DetectedEvent, Event, Evidence, Story, StoryInput
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the fourth round is announced for Thursday 5 March
@@ -310,6 +310,35 @@ def test_status_never_moves_backwards_on_hand_built_reports() -> None:
         if hour:
             assert not only(assignment.decisions).alert
     assert statuses == ["held", "held", "held"]
+
+
+def test_a_held_round_dated_days_apart_by_two_reports_is_one_event_that_keeps_its_day() -> None:
+    deduplicator = Deduplicator()
+    dates = ["2026-03-02", "2026-03-04", "2026-03-02"]  # its first day; two days off (a slip); the first
+    events, decisions = [], []
+    for hour, day in enumerate(dates):
+        event = detected(
+            "NEW_ROUND", {"round": 4, "place": "Geneva", "date": day}, ("modality.past", "ended")
+        )
+        assignment = deduplicator.assign(
+            StoryInput(
+                key=f"g{hour}",
+                source=f"outlet-{hour}",
+                title=f"Fourth round in Geneva: report {hour}",
+                summary="The fourth round of talks of Russia and Ukraine in Geneva ended.",
+                published=MONDAY + timedelta(days=1, hours=hour * 20),
+                events=(event,),
+            )
+        )
+        events.append(only(assignment.events))
+        decisions.append(only(assignment.decisions))
+    assert len({event.id for event in events}) == 1
+    assert events[-1].facts["date"] == "2026-03-02"
+    assert [decision.alert for decision in decisions][1:] == [False, False]  # no "date changed" alerts
+    another = detected(
+        "NEW_ROUND", {"round": 5, "place": "Geneva", "date": "2026-03-03"}, ("modality.past", "ended")
+    )
+    assert _fact_match(another.facts, events[-1].facts, "NEW_ROUND") == -1  # another number: another round
 
 
 # --- rebuilt from what the store keeps --------------------------------------------------------------------
