@@ -251,6 +251,11 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
         ),
         ("US and Ukraine say Geneva talks produced a refined peace framework", ""),
         (
+            "US and Russia agree to set up teams",
+            "RIYADH, Feb 18 (Wire) - The United States and Russia agreed on Tuesday to set up teams, after "
+            "their foreign ministers held talks in the Saudi capital without Ukrainian officials.",
+        ),
+        (
             "Summit set for Alaska",
             "Trump will meet Vladimir Putin in Alaska on Friday, the White House said. Ukraine will not be "
             "represented.",
