@@ -328,6 +328,7 @@ class _StoryEntry:
     # What every candidate item is scored against, kept current as the story grows (see refresh):
     event_types: frozenset[str] = frozenset()  # the event types its items report
     main_event: str = ""  # the main event type most of its items report ("" for none)
+    main_phase: int = -1  # the phase of that event's stage here (_PHASE), -1 for none
     # Sorted copies for snapshots; sources and actors only grow, so an equal length means still current.
     sorted_sources: tuple[str, ...] = ()
     sorted_actors: tuple[str, ...] = ()
@@ -341,6 +342,7 @@ class _StoryEntry:
         primaries = self.primaries
         # primaries.most_common(1)[0][0]: the first of the most
         self.main_event = max(primaries, key=primaries.__getitem__) if primaries else ""
+        self.main_phase = _PHASE[self.stage(self.main_event)] if self.main_event in self.stages else -1
 
     def snapshot(self) -> Story:
         if len(self.sorted_sources) != len(self.sources):
@@ -410,14 +412,17 @@ class _ItemProfile:
 
     types: frozenset[str]
     main: str  # the event the item is mainly about ("" for none)
+    main_phase: int  # the phase of that event's stage in the item (_PHASE), -1 for none
     # (event type, fact, value, its agreement with other values) of each event, in order
     facts: tuple[tuple[str, str, object, _Agreement], ...]
 
     @classmethod
-    def of(cls, events: Sequence[DetectedEvent]) -> _ItemProfile:
+    def of(cls, events: Sequence[DetectedEvent], stages: Mapping[str, str]) -> _ItemProfile:
+        main = _primary_type(events)
         return cls(
             types=frozenset(event.type for event in events),
-            main=_primary_type(events),
+            main=main,
+            main_phase=_PHASE[stages[main]] if main in stages else -1,
             facts=tuple(
                 (event.type, name, value, _Agreement(name, value))
                 for event in events
@@ -547,7 +552,7 @@ class Deduplicator:
         event_stages = [event_stage(event, published_day) for event in item.events]
         # By type: an item reporting one type twice is at the stage its last report of it says.
         stages = {event.type: stage for event, stage in zip(item.events, event_stages, strict=True)}
-        profile = _ItemProfile.of(item.events)
+        profile = _ItemProfile.of(item.events, stages)
         best, best_score = self._best_story(profile, published, self._weights(words, actors))
         new_story = best is None
         if best is None:
@@ -1198,6 +1203,7 @@ _JOIN = {
     "one_has_no_events": 1.2,
     "agreeing_fact": 0.15,  # per fact, at most three
     "clashing_fact": -1.0,
+    "other_stage": -1.0,
     "per_day": 0.8,
 }
 
@@ -1265,6 +1271,8 @@ def _event_logit(profile: _ItemProfile, story: _StoryEntry) -> float:
     logit = 0.0
     if profile.main == story.main_event:
         logit += _JOIN["same_main_event"]
+        if profile.main_phase != story.main_phase and profile.main_phase >= 0 and story.main_phase >= 0:
+            logit += _JOIN["other_stage"]  # the round announced is one story, the round held another
     if item_types == story_types:
         logit += _JOIN["same_event_types"]
     agreeing = clashing = 0

@@ -312,6 +312,40 @@ def test_status_never_moves_backwards_on_hand_built_reports() -> None:
     assert statuses == ["held", "held", "held"]
 
 
+def test_a_report_at_another_stage_of_the_event_fits_its_story_less_well() -> None:
+    # The round announced and the round held are two stories of one event: a report of the round held is
+    # a weaker match for the announcement's story than one more report of the announcement.
+    facts = {"round": 4, "place": "Geneva"}
+    will, held = ("modality.future", "will"), ("modality.past", "took place")
+
+    def score_after_announcement(cue: tuple[str, str]) -> float:
+        deduplicator = Deduplicator()
+        for key, hours in (("a1", 0), ("a2", 2)):
+            deduplicator.assign(
+                StoryInput(
+                    key=key,
+                    source=f"outlet-{key}",
+                    title="Fourth round of talks set for Geneva",
+                    summary="Russian and Ukrainian delegations will meet in Geneva for a fourth round.",
+                    published=MONDAY + timedelta(hours=hours),
+                    events=(detected("NEW_ROUND", facts, will),),
+                )
+            )
+        later = StoryInput(
+            key="later",
+            source="outlet-later",
+            title="Geneva talks: negotiators part without a ceasefire",
+            summary="Negotiators from Moscow and Kyiv parted in Geneva with a swap agreed but no ceasefire.",
+            published=MONDAY + timedelta(hours=22),
+            events=(detected("NEW_ROUND", facts, cue),),
+        )
+        assignment = deduplicator.assign(later)
+        assert not assignment.new_story
+        return assignment.score
+
+    assert score_after_announcement(held) < score_after_announcement(will) - 0.05
+
+
 def test_a_held_round_dated_days_apart_by_two_reports_is_one_event_that_keeps_its_day() -> None:
     deduplicator = Deduplicator()
     dates = ["2026-03-02", "2026-03-04", "2026-03-02"]  # its first day; two days off (a slip); the first
