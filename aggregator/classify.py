@@ -2851,8 +2851,10 @@ _AMOUNT = (
 _UNIT = r"days?|weeks?|months?|hours?"
 _LIMIT = re.compile(
     rf"\b(?:with)?in\s+(?:the\s+next\s+)?(?P<in_n>{_AMOUNT})\s+(?P<in_unit>{_UNIT})\b"
-    rf"|\b(?:gave|give|gives|giving|given|grant(?:ed|s)?|has|have|had)\s+(?:\w+\s+){{0,3}}?"
-    rf"(?P<give_n>{_AMOUNT})\s+(?P<give_unit>{_UNIT})\b"
+    rf"|\b(?:gave|give|gives|giving|given|grant(?:ed|s)?|has|have|had)\s+(?:\w+\s+){{0,3}}?[\"'\u201c\u2018]?"
+    rf"(?P<give_n>{_AMOUNT})(?:\s+or\s+\d{{1,3}})?\s+(?P<give_unit>{_UNIT})\b"  # "10 or 12 days": the first
+    rf"|\b(?:deadline|ultimatum|window)\s+(?:\w+\s+){{0,3}}?to\s+[\"'\u201c\u2018]?"
+    rf"(?P<cut_n>{_AMOUNT})(?:\s+or\s+\d{{1,3}})?\s+(?P<cut_unit>days?|weeks?)\b"  # "cut the deadline to"
     rf"|\b(?P<ahead_n>{_AMOUNT})\s+(?P<ahead_unit>days?|weeks?)\s+(?:before|ahead\s+of)\s+(?:\S+\s+){{0,5}}?"
     r"(?:deadline|expiry|ultimatum)\b"
     rf"|\b(?P<day_of>{_WEEKDAYS}|year-end|end-of-year)(?:'s)?\s+(?:[\w-]+\s+){{0,2}}?"
@@ -2890,8 +2892,8 @@ def _limits(analysis: _Analysis, sentence: _Sentence) -> list[re.Match[str]]:
 _LIMIT_OPENERS = frozenset((
     "in", "within", "gave", "give", "gives", "giving", "given", "grant", "granted", "grants", "has", "have",
     "had", "valid", "by", "until", "till", "before", "no", "expire", "expires", "expired", "expiry",
-    "expiring", "end", "ends", "run", "runs", "ran", "lapsed", "deadline", "falls", "year",
-    *_WEEKDAYS.split("|"),
+    "expiring", "end", "ends", "run", "runs", "ran", "lapsed", "deadline", "falls", "year", "ultimatum",
+    "window", *_WEEKDAYS.split("|"),
     *(amount.split("-")[0].split()[0] for amount in _AMOUNT.split("|")[1:]),
 ))  # fmt: skip
 
@@ -2958,6 +2960,7 @@ def _deadline_fact(found: re.Match[str], base: date | None) -> object | None:
         ("give_n", "give_unit", True),
         ("valid_n", "valid_unit", True),
         ("ahead_n", "ahead_unit", True),  # "two days before the deadline": said that day
+        ("cut_n", "cut_unit", True),
         ("span_n", "span_unit", False),
     ):
         if groups.get(number_key):
@@ -3098,7 +3101,7 @@ def _deadline_candidate(
         # a date wins over a span ("a two-week window ... would expire on 5 September")
         found, value = next(((f, v) for f, v in stated if _is_iso_date(str(v))), stated[0])
         facts["deadline"] = value
-        reckoned = any(found.group(key) for key in ("in_n", "give_n", "valid_n", "ahead_n"))
+        reckoned = any(found.group(key) for key in ("in_n", "give_n", "valid_n", "ahead_n", "cut_n"))
         span = (sentence.start + found.start(), sentence.start + found.end())
         evidence.append((span, "fact.deadline"))
         score += 0.1

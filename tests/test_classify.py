@@ -956,6 +956,17 @@ def test_a_weekdays_deadline_still_to_come_is_the_next_one() -> None:
     assert item_facts(result).get("deadline") == "2025-07-26"
 
 
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("Trump cuts Russia deadline to '10 or 12 days'", ""),
+        ("", 'Trump said Moscow now had "10 or 12 days from today" to reach a deal or face sanctions.'),
+    ],
+)
+def test_a_deadline_cut_to_a_span_counts_from_publication(title: str, summary: str) -> None:
+    assert item_facts(run(title, summary)).get("deadline") == "2025-08-02"  # 10 days: the first of "10 or 12"
+
+
 def test_a_date_stated_beats_a_span_counted_from_publication() -> None:
     result = run(
         "Kyiv welcomes shorter US deadline",
