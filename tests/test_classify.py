@@ -256,6 +256,11 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "their foreign ministers held talks in the Saudi capital without Ukrainian officials.",
         ),
         (
+            "Envoys in Abu Dhabi",
+            "A US delegation met a Russian delegation on Tuesday. Ukraine's intelligence chief was also "
+            "there, but there was no joint meeting of the Russian and Ukrainian delegations in Abu Dhabi.",
+        ),
+        (
             "Summit set for Alaska",
             "Trump will meet Vladimir Putin in Alaska on Friday, the White House said. Ukraine will not be "
             "represented.",
