@@ -2246,7 +2246,10 @@ def _round_candidate(
     # a session over ("after the talks") or with its own day ("Friday's meeting in Istanbul") is held or set,
     # whatever the verbs say
     held = _held_cue(analysis, sentence, sessions)
-    attached = _attached_dates(analysis, dates, sessions, swap_words) if dates else []
+    # (a day may belong to the talks where the session's word is a round further on: "agreed at Wednesday's
+    # talks in Istanbul ..., describing the third round as useful")
+    named = sessions if not swap_words else sorted({*sessions, *sentence.hits("talks", "meeting")})
+    attached = _attached_dates(analysis, dates, named, swap_words) if dates else []
     cues = min(len({hit.rule for hit in concrete}) + held + bool(attached), 2)
     # a session in particular: dated, placed, numbered, a round, a Normandy summit, or under a headline that
     # names its venue ("Long night in Minsk" over "The summit ended with a document")

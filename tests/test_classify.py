@@ -312,6 +312,15 @@ def test_a_session_of_several_days_is_dated_by_its_first() -> None:
     assert new_round(result).get("date") == "2025-07-21"
 
 
+def test_a_swap_agreed_at_yesterdays_talks_reports_the_talks_too() -> None:
+    result = run(
+        "Negotiator: 1,200 prisoners each, and Moscow offers working groups",
+        "The Russian and Ukrainian delegations agreed at Tuesday's talks in Istanbul to exchange at least "
+        "1,200 prisoners of war each, the Russian negotiator said, calling the third round a useful step.",
+    )
+    assert new_round(result) == {"round": 3, "place": "Istanbul", "date": "2025-07-22"}
+
+
 def test_a_round_is_numbered_by_a_sentence_that_says_which_it_was() -> None:
     result = run(
         "Negotiators agree on working groups after talks in the Turkish city",
