@@ -2673,14 +2673,15 @@ def _exchange_candidate(
     threshold = analysis.rules.scores["exchange_threshold"]
     # a date close to publication is the most the sentence's dates can add: below the threshold even with
     # one, it asserts nothing, and its dates are not worth finding
-    if _swap_score(sentence, bool(done), True, doubted) < threshold:
+    lead = _in_lead(analysis, sentence)
+    if _swap_score(sentence, bool(done), True, doubted, lead) < threshold:
         return None
     dates = _dates_in(analysis, sentence, forward=("future" in sentence.concepts))
     recent = [
         m for m in dates if m.value is not None and analysis.published is not None
         and abs((m.value - analysis.published).days) <= 3
     ]  # fmt: skip
-    score = _swap_score(sentence, bool(done), bool(fresh or recent), doubted)
+    score = _swap_score(sentence, bool(done), bool(fresh or recent), doubted, lead)
     # the background only lowers the score, and a sentence below the threshold asserts nothing (nor are its
     # facts read): stop before the costly parts
     if score < threshold:
@@ -2718,12 +2719,23 @@ def _exchange_candidate(
     return _Candidate(sentence, score, evidence, facts, staged=staged)
 
 
-def _swap_score(sentence: _Sentence, done: bool, new: bool, doubted: bool) -> float:
+_BULLETS = ("-", "\u2022", "*", "\u2013", "\u2014")
+
+
+def _in_lead(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """The lead: the body's first two sentences, or a bullet of the summary that opens it ("Key takeaways:
+    - each side will free 1,000 prisoners")."""
+    if 0 <= sentence.body_index < 2:
+        return True
+    return 0 <= sentence.body_index < 6 and analysis.sentence_text(sentence).lstrip().startswith(_BULLETS)
+
+
+def _swap_score(sentence: _Sentence, done: bool, new: bool, doubted: bool, lead: bool) -> float:
     """A swap sentence's score before its background: told as done, with something new (fresh, or dated
     close to publication), where in the item, doubted."""
     score = 0.45 + 0.25 * done + 0.2 * new
-    score += 0.2 * sentence.is_title + 0.15 * (0 <= sentence.body_index < 2)
-    if not (sentence.is_title or 0 <= sentence.body_index < 2 or new):
+    score += 0.2 * sentence.is_title + 0.15 * lead
+    if not (sentence.is_title or lead or new):
         score -= 0.25  # a swap told deep in the story without anything new: most likely a look back
     if not done and not sentence.is_title:
         score -= 0.2

@@ -453,6 +453,16 @@ def test_a_swap_written_in_words_is_a_swap_with_its_count() -> None:
     assert swap.facts.get("count") == 1000
 
 
+def test_a_swap_in_the_opening_bullets_is_the_news() -> None:
+    result = run(
+        "Istanbul, round one: a swap, but no ceasefire",
+        "Summary\n- The meeting in Istanbul was the first direct negotiation since 2022.\n- The one tangible "
+        "outcome: each side will free 1,000 prisoners of war.\n- A leaders' meeting remains unlikely.",
+    )
+    (swap,) = [e for e in result.events if e.type == "EXCHANGE"]
+    assert swap.facts.get("count") == 1000
+
+
 def test_a_swaps_size_left_out_of_its_report_is_taken_from_a_later_sentence() -> None:
     lead = "Russia and Ukraine agreed at talks in Istanbul on Wednesday on a new prisoner exchange."
     quote = ' "The exchange will cover 250 prisoners from each side," the host said.'
