@@ -90,7 +90,9 @@ def test_fact_accuracy_on_full_articles_holds_its_floor(long_articles: tuple[str
         assert labelled > 0 and correct / labelled >= floor, f"{name}: {key} {correct}/{labelled}"
 
 
-@pytest.fixture(scope="module", params=[CORPUS, STORIES, ARTICLES, REPORTS, DISPATCHES], ids=lambda path: path.name)
+@pytest.fixture(
+    scope="module", params=[CORPUS, STORIES, ARTICLES, REPORTS, DISPATCHES], ids=lambda path: path.name
+)
 def replayed(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
     path: Path = request.param
     return path.name, evaluate(read_corpus(path), default_rules()).as_dict()
