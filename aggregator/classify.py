@@ -76,6 +76,7 @@ CONCEPTS = frozenset({
     "fresh", "carried_out", "agreed", "proposal", "withdrawn",
     # confounders
     "market", "sport", "imf", "gas_transit", "tax", "embassy", "accession", "us_russia_swap", "not_a_swap",
+    "arms_control",
 })  # fmt: skip
 
 # Engine scores a rule file may tune in its [scores] table (validated: unknown keys are errors).
@@ -666,7 +667,7 @@ _ANCHORS = frozenset(
 _CAN_WEIGH = frozenset((
     "talks", "diplomacy", "peace", "ceasefire", "humanitarian", "minsk", "swap_phrase", "deadline", "threat",
     "meeting", "round", "market", "sport", "imf", "gas_transit", "tax", "embassy", "accession",
-    "us_russia_swap", "exchange", "return", "mediator",
+    "us_russia_swap", "exchange", "return", "mediator", "arms_control",
 ))  # fmt: skip
 
 
@@ -1313,7 +1314,9 @@ _TOPICAL = (
     "meeting",
     "round",
 )
-_CONFOUNDERS = ("market", "sport", "imf", "gas_transit", "tax", "embassy", "accession", "us_russia_swap")
+_CONFOUNDERS = (
+    "market", "sport", "imf", "gas_transit", "tax", "embassy", "accession", "us_russia_swap", "arms_control",
+)  # fmt: skip
 _WEIGHTED = (*_TOPICAL, *_CONFOUNDERS)
 _SELF_ANCHORED = ("minsk", "humanitarian")  # these name the Russia–Ukraine process on their own
 
@@ -1513,11 +1516,12 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
         if not used:
             continue
         if sentence.is_title and (
-            (weight < 0 and "sport" in sentence.concepts) or _leads_with_markets(analysis, sentence)
+            (weight < 0 and ("sport" in sentence.concepts or "arms_control" in sentence.concepts))
+            or _leads_with_markets(analysis, sentence)
         ):
-            # A headline about a title fight or a market weighs against the whole item: the body's words
-            # about captives or talks are asides ("dedicated the title to the soldiers coming home") or the
-            # market's news ("stocks swing as talks open").
+            # A headline about a title fight, a market or an arms treaty weighs against the whole item: the
+            # body's words about captives or talks are asides ("dedicated the title to the soldiers coming
+            # home") or the market's news ("stocks swing as talks open").
             shown += used
             total -= abs(weight) * _position_factor(sentence, scores)
             continue

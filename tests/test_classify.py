@@ -137,6 +137,16 @@ def test_a_market_headline_is_market_news_even_when_the_talks_moved_it() -> None
     assert not result.events
 
 
+def test_an_arms_treaty_headline_is_not_about_the_talks() -> None:
+    result = run(
+        "Last US-Russia nuclear arms treaty set to expire Thursday",
+        "The last treaty limiting the nuclear arsenals of the United States and Russia is due to expire on "
+        "Thursday. Putin proposed keeping to its limits for a year after its expiry; the war in Ukraine has "
+        "frozen most contacts, arms control experts warn.",
+    )
+    assert not result.relevant and not result.events
+
+
 def test_an_irrelevant_item_carries_no_events_even_with_triggers() -> None:
     result = run("Third round of the cup: Dynamo to meet Zorya on Friday", "Kick-off is scheduled for 7pm.")
     assert not result.relevant
