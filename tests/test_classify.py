@@ -271,6 +271,16 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "there, but there was no joint meeting of the Russian and Ukrainian delegations in Abu Dhabi.",
         ),
         (
+            "Jeddah meeting ends with pledge to keep talking",
+            "Senior officials from around 40 countries wrapped up two days of talks on the war in Ukraine in "
+            "Jeddah on Sunday, agreeing to continue consultations.",
+        ),
+        (
+            "Two statements, one sea",
+            "The United States met the Ukrainian and Russian delegations separately in Riyadh on Tuesday; "
+            "the two never sat at one table.",
+        ),
+        (
             "Summit set for Alaska",
             "Trump will meet Vladimir Putin in Alaska on Friday, the White House said. Ukraine will not be "
             "represented.",
@@ -279,6 +289,23 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
 )
 def test_a_mediator_with_one_side_is_not_a_new_round(title: str, summary: str) -> None:
     assert "NEW_ROUND" not in events(run(title, summary))
+
+
+def test_separate_meetings_long_ago_do_not_cancel_this_round_at_the_same_venue() -> None:
+    result = run(
+        "Riyadh to host fourth round of talks on Tuesday",
+        "Russian, Ukrainian and US delegations will meet in Riyadh on Tuesday for a fourth round of talks. "
+        "Last year the Saudi capital hosted separate meetings of US officials with each side.",
+    )
+    assert new_round(result).get("place") == "Riyadh"
+
+
+def test_prisoners_who_are_home_were_exchanged() -> None:
+    result = run(
+        "250 home: first stage of the exchange",
+        "250 Ukrainian prisoners of war are home after a swap with Russia.",
+    )
+    assert "EXCHANGE" in events(result)
 
 
 def test_one_leader_staying_away_does_not_cancel_the_delegations_talks() -> None:
