@@ -2535,6 +2535,7 @@ def _unique(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
 _NUMBER = r"\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+(?!\d)|\d+"
 _CAPTIVE_WORDS = (
     r"(?:prisoners?|pows?|captives?|servicem[ae]n|soldiers|troops|defenders|civilians|people|detainees|"
+    r"youngsters|minors|teenagers|"
     r"fighters|marines|individuals|persons|ukrainians|russians|bodies|remains|children|kids|sailors|men|"
     r"women|dead|пленных|военнопленных|военнопленными|полонених|військовополонених|тел|тіл|человек|людей|осіб|"
     r"військових|цивільних|захисників|военных|бойцов)"

@@ -300,6 +300,14 @@ def test_separate_meetings_long_ago_do_not_cancel_this_round_at_the_same_venue()
     assert new_round(result).get("place") == "Riyadh"
 
 
+def test_children_counted_as_youngsters_or_minors() -> None:
+    result = run(
+        "Children returned to Ukraine through Qatar",
+        "Russia returned four Ukrainian youngsters, children taken from Kherson, to their families.",
+    )
+    assert item_facts(result).get("count") == 4
+
+
 def test_prisoners_who_are_home_were_exchanged() -> None:
     result = run(
         "250 home: first stage of the exchange",
