@@ -2420,22 +2420,13 @@ def _roman_round_in_title(analysis: _Analysis) -> tuple[str, int] | None:
 _THIS_SESSION = frozenset(("this", "it", "that"))
 _IS = frozenset(("was", "is", "will", "marks", "marked", "became", "becomes", "would", "were"))
 _BEFORE_NOW = frozenset(("previous", "past", "earlier", "prior", "last"))
-_SMALL_NUMBERS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-}
 
 
 def _small_number(word: str) -> int:
-    """ "two" or "2" → 2; 0 for anything else."""
-    return _SMALL_NUMBERS.get(word, 0) or (int(word) if word.isdigit() and len(word) < 3 else 0)
+    """ "two" or "2" → 2 (up to 99, "a" aside); 0 for anything else."""
+    if word.isdigit():
+        return int(word) if len(word) < 3 else 0
+    return _NUMBER_WORDS.get(word, 0) if word != "a" else 0
 
 
 def _round_told_elsewhere(analysis: _Analysis) -> int | None:

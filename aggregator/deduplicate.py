@@ -994,10 +994,8 @@ class Deduplicator:
                 if name in facts:
                     theirs = facts[name]
                     if not (value == theirs or agreement.with_(theirs)):  # (facts_agree's first test, inline)
-                        if name in _IDENTITY_FACTS and _same_occasion(detected.type, detected.facts, facts):
-                            continue  # the same day (and place): the number is what one report got wrong
-                        if name == "date" and _same_numbered_round(detected.type, detected.facts, facts):
-                            continue  # round 3 in Istanbul: a day or two apart is a long round, or a slip
+                        if _clash_explained(name, detected.type, detected.facts, facts):
+                            continue
                         score = -1
                         break
                     score += weight
@@ -1070,10 +1068,8 @@ def _fact_match(stated: Mapping[str, object], known: Mapping[str, object], event
     for name in KEY_FACTS:
         if name in stated and name in known:
             if not _agree(name, stated[name], known[name]):
-                if name in _IDENTITY_FACTS and _same_occasion(event_type, stated, known):
-                    continue  # the number is what one report got wrong
-                if name == "date" and _same_numbered_round(event_type, stated, known):
-                    continue  # the same round at the same place, dated a day or two apart
+                if _clash_explained(name, event_type, stated, known):
+                    continue
                 return -1
             shared += 1 if name == "place" else 2
     return shared
@@ -1228,6 +1224,17 @@ _IDENTITY_FACTS = frozenset(("round", "count"))
 # give a stage's count or the whole swap's; a session on the same day in the same city is one session, and a
 # swap carried out on the same day is one swap.
 _OCCASION_FACTS = {"NEW_ROUND": ("date", "place"), "EXCHANGE": ("date",)}
+
+
+def _clash_explained(
+    name: str, event_type: str, stated: Mapping[str, object], known: Mapping[str, object]
+) -> bool:
+    """Whether the other facts show one event despite a clash of this one: the same day (and place), where
+    the number is what one report got wrong; or round 3 in Istanbul dated a day or two apart (a long round,
+    or a slip)."""
+    if name in _IDENTITY_FACTS:
+        return _same_occasion(event_type, stated, known)
+    return name == "date" and _same_numbered_round(event_type, stated, known)
 
 
 def _same_occasion(event_type: str, stated: Mapping[str, object], known: Mapping[str, object]) -> bool:
