@@ -2496,12 +2496,24 @@ def _prefer_a_city(analysis: _Analysis, asserted: list[_Candidate]) -> None:
                 candidate.facts["place"] = cities[0]
 
 
+_LEAD_WEIGHT = 0.25  # what the lead states outranks a better-scoring aside further down
+
+
+def _fact_rank(candidate: _Candidate) -> tuple[bool, float, int]:
+    """Facts come from the headline first, then by score, the lead's two sentences weighing more: a story
+    states its main fact first ("gives Russia 10 or 12 days"), and a target date in paragraph eight (a
+    meeting proposed "before the end of August") is an aside."""
+    sentence = candidate.sentence
+    lead = 0 <= sentence.body_index < 2
+    return (not sentence.is_title, -candidate.score - _LEAD_WEIGHT * lead, sentence.index)
+
+
 def _event(
     kind: str, asserted: list[_Candidate], analysis: _Analysis, fact_order: Sequence[str]
 ) -> DetectedEvent:
-    """The event from its asserting sentences: the best score; facts from the headline first, then the
-    best-scoring sentences, each fact from the first sentence that states it."""
-    ordered = sorted(asserted, key=lambda c: (not c.sentence.is_title, -c.score, c.sentence.index))
+    """The event from its asserting sentences: the best score; facts in ``_fact_rank`` order, each from the
+    first sentence that states it."""
+    ordered = sorted(asserted, key=_fact_rank)
     facts: dict[str, object] = {}
     for candidate in ordered:
         for key in fact_order:

@@ -1036,6 +1036,16 @@ def test_a_deadline_cut_to_a_span_counts_from_publication(title: str, summary: s
     assert item_facts(run(title, summary)).get("deadline") == "2025-08-02"  # 10 days: the first of "10 or 12"
 
 
+def test_the_leads_deadline_beats_a_target_date_further_down() -> None:
+    result = run(
+        "Kyiv welcomes a shorter ultimatum",
+        "Zelensky on Tuesday welcomed Trump's decision to give Russia \"10 or 12 days\" to end the war. "
+        "Overnight, Russia launched 300 drones at Ukrainian cities. Air defence units shot most of them down. "
+        "The head of Ukraine's delegation has proposed a meeting of the presidents before the end of August.",
+    )
+    assert item_facts(result).get("deadline") == "2025-08-02"  # not 2025-08-31, the meeting's target
+
+
 def test_a_date_stated_beats_a_span_counted_from_publication() -> None:
     result = run(
         "Kyiv welcomes shorter US deadline",
