@@ -1851,6 +1851,42 @@ def _deep_and_old(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_Dat
     )
 
 
+# what a session agreed, named before it: "the swap that the delegations struck in Istanbul on Monday",
+# "humanitarian arrangements agreed at talks in Istanbul", "under an arrangement reached at the talks"
+_AGREED_THERE = re.compile(
+    r"\b(?:swaps?|exchanges?|repatriations?|arrangements?|deals?|agreements?|accords?|terms|releases?|"
+    r"handovers?|commitments?|steps?|ceasefire|truce)\s+(?:of\s+(?:[\w'-]+\s+){1,5}?)?,?\s*"
+    r"(?:(?:that|which)\s+(?:[\w'-]+\s+){0,4}?)?(?:(?:was|were|had\s+been)\s+)?"
+    r"(?:agreed|reached|struck|brokered|negotiated|sealed|secured|hammered\s+out)\s+(?:at|in|during|under)\b"
+)
+
+
+_AGREED_THERE_GAP = 2  # words between "agreed at" and the session's ("the direct talks")
+
+
+def _agreed_clause(analysis: _Analysis, sentence: _Sentence) -> tuple[int, int] | None:
+    """The words of a clause that says where a swap or deal was agreed, from its noun to just past "agreed
+    at" ("the prisoner exchange agreed in Abu Dhabi", "an arrangement reached at the direct talks")."""
+    found = _AGREED_THERE.search(analysis.sentence_text(sentence))
+    if found is None:
+        return None
+    starts = analysis.starts_in(sentence)
+    first = bisect.bisect_left(starts, sentence.start + found.start()) + sentence.first_word
+    after = bisect.bisect_left(starts, sentence.start + found.end()) + sentence.first_word
+    return first, after + _AGREED_THERE_GAP
+
+
+def _agreed_there(analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit]) -> bool:
+    """Whether the session stands in the sentence only as where something was agreed, a clause about a
+    swap or deal that is the sentence's news ("returned under an arrangement reached at the talks"): the
+    talks are the swap's origin, told as background."""
+    clause = _agreed_clause(analysis, sentence)
+    if clause is None or any(hit.first < clause[0] for hit in sessions):
+        return False  # (named before the clause: "the sides met and agreed at once on a swap ...")
+    # the session follows at once ("agreed at the direct talks"), not only in a clause of its own further on
+    return any(hit.first <= clause[1] for hit in sessions)
+
+
 # a year, unless it follows "since" ("the first talks since 2022" is news, not history)
 _YEAR = re.compile(r"(?<!since )\b(?:19[5-9]\d|20\d\d)\b")
 
@@ -2231,6 +2267,9 @@ def _round_candidate(
     venues = sorted(
         sentence.hits("venue"), key=lambda hit: (analysis.rules.rules[hit.rule].value or 50, hit.first)
     )
+    if len(venues) > 1 and (clause := _agreed_clause(analysis, sentence)) is not None:
+        # "completed the exchange agreed in Abu Dhabi, and the sides will meet in Geneva": the swap's venue
+        venues = [hit for hit in venues if not clause[0] <= hit.first <= clause[1]] or venues
     placed = bool(venues) or ("talks_venue" in concepts)
     ordinals = _ordinal_hits(analysis, sentence)
     swap = _has_exchange_trigger(sentence)
@@ -2300,6 +2339,8 @@ def _round_candidate(
         background = _has_old_date(analysis, attached)
     else:
         background = _is_background(analysis, sentence, dates) or inherited[sentence.index]
+    if not background and not sentence.is_title:
+        background = _agreed_there(analysis, sentence, sessions)
     if not background:
         background = _deep_and_old(analysis, sentence, attached or dates)
     if background:

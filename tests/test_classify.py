@@ -366,6 +366,31 @@ def test_a_swap_agreed_at_yesterdays_talks_reports_the_talks_too() -> None:
     assert new_round(result) == {"round": 3, "place": "Istanbul", "date": "2025-07-22"}
 
 
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "It is the first half of the swap of 500 for 500 that the delegations struck in Istanbul on Monday.",
+        "The handover took place under an arrangement reached at the direct talks hosted by Turkey.",
+        "The repatriations are part of humanitarian arrangements agreed at talks in Istanbul in the summer.",
+    ],
+)
+def test_talks_named_as_where_a_swap_was_agreed_are_its_background(origin: str) -> None:
+    result = run(
+        "250 home from captivity",
+        f"250 Ukrainian soldiers returned home from Russian captivity on Tuesday, officials said. {origin}",
+    )
+    assert events(result) == {"EXCHANGE"}
+
+
+def test_a_swap_agreed_elsewhere_does_not_hide_the_next_round_in_its_sentence() -> None:
+    result = run(
+        "",
+        "Ukraine and Russia completed the prisoner exchange agreed in Abu Dhabi on Monday, and the sides will "
+        "meet for a sixth round of talks in Geneva next Wednesday, Ukraine's chief negotiator said.",
+    )
+    assert new_round(result).get("place") == "Geneva"
+
+
 def test_a_round_is_numbered_by_a_sentence_that_says_which_it_was() -> None:
     result = run(
         "Negotiators agree on working groups after talks in the Turkish city",
