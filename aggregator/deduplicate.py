@@ -553,7 +553,8 @@ class Deduplicator:
         # By type: an item reporting one type twice is at the stage its last report of it says.
         stages = {event.type: stage for event, stage in zip(item.events, event_stages, strict=True)}
         profile = _ItemProfile.of(item.events, stages)
-        best, best_score = self._best_story(profile, published, self._weights(words, actors))
+        # (in sorted order: sums over the words, and so ties between stories, do not depend on hash order)
+        best, best_score = self._best_story(profile, published, self._weights(sorted(words), actors))
         new_story = best is None
         if best is None:
             best = _StoryEntry(
@@ -870,7 +871,13 @@ class Deduplicator:
         story.refresh()
 
     def _trim_terms(self, story: _StoryEntry) -> None:
-        kept = dict(story.terms.most_common(_MAX_TERMS))
+        """Keep the story's _MAX_TERMS words of most weight: how often its items carry a word times how
+        telling the word is (rare, a named actor). Ties fall to the word itself, so that what a story keeps
+        never depends on the order of a set."""
+        terms = story.terms
+        weights = self._weights(terms, story.actors)
+        ranked = sorted(terms.items(), key=lambda pair: (-pair[1] * weights[pair[0]], pair[0]))
+        kept = dict(ranked[:_MAX_TERMS])
         self._unindex(story.terms.keys() - kept.keys(), story)
         story.terms = Counter(kept)
 
