@@ -1207,6 +1207,7 @@ _JOIN = {
     "agreeing_fact": 0.15,  # per fact, at most three
     "clashing_fact": -1.0,
     "other_stage": -1.0,
+    "crossed_main_event": 0.5,
     "per_day": 0.8,
 }
 
@@ -1287,6 +1288,8 @@ def _event_logit(profile: _ItemProfile, story: _StoryEntry) -> float:
         logit += _JOIN["same_main_event"]
         if profile.main_phase != story.main_phase and profile.main_phase >= 0 and story.main_phase >= 0:
             logit += _JOIN["other_stage"]  # the round announced is one story, the round held another
+    elif profile.main in story_types and story.main_event in item_types:
+        logit += _JOIN["crossed_main_event"]  # the talks led by their swap, the swap by its talks
     if item_types == story_types:
         logit += _JOIN["same_event_types"]
     agreeing = clashing = 0

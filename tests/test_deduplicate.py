@@ -346,6 +346,43 @@ def test_a_report_at_another_stage_of_the_event_fits_its_story_less_well() -> No
     assert score_after_announcement(held) < score_after_announcement(will) - 0.05
 
 
+def test_a_report_led_by_the_swap_of_talks_led_by_the_round_fits_their_story_better() -> None:
+    # The talks reported with their swap, then a report that leads with the swap and tells of the talks
+    # too: one development told from its other end, a better fit than a swap report that names no talks.
+    round_held = detected("NEW_ROUND", {"round": 3}, ("modality.past", "held"))
+    swap_agreed = detected("EXCHANGE", {"count": 1200}, ("exchange.verb", "exchange"))
+    talks_named = detected("NEW_ROUND", {}, ("round.meeting", "met"))
+    deadline = detected("DEADLINE", {}, ("deadline.word", "deadline"))
+
+    def score(events: tuple[DetectedEvent, ...]) -> float:
+        deduplicator = Deduplicator()
+        deduplicator.assign(
+            StoryInput(
+                key="talks",
+                source="outlet-a",
+                title="Third round of talks held in Istanbul",
+                summary="Russian and Ukrainian delegations held a third round in Istanbul on Wednesday, "
+                "agreed a new prisoner exchange and discussed a ceasefire deadline.",
+                published=MONDAY,
+                events=(round_held, swap_agreed, deadline),
+            )
+        )
+        assignment = deduplicator.assign(
+            StoryInput(
+                key="swap",
+                source="outlet-b",
+                title="Negotiator: 1,200 prisoners on each side",
+                summary="Moscow's chief negotiator said each side would free 1,200 captives in the exchange "
+                "agreed in Istanbul.",
+                published=MONDAY + timedelta(hours=20),
+                events=events,
+            )
+        )
+        return assignment.score
+
+    assert score((swap_agreed, talks_named)) > score((swap_agreed, deadline)) + 0.05
+
+
 def test_a_held_round_dated_days_apart_by_two_reports_is_one_event_that_keeps_its_day() -> None:
     deduplicator = Deduplicator()
     dates = ["2026-03-02", "2026-03-04", "2026-03-02"]  # its first day; two days off (a slip); the first
