@@ -1284,12 +1284,18 @@ def _event_logit(profile: _ItemProfile, story: _StoryEntry) -> float:
     if not item_types or not story_types:
         return _JOIN["one_has_no_events"]
     logit = 0.0
-    if profile.main == story.main_event:
+    main = profile.main
+    if main == story.main_event:
         logit += _JOIN["same_main_event"]
-        if profile.main_phase != story.main_phase and profile.main_phase >= 0 and story.main_phase >= 0:
-            logit += _JOIN["other_stage"]  # the round announced is one story, the round held another
-    elif profile.main in story_types and story.main_event in item_types:
-        logit += _JOIN["crossed_main_event"]  # the talks led by their swap, the swap by its talks
+        story_phase = story.main_phase
+    else:
+        if main in story_types and story.main_event in item_types:
+            logit += _JOIN["crossed_main_event"]  # the talks led by their swap, the swap by its talks
+        story_phase = _PHASE[story.stage(main)] if main in story_types else -1
+    if profile.main_phase != story_phase and profile.main_phase >= 0 and story_phase >= 0:
+        # the round announced is one story, the round held another; so is a swap carried out after the
+        # talks that agreed it
+        logit += _JOIN["other_stage"]
     if item_types == story_types:
         logit += _JOIN["same_event_types"]
     agreeing = clashing = 0

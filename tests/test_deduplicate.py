@@ -383,6 +383,38 @@ def test_a_report_led_by_the_swap_of_talks_led_by_the_round_fits_their_story_bet
     assert score((swap_agreed, talks_named)) > score((swap_agreed, deadline)) + 0.05
 
 
+def test_a_swap_carried_out_fits_the_story_of_the_talks_that_agreed_it_less_well() -> None:
+    # Talks that agreed a swap, then the swap carried out the next day: two developments, even when the
+    # swap's report leads with the swap the talks' story also carries (at another stage).
+    round_held = detected("NEW_ROUND", {"round": 2}, ("modality.past", "held"))
+    swap_agreed = detected("EXCHANGE", {"count": 157}, ("modality.agreed", "agreed"))
+
+    def score(swap: DetectedEvent) -> float:
+        deduplicator = Deduplicator()
+        deduplicator.assign(
+            StoryInput(
+                key="talks",
+                source="outlet-a",
+                title="Abu Dhabi talks close with an agreement to exchange 157 prisoners each",
+                summary="The second round in Abu Dhabi ended with a swap of 157 prisoners each agreed.",
+                published=MONDAY,
+                events=(round_held, swap_agreed),
+            )
+        )
+        later = StoryInput(
+            key="swap",
+            source="outlet-b",
+            title="157 prisoners each returned home",
+            summary="Ukraine and Russia exchanged 157 prisoners each, as agreed in Abu Dhabi.",
+            published=MONDAY + timedelta(hours=20),
+            events=(swap,),
+        )
+        return deduplicator.assign(later).score
+
+    carried_out = detected("EXCHANGE", {"count": 157}, ("modality.carried_out", "exchanged"))
+    assert score(carried_out) < score(swap_agreed) - 0.05
+
+
 def test_a_held_round_dated_days_apart_by_two_reports_is_one_event_that_keeps_its_day() -> None:
     deduplicator = Deduplicator()
     dates = ["2026-03-02", "2026-03-04", "2026-03-02"]  # its first day; two days off (a slip); the first
