@@ -1098,8 +1098,8 @@ def _split_sentences(
                 word = norm[marks.rfind("01", 0, dot + 1) : dot]
                 if "_" in word:
                     word = word.rpartition("_")[2]
-                if len(word) == 1 or word in _ABBREVIATIONS:
-                    continue
+                if (len(word) == 1 and not word.isdigit()) or word in _ABBREVIATIONS:
+                    continue  # (an initial; a day's number ends a sentence: "expires on August 8. The")
             following = end + 1  # (a space follows the boundary: mostly the character after it)
             if following >= length or norm[following].isspace() or not norm[end].isspace():
                 if (found_after := _NONSPACE.search(norm, end)) is None:
@@ -1154,7 +1154,7 @@ def _ends_sentence(
             word = words[index].rpartition("_")[2]
     else:  # (a run longer than the window is no abbreviation, cut or not)
         word = _LETTERS_TO_END.search(norm, max(0, dot - _ABBREVIATION_WINDOW), dot).group()  # type: ignore[union-attr]
-    if len(word) == 1 or word in _ABBREVIATIONS:  # "U.S. officials", "Gen. Budanov"
+    if (len(word) == 1 and not word.isdigit()) or word in _ABBREVIATIONS:  # "U.S. officials", "Gen. Budanov"
         return False
     # the first non-space character after the boundary (which a space follows): mostly the next one
     position = after + 1

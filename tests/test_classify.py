@@ -1342,12 +1342,15 @@ def test_unify_replaces_exactly_what_the_translation_table_does() -> None:
         ("Prisoners were exchanged. the count follows.", 1),  # a lower-case word continues the sentence
         ("Negotiations. Continue here", 2),
         ("Wait... what?x no", 1),  # punctuation not followed by a space ends nothing
+        ("It expires on August 8. The US had set 50 days.", 2),  # a day's number is no initial
     ],
 )
 def test_sentence_boundaries(text: str, sentences: int) -> None:
-    from aggregator.classify import _split_sentences
+    from aggregator.classify import _analyse, _split_sentences
 
     assert len(_split_sentences(text, text.lower(), None, 0)) == sentences
+    analysis = _analyse(f"Talks in Russia and Ukraine. {text}", 0, PUBLISHED, RULES)  # (the way items take)
+    assert analysis is not None and len(analysis.sentences) == sentences + 1
 
 
 def test_word_offsets_are_those_of_the_words_in_the_text() -> None:
