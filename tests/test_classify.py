@@ -391,6 +391,15 @@ def test_a_swap_agreed_elsewhere_does_not_hide_the_next_round_in_its_sentence() 
     assert new_round(result).get("place") == "Geneva"
 
 
+def test_three_sides_named_in_one_word_make_a_trilateral_session() -> None:
+    result = run(
+        "Energy moratorium to take effect at midnight",
+        "The moratorium agreed in Riyadh takes effect at midnight, the Kremlin said. The "
+        "Russian-American-Ukrainian consultations in Riyadh took place on Monday.",
+    )
+    assert new_round(result) == {"place": "Riyadh", "date": "2025-07-21"}
+
+
 def test_a_round_is_numbered_by_a_sentence_that_says_which_it_was() -> None:
     result = run(
         "Negotiators agree on working groups after talks in the Turkish city",
