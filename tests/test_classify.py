@@ -385,8 +385,8 @@ def test_talks_named_as_where_a_swap_was_agreed_are_its_background(origin: str) 
 def test_a_swap_agreed_elsewhere_does_not_hide_the_next_round_in_its_sentence() -> None:
     result = run(
         "",
-        "Ukraine and Russia completed the prisoner exchange agreed in Abu Dhabi on Monday, and the sides will "
-        "meet for a sixth round of talks in Geneva next Wednesday, Ukraine's chief negotiator said.",
+        "Ukraine and Russia completed the prisoner exchange agreed in Abu Dhabi on Monday, and the sides "
+        "will meet for a sixth round of talks in Geneva next Wednesday, Ukraine's chief negotiator said.",
     )
     assert new_round(result).get("place") == "Geneva"
 
@@ -1073,8 +1073,8 @@ def test_a_deadline_cut_to_a_span_counts_from_publication(title: str, summary: s
 def test_the_leads_deadline_beats_a_target_date_further_down() -> None:
     result = run(
         "Kyiv welcomes a shorter ultimatum",
-        "Zelensky on Tuesday welcomed Trump's decision to give Russia \"10 or 12 days\" to end the war. "
-        "Overnight, Russia launched 300 drones at Ukrainian cities. Air defence units shot most of them down. "
+        'Zelensky on Tuesday welcomed Trump\'s decision to give Russia "10 or 12 days" to end the war. '
+        "Overnight, Russia launched 300 drones at Ukrainian cities. Air defence shot most of them down. "
         "The head of Ukraine's delegation has proposed a meeting of the presidents before the end of August.",
     )
     assert item_facts(result).get("deadline") == "2025-08-02"  # not 2025-08-31, the meeting's target
