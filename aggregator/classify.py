@@ -1802,7 +1802,8 @@ def _is_iso_date(text: str) -> bool:
 _ROUND_TRIGGERS = frozenset(("round", "talks", "meeting"))
 _EXCHANGE_TRIGGERS = frozenset(("swap_phrase", "exchange", "return"))  # see _has_exchange_trigger
 _DEADLINE_CONTEXT = ("threat", "talks", "peace", "ceasefire", "humanitarian", "agreed")
-_DEADLINE_TRIGGERS = frozenset(("deadline", "proposal", *_DEADLINE_CONTEXT))  # proposal: a meeting's target
+# (proposal: a meeting's target; mediator: a demand, "the US envoy wants it initialled by August 1")
+_DEADLINE_TRIGGERS = frozenset(("deadline", "proposal", "mediator", *_DEADLINE_CONTEXT))
 
 
 _Proof = tuple["_Hit | tuple[int, int]", str | None]  # a hit (named by its rule) or a span with a name
@@ -3035,7 +3036,8 @@ def _deadline_fact(found: re.Match[str], base: date | None) -> object | None:
             if amount is None:
                 return None
             if computable and base is not None and unit in ("day", "week"):
-                return (base + timedelta(days=amount * (7 if unit == "week" else 1))).isoformat()
+                given = base - _days_ago(found.string[: found.start()])
+                return (given + timedelta(days=amount * (7 if unit == "week" else 1))).isoformat()
             return f"{amount} {unit}s" if amount != 1 else f"1 {unit}"
     if groups.get("hold"):
         return groups["hold"]
@@ -3043,6 +3045,21 @@ def _deadline_fact(found: re.Match[str], base: date | None) -> object | None:
     if not by or base is None:
         return by
     return _deadline_date(by, base, _weekday_way(groups.get("verb") or ""))
+
+
+_AGO = re.compile(
+    r"\b(?P<n>a|one|two|three|four|five|six|\d{1,2})\s+(?P<unit>days?|weeks?)\s+(?:after|since)\s+"
+    r"(?:[\w'-]+\s+){0,6}$"
+)
+
+
+def _days_ago(before: str) -> timedelta:
+    """ "a week after Trump gave Moscow 50 days": the span was given that long before publication."""
+    found = _AGO.search(before[-80:])
+    if found is None:
+        return timedelta()
+    amount = 1 if found.group("n") in ("a", "one") else _amount(found.group("n")) or 0
+    return timedelta(days=amount * (7 if found.group("unit").startswith("week") else 1))
 
 
 # what follows "Friday's deadline ...": it is over (the last Friday), or still to come (the next one)
@@ -3110,7 +3127,7 @@ def _deadline_candidate(
     words = sentence.hits("deadline")
     has_context = not sentence.concepts.keys().isdisjoint(_DEADLINE_CONTEXT)
     proposed_meeting = ("proposal" in sentence.concepts) and ("meeting" in sentence.concepts)
-    if not words and not has_context and not proposed_meeting:
+    if not words and not has_context and not proposed_meeting and "mediator" not in sentence.concepts:
         return None  # before the costly time-limit regex: most sentences stop here
     concepts = sentence.concepts
     if not words and not proposed_meeting:
@@ -3149,11 +3166,20 @@ def _deadline_candidate(
     ):
         return None
     # (a meeting proposed by a date has a target date as plainly as a deadline word says one)
-    score = 0.35 + 0.2 * has_context + 0.2 * bool(words or target) + 0.15 * sentence.is_title
+    score = 0.35 + 0.2 * has_context + 0.2 * bool(words or target or demanded) + 0.15 * sentence.is_title
     if ("proposal" in sentence.concepts) and "threat" not in sentence.concepts and not limits:
         score -= 0.3  # "awaiting proposals on deadlines": a timetable under discussion, not a time limit
     if "withdrawn" in sentence.concepts:
         score -= 1.0
+    if (
+        not words
+        and ("proposal" in sentence.concepts)
+        and ("ceasefire" in sentence.concepts)
+        and "threat" not in sentence.concepts
+        and limits
+        and all(found.group().startswith("until") for found in limits)
+    ):
+        score -= 0.3  # "a proposal for a halt to strikes until the end of September": a truce's length
     # a stated time limit adds 0.1 and the rest only lowers the score: without that much, the sentence
     # cannot assert a deadline, so its facts (dates resolved by dateparser) are not worth reading
     threshold = analysis.rules.scores["deadline_threshold"]
@@ -3171,7 +3197,7 @@ def _deadline_candidate(
         span = (sentence.start + found.start(), sentence.start + found.end())
         evidence.append((span, "fact.deadline"))
         score += 0.1
-    old = _is_old_deadline(facts.get("deadline"), analysis.published)
+    old = _is_old_deadline(facts.get("deadline"), analysis.published) or _lapsed_months_ago(analysis, text)
     if (
         old
         or ("strong_background" in sentence.concepts)
@@ -3183,6 +3209,24 @@ def _deadline_candidate(
     if score < threshold:
         return None
     return _Candidate(sentence, score, evidence, facts, reckoned=bool(stated) and reckoned)
+
+
+_ENGLISH_MONTHS = _MONTH_NAMES.split("|")[:12]
+_LAPSED = re.compile(
+    r"\b(?:lapsed|expired|ran\s+out|ended)\s+(?:in|at\s+the\s+end\s+of|in\s+(?:early|mid|late)-?\s?)\s*"
+    rf"(?P<month>{'|'.join(_ENGLISH_MONTHS)})\b(?!\s+\d)"
+)
+
+
+def _lapsed_months_ago(analysis: _Analysis, text: str) -> bool:
+    """ "The moratorium, which lapsed in May" told in June: a deadline over weeks ago, background."""
+    if analysis.published is None:
+        return False
+    found = _LAPSED.search(text)
+    if found is None:
+        return False
+    month = _ENGLISH_MONTHS.index(found.group("month")) + 1
+    return month != analysis.published.month
 
 
 def _is_demand(found: re.Match[str]) -> bool:

@@ -1080,6 +1080,37 @@ def test_the_leads_deadline_beats_a_target_date_further_down() -> None:
     assert item_facts(result).get("deadline") == "2025-08-02"  # not 2025-08-31, the meeting's target
 
 
+def test_a_mediators_demand_in_a_sentence_of_its_own_is_a_deadline() -> None:
+    result = run(
+        "Geneva talks between Russia and Ukraine end a day early",
+        "Both delegations left on Tuesday. The US envoy has said he wants the framework initialled by "
+        "August 1, two weeks from now.",
+    )
+    assert item_facts(result).get("deadline") == "2025-08-01"
+
+
+@pytest.mark.parametrize(
+    "aside",
+    [
+        "Strikes on power plants have grown since the energy moratorium agreed in Riyadh lapsed in May.",
+        "The talks covered a Ukrainian proposal for a halt to strikes on energy facilities until the end of "
+        "September.",
+    ],
+)
+def test_a_truce_that_lapsed_months_ago_or_one_only_proposed_is_no_deadline(aside: str) -> None:
+    result = run("Russian and Ukrainian delegations meet in Geneva", f"The talks began on Monday. {aside}")
+    assert "DEADLINE" not in events(result)
+
+
+def test_a_span_given_a_week_before_counts_from_that_day() -> None:
+    result = run(
+        "Talks in Istanbul",
+        "The Russian and Ukrainian delegations met hours after a drone attack on Kyiv, and a week after "
+        "Trump gave Moscow 50 days to reach a deal or face tariffs.",
+    )
+    assert item_facts(result).get("deadline") == "2025-09-04"  # 50 days from 16 July, not 11 September
+
+
 def test_a_date_stated_beats_a_span_counted_from_publication() -> None:
     result = run(
         "Kyiv welcomes shorter US deadline",
