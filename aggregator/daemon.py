@@ -50,6 +50,7 @@ HEARTBEAT_EVERY_S = 10.0  # WATCHDOG=1 this often; the unit's WatchdogSec is sev
 RETENTION_EVERY_S = 24 * 3600.0
 POLL_JITTER = 0.1  # each feed's next poll moves by up to ±10% of its interval
 STOP_WITHIN_S = 8.0  # after a signal, wait this long for running jobs before leaving them
+STOP_LOCK_WAIT_S = 1.0  # and this long for a thread starting the parse workers (they end with the daemon)
 
 
 class _SkippedRunFilter(logging.Filter):
@@ -203,14 +204,14 @@ class Daemon:
         self.notifier.close()
         if abandoned:
             if self.poller is not None:
-                self.poller.kill_parser()  # a parse in flight cannot be interrupted otherwise
+                self.poller.kill_parser(wait=STOP_LOCK_WAIT_S)  # a parse in flight cannot be stopped else
             log_event(log, "stopped", abandoned=abandoned, note="feeds stay due, alerts stay pending")
             logging.shutdown()
             os._exit(0)  # threads blocked in a socket read would hold the interpreter's exit
         if self.deliverer is not None:
             self.deliverer.close()
         if self.poller is not None:
-            self.poller.close()
+            self.poller.close(wait=STOP_LOCK_WAIT_S)
         if self.store is not None:
             self.store.close()
         lingering = [

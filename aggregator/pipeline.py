@@ -313,22 +313,38 @@ class Poller:
 
         threading.Thread(target=warm, name="warm-parser", daemon=True).start()
 
-    def kill_parser(self) -> None:
-        """A parse ran past its limit: the only way to stop it is to end the worker processes."""
-        with self._pool_lock:
+    def kill_parser(self, wait: float = -1) -> None:
+        """A parse ran past its limit: the only way to stop it is to end the worker processes.
+
+        A warming thread holds the lock while it starts the pool (seconds on a loaded host): a caller on its
+        way out passes ``wait`` and does not wait longer (workers end by themselves once their owner is gone).
+        """
+        if not self._pool_lock.acquire(timeout=wait):
+            return
+        try:
             pool = self._parse_pool
             self._parse_pool = None
             self._pool_ready.clear()
+        finally:
+            self._pool_lock.release()
         if isinstance(pool, ProcessPoolExecutor):
             for process in list(getattr(pool, "_processes", {}).values()):
                 process.kill()
             pool.shutdown(wait=False, cancel_futures=True)
 
-    def close(self) -> None:
-        with self._pool_lock:  # a warming thread may be creating the pool right now
-            pool, self._parse_pool = self._parse_pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, wait: float = -1) -> None:
+        """Shut the parse workers down and close the fetcher. With ``wait`` (seconds), a caller on its way
+        out does not wait for workers still starting (seconds of imports on a loaded host): they are
+        killed, or left to end with their owner."""
+        if wait >= 0 and not self.parser_ready():
+            self.kill_parser(wait)
+        elif self._pool_lock.acquire(timeout=wait):
+            try:
+                pool, self._parse_pool = self._parse_pool, None
+            finally:
+                self._pool_lock.release()
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         if self._own_fetcher:
             self.fetcher.close()
 
