@@ -1206,7 +1206,7 @@ _JOIN = {
     "one_has_no_events": 1.2,
     "agreeing_fact": 0.15,  # per fact, at most three
     "clashing_fact": -1.0,
-    "other_stage": -1.0,
+    "other_stage": -0.5,
     "crossed_main_event": 0.5,
     "per_day": 0.8,
 }
