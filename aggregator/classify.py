@@ -36,7 +36,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -1877,11 +1877,10 @@ def _agreed_clause(analysis: _Analysis, sentence: _Sentence) -> tuple[int, int] 
     return first, after + _AGREED_THERE_GAP
 
 
-def _agreed_there(analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit]) -> bool:
-    """Whether the session stands in the sentence only as where something was agreed, a clause about a
-    swap or deal that is the sentence's news ("returned under an arrangement reached at the talks"): the
-    talks are the swap's origin, told as background."""
-    clause = _agreed_clause(analysis, sentence)
+def _agreed_there(clause: tuple[int, int] | None, sessions: Sequence[_Hit]) -> bool:
+    """Whether the session stands in the sentence only as where something was agreed (``clause``, from
+    _agreed_clause), a clause about a swap or deal that is the sentence's news ("returned under an
+    arrangement reached at the talks"): the talks are the swap's origin, told as background."""
     if clause is None or any(hit.first < clause[0] for hit in sessions):
         return False  # (named before the clause: "the sides met and agreed at once on a swap ...")
     # the session follows at once ("agreed at the direct talks"), not only in a clause of its own further on
@@ -2268,9 +2267,14 @@ def _round_candidate(
     venues = sorted(
         sentence.hits("venue"), key=lambda hit: (analysis.rules.rules[hit.rule].value or 50, hit.first)
     )
-    if len(venues) > 1 and (clause := _agreed_clause(analysis, sentence)) is not None:
+
+    @cache
+    def clause() -> tuple[int, int] | None:  # where a swap or deal was agreed, read when first asked
+        return _agreed_clause(analysis, sentence)
+
+    if len(venues) > 1 and (agreed := clause()) is not None:
         # "completed the exchange agreed in Abu Dhabi, and the sides will meet in Geneva": the swap's venue
-        venues = [hit for hit in venues if not clause[0] <= hit.first <= clause[1]] or venues
+        venues = [hit for hit in venues if not agreed[0] <= hit.first <= agreed[1]] or venues
     placed = bool(venues) or ("talks_venue" in concepts)
     ordinals = _ordinal_hits(analysis, sentence)
     swap = _has_exchange_trigger(sentence)
@@ -2341,7 +2345,7 @@ def _round_candidate(
     else:
         background = _is_background(analysis, sentence, dates) or inherited[sentence.index]
     if not background and not sentence.is_title:
-        background = _agreed_there(analysis, sentence, sessions)
+        background = _agreed_there(clause(), sessions)
     if not background:
         background = _deep_and_old(analysis, sentence, attached or dates)
     if background:

@@ -553,8 +553,7 @@ class Deduplicator:
         # By type: an item reporting one type twice is at the stage its last report of it says.
         stages = {event.type: stage for event, stage in zip(item.events, event_stages, strict=True)}
         profile = _ItemProfile.of(item.events, stages)
-        # (in sorted order: sums over the words, and so ties between stories, do not depend on hash order)
-        best, best_score = self._best_story(profile, published, self._weights(sorted(words), actors))
+        best, best_score = self._best_story(profile, published, self._weights(words, actors))
         new_story = best is None
         if best is None:
             best = _StoryEntry(

@@ -313,20 +313,25 @@ class Poller:
 
         threading.Thread(target=warm, name="warm-parser", daemon=True).start()
 
+    def _take_pool(self, wait: float) -> Executor | None:
+        """Take the pool away (None: there was none, or the lock stayed held for ``wait`` seconds; -1 waits
+        however long)."""
+        if not self._pool_lock.acquire(timeout=wait):
+            return None
+        try:
+            pool, self._parse_pool = self._parse_pool, None
+            self._pool_ready.clear()
+        finally:
+            self._pool_lock.release()
+        return pool
+
     def kill_parser(self, wait: float = -1) -> None:
         """A parse ran past its limit: the only way to stop it is to end the worker processes.
 
         A warming thread holds the lock while it starts the pool (seconds on a loaded host): a caller on its
         way out passes ``wait`` and does not wait longer (workers end by themselves once their owner is gone).
         """
-        if not self._pool_lock.acquire(timeout=wait):
-            return
-        try:
-            pool = self._parse_pool
-            self._parse_pool = None
-            self._pool_ready.clear()
-        finally:
-            self._pool_lock.release()
+        pool = self._take_pool(wait)
         if isinstance(pool, ProcessPoolExecutor):
             for process in list(getattr(pool, "_processes", {}).values()):
                 process.kill()
@@ -338,11 +343,8 @@ class Poller:
         killed, or left to end with their owner."""
         if wait >= 0 and not self.parser_ready():
             self.kill_parser(wait)
-        elif self._pool_lock.acquire(timeout=wait):
-            try:
-                pool, self._parse_pool = self._parse_pool, None
-            finally:
-                self._pool_lock.release()
+        else:
+            pool = self._take_pool(wait)
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
         if self._own_fetcher:

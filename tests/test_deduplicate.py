@@ -346,6 +346,25 @@ def test_a_report_at_another_stage_of_the_event_fits_its_story_less_well() -> No
     assert score_after_announcement(held) < score_after_announcement(will) - 0.01  # (equal without it)
 
 
+def told(key: str, hours: int, title: str, summary: str, *events: DetectedEvent) -> StoryInput:
+    """A report with hand-built events, from its own outlet, ``hours`` after Monday's start."""
+    return StoryInput(
+        key=key,
+        source=f"outlet-{key}",
+        title=title,
+        summary=summary,
+        published=MONDAY + timedelta(hours=hours),
+        events=events,
+    )
+
+
+def score_after(first: StoryInput, later: StoryInput) -> float:
+    """The score of the story ``later`` joins (or starts) when ``first`` is all that came before."""
+    deduplicator = Deduplicator()
+    deduplicator.assign(first)
+    return deduplicator.assign(later).score
+
+
 def test_a_report_led_by_the_swap_of_talks_led_by_the_round_fits_their_story_better() -> None:
     # The talks reported with their swap, then a report that leads with the swap and tells of the talks
     # too: one development told from its other end, a better fit than a swap report that names no talks.
@@ -353,34 +372,29 @@ def test_a_report_led_by_the_swap_of_talks_led_by_the_round_fits_their_story_bet
     swap_agreed = detected("EXCHANGE", {"count": 1200}, ("exchange.verb", "exchange"))
     talks_named = detected("NEW_ROUND", {}, ("round.meeting", "met"))
     deadline = detected("DEADLINE", {}, ("deadline.word", "deadline"))
+    talks = told(
+        "talks",
+        0,
+        "Third round of talks held in Istanbul",
+        "Russian and Ukrainian delegations held a third round in Istanbul on Wednesday, agreed a new "
+        "prisoner exchange and discussed a ceasefire deadline.",
+        round_held,
+        swap_agreed,
+        deadline,
+    )
 
-    def score(events: tuple[DetectedEvent, ...]) -> float:
-        deduplicator = Deduplicator()
-        deduplicator.assign(
-            StoryInput(
-                key="talks",
-                source="outlet-a",
-                title="Third round of talks held in Istanbul",
-                summary="Russian and Ukrainian delegations held a third round in Istanbul on Wednesday, "
-                "agreed a new prisoner exchange and discussed a ceasefire deadline.",
-                published=MONDAY,
-                events=(round_held, swap_agreed, deadline),
-            )
+    def score(*events: DetectedEvent) -> float:
+        swap = told(
+            "swap",
+            20,
+            "Negotiator: 1,200 prisoners on each side",
+            "Moscow's chief negotiator said each side would free 1,200 captives in the exchange agreed in "
+            "Istanbul.",
+            *events,
         )
-        assignment = deduplicator.assign(
-            StoryInput(
-                key="swap",
-                source="outlet-b",
-                title="Negotiator: 1,200 prisoners on each side",
-                summary="Moscow's chief negotiator said each side would free 1,200 captives in the exchange "
-                "agreed in Istanbul.",
-                published=MONDAY + timedelta(hours=20),
-                events=events,
-            )
-        )
-        return assignment.score
+        return score_after(talks, swap)
 
-    assert score((swap_agreed, talks_named)) > score((swap_agreed, deadline)) + 0.05
+    assert score(swap_agreed, talks_named) > score(swap_agreed, deadline) + 0.05
 
 
 def test_a_swap_carried_out_fits_the_story_of_the_talks_that_agreed_it_less_well() -> None:
@@ -388,28 +402,24 @@ def test_a_swap_carried_out_fits_the_story_of_the_talks_that_agreed_it_less_well
     # swap's report leads with the swap the talks' story also carries (at another stage).
     round_held = detected("NEW_ROUND", {"round": 2}, ("modality.past", "held"))
     swap_agreed = detected("EXCHANGE", {"count": 157}, ("modality.agreed", "agreed"))
+    talks = told(
+        "talks",
+        0,
+        "Abu Dhabi talks close with an agreement to exchange 157 prisoners each",
+        "The second round in Abu Dhabi ended with a swap of 157 prisoners each agreed.",
+        round_held,
+        swap_agreed,
+    )
 
     def score(swap: DetectedEvent) -> float:
-        deduplicator = Deduplicator()
-        deduplicator.assign(
-            StoryInput(
-                key="talks",
-                source="outlet-a",
-                title="Abu Dhabi talks close with an agreement to exchange 157 prisoners each",
-                summary="The second round in Abu Dhabi ended with a swap of 157 prisoners each agreed.",
-                published=MONDAY,
-                events=(round_held, swap_agreed),
-            )
+        later = told(
+            "swap",
+            20,
+            "157 prisoners each returned home",
+            "Ukraine and Russia exchanged 157 prisoners each, as agreed in Abu Dhabi.",
+            swap,
         )
-        later = StoryInput(
-            key="swap",
-            source="outlet-b",
-            title="157 prisoners each returned home",
-            summary="Ukraine and Russia exchanged 157 prisoners each, as agreed in Abu Dhabi.",
-            published=MONDAY + timedelta(hours=20),
-            events=(swap,),
-        )
-        return deduplicator.assign(later).score
+        return score_after(talks, later)
 
     carried_out = detected("EXCHANGE", {"count": 157}, ("modality.carried_out", "exchanged"))
     assert score(carried_out) < score(swap_agreed) - 0.05
