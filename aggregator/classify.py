@@ -2714,6 +2714,7 @@ def _exchange_candidate(
     context: _Context,
     inherited: _InheritedBackground,
     ukraine: bool,
+    round_is_news: bool = False,
 ) -> _Candidate | None:
     if not _has_exchange_trigger(sentence) or context.other:
         return None
@@ -2737,7 +2738,15 @@ def _exchange_candidate(
         m for m in dates if m.value is not None and analysis.published is not None
         and abs((m.value - analysis.published).days) <= 3
     ]  # fmt: skip
-    score = _swap_score(sentence, bool(done), bool(fresh or recent), doubted, lead)
+    # "the parties agreed a swap of 1,200 each", deep in the report of a round held today: its outcome, news
+    # like the round (a date in the sentence other than recent makes it a look back)
+    outcome = (
+        round_is_news
+        and not dates
+        and _agreed_in_past(analysis, sentence)
+        and not _names_another_month(analysis, sentence)
+    )
+    score = _swap_score(sentence, bool(done), bool(fresh or recent or outcome), doubted, lead)
     # the background only lowers the score, and a sentence below the threshold asserts nothing (nor are its
     # facts read): stop before the costly parts
     if score < threshold:
@@ -2800,6 +2809,36 @@ def _swap_score(sentence: _Sentence, done: bool, new: bool, doubted: bool, lead:
     return score
 
 
+# an English month named in the (lower-case) text; "may" only where it cannot be the verb
+_MONTH_MENTION = re.compile(
+    r"\b(?P<month>january|february|march|april|june|july|august|september|october|november|december)\b"
+    r"|\b(?:in|since|early|late|mid-?|of|until|from|last)\s+(?P<may>may)\b|\b(?P<may_day>may)\s+\d"
+)
+
+
+def _names_another_month(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """A month other than the publication's named in the sentence ("in May the parties agreed a swap", told
+    in July): a look back, though no day is given."""
+    if analysis.published is None:
+        return False
+    for found in _MONTH_MENTION.finditer(analysis.sentence_text(sentence)):
+        month = found.group("month") or "may"
+        if _ENGLISH_MONTHS.index(month) + 1 != analysis.published.month:
+            return True
+    return False
+
+
+def _agreed_in_past(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """The sentence tells a swap agreed: "the sides agreed an all-for-all swap", "agreed that a thousand
+    prisoners from each side would be released"."""
+    words = analysis.words
+    triggers = sentence.hits("swap_phrase", "exchange", "return")
+    return any(
+        words[hit.first] == "agreed" and any(hit.last <= trigger.first for trigger in triggers)
+        for hit in sentence.hits("agreed")
+    )
+
+
 def _only_agreed(analysis: _Analysis, sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
     """Whether the sentence tells a swap agreed or promised ("agreed to exchange", "will hand over") and not
     one carried out."""
@@ -2846,12 +2885,34 @@ def _doubts_the_swap(sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
         for hit in sentence.hits("agreed")
         if not any(hit.first < trigger.last and trigger.first < hit.last for trigger in triggers)
     ]
+    if agreed and all(trigger.last <= doubt.first for doubt in doubts for trigger in triggers):
+        # "agreed that a thousand prisoners would be released and that each would prepare a proposal": what
+        # follows the swap is the other thing's doubt
+        first = min(trigger.first for trigger in triggers)
+        if any(hit.last <= first for hit in agreed):
+            return False
     return not _near(agreed, triggers, 2)
 
 
+def _round_is_news(analysis: _Analysis, new_round: DetectedEvent | None) -> bool:
+    """Whether the item reports a round of talks as its news: one detected, dated (when it is) within days of
+    publication."""
+    if new_round is None:
+        return False
+    day = new_round.facts.get("date")
+    if not isinstance(day, str) or analysis.published is None:
+        return True
+    return abs((date.fromisoformat(day) - analysis.published).days) <= 3
+
+
 def _detect_exchange(
-    analysis: _Analysis, contexts: list[_Context], inherited: _InheritedBackground
+    analysis: _Analysis,
+    contexts: list[_Context],
+    inherited: _InheritedBackground,
+    round_is_news: bool = False,
 ) -> DetectedEvent | None:
+    """``round_is_news``: the item reports a round of talks held or under way now, whose outcome a swap
+    agreed further down the item is."""
     # Ukraine a party somewhere in the item, and no US–Russia swap: "Russia's negotiator said ..." counts
     ukraine = not any(("us_russia_swap" in sentence.concepts) for sentence in analysis.sentences) and any(
         ("ukraine" in sentence.concepts) for sentence in analysis.sentences
@@ -2860,7 +2921,7 @@ def _detect_exchange(
         candidate
         for sentence, context in zip(analysis.sentences, contexts, strict=True)
         if not sentence.concepts.keys().isdisjoint(_EXCHANGE_TRIGGERS)
-        and (candidate := _exchange_candidate(analysis, sentence, context, inherited, ukraine))
+        and (candidate := _exchange_candidate(analysis, sentence, context, inherited, ukraine, round_is_news))
     ]
     threshold = analysis.rules.scores["exchange_threshold"]
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
@@ -3305,8 +3366,10 @@ def classify(title: str, summary: str, published: datetime | date | None, rules:
     events: tuple[DetectedEvent, ...] = ()
     if relevant:
         inherited = _InheritedBackground(analysis)
-        detectors = (_detect_new_round, _detect_exchange, _detect_deadline)
-        events = tuple(event for detect in detectors if (event := detect(analysis, contexts, inherited)))
+        new_round = _detect_new_round(analysis, contexts, inherited)
+        exchange = _detect_exchange(analysis, contexts, inherited, _round_is_news(analysis, new_round))
+        deadline = _detect_deadline(analysis, contexts, inherited)
+        events = tuple(event for event in (new_round, exchange, deadline) if event is not None)
     return Classification(relevant, round(score, 3), events, _unique(evidence), rules.version)
 
 

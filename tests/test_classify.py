@@ -622,6 +622,61 @@ def test_exchange_of_views_or_documents_is_not_an_exchange() -> None:
     assert "EXCHANGE" not in events(result)
 
 
+ROUND_HELD_TODAY = (
+    "Russian and Ukrainian delegations held their third round of talks in Istanbul on Wednesday. "
+    "The meeting at the Ciragan Palace lasted under an hour, officials said. "
+    "Turkey's foreign minister opened the session and spoke of a difficult road ahead. "
+)
+
+
+def test_a_swap_agreed_at_the_round_reported_is_its_outcome_even_deep_in_the_report() -> None:
+    result = run(
+        "Third round in Istanbul ends quickly",
+        ROUND_HELD_TODAY + "According to the Russian negotiator, the parties agreed a swap of 1,200 captured "
+        "soldiers from each side.",
+    )
+    assert {"NEW_ROUND", "EXCHANGE"} <= events(result)
+    assert item_facts(result)["count"] == 1200
+
+
+def test_a_proposal_after_the_swap_agreed_in_its_sentence_is_the_other_things() -> None:
+    result = run(
+        "Third round in Istanbul ends quickly",
+        ROUND_HELD_TODAY + "Officials said the parties agreed that eight hundred captives from each side "
+        "would be freed and that each delegation would draft a proposal on a truce.",
+    )
+    assert "EXCHANGE" in events(result)
+    assert item_facts(result)["count"] == 800
+
+
+def test_a_deep_swap_agreed_long_ago_stays_background_in_a_round_report() -> None:
+    result = run(
+        "Third round in Istanbul ends quickly",
+        ROUND_HELD_TODAY + "In May 2025 the parties agreed a swap of 1,000 captured soldiers from each side.",
+    )
+    assert "NEW_ROUND" in events(result)
+    assert "EXCHANGE" not in events(result)
+
+
+def test_a_deep_swap_agreed_in_an_item_without_news_of_a_round_is_a_look_back() -> None:
+    result = run(
+        "Ukraine's ombudsman reviews a year of work",
+        "Lubinets described his office's contacts with Moscow and the Red Cross. He said families still "
+        "write to him every day. He praised the volunteers who help them. The parties agreed a swap of "
+        "300 captured soldiers from each side, he recalled.",
+    )
+    assert "EXCHANGE" not in events(result)
+
+
+def test_lists_exchanged_for_a_future_swap_are_not_an_exchange() -> None:
+    result = run(
+        "Third round in Istanbul ends quickly",
+        ROUND_HELD_TODAY + "The delegations also agreed to exchange lists of prisoners for a future swap.",
+    )
+    assert "NEW_ROUND" in events(result)
+    assert "EXCHANGE" not in events(result)
+
+
 def test_us_russia_swap_is_not_relevant_even_with_prisoner_words() -> None:
     result = run(
         "US and Russia complete prisoner swap in Abu Dhabi",
