@@ -2118,17 +2118,22 @@ _DATELINE = re.compile(
     r"(?:,[^-\u2013\u2014:()]{0,20}\d[^-\u2013\u2014:()]{0,8}"  # ", July 21"
     r"(?:\([^)]{1,40}\))?\s*[-\u2013\u2014:]"  # " (Agency) -"
     r"|\s*\([^)]{1,40}\)\s*[-\u2013\u2014:]"
-    r"|\s+[\u2013\u2014])\s"  # " — "
+    r"|\s+[-\u2013\u2014])\s"  # " — ", " - "
 )
+
+
+def _dateline_end(analysis: _Analysis, sentence: _Sentence) -> int:
+    """The first word after the sentence's dateline (its first word when it has none)."""
+    found = _DATELINE.match(analysis.sentence_text(sentence))
+    return sentence.first_word if found is None else analysis.word_of(sentence.start + found.end())
 
 
 def _without_dateline(analysis: _Analysis, sentence: _Sentence) -> dict[str, list[_Hit]]:
     """The lead's concepts without the actors of its dateline: the cities a report was filed from are not
     the parties at the table."""
-    found = _DATELINE.match(analysis.sentence_text(sentence))
-    if found is None:
+    end = _dateline_end(analysis, sentence)
+    if end == sentence.first_word:
         return sentence.concepts
-    end = analysis.word_of(sentence.start + found.end())
     concepts = dict(sentence.concepts)
     for actor in ("russia", "ukraine"):
         kept = [hit for hit in concepts.get(actor, ()) if hit.first >= end]
@@ -2272,6 +2277,10 @@ def _round_candidate(
     def clause() -> tuple[int, int] | None:  # where a swap or deal was agreed, read when first asked
         return _agreed_clause(analysis, sentence)
 
+    if len(venues) > 1 and sentence.body_index == 0:
+        # "ABU DHABI - Monday's second round in Istanbul ...": where the report was filed is not the venue
+        filed = _dateline_end(analysis, sentence)
+        venues = [hit for hit in venues if hit.first >= filed] or venues
     if len(venues) > 1 and (agreed := clause()) is not None:
         # "completed the exchange agreed in Abu Dhabi, and the sides will meet in Geneva": the swap's venue
         venues = [hit for hit in venues if not agreed[0] <= hit.first <= agreed[1]] or venues

@@ -165,6 +165,18 @@ def test_confirmed_round_tonight_is_a_new_round_with_facts() -> None:
     assert item_facts(result) == {"round": 4, "place": "Istanbul", "date": "2025-07-23"}
 
 
+@pytest.mark.parametrize("dateline", ["ABU DHABI -", "ABU DHABI, July 24 (Gulf Wire) -", "ABU DHABI —"])
+def test_the_city_a_report_was_filed_from_is_not_the_rounds_venue(dateline: str) -> None:
+    result = run(
+        "Analysis: the humanitarian file moves, the political one does not",
+        f"{dateline} Wednesday's third round of direct talks between Russia and Ukraine in Istanbul "
+        "followed a familiar pattern. The delegations met for under an hour.",
+        published=date(2025, 7, 24),
+    )
+    (round_,) = [event for event in result.events if event.type == "NEW_ROUND"]
+    assert round_.facts.get("place") == "Istanbul"
+
+
 def test_round_scheduled_for_a_weekday_resolves_forward() -> None:
     result = run(
         "",
