@@ -3005,7 +3005,8 @@ _LIMIT = re.compile(
     rf"|\b(?P<hold>(?:two|three|\d)\s+or\s+(?:three|four|\d)\s+weeks)\b"
     rf"|\bvalid\s+for\s+(?P<valid_n>{_AMOUNT})\s+(?P<valid_unit>{_UNIT})\b"
     rf"|\b(?P<verb>by|until|till|before|no later than|expir(?:e[sd]?|y|ing)(?:\s+(?:on|at))?|ends?\s+on"
-    rf"|ends?\s+at|r[au]ns?\s+out(?:\s+on)?|lapsed on|deadline(?:\s+(?:of|on|is|was|falls\s+on|set\s+for))?"
+    rf"|ends?\s+at|r[au]ns?\s+out(?:\s+on)?|lapsed on|passed(?:\s+on)?"
+    rf"|deadline(?:\s+(?:of|on|is|was|falls\s+on|set\s+for))?"
     rf"|falls\s+on)\s+"
     rf"(?P<by>(?:the\s+)?(?:year-end|end-of-year)"
     rf"|(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:{_MONTH_NAMES}"
@@ -3033,8 +3034,8 @@ def _limits(analysis: _Analysis, sentence: _Sentence) -> list[re.Match[str]]:
 _LIMIT_OPENERS = frozenset((
     "in", "within", "gave", "give", "gives", "giving", "given", "grant", "granted", "grants", "has", "have",
     "had", "valid", "by", "until", "till", "before", "no", "expire", "expires", "expired", "expiry",
-    "expiring", "end", "ends", "run", "runs", "ran", "lapsed", "deadline", "falls", "year", "ultimatum",
-    "window", *_WEEKDAYS.split("|"),
+    "expiring", "end", "ends", "run", "runs", "ran", "lapsed", "passed", "deadline", "falls", "year",
+    "ultimatum", "window", *_WEEKDAYS.split("|"),
     *(amount.split("-")[0].split()[0] for amount in _AMOUNT.split("|")[1:]),
 ))  # fmt: skip
 
@@ -3145,7 +3146,7 @@ def _weekday_way(verb: str) -> bool | None:
     """Which weekday a time limit's verb points at: "expired on Monday" the last one, "its expiry on Monday"
     the nearest (None), "by Friday" and "expires on Monday" the next one (True)."""
     word = verb.split()[0] if verb else ""
-    if word in ("expired", "ended", "ran", "lapsed"):
+    if word in ("expired", "ended", "ran", "lapsed", "passed"):
         return False
     return None if word == "expiry" else True
 

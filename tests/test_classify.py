@@ -1362,6 +1362,10 @@ def test_a_swap_only_agreed_takes_no_date_from_the_agreement() -> None:
         ("Russia said the Black Sea grain deal, which expires at the end of the day, would not be renewed.",
          "2025-07-23"),
         ("Ukraine proposed that Zelensky and Putin meet before the end of August.", "2025-08-31"),
+        ("The White House deadline for Moscow to accept a ceasefire passed on Monday without new sanctions.",
+         "2025-07-21"),  # a deadline passed is the last such day
+        ("The pause on attacks against power plants in Russia and Ukraine will run for another month, until "
+         "August 22, after talks facilitated by the United States.", "2025-08-22"),  # a truce in force
     ],
 )  # fmt: skip
 def test_deadline_wordings_and_which_way_their_days_point(summary: str, deadline: str) -> None:
