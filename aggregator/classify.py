@@ -76,7 +76,7 @@ CONCEPTS = frozenset({
     "fresh", "carried_out", "agreed", "proposal", "withdrawn",
     # confounders
     "market", "sport", "imf", "gas_transit", "tax", "embassy", "accession", "us_russia_swap", "not_a_swap",
-    "arms_control",
+    "not_a_round", "arms_control",
 })  # fmt: skip
 
 # Engine scores a rule file may tune in its [scores] table (validated: unknown keys are errors).
@@ -2507,7 +2507,15 @@ def _round_told_elsewhere(analysis: _Analysis) -> int | None:
     return None
 
 
-_UNREPRESENTED = frozenset(("represented", "present"))
+# the words that make an absence a side's, not one man's ("Putin will not attend")
+_UNREPRESENTED = frozenset((
+    "represented", "present", "officials", "delegation", "representatives", "negotiators", "russians",
+    "table", "part", "include",
+))  # fmt: skip
+
+
+def _in_headline_or_lead(sentence: _Sentence) -> bool:
+    return sentence.is_title or sentence.body_index == 0
 
 
 def _places_one_side_is_absent_from(analysis: _Analysis) -> set[str]:
@@ -2527,6 +2535,11 @@ def _places_one_side_is_absent_from(analysis: _Analysis) -> set[str]:
         )  # (a side, where "Putin will not attend" is one man)
         if not venues and unrepresented and sentence.index > 0:
             venues = analysis.sentences[sentence.index - 1].hits("venue")
+        if not venues and unrepresented:
+            # "The talks took place at the US mission. No Russian officials were involved.": the session the
+            # item reports is its headline's and lead's
+            leads = [lead for lead in analysis.sentences if _in_headline_or_lead(lead)]
+            venues = [hit for lead in leads for hit in lead.hits("venue")]
         places.update(place for hit in venues if (place := rules[hit.rule].place))
     return places
 

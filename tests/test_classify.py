@@ -165,6 +165,17 @@ def test_confirmed_round_tonight_is_a_new_round_with_facts() -> None:
     assert item_facts(result) == {"round": 4, "place": "Istanbul", "date": "2025-07-23"}
 
 
+def test_a_new_round_of_sanctions_is_not_a_round_of_talks() -> None:
+    result = run(
+        "European leaders in Kyiv give Putin until Monday",
+        "The leaders of four European states told Vladimir Putin in Kyiv on Saturday that Russia had until "
+        "Monday to accept a ceasefire with Ukraine or face a new round of sanctions.",
+        published=date(2025, 5, 10),
+    )
+    assert "NEW_ROUND" not in events(result)
+    assert "DEADLINE" in events(result)
+
+
 @pytest.mark.parametrize("dateline", ["ABU DHABI -", "ABU DHABI, July 24 (Gulf Wire) -", "ABU DHABI —"])
 def test_the_city_a_report_was_filed_from_is_not_the_rounds_venue(dateline: str) -> None:
     result = run(
@@ -296,6 +307,22 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "Summit set for Alaska",
             "Trump will meet Vladimir Putin in Alaska on Friday, the White House said. Ukraine will not be "
             "represented.",
+        ),
+        (
+            "Talks in Vienna rework the peace draft",
+            "The two sides said late on Sunday that their talks in Vienna had produced a revised draft of "
+            "the plan, which Moscow's demands had shaped. Rubio said the day went well and Ukraine's envoy "
+            "thanked him. The meeting took place at a hotel by the lake. No Russian officials were involved.",
+        ),
+        (
+            "Ukraine takes the truce idea home after nine hours in Jeddah",
+            "Ukrainian and American delegations met in Jeddah on Tuesday and agreed to put a 30-day truce to "
+            "Russia. No Russian delegation was in the city.",
+        ),
+        (
+            "Vatican offers a venue",
+            "Trump said the Vatican would be very interested in hosting negotiations between Russia and "
+            "Ukraine, after his call with Putin.",
         ),
     ],
 )
