@@ -1119,6 +1119,9 @@ def decide(before: Event | None, after: Event, story_id: str, item: StoryInput) 
         return made(True, "new", f"new {after.type} event ({after.status})")
     if after.status != before.status:
         moved = f"status {before.status} -> {after.status}"
+        if story_id == before.last_alert_story and _within_a_day_of_the_alert(before, item):
+            # The story that alerted, told again the same day: "set to begin" and "began" are one development.
+            return made(False, "repeat", f"same development, same day; {moved}")
         if _PHASE[after.status] != _PHASE[before.status] or story_id != before.last_alert_story:
             return made(True, "update", moved)
         # Within the story that alerted, "under way" becoming "held" is the same meeting told later.
@@ -1170,6 +1173,11 @@ def _decision(
 
 
 LATER_DEVELOPMENT = timedelta(hours=18)
+SAME_DAY = timedelta(hours=24)
+
+
+def _within_a_day_of_the_alert(before: Event, item: StoryInput) -> bool:
+    return before.last_alert_at is not None and item.published - before.last_alert_at < SAME_DAY
 
 
 def _main_event(item: StoryInput) -> str:

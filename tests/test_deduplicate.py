@@ -688,6 +688,19 @@ def test_decide_a_status_that_moved_is_an_update() -> None:
     assert "scheduled -> held" in decision.reason
 
 
+def test_decide_a_status_moved_within_a_day_in_the_story_that_alerted_is_a_repeat() -> None:
+    # "set to begin this afternoon" at 9:00, "talks began" at 14:00, in one story: one development
+    before = tracked(last_alert_at=MONDAY)
+    after = tracked(status="under_way", last_alert_at=MONDAY)
+    same_day = decide(before, after, "story1", ITEM)
+    assert (same_day.alert, same_day.kind) == (False, "repeat")
+    assert "same day" in same_day.reason
+    # another story, or the same story a day on, is news of the event moving forward
+    assert decide(before, after, "story2", ITEM).alert
+    next_day = replace(ITEM, published=MONDAY + timedelta(hours=25))
+    assert (decide(before, after, "story1", next_day).kind) == "update"
+
+
 def test_decide_a_changed_key_fact_is_an_update() -> None:
     before = tracked()
     after = tracked(facts={"round": 4, "place": "Geneva", "date": "2026-03-09"})
