@@ -2089,6 +2089,13 @@ def _session_of_both(
         return False  # "the summit in Anchorage, to which Ukraine was not invited"
     if "us_russia_pair" in concepts and "ukraine" not in concepts and "both_sides" not in concepts:
         return False  # "the US and Russia agreed ... on ending the war in Ukraine": Ukraine is the topic
+    if (
+        "mediator" in concepts
+        and (("russia" in concepts) != ("ukraine" in concepts))
+        and "both_sides" in concepts
+        and all(_generic_sides(analysis, hit) for hit in concepts["both_sides"])
+    ):
+        return False  # "Putin met Witkoff in the Kremlin, which both sides called productive": those two
     if (("russia" in concepts) and ("ukraine" in concepts)) or ("both_sides" in concepts) or context.implied:
         return True
     if "third_party" in concepts:
@@ -2110,6 +2117,17 @@ def _session_of_both(
     if not negotiating or not (participants.both or participants.one_without_mediator):
         return False
     return (placed and participants.one_without_mediator) or is_dated()
+
+
+_GENERIC_SIDES = frozenset((
+    "both sides", "the two sides", "two sides", "the sides", "both parties", "the two parties", "the parties",
+    "each side", "both teams",
+))  # fmt: skip
+
+
+def _generic_sides(analysis: _Analysis, hit: _Hit) -> bool:
+    """ "Both sides", "the parties": whoever the sentence names, not Russia and Ukraine by name."""
+    return " ".join(analysis.words[hit.first : hit.last]) in _GENERIC_SIDES
 
 
 # a wire dateline before the lead: "MOSCOW/KYIV, Dec 3 (Agency) -", "KYIV, July 21 (Reuters) —"
@@ -2408,7 +2426,7 @@ def _detect_new_round(
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
     absent_at = _places_one_side_is_absent_from(analysis)
     if absent_at:  # "84 return on the eve of the Anchorage summit" ... "to which Ukraine was not invited"
-        asserted = [candidate for candidate in asserted if candidate.facts.get("place") not in absent_at]
+        asserted = [candidate for candidate in asserted if not _at_a_session_without(candidate, absent_at)]
     if not asserted:
         return None
     # one round is the news: the headline's, else the best-told one (the latest of equals). Round two in a
@@ -2514,6 +2532,23 @@ _UNREPRESENTED = frozenset((
 ))  # fmt: skip
 
 
+def _at_a_session_without(candidate: _Candidate, absent_at: set[str]) -> bool:
+    """Whether a candidate tells of the session one side is absent from: at its venue, or "the meeting" with
+    neither a place nor a round ("the Kremlin would keep an eye on the meeting")."""
+    place = candidate.facts.get("place")
+    return "round" not in candidate.facts if place is None else place in absent_at
+
+
+def _told_as_past(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """A background cue, a past year or another month than the publication's in the sentence."""
+    return (
+        "background" in sentence.concepts
+        or "strong_background" in sentence.concepts
+        or _names_past_year(analysis, sentence)
+        or _names_another_month(analysis, sentence)
+    )
+
+
 def _in_headline_or_lead(sentence: _Sentence) -> bool:
     return sentence.is_title or sentence.body_index == 0
 
@@ -2533,13 +2568,21 @@ def _places_one_side_is_absent_from(analysis: _Analysis) -> set[str]:
             not _UNREPRESENTED.isdisjoint(analysis.words[hit.first : hit.last])
             for hit in sentence.hits("one_side_absent")
         )  # (a side, where "Putin will not attend" is one man)
-        if not venues and unrepresented and sentence.index > 0:
-            venues = analysis.sentences[sentence.index - 1].hits("venue")
         if not venues and unrepresented:
-            # "The talks took place at the US mission. No Russian officials were involved.": the session the
-            # item reports is its headline's and lead's
-            leads = [lead for lead in analysis.sentences if _in_headline_or_lead(lead)]
-            venues = [hit for lead in leads for hit in lead.hits("venue")]
+            before = analysis.sentences[sentence.index - 1] if sentence.index > 0 else None
+            if (
+                before is not None
+                and _told_as_past(analysis, before)
+                and before.hits("meeting", "round", "talks")
+            ):
+                continue  # "... hosted a meeting in November. That meeting did not include Ukraine."
+            if before is not None:
+                venues = before.hits("venue")
+            if not venues:
+                # "The talks took place at the US mission. No Russian officials were involved.": the session
+                # the item reports, its headline's and lead's
+                leads = [lead for lead in analysis.sentences if _in_headline_or_lead(lead)]
+                venues = [hit for lead in leads for hit in lead.hits("venue")]
         places.update(place for hit in venues if (place := rules[hit.rule].place))
     return places
 

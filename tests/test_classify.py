@@ -165,6 +165,18 @@ def test_confirmed_round_tonight_is_a_new_round_with_facts() -> None:
     assert item_facts(result) == {"round": 4, "place": "Istanbul", "date": "2025-07-23"}
 
 
+def test_another_meeting_one_side_missed_long_ago_does_not_cancel_this_round_at_its_venue() -> None:
+    result = run(
+        "Abu Dhabi to host the first three-way meeting",
+        "ABU DHABI - The Emirates will host delegations from the United States, Russia and Ukraine from "
+        "Friday, officials said. The Emirates also hosted a meeting between a US envoy and Russian officials "
+        "in March. That meeting did not include Ukraine.",
+        published=date(2025, 7, 23),
+    )
+    (round_,) = [event for event in result.events if event.type == "NEW_ROUND"]
+    assert round_.facts.get("place") == "Abu Dhabi"
+
+
 def test_a_new_round_of_sanctions_is_not_a_round_of_talks() -> None:
     result = run(
         "European leaders in Kyiv give Putin until Monday",
@@ -318,6 +330,18 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "Ukraine takes the truce idea home after nine hours in Jeddah",
             "Ukrainian and American delegations met in Jeddah on Tuesday and agreed to put a 30-day truce to "
             "Russia. No Russian delegation was in the city.",
+        ),
+        (
+            "Forty states meet in Jeddah on the war, without Russia",
+            "Advisers from about forty countries began two days of talks in Jeddah on Saturday on the "
+            "principles of a settlement in Ukraine; Russia was not invited. The Kremlin said on Friday that "
+            "it would watch the meeting closely.",
+        ),
+        (
+            "Envoy's three hours in the Kremlin",
+            "The deadline for Russia to agree a ceasefire in Ukraine runs out on Friday. It follows a "
+            "three-hour meeting in the Kremlin on Wednesday between Putin and the US special envoy, which "
+            "both sides called productive.",
         ),
         (
             "Vatican offers a venue",
