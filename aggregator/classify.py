@@ -2791,7 +2791,7 @@ def _exchange_candidate(
     objects = sentence.hits("captives", "war_captives", "bodies", "children")
     done = sentence.hits("carried_out", "agreed") or _promised(sentence, triggers)
     fresh = sentence.hits("fresh")
-    doubted = _doubts_the_swap(sentence, triggers)
+    doubted = _doubts_the_swap(analysis, sentence, triggers)
     threshold = analysis.rules.scores["exchange_threshold"]
     # a date close to publication is the most the sentence's dates can add: below the threshold even with
     # one, it asserts nothing, and its dates are not worth finding
@@ -2928,16 +2928,23 @@ def _promised(sentence: _Sentence, triggers: Sequence[_Hit]) -> list[_Hit]:
     ]
 
 
-_DOUBT_WINDOW = 8  # words between a swap and the "proposed", "could" or "hope" that makes it uncertain
+_DEAL_NOUNS = frozenset(("agreement", "agreements", "deal"))
+_DOUBT_WINDOW = 10  # words between a swap and the "proposed", "could" or "hope" that makes it uncertain
 
 
-def _doubts_the_swap(sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
+def _doubts_the_swap(analysis: _Analysis, sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
     """A proposal or doubt about the swap itself ("proposed an exchange", "the swap could take place"), not
     about something else in the sentence ("revived talk of a summit"); a swap called agreed stands."""
     doubts = sentence.hits("proposal", "tentative")
     if not doubts or not _near(doubts, triggers, _DOUBT_WINDOW):
         return False
-    settled = sentence.hits("concrete", "agreed", "carried_out")
+    # (a verb that settles it: "agreement" can be the thing hoped for, "hoped for agreement on a new swap")
+    words = analysis.words
+    settled = [
+        hit
+        for hit in sentence.hits("concrete", "agreed", "carried_out")
+        if words[hit.first] not in _DEAL_NOUNS
+    ]
     if any(
         doubt.last <= cue.first and cue.last <= trigger.first
         for doubt in doubts
@@ -3027,7 +3034,7 @@ def _count_told_elsewhere(
             inherited[sentence.index]
             or _is_background(analysis, sentence, dates)
             or _deep_and_old(analysis, sentence, dates)
-            or _doubts_the_swap(sentence, sentence.hits("swap_phrase", "exchange", "return"))
+            or _doubts_the_swap(analysis, sentence, sentence.hits("swap_phrase", "exchange", "return"))
         ):
             continue
         return counted
@@ -3328,7 +3335,11 @@ def _deadline_candidate(
         span = (sentence.start + found.start(), sentence.start + found.end())
         evidence.append((span, "fact.deadline"))
         score += 0.1
-    old = _is_old_deadline(facts.get("deadline"), analysis.published) or _lapsed_months_ago(analysis, text)
+    old = (
+        _is_old_deadline(facts.get("deadline"), analysis.published)
+        or _lapsed_months_ago(analysis, text)
+        or _TRUCE_OVER.search(text) is not None
+    )
     if (
         old
         or ("strong_background" in sentence.concepts)
@@ -3346,6 +3357,13 @@ _ENGLISH_MONTHS = _MONTH_NAMES.split("|")[:12]
 _LAPSED = re.compile(
     r"\b(?:lapsed|expired|ran\s+out|ended)\s+(?:in|at\s+the\s+end\s+of|in\s+(?:early|mid|late)-?\s?)\s*"
     rf"(?P<month>{'|'.join(_ENGLISH_MONTHS)})\b(?!\s+\d)"
+)
+
+
+# "resumed strikes following a brief pause that was to last until Sunday": the truce and its end are over
+_TRUCE_OVER = re.compile(
+    r"\bresum(?:ed|ing)\b[^.;]{0,60}\b(?:after|following)\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:pause|truce|ceasefire|moratorium|lull)\b"
 )
 
 

@@ -731,6 +731,27 @@ def test_a_deep_swap_agreed_in_an_item_without_news_of_a_round_is_a_look_back() 
     assert "EXCHANGE" not in events(result)
 
 
+def test_a_swap_hoped_to_come_of_the_next_meeting_is_not_an_exchange() -> None:
+    result = run(
+        "Second three-way round set for midweek",
+        "Ukraine, Russia and the United States will hold their second round of talks in Geneva on Friday, "
+        "Zelensky said. He said he hoped the coming meeting would bring agreement on a fresh exchange of "
+        "prisoners.",
+    )
+    assert "NEW_ROUND" in events(result)
+    assert "EXCHANGE" not in events(result)
+
+
+def test_a_truce_that_strikes_resumed_after_is_no_deadline() -> None:
+    result = run(
+        "Strikes on power plants resume",
+        "Russia resumed strikes on the Ukrainian energy grid following a brief truce that the Kremlin said "
+        "would last until Sunday, Kyiv said.",
+        published=date(2025, 7, 21),
+    )
+    assert "DEADLINE" not in events(result)
+
+
 def test_lists_exchanged_for_a_future_swap_are_not_an_exchange() -> None:
     result = run(
         "Third round in Istanbul ends quickly",
