@@ -338,6 +338,11 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "it would watch the meeting closely.",
         ),
         (
+            "",
+            "Officials of some thirty states met in Doha over the weekend to discuss a path to peace in "
+            "Ukraine, with Kyiv's team present. Russia was not part of the talks.",
+        ),
+        (
             "Envoy's three hours in the Kremlin",
             "The deadline for Russia to agree a ceasefire in Ukraine runs out on Friday. It follows a "
             "three-hour meeting in the Kremlin on Wednesday between Putin and the US special envoy, which "
