@@ -2779,7 +2779,7 @@ def _exchange_candidate(
     context: _Context,
     inherited: _InheritedBackground,
     ukraine: bool,
-    round_is_news: bool = False,
+    round_is_news: bool,
 ) -> _Candidate | None:
     if not _has_exchange_trigger(sentence) or context.other:
         return None
@@ -2877,7 +2877,7 @@ def _swap_score(sentence: _Sentence, done: bool, new: bool, doubted: bool, lead:
 # an English month named in the (lower-case) text; "may" only where it cannot be the verb
 _MONTH_MENTION = re.compile(
     r"\b(?P<month>january|february|march|april|june|july|august|september|october|november|december)\b"
-    r"|\b(?:in|since|early|late|mid-?|of|until|from|last)\s+(?P<may>may)\b|\b(?P<may_day>may)\s+\d"
+    r"|\b(?:in|since|early|late|mid-?|of|until|from|last)\s+may\b|\bmay\s+\d"
 )
 
 
@@ -2981,7 +2981,7 @@ def _detect_exchange(
     analysis: _Analysis,
     contexts: list[_Context],
     inherited: _InheritedBackground,
-    round_is_news: bool = False,
+    round_is_news: bool,
 ) -> DetectedEvent | None:
     """``round_is_news``: the item reports a round of talks held or under way now, whose outcome a swap
     agreed further down the item is."""
