@@ -1556,6 +1556,15 @@ _MONTH_NAMES = (
     "|січня|лютого|березня|квітня|травня|червня|липня|серпня|вересня|жовтня|листопада|грудня"
 )
 _WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_ENGLISH_MONTHS = _MONTH_NAMES.split("|")[:12]
+
+
+def _not_the_month_of_publication(analysis: _Analysis, month: str) -> bool:
+    """Whether an English month's name (lower case) is another month than the publication's."""
+    published = analysis.published
+    return published is not None and _ENGLISH_MONTHS.index(month) + 1 != published.month
+
+
 # Russian and Ukrainian weekday forms (nominative, accusative, genitive) → the English name dateparser reads
 _FOREIGN_WEEKDAYS = {
     "monday": "понедельник понедельника понеділок понеділка",
@@ -2541,12 +2550,7 @@ def _at_a_session_without(candidate: _Candidate, absent_at: set[str]) -> bool:
 
 def _told_as_past(analysis: _Analysis, sentence: _Sentence) -> bool:
     """A background cue, a past year or another month than the publication's in the sentence."""
-    return (
-        "background" in sentence.concepts
-        or "strong_background" in sentence.concepts
-        or _names_past_year(analysis, sentence)
-        or _names_another_month(analysis, sentence)
-    )
+    return _is_background(analysis, sentence, ()) or _names_another_month(analysis, sentence)
 
 
 def _in_headline_or_lead(sentence: _Sentence) -> bool:
@@ -2876,7 +2880,7 @@ def _swap_score(sentence: _Sentence, done: bool, new: bool, doubted: bool, lead:
 
 # an English month named in the (lower-case) text; "may" only where it cannot be the verb
 _MONTH_MENTION = re.compile(
-    r"\b(?P<month>january|february|march|april|june|july|august|september|october|november|december)\b"
+    rf"\b(?P<month>{'|'.join(month for month in _ENGLISH_MONTHS if month != 'may')})\b"
     r"|\b(?:in|since|early|late|mid-?|of|until|from|last)\s+may\b|\bmay\s+\d"
 )
 
@@ -2884,13 +2888,10 @@ _MONTH_MENTION = re.compile(
 def _names_another_month(analysis: _Analysis, sentence: _Sentence) -> bool:
     """A month other than the publication's named in the sentence ("in May the parties agreed a swap", told
     in July): a look back, though no day is given."""
-    if analysis.published is None:
-        return False
-    for found in _MONTH_MENTION.finditer(analysis.sentence_text(sentence)):
-        month = found.group("month") or "may"
-        if _ENGLISH_MONTHS.index(month) + 1 != analysis.published.month:
-            return True
-    return False
+    return any(
+        _not_the_month_of_publication(analysis, found.group("month") or "may")
+        for found in _MONTH_MENTION.finditer(analysis.sentence_text(sentence))
+    )
 
 
 def _agreed_in_past(analysis: _Analysis, sentence: _Sentence) -> bool:
@@ -3353,7 +3354,6 @@ def _deadline_candidate(
     return _Candidate(sentence, score, evidence, facts, reckoned=bool(stated) and reckoned)
 
 
-_ENGLISH_MONTHS = _MONTH_NAMES.split("|")[:12]
 _LAPSED = re.compile(
     r"\b(?:lapsed|expired|ran\s+out|ended)\s+(?:in|at\s+the\s+end\s+of|in\s+(?:early|mid|late)-?\s?)\s*"
     rf"(?P<month>{'|'.join(_ENGLISH_MONTHS)})\b(?!\s+\d)"
@@ -3369,13 +3369,8 @@ _TRUCE_OVER = re.compile(
 
 def _lapsed_months_ago(analysis: _Analysis, text: str) -> bool:
     """ "The moratorium, which lapsed in May" told in June: a deadline over weeks ago, background."""
-    if analysis.published is None:
-        return False
     found = _LAPSED.search(text)
-    if found is None:
-        return False
-    month = _ENGLISH_MONTHS.index(found.group("month")) + 1
-    return month != analysis.published.month
+    return found is not None and _not_the_month_of_publication(analysis, found.group("month"))
 
 
 def _is_demand(found: re.Match[str]) -> bool:
