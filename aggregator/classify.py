@@ -74,6 +74,7 @@ CONCEPTS = frozenset({
     # tense and modality
     "concrete", "future", "past", "tentative", "unscheduled", "pause", "background", "strong_background",
     "fresh", "carried_out", "agreed", "proposal", "withdrawn",
+    "record",  # "the largest swap so far", "hours earlier": hides a background cue, says nothing itself
     # confounders
     "market", "sport", "imf", "gas_transit", "tax", "embassy", "accession", "us_russia_swap", "not_a_swap",
     "not_a_round", "arms_control",
@@ -1685,6 +1686,7 @@ class _DateMention(NamedTuple):  # (a tuple: several times cheaper to make than 
     value: date | None
     relative: bool  # today, tonight, a weekday: resolved from the publication date
     of_speech: bool = False  # "said on Tuesday": when something was said, not when it happens
+    of_holding: bool = False  # "held in Abu Dhabi on Friday": when the thing before it took place
 
 
 def _dates_in(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> list[_DateMention]:
@@ -1761,23 +1763,37 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
         return []
     text = analysis.sentence_text(sentence)
     base = analysis.published
-    mentions = []
+    mentions: list[_DateMention] = []
     for found in sentence.date_matches:
         kind = found.lastgroup or ""
         span = found.group()
         way = forward
+        of_holding = _HELD_THERE_BEFORE.search(text, 0, found.start()) is not None
         if kind == "wd":  # the words just before a weekday say which one it is, whatever the tense
             before = text[max(0, found.start() - 24) : found.start()]
-            if _FORWARD_BEFORE.search(before):
+            if mentions and mentions[-1].relative and _PAIRED_BEFORE.search(before):
+                # "on Friday and Saturday": the second day goes the way the first went
+                way = mentions[-1].value is None or base is None or mentions[-1].value >= base
+                of_holding = mentions[-1].of_holding
+            elif _FORWARD_BEFORE.search(before):
                 way = True
-            elif _BACKWARD_BEFORE.search(before):
+            elif of_holding or _BACKWARD_BEFORE.search(before):
                 way = False
         value = _resolve_date(kind, span, base, way) if base is not None else None
         if base is None and kind == "iso":
             value = date.fromisoformat(span) if _is_iso_date(span) else None
         start = sentence.start + found.start()
         of_speech = _SPEECH_BEFORE.search(text, max(0, found.start() - 24), found.start()) is not None
-        mentions.append(_DateMention(start, start + len(span), value, kind in ("rel", "wd"), of_speech))
+        mentions.append(
+            _DateMention(start, start + len(span), value, kind in ("rel", "wd"), of_speech, of_holding)
+        )
+    if sentence.body_index == 0 and len(mentions) > 1:
+        # "New Delhi, March 1 (DWS): The first round, held on Monday, ...": the dateline dates the filing,
+        # and the sentence's own date the session
+        filed = analysis.word_start(_dateline_end(analysis, sentence))
+        told = [mention for mention in mentions if mention.start >= filed]
+        if filed > sentence.start and any(not mention.of_speech for mention in told):
+            mentions = told
     return mentions
 
 
@@ -1791,6 +1807,12 @@ _BACKWARD_BEFORE = re.compile(
     r"\b(?:after|since|following|expired|ended|began|started|took place|was held|were held|met|returned"
     r"|freed|released|came home|went home|arrived|landed)\s+(?:on\s+)?$"
 )
+# "held near the Belarusian border on Monday": a past verb a few words before the day (not "to be held")
+_HELD_THERE_BEFORE = re.compile(
+    r"(?<!\bbe )\b(?:held|took place|met|ended|began|started|concluded|opened|closed|wrapped up)"
+    r"(?:\s+(?!will\b|would\b|to\b|be\b|and\b|but\b)[\w'-]+){1,5}\s+on\s+$"
+)
+_PAIRED_BEFORE = re.compile(r"\b(?:and|or|to|through|till|until)\s+$|-\s*$")
 _SPEECH_BEFORE = re.compile(
     r"\b(?:said|says|told|stated|added|announced|confirmed|reported|wrote|warned)(?:\s+(?:on|late|early))?\s+$"
 )
@@ -2228,14 +2250,32 @@ _DOUBT_BEFORE = 10  # words a "ready to", "could", "hope" may stand before the s
 _DOUBT_AFTER = 4  # ... and after it ("a meeting of the presidents could take place")
 
 
-def _doubts_the_session(analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit]) -> bool:
+# a wish or offer for a session on a day to come is a proposal, which is news ("Moscow wants the delegations
+# to meet on 2 June in Istanbul"), where readiness or hope is not
+_PROPOSING = frozenset(
+    ("want", "wants", "wanted", "offered", "offers", "offer", "call", "calls", "called", "calling", "seek",
+     "seeks", "seeking", "would", "urge", "urges", "urged", "urging", "insist", "insists", "insisted")
+)  # fmt: skip
+_PROPOSAL_HORIZON = 30  # days ahead a proposed session may be dated
+
+
+def _doubts_the_session(
+    analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit], dates: Sequence[_DateMention]
+) -> bool:
     """Readiness, hope or doubt about the session itself, not about something else the sentence reports
     ("said after Monday's round that common positions could be foreseen"), nor across an "after" that tells
-    a session over ("no settlement is possible, the Kremlin said after the meeting")."""
+    a session over ("no settlement is possible, the Kremlin said after the meeting"), nor a party's wish for
+    a session on a coming day (a proposal: ``dates`` are the session's)."""
     words = analysis.words
+    published = analysis.published
+    proposed_for = published is not None and any(
+        mention.value is not None and 0 <= (mention.value - published).days <= _PROPOSAL_HORIZON
+        for mention in dates
+    )
     return any(
         -_DOUBT_AFTER <= session.first - doubt.first <= _DOUBT_BEFORE
         and _HELD_BEFORE.isdisjoint(words[doubt.last : session.first])
+        and not (proposed_for and words[doubt.first] in _PROPOSING)
         for doubt in sentence.hits("tentative")
         for session in sessions
     )
@@ -2256,6 +2296,14 @@ def _title_placed(analysis: _Analysis) -> bool:
     (It anchors the session, but is no place fact: a headline's city need not be the session's.)"""
     title = analysis.sentences[0] if analysis.sentences and analysis.sentences[0].is_title else None
     return title is not None and "venue" in title.concepts
+
+
+_HOLDING_WINDOW = 8  # words from a session to the day it was held ("talks held in Abu Dhabi on Friday")
+
+
+def _near_a_session(analysis: _Analysis, mention: _DateMention, sessions: Sequence[_Hit]) -> bool:
+    position = _word_of(analysis, mention.start)
+    return any(0 < position - hit.first <= _HOLDING_WINDOW for hit in sessions)
 
 
 def _nearest(analysis: _Analysis, mentions: Sequence[_DateMention], hits: Sequence[_Hit]) -> _DateMention:
@@ -2356,7 +2404,7 @@ def _round_candidate(
         score -= 0.3  # "talks will continue": no session in particular
     if (
         ("unscheduled" in concepts)
-        or _doubts_the_session(analysis, sentence, sessions)
+        or _doubts_the_session(analysis, sentence, sessions, dates)
         or analysis.sentence_text(sentence).rstrip().endswith("?")
     ):
         score -= 0.6
@@ -2406,7 +2454,12 @@ def _round_candidate(
         evidence.append((hit, None))
     if venues:
         facts["place"] = analysis.rules.rules[venues[0].rule].place
-    dated = attached or [mention for mention in dates if mention.value is not None]
+    # "the talks held in Abu Dhabi on Friday": the day of the holding, before any nearer day of the saying
+    held_on = [
+        mention for mention in dates
+        if mention.of_holding and mention.value is not None and _near_a_session(analysis, mention, sessions)
+    ]  # fmt: skip
+    dated = held_on or attached or [mention for mention in dates if mention.value is not None]
     if dated:
         day = _nearest(analysis, dated, sessions)
         facts["date"] = day.value.isoformat() if day.value else None
@@ -2438,6 +2491,16 @@ def _detect_new_round(
         asserted = [candidate for candidate in asserted if not _at_a_session_without(candidate, absent_at)]
     if not asserted:
         return None
+    # a session held, reported with the one proposed after it ("proposed holding a further meeting between
+    # June 20 and 30"): the held one is the news, unless the headline is about the next
+    held = [
+        c for c in asserted
+        if "past" in c.sentence.concepts and not _names_a_later_session(analysis, c.sentence)
+    ]  # fmt: skip
+    if held:
+        asserted = [
+            c for c in asserted if c.sentence.is_title or not _names_a_later_session(analysis, c.sentence)
+        ]
     # one round is the news: the headline's, else the best-told one (the latest of equals). Round two in a
     # third-round story is background; a round only looked forward to ("before a second meeting") does not
     # make the one just held history

@@ -1620,3 +1620,73 @@ def test_an_item_without_any_event_candidate_still_scores_relevance() -> None:
     result = run("Russia and Ukraine: peace", "Russia spoke of peace with Ukraine.")
     assert result.relevant
     assert result.events == ()
+
+
+@pytest.mark.parametrize(
+    ("summary", "day"),
+    [
+        # a record is compared with the past, not told as past
+        (
+            "Ukraine brought home 230 soldiers on Tuesday in the biggest exchange with Russia so far.",
+            "2025-07-22",
+        ),
+        (
+            "Ukraine said on Tuesday it had brought home 144 servicemen from Russia in the largest swap "
+            "since the start of the invasion.",
+            "2025-07-22",
+        ),
+        # "hours earlier" is today
+        (
+            "A group of 157 Ukrainian soldiers returned home on Wednesday in an exchange with Russia agreed "
+            "hours earlier at the talks.",
+            "2025-07-23",
+        ),
+    ],
+)
+def test_a_record_swap_or_one_agreed_hours_earlier_is_news_with_its_day(summary: str, day: str) -> None:
+    result = run("", summary)
+    exchange = next(event for event in result.events if event.type == "EXCHANGE")
+    assert exchange.facts["date"] == day
+
+
+def test_a_partys_wish_for_a_dated_session_is_a_proposal_but_a_bare_wish_is_not() -> None:
+    dated = run(
+        "",
+        "Moscow wants Russian and Ukrainian negotiators to meet again in Istanbul on July 28, Lavrov said.",
+    )
+    assert "NEW_ROUND" in events(dated)
+    assert item_facts(dated)["date"] == "2025-07-28"
+    offered = run("", "Putin offered Ukraine direct talks in Istanbul on July 28, the Kremlin said.")
+    assert item_facts(offered).get("date") == "2025-07-28"
+    assert "NEW_ROUND" not in events(run("", "Zelensky wants a meeting with Putin, his office said."))
+
+
+def test_the_held_session_and_not_the_one_proposed_after_it_gives_the_facts() -> None:
+    result = run(
+        "Russia and Ukraine agree on a prisoner swap",
+        "Russia and Ukraine agreed to exchange all severely wounded prisoners, the Turkish foreign minister "
+        "said. The meeting at Ciragan Palace in Istanbul lasted just over an hour. Ukraine proposed "
+        "holding a further meeting with Russia between August 20 and August 30.",
+    )
+    (new_round,) = [event for event in result.events if event.type == "NEW_ROUND"]
+    assert new_round.facts.get("place") == "Istanbul"
+    assert "date" not in new_round.facts  # (the held meeting's day is not stated)
+
+
+def test_a_dateline_dates_the_filing_when_the_lead_dates_the_session() -> None:
+    result = run(
+        "Talks end without breakthrough",
+        "New Delhi, July 23 (DWS): The first round of negotiations between Russia and Ukraine, held near the "
+        "Belarusian border on Monday, ended after five hours, though both delegations said they would return "
+        "to the table.",
+    )
+    assert item_facts(result)["date"] == "2025-07-21"
+
+
+def test_the_day_a_session_was_held_beats_the_day_it_was_talked_about() -> None:
+    result = run(
+        "Kremlin: Abu Dhabi talks useful",
+        "MOSCOW - The Kremlin on Wednesday called the trilateral talks with Ukraine held in Abu Dhabi on "
+        "Monday and Tuesday useful but said that no agreement would be possible soon.",
+    )
+    assert item_facts(result)["date"] == "2025-07-21"
