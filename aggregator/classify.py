@@ -25,6 +25,7 @@ engine that reads them sentence by sentence:
 from __future__ import annotations
 
 import bisect
+import calendar
 import hashlib
 import itertools
 import json
@@ -3125,19 +3126,26 @@ _LIMIT = re.compile(
     rf"(?P<cut_n>{_AMOUNT})(?:\s+or\s+\d{{1,3}})?\s+(?P<cut_unit>days?|weeks?)\b"  # "cut the deadline to"
     rf"|\b(?P<ahead_n>{_AMOUNT})\s+(?P<ahead_unit>days?|weeks?)\s+(?:before|ahead\s+of)\s+(?:\S+\s+){{0,5}}?"
     r"(?:deadline|expiry|ultimatum)\b"
-    rf"|\b(?P<day_of>{_WEEKDAYS}|year-end|end-of-year)(?:'s)?\s+(?:[\w-]+\s+){{0,2}}?"
+    rf"|\b(?P<day_of>{_WEEKDAYS}|year-end|end-of-year|(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH_NAMES}))(?:'s)?\s+(?:[\w-]+\s+){{0,2}}?"
     r"(?:deadline|ultimatum|target)\b"
     rf"|\b(?P<span_n>\d{{1,3}}|{_AMOUNT})[- ](?P<span_unit>days?|weeks?)"
     r"[- ](?:deadline|ultimatum|window|grace)\b"
     rf"|\b(?P<hold>(?:two|three|\d)\s+or\s+(?:three|four|\d)\s+weeks)\b"
     rf"|\bvalid\s+for\s+(?P<valid_n>{_AMOUNT})\s+(?P<valid_unit>{_UNIT})\b"
+    # a deal in force "extended for two more months": its new expiry
+    rf"|\bextended\s+(?:by|for)\s+(?:another\s+|a\s+further\s+)?(?P<ext_n>{_AMOUNT})\s+"
+    rf"(?:more\s+|further\s+|additional\s+)?(?P<ext_unit>{_UNIT})\b"
     rf"|\b(?P<verb>by|until|till|before|no later than|expir(?:e[sd]?|y|ing)(?:\s+(?:on|at))?|ends?\s+on"
-    rf"|ends?\s+at|r[au]ns?\s+out(?:\s+on)?|lapsed on|passed(?:\s+on)?"
+    rf"|ends?\s+at|ended\s+at(?=\s+midnight)|r[au]ns?\s+out(?:\s+on)?|lapsed on|passed(?:\s+on)?"
     rf"|deadline(?:\s+(?:of|on|is|was|falls\s+on|set\s+for))?"
     rf"|falls\s+on)\s+"
     rf"(?P<by>(?:the\s+)?(?:year-end|end-of-year)"
     rf"|(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:{_MONTH_NAMES}"
     rf"|the\s+(?:month|year|week|day))"
+    # "until the end of Saturday", "the end of 10 May": that day
+    rf"|(?:the\s+)?end\s+of\s+(?:(?:{_WEEKDAYS})|(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))"
     rf"|mid-?\s?(?:{_MONTH_NAMES})"
     rf"|(?:midnight\s+(?:on\s+)?)?(?:(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))"
@@ -3161,7 +3169,8 @@ def _limits(analysis: _Analysis, sentence: _Sentence) -> list[re.Match[str]]:
 _LIMIT_OPENERS = frozenset((
     "in", "within", "gave", "give", "gives", "giving", "given", "grant", "granted", "grants", "has", "have",
     "had", "valid", "by", "until", "till", "before", "no", "expire", "expires", "expired", "expiry",
-    "expiring", "end", "ends", "run", "runs", "ran", "lapsed", "passed", "deadline", "falls", "year",
+    "expiring", "end", "ends", "ended", "extended", "run", "runs", "ran", "lapsed", "passed", "deadline",
+    "falls", "year",
     "ultimatum", "window", *_WEEKDAYS.split("|"),
     *(amount.split("-")[0].split()[0] for amount in _AMOUNT.split("|")[1:]),
 ))  # fmt: skip
@@ -3170,7 +3179,7 @@ _LIMIT_OPENERS = frozenset((
 _LIMIT_HINTS = frozenset((
     "day", "days", "week", "weeks", "month", "months", "hour", "hours", "by", "until", "till", "before",
     "later", "expire", "expires", "expired", "expiry", "expiring", "end", "ends", "run", "runs", "ran",
-    "lapsed", "deadline", "falls", "ultimatum", "target", "year-end", "end-of-year",
+    "lapsed", "deadline", "falls", "ultimatum", "target", "year-end", "end-of-year", "ended",
 ))  # fmt: skip
 
 
@@ -3230,6 +3239,7 @@ def _deadline_fact(found: re.Match[str], base: date | None) -> object | None:
         ("valid_n", "valid_unit", True),
         ("ahead_n", "ahead_unit", True),  # "two days before the deadline": said that day
         ("cut_n", "cut_unit", True),
+        ("ext_n", "ext_unit", True),
         ("span_n", "span_unit", False),
     ):
         if groups.get(number_key):
@@ -3240,13 +3250,33 @@ def _deadline_fact(found: re.Match[str], base: date | None) -> object | None:
             if computable and base is not None and unit in ("day", "week"):
                 given = base - _days_ago(found.string[: found.start()])
                 return (given + timedelta(days=amount * (7 if unit == "week" else 1))).isoformat()
+            if computable and base is not None and unit == "month" and amount <= 24:
+                return _months_after(base, amount).isoformat()
             return f"{amount} {unit}s" if amount != 1 else f"1 {unit}"
     if groups.get("hold"):
         return groups["hold"]
     by = groups.get("by")
     if not by or base is None:
         return by
+    if by in _WEEKDAY_INDEX and _OF_NEXT_WEEK.match(found.string, found.end()):
+        # "until Friday of next week": that week's Friday
+        return (base + timedelta(days=7 - base.weekday() + _WEEKDAY_INDEX[by])).isoformat()
     return _deadline_date(by, base, _weekday_way(groups.get("verb") or ""))
+
+
+_OF_NEXT_WEEK = re.compile(r"\s+(?:of\s+)?next\s+week\b")
+
+
+_DAY_AND_MONTH = re.compile(
+    rf"(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES})"
+)
+
+
+def _months_after(base: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day where it is shorter: 31 March + 1 → 30 April)."""
+    index = base.month - 1 + months
+    year, month = base.year + index // 12, index % 12 + 1
+    return date(year, month, min(base.day, calendar.monthrange(year, month)[1]))
 
 
 _AGO = re.compile(
@@ -3280,6 +3310,10 @@ def _weekday_way(verb: str) -> bool | None:
 
 def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | None:
     by = re.sub(r"^the\s+", "", by)
+    if by.startswith("end of ") and not by.startswith("end of the "):
+        day = by.removeprefix("end of ")
+        if day in _WEEKDAY_INDEX or _DAY_AND_MONTH.fullmatch(day):
+            by = day  # "the end of Saturday" is Saturday
     part = re.match(
         rf"(end|beginning|start|middle|close)\s+of\s+({_MONTH_NAMES})$|mid-?\s?({_MONTH_NAMES})$", by
     )
@@ -3395,7 +3429,7 @@ def _deadline_candidate(
         # a date wins over a span ("a two-week window ... would expire on 5 September")
         found, value = next(((f, v) for f, v in stated if _is_iso_date(str(v))), stated[0])
         facts["deadline"] = value
-        reckoned = any(found.group(key) for key in ("in_n", "give_n", "valid_n", "ahead_n", "cut_n"))
+        reckoned = any(found.group(key) for key in ("in_n", "give_n", "valid_n", "ahead_n", "cut_n", "ext_n"))
         span = (sentence.start + found.start(), sentence.start + found.end())
         evidence.append((span, "fact.deadline"))
         score += 0.1

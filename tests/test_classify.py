@@ -1690,3 +1690,39 @@ def test_the_day_a_session_was_held_beats_the_day_it_was_talked_about() -> None:
         "Monday and Tuesday useful but said that no agreement would be possible soon.",
     )
     assert item_facts(result)["date"] == "2025-07-21"
+
+
+@pytest.mark.parametrize(
+    ("summary", "deadline"),
+    [
+        # a deal in force extended: its new expiry, months counted on the calendar
+        (
+            "The Black Sea grain agreement between Russia and Ukraine, brokered by Turkey and the United "
+            "Nations, has been extended for two more months, Erdogan said.",
+            "2025-09-23",
+        ),
+        # a truce that ended at midnight on a named day: the last such day
+        (
+            "\"The 30-day moratorium on Russian strikes against Ukraine's grid has run out; it ended at "
+            'midnight on Monday," Peskov said.',
+            "2025-07-21",
+        ),
+        # "the end of Saturday", "the end of 26 July": that day
+        ("Kyiv dismissed the truce announced by Moscow, which runs until the end of Saturday.", "2025-07-26"),
+        (
+            "A truce announced by Putin took effect at midnight and will last until the end of 26 July.",
+            "2025-07-26",
+        ),
+        # a dated deadline named by its date
+        ("The 8 August deadline Trump set for Russia passed with no sanctions.", "2025-08-08"),
+        # "until Friday of next week": that week's Friday, not this one
+        (
+            "Trump said Moscow now has until Friday of next week to show it is serious about a ceasefire.",
+            "2025-08-01",
+        ),
+    ],
+)
+def test_more_ways_to_state_a_deadline(summary: str, deadline: str) -> None:
+    result = run("", summary)
+    assert "DEADLINE" in events(result)
+    assert item_facts(result)["deadline"] == deadline
