@@ -1726,3 +1726,13 @@ def test_more_ways_to_state_a_deadline(summary: str, deadline: str) -> None:
     result = run("", summary)
     assert "DEADLINE" in events(result)
     assert item_facts(result)["deadline"] == deadline
+
+
+def test_a_session_ended_earlier_than_planned_is_not_a_look_back() -> None:
+    result = run(
+        "",
+        "GENEVA - The sixth round of talks between Russia, Ukraine and the United States ended on Tuesday a "
+        "day earlier than planned, after the Russian delegation left.",
+    )
+    assert "NEW_ROUND" in events(result)
+    assert item_facts(result)["round"] == 6
