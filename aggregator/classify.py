@@ -3122,6 +3122,7 @@ _LIMIT = re.compile(
     rf"\b(?:with)?in\s+(?:the\s+next\s+)?(?P<in_n>{_AMOUNT})\s+(?P<in_unit>{_UNIT})\b"
     rf"|\b(?:gave|give|gives|giving|given|grant(?:ed|s)?|has|have|had)\s+(?:\w+\s+){{0,3}}?[\"'\u201c\u2018]?"
     rf"(?P<give_n>{_AMOUNT})(?:\s+or\s+\d{{1,3}})?\s+(?P<give_unit>{_UNIT})\b"  # "10 or 12 days": the first
+    rf"(?!\s+from\s+(?:today|now|{_WEEKDAYS})\b)"  # (a span "from Monday" is read by itself, below)
     rf"|\b(?:deadline|ultimatum|window)\s+(?:\w+\s+){{0,3}}?to\s+[\"'\u201c\u2018]?"
     rf"(?P<cut_n>{_AMOUNT})(?:\s+or\s+\d{{1,3}})?\s+(?P<cut_unit>days?|weeks?)\b"  # "cut the deadline to"
     rf"|\b(?P<ahead_n>{_AMOUNT})\s+(?P<ahead_unit>days?|weeks?)\s+(?:before|ahead\s+of)\s+(?:\S+\s+){{0,5}}?"
@@ -3133,11 +3134,16 @@ _LIMIT = re.compile(
     r"[- ](?:deadline|ultimatum|window|grace)\b"
     rf"|\b(?P<hold>(?:two|three|\d)\s+or\s+(?:three|four|\d)\s+weeks)\b"
     rf"|\bvalid\s+for\s+(?P<valid_n>{_AMOUNT})\s+(?P<valid_unit>{_UNIT})\b"
+    # "ten days from Tuesday", "10 days from today" (but "a halt for thirty days from Friday" is a length)
+    rf"|(?<!for )\b(?P<from_n>{_AMOUNT})(?:\s+or\s+\d{{1,3}})?\s+(?P<from_unit>days?|weeks?)\s+from\s+"
+    rf"(?P<from_day>today|now|{_WEEKDAYS})\b"
     # a deal in force "extended for two more months": its new expiry
     rf"|\bextended\s+(?:by|for)\s+(?:another\s+|a\s+further\s+)?(?P<ext_n>{_AMOUNT})\s+"
     rf"(?:more\s+|further\s+|additional\s+)?(?P<ext_unit>{_UNIT})\b"
     rf"|\b(?P<verb>by|until|till|before|no later than|expir(?:e[sd]?|y|ing)(?:\s+(?:on|at))?|ends?\s+on"
     rf"|ends?\s+at|ended\s+at(?=\s+midnight)|r[au]ns?\s+out(?:\s+on)?|lapsed on|passed(?:\s+on)?"
+    # a deadline moved: "moved forward to August 8", "pushed back to Sept. 15"
+    rf"|(?:moved|brought|pulled|pushed|put)\s+(?:forward|up|back)\s+to|shortened\s+to|extended\s+to"
     rf"|deadline(?:\s+(?:of|on|is|was|falls\s+on|set\s+for))?"
     rf"|falls\s+on)\s+"
     rf"(?P<by>(?:the\s+)?(?:year-end|end-of-year)"
@@ -3170,7 +3176,7 @@ _LIMIT_OPENERS = frozenset((
     "in", "within", "gave", "give", "gives", "giving", "given", "grant", "granted", "grants", "has", "have",
     "had", "valid", "by", "until", "till", "before", "no", "expire", "expires", "expired", "expiry",
     "expiring", "end", "ends", "ended", "extended", "run", "runs", "ran", "lapsed", "passed", "deadline",
-    "falls", "year",
+    "falls", "year", "moved", "brought", "pulled", "pushed", "put", "shortened",
     "ultimatum", "window", *_WEEKDAYS.split("|"),
     *(amount.split("-")[0].split()[0] for amount in _AMOUNT.split("|")[1:]),
 ))  # fmt: skip
@@ -3179,7 +3185,8 @@ _LIMIT_OPENERS = frozenset((
 _LIMIT_HINTS = frozenset((
     "day", "days", "week", "weeks", "month", "months", "hour", "hours", "by", "until", "till", "before",
     "later", "expire", "expires", "expired", "expiry", "expiring", "end", "ends", "run", "runs", "ran",
-    "lapsed", "deadline", "falls", "ultimatum", "target", "year-end", "end-of-year", "ended",
+    "lapsed", "deadline", "falls", "ultimatum", "target", "year-end", "end-of-year", "ended", "forward",
+    "back", "shortened", "extended",
 ))  # fmt: skip
 
 
@@ -3224,9 +3231,20 @@ def _amount(text: str) -> int | None:
     return int(text) if text.isdigit() else _NUMBER_WORDS.get(text)
 
 
-def _deadline_fact(found: re.Match[str], base: date | None) -> object | None:
-    """An ISO date where it can be computed, else the stated span ("50 days")."""
+def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | None = None) -> object | None:
+    """An ISO date where it can be computed, else the stated span ("50 days"). ``given_on``: the day the
+    sentence says a span was given ("on 29 July he gave Russia ten days"), which it counts from."""
     groups = found.groupdict()
+    if groups.get("from_n") and base is not None:  # "ten days from Tuesday": from the last Tuesday
+        amount = _amount(groups["from_n"])
+        if amount is None:
+            return None
+        day = groups["from_day"]
+        said_on = given_on or base  # ("today" is the day it was said)
+        start = said_on if day in ("today", "now") else _weekday_from(day, said_on + timedelta(days=1), False)
+        return (
+            start + timedelta(days=amount * (7 if groups["from_unit"].startswith("week") else 1))
+        ).isoformat()
     if groups.get("day_of"):  # "Friday's deadline", "the year-end target"
         if base is None:
             return groups["day_of"]
@@ -3248,7 +3266,7 @@ def _deadline_fact(found: re.Match[str], base: date | None) -> object | None:
             if amount is None:
                 return None
             if computable and base is not None and unit in ("day", "week"):
-                given = base - _days_ago(found.string[: found.start()])
+                given = given_on or base - _days_ago(found.string[: found.start()])
                 return (given + timedelta(days=amount * (7 if unit == "week" else 1))).isoformat()
             if computable and base is not None and unit == "month" and amount <= 24:
                 return _months_after(base, amount).isoformat()
@@ -3424,12 +3442,19 @@ def _deadline_candidate(
     evidence = [(hit, None) for hit in (*words[:1], *sentence.hits("threat")[:1])]
     facts: dict[str, object] = {}
     reckoned = False
-    stated = [(found, value) for found in limits if (value := _deadline_fact(found, analysis.published))]
+    given_on = _day_given(analysis, sentence, limits)
+    stated = [
+        (found, value) for found in limits if (value := _deadline_fact(found, analysis.published, given_on))
+    ]
     if stated:
-        # a date wins over a span ("a two-week window ... would expire on 5 September")
-        found, value = next(((f, v) for f, v in stated if _is_iso_date(str(v))), stated[0])
+        # a date wins over a span ("a two-week window ... would expire on 5 September"), and a date stated
+        # over one counted ("gave Russia ten days, which means the deadline falls on 8 August")
+        found, value = next(
+            ((f, v) for f, v in stated if _is_iso_date(str(v)) and not _counted(f)),
+            next(((f, v) for f, v in stated if _is_iso_date(str(v))), stated[0]),
+        )
         facts["deadline"] = value
-        reckoned = any(found.group(key) for key in ("in_n", "give_n", "valid_n", "ahead_n", "cut_n", "ext_n"))
+        reckoned = _counted(found) and given_on is None  # (counted from publication: may be a day off)
         span = (sentence.start + found.start(), sentence.start + found.end())
         evidence.append((span, "fact.deadline"))
         score += 0.1
@@ -3444,7 +3469,7 @@ def _deadline_candidate(
         or (inherited[sentence.index] and "deadline" not in facts)
     ):
         score -= 0.7
-    elif "background" in sentence.concepts:
+    elif ("background" in sentence.concepts) or _SUPERSEDED.search(text):
         score -= 0.3
     if score < threshold:
         return None
@@ -3457,11 +3482,61 @@ _LAPSED = re.compile(
 )
 
 
+# "originally gave Russia 50 days", "the earlier deadline": a deadline since moved
+_SUPERSEDED = re.compile(
+    r"\b(?:originally|initially|original\s+(?:deadline|ultimatum)|(?:earlier|previous|old)\s+(?:deadline|ultimatum)"
+    r"|superseded)\b"
+)
+
+
 # "resumed strikes following a brief pause that was to last until Sunday": the truce and its end are over
 _TRUCE_OVER = re.compile(
     r"\bresum(?:ed|ing)\b[^.;]{0,60}\b(?:after|following)\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?"
     r"(?:pause|truce|ceasefire|moratorium|lull)\b"
 )
+
+
+_COUNTED_GROUPS = ("in_n", "give_n", "valid_n", "ahead_n", "cut_n", "ext_n", "from_n")
+_GIVEN_WITHIN = 14  # days before publication a span may have been given on
+
+
+def _counted(found: re.Match[str]) -> bool:
+    """Whether a time limit is a span counted from a day ("in 50 days"), not a date stated."""
+    return any(found.group(key) for key in _COUNTED_GROUPS)
+
+
+def _day_given(analysis: _Analysis, sentence: _Sentence, limits: Sequence[re.Match[str]]) -> date | None:
+    """The day a span was given, when the sentence states it before the span: "on 29 July he gave Russia
+    ten days", "Speaking late on Tuesday, Trump said Russia had 10 days" (published on Wednesday)."""
+    published = analysis.published
+    spans = [found for found in limits if _counted(found)]
+    if published is None or not spans:
+        return None
+    first = spans[0].start()
+    text = analysis.sentence_text(sentence)
+    before = [
+        mention.value
+        for mention in _dates_in(analysis, sentence, forward=False)
+        if mention.value is not None
+        and mention.start - sentence.start < first
+        and 0 < (published - mention.value).days <= _GIVEN_WITHIN
+        and _gives_on(text, mention.start - sentence.start, mention.end - sentence.start)
+    ]
+    return before[-1] if before else None
+
+
+# the day is the giving's: "speaking late on Tuesday, Trump said ...", "said on Tuesday", "on 29 July he
+# gave" (not "Zelensky on Tuesday welcomed Trump's decision to give ...")
+_SPOKEN_ON = re.compile(
+    r"\b(?:speaking|said|says|told|announced|stated|declared)(?:\s+(?:late|early|on|at))*\s+$"
+)
+_GIVEN_AFTER = re.compile(r"\W*(?:\w+\W+){0,2}?(?:gave|gives|set|has\s+given|granted|told|said)\b")
+
+
+def _gives_on(text: str, start: int, end: int) -> bool:
+    return _SPOKEN_ON.search(text, max(0, start - 30), start) is not None or (
+        _GIVEN_AFTER.match(text, end) is not None
+    )
 
 
 def _lapsed_months_ago(analysis: _Analysis, text: str) -> bool:

@@ -1736,3 +1736,57 @@ def test_a_session_ended_earlier_than_planned_is_not_a_look_back() -> None:
     )
     assert "NEW_ROUND" in events(result)
     assert item_facts(result)["round"] == 6
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "deadline"),
+    [
+        # a span counts from the day the item says it was given, not from publication
+        (
+            "",
+            "Speaking late on Tuesday, Trump said Russia had 10 days to reach a deal or face tariffs.",
+            "2025-08-01",
+        ),
+        ("", "On 21 July Trump gave Russia ten days to agree a ceasefire or face tariffs.", "2025-07-31"),
+        (
+            "",
+            "Trump said Russia has ten days from Monday to agree a ceasefire or face tariffs.",
+            "2025-07-31",
+        ),
+        (
+            "",
+            "Washington's ultimatum to Moscow has been moved forward to August 8, Trump said.",
+            "2025-08-08",
+        ),
+        # the deadline a sentence says was the original one gives way to the one now in force
+        (
+            "Trump tightens the screw on Moscow",
+            "President Trump originally gave Russia 50 days to agree a peace deal in Ukraine. He now says "
+            "Moscow has until August 8 or it will face tariffs.",
+            "2025-08-08",
+        ),
+    ],
+)
+def test_a_deadline_counted_from_its_own_day_or_moved(title: str, summary: str, deadline: str) -> None:
+    result = run(title, summary)
+    assert "DEADLINE" in events(result)
+    assert item_facts(result)["deadline"] == deadline
+
+
+def test_a_halt_for_a_span_from_a_day_is_its_length_not_a_deadline() -> None:
+    result = run(
+        "",
+        "Russia and Ukraine agreed at talks in Riyadh on Tuesday to stop striking energy facilities for "
+        "thirty days from Friday.",
+    )
+    assert "DEADLINE" not in events(result)
+
+
+def test_the_shortest_round_so_far_is_not_a_look_back() -> None:
+    result = run(
+        "",
+        "The third round of talks between Russia and Ukraine in Istanbul, held on 21 July, was the shortest "
+        "so far.",
+    )
+    assert "NEW_ROUND" in events(result)
+    assert item_facts(result)["date"] == "2025-07-21"
