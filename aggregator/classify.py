@@ -43,6 +43,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from dateutil.easter import EASTER_ORTHODOX, easter
+
 from .errors import ConfigError
 from .models import Classification, DetectedEvent, Evidence, Item
 
@@ -1588,6 +1590,10 @@ _DATE = re.compile(
     rf"|\b(?P<wd>(?:(?:last|next|this|coming)\s+)?(?:{_WEEKDAYS}|{_FOREIGN_WEEKDAY_FORMS}))\b"
     r"|\b(?P<rel>today|tonight|tomorrow|yesterday|this (?:morning|afternoon|evening))\b"
     rf"|\b(?P<part>(?:early|mid|late)-?\s?(?:{_MONTH_NAMES}))\b"
+    # "22.07.2025", "on 23.07" (a bare "1.5" is a number: without a year, only after on/by/from/until/since)
+    r"|\b(?P<num>\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})\b"
+    r"|(?:(?<=\bon )|(?<=\bby )|(?<=\bfrom )|(?<=\buntil )|(?<=\bsince )|(?<=\btill ))\d{1,2}\.\d{1,2}\b)"
+    r"(?![.,]\d|\s*(?:%|percent|per cent|million|billion|bn\b))"
 )
 _VAGUE_MONTH = re.compile(rf"\b(?P<month>{_MONTH_NAMES})\b")
 
@@ -1652,6 +1658,13 @@ def _resolve_date(kind: str, span: str, base: date, forward: bool) -> date | Non
     if kind == "range":  # "23 and 24 January", "23-24 January": the first day
         first, month = re.match(r"(\d+)\D*?\s*(?:and|to|-)\s*\d+(?:st|nd|rd|th)?\s+(.+)", span).groups()  # type: ignore[union-attr]
         return _resolve_date("dm", f"{first} {month}", base, forward)
+    if kind == "num":  # day.month[.year]
+        day, month, *year = (int(part) for part in span.split("."))
+        try:
+            moment = date(year[0] + (2000 if year[0] < 100 else 0) if year else base.year, month, day)
+        except ValueError:
+            return None
+        return moment if year else _nearest_year(moment, base)
     if kind == "rel":
         offsets = {"tomorrow": 1, "yesterday": -1}
         return base + timedelta(days=offsets.get(span.split()[0], 0))
@@ -1780,6 +1793,10 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
                 way = True
             elif of_holding or _BACKWARD_BEFORE.search(before):
                 way = False
+            elif sentence.is_title and base is not None and sentence.concepts.keys().isdisjoint(_TENSES):
+                # a headline without a tense ("New meeting in Istanbul on Wednesday"): the nearer one
+                ahead, behind = (_resolve_date(kind, span, base, way) for way in (True, False))
+                way = ahead is None or behind is None or (ahead - base) <= (base - behind)
         value = _resolve_date(kind, span, base, way) if base is not None else None
         if base is None and kind == "iso":
             value = date.fromisoformat(span) if _is_iso_date(span) else None
@@ -1813,6 +1830,7 @@ _HELD_THERE_BEFORE = re.compile(
     r"(?<!\bbe )\b(?:held|took place|met|ended|began|started|concluded|opened|closed|wrapped up)"
     r"(?:\s+(?!will\b|would\b|to\b|be\b|and\b|but\b)[\w'-]+){1,5}\s+on\s+$"
 )
+_TENSES = frozenset(("past", "carried_out", "future"))
 _PAIRED_BEFORE = re.compile(r"\b(?:and|or|to|through|till|until)\s+$|-\s*$")
 _SPEECH_BEFORE = re.compile(
     r"\b(?:said|says|told|stated|added|announced|confirmed|reported|wrote|warned)(?:\s+(?:on|late|early))?\s+$"
@@ -2119,8 +2137,13 @@ def _session_of_both(
         concepts = _without_dateline(analysis, sentence)
     if "one_side_absent" in concepts:
         return False  # "the summit in Anchorage, to which Ukraine was not invited"
-    if "us_russia_pair" in concepts and "ukraine" not in concepts and "both_sides" not in concepts:
-        return False  # "the US and Russia agreed ... on ending the war in Ukraine": Ukraine is the topic
+    if "us_russia_pair" in concepts and (
+        ("ukraine" not in concepts and "both_sides" not in concepts)
+        or any("summit" in analysis.words[hit.first : hit.last] for hit in concepts["us_russia_pair"])
+    ):
+        # "the US and Russia agreed ... on ending the war in Ukraine": Ukraine is the topic; "the Alaska
+        # summit" was the two of them, whoever its sentence names
+        return False
     if (
         "mediator" in concepts
         and (("russia" in concepts) != ("ukraine" in concepts))
@@ -2460,7 +2483,18 @@ def _round_candidate(
         mention for mention in dates
         if mention.of_holding and mention.value is not None and _near_a_session(analysis, mention, sessions)
     ]  # fmt: skip
-    dated = held_on or attached or [mention for mention in dates if mention.value is not None]
+    # (a day the sentence gives a deadline is not the session's: "pushes back the deadline to Sept. 15 as
+    # talks set to resume", "its deadline ..., to September 15, after both sides agreed to a round")
+    unattached = [] if "deadline" in concepts else [mention for mention in dates if mention.value is not None]
+    dated = held_on or attached or unattached
+    if dated and "deadline" in concepts:
+        limits = [
+            (sentence.start + found.start(), sentence.start + found.end())
+            for found in _limits(analysis, sentence)
+        ]
+        dated = [
+            mention for mention in dated if not any(start <= mention.start < end for start, end in limits)
+        ]
     if dated:
         day = _nearest(analysis, dated, sessions)
         facts["date"] = day.value.isoformat() if day.value else None
@@ -3142,8 +3176,9 @@ _LIMIT = re.compile(
     rf"(?:more\s+|further\s+|additional\s+)?(?P<ext_unit>{_UNIT})\b"
     rf"|\b(?P<verb>by|until|till|before|no later than|expir(?:e[sd]?|y|ing)(?:\s+(?:on|at))?|ends?\s+on"
     rf"|ends?\s+at|ended\s+at(?=\s+midnight)|r[au]ns?\s+out(?:\s+on)?|lapsed on|passed(?:\s+on)?"
-    # a deadline moved: "moved forward to August 8", "pushed back to Sept. 15"
-    rf"|(?:moved|brought|pulled|pushed|put)\s+(?:forward|up|back)\s+to|shortened\s+to|extended\s+to"
+    # a deadline moved: "moved forward to August 8", "pushes back Ukraine peace deadline to Sept. 15"
+    rf"|(?:mov|bring|brought|pull|push|put)(?:e[sd]?|s|ed|ing)?\s+(?:forward|up|back)\s+(?:[\w'.-]+\s+){{0,4}}?to"
+    rf"|shortened\s+to|extended\s+to"
     rf"|deadline(?:\s+(?:of|on|is|was|falls\s+on|set\s+for))?"
     rf"|falls\s+on)\s+"
     rf"(?P<by>(?:the\s+)?(?:year-end|end-of-year)"
@@ -3176,7 +3211,8 @@ _LIMIT_OPENERS = frozenset((
     "in", "within", "gave", "give", "gives", "giving", "given", "grant", "granted", "grants", "has", "have",
     "had", "valid", "by", "until", "till", "before", "no", "expire", "expires", "expired", "expiry",
     "expiring", "end", "ends", "ended", "extended", "run", "runs", "ran", "lapsed", "passed", "deadline",
-    "falls", "year", "moved", "brought", "pulled", "pushed", "put", "shortened",
+    "falls", "year", "move", "moves", "moved", "bring", "brings", "brought", "pull", "pulls", "pulled",
+    "push", "pushes", "pushed", "put", "puts", "shortened",
     "ultimatum", "window", *_WEEKDAYS.split("|"),
     *(amount.split("-")[0].split()[0] for amount in _AMOUNT.split("|")[1:]),
 ))  # fmt: skip
@@ -3203,6 +3239,8 @@ def _holiday(name: str, base: date) -> date | None:
         elif name == "thanksgiving":  # the fourth Thursday of November (US)
             first = date(year, 11, 1)
             moment = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+        elif name == "easter":  # the Orthodox Easter Sunday both Russia and Ukraine keep
+            moment = easter(year, EASTER_ORTHODOX)
         else:
             return None
         if moment >= base:
@@ -3455,6 +3493,13 @@ def _deadline_candidate(
         )
         facts["deadline"] = value
         reckoned = _counted(found) and given_on is None  # (counted from publication: may be a day off)
+        shifted = _SHIFTED.search(text, found.end())
+        if shifted is not None and _is_iso_date(str(value)) and not _counted(found):
+            # "which was to expire on September 1, has been pushed back by two weeks"
+            amount = _amount(shifted.group("n")) or 0
+            days = amount * (7 if shifted.group("unit").startswith("week") else 1)
+            sign = -1 if shifted.group("way") in ("forward", "up") else 1
+            facts["deadline"] = (date.fromisoformat(str(value)) + timedelta(days=sign * days)).isoformat()
         span = (sentence.start + found.start(), sentence.start + found.end())
         evidence.append((span, "fact.deadline"))
         score += 0.1
@@ -3471,6 +3516,8 @@ def _deadline_candidate(
         score -= 0.7
     elif ("background" in sentence.concepts) or _SUPERSEDED.search(text):
         score -= 0.3
+    if not words and not demanded and "threat" not in sentence.concepts and _only_possible(text, limits):
+        score -= 0.3  # "the lists may lead to a swap before Easter": a possibility, no time limit
     if score < threshold:
         return None
     return _Candidate(sentence, score, evidence, facts, reckoned=bool(stated) and reckoned)
@@ -3479,6 +3526,32 @@ def _deadline_candidate(
 _LAPSED = re.compile(
     r"\b(?:lapsed|expired|ran\s+out|ended)\s+(?:in|at\s+the\s+end\s+of|in\s+(?:early|mid|late)-?\s?)\s*"
     rf"(?P<month>{'|'.join(_ENGLISH_MONTHS)})\b(?!\s+\d)"
+)
+
+
+# ("may" the verb, not the month: "until 18 May")
+_ONLY_POSSIBLE = re.compile(
+    r"\b(?:might|could)\b|\bmay\s+(?:not\s+|well\s+|also\s+)?"
+    r"(?:be|lead|come|happen|take|bring|follow|see|get|have|need|slip|result|produce|open)\b"
+)
+
+
+_POSSIBLE_WINDOW = 50  # characters before a time limit a "may" or "could" may stand
+
+
+def _only_possible(text: str, limits: Sequence[re.Match[str]]) -> bool:
+    """Whether every time limit follows a "may", "might" or "could" closely ("may lead to a swap before
+    Easter")."""
+    return bool(limits) and all(
+        _ONLY_POSSIBLE.search(text, max(0, found.start() - _POSSIBLE_WINDOW), found.start())
+        for found in limits
+    )
+
+
+# a stated deadline moved by a span: "pushed back by two weeks", "brought forward by three days"
+_SHIFTED = re.compile(
+    rf"\b(?:(?:pushed|put|moved|set)\s+(?P<way>back|forward|up)|(?P<later>extended|postponed|delayed))\s+by\s+"
+    rf"(?P<n>{_AMOUNT})\s+(?P<unit>days?|weeks?)\b"
 )
 
 
@@ -3546,8 +3619,16 @@ def _lapsed_months_ago(analysis: _Analysis, text: str) -> bool:
 
 
 def _is_demand(found: re.Match[str]) -> bool:
-    """ "by Thanksgiving", "no later than Friday", "gave Kyiv a week": a time limit set on someone."""
-    return found.group("give_n") is not None or found.group().startswith(("by ", "no later than"))
+    """ "by Thanksgiving", "no later than Friday", "gave Kyiv a week", "Kyiv has until Thursday": a time
+    limit set on someone."""
+    if found.group("give_n") is not None or found.group().startswith(("by ", "no later than")):
+        return True
+    return (
+        found.group().startswith("until ") and _HAS_BEFORE.search(found.string, 0, found.start()) is not None
+    )
+
+
+_HAS_BEFORE = re.compile(r"\b(?:has|have|had|given|gave|gives|giving)\s+(?:\w+\s+)?$")
 
 
 def _is_old_deadline(value: object, published: date | None) -> bool:
@@ -3567,6 +3648,11 @@ def _detect_deadline(
     ]
     threshold = analysis.rules.scores["deadline_threshold"]
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
+    if asserted and any(
+        ("withdrawn" in sentence.concepts) and ("deadline" in sentence.concepts)
+        for sentence in analysis.sentences
+    ):  # "Trump lets go of his deadline" over "he no longer had a deadline": what states no date of its own
+        asserted = [candidate for candidate in asserted if "deadline" in candidate.facts]
     if not asserted:
         return None
     _prefer_stated_dates(asserted)

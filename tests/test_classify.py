@@ -1790,3 +1790,91 @@ def test_the_shortest_round_so_far_is_not_a_look_back() -> None:
     )
     assert "NEW_ROUND" in events(result)
     assert item_facts(result)["date"] == "2025-07-21"
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "deadline"),
+    [
+        # Easter is the Orthodox one both sides keep (20 April 2025, 12 April 2026)
+        (
+            "",
+            "Washington hoped to have a ceasefire framework between Russia and Ukraine before Easter.",
+            "2026-04-12",
+        ),
+        # "has until Thursday" is a demand on Kyiv
+        ("", "Ukraine has until Thursday to accept the US peace plan, President Trump said.", "2026-03-26"),
+        # a stated deadline moved by a span
+        (
+            "",
+            "The US deadline for Russia and Ukraine to agree a peace framework, which was to expire on "
+            "April 1, has been pushed back by two weeks.",
+            "2026-04-15",
+        ),
+        (
+            "US pushes back Ukraine peace deadline to April 15 as talks set to resume in Abu Dhabi",
+            "",
+            "2026-04-15",
+        ),
+    ],
+)
+def test_holidays_demands_and_deadlines_moved(title: str, summary: str, deadline: str) -> None:
+    result = run(title, summary, date(2026, 3, 20))  # a Friday
+    assert item_facts(result)["deadline"] == deadline
+
+
+def test_a_date_the_sentence_gives_a_deadline_is_not_the_sessions() -> None:
+    result = run(
+        "US pushes back Ukraine peace deadline to April 15 as talks set to resume in Abu Dhabi",
+        "Russia and Ukraine have agreed to hold a seventh round of trilateral talks in Abu Dhabi.",
+        date(2026, 3, 20),
+    )
+    (new_round,) = [event for event in result.events if event.type == "NEW_ROUND"]
+    assert new_round.facts.get("place") == "Abu Dhabi"
+    assert "date" not in new_round.facts
+
+
+def test_a_deadline_let_go_of_anywhere_in_the_item_leaves_none() -> None:
+    result = run(
+        "No more Thursday cut-off: Trump lets go of his deadline for Kyiv",
+        "Asked on Tuesday whether Kyiv still had until Thursday to accept his peace plan for Ukraine, Trump "
+        'said he no longer had a deadline. "My deadline is when it\'s done," he said.',
+    )
+    assert "DEADLINE" not in events(result)
+
+
+def test_a_swap_that_may_come_before_a_holiday_is_no_deadline() -> None:
+    result = run(
+        "",
+        "Russia and Ukraine exchanged prisoner lists in Riyadh, which may lead to a swap of prisoners before "
+        "Easter.",
+    )
+    assert "DEADLINE" not in events(result)
+
+
+def test_a_headlines_weekday_without_a_tense_is_the_nearer_one() -> None:
+    # published on Monday 21 July: Wednesday is the 23rd, two days on, not the 16th
+    result = run("Zelensky: new meeting with Russians in Istanbul on Wednesday", "", date(2025, 7, 21))
+    assert item_facts(result)["date"] == "2025-07-23"
+
+
+def test_a_day_and_month_written_with_dots() -> None:
+    result = run(
+        "Delegation approved for talks with Russia",
+        "Kyiv, 22.07.2025. Zelensky approved the delegation for negotiations with Russia, which will take "
+        "place in Istanbul on 23.07.",
+        date(2025, 7, 22),
+    )
+    assert item_facts(result)["date"] == "2025-07-23"
+    assert "NEW_ROUND" not in events(
+        run("", "Russia and Ukraine met 1.5 times a year on average.", date(2025, 7, 22))
+    )
+
+
+def test_the_alaska_summit_is_not_a_round_of_both_sides() -> None:
+    result = run(
+        "",
+        "Lavrov said any plan for Ukraine that departed from the understandings reached at the Alaska summit "
+        "would be a different situation.",
+        date(2025, 11, 26),
+    )
+    assert "NEW_ROUND" not in events(result)
