@@ -1230,7 +1230,37 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
     for hit in rules.unmasked(hits):
         sentence = sentences[word_sentence[hit.first]]
         sentence.concepts.setdefault(concept_of[hit.rule], []).append(hit)
+    for sentence in sentences:
+        if "background" in sentence.concepts:
+            _drop_record_cues(analysis, sentence)
     return analysis
+
+
+# a record set now is compared with the past, not told as past: "the largest exchange since the start of the
+# invasion", "the shortest round so far". (Found in code, only in sentences with a background cue: as a rule
+# pattern it would be tried at most words of every item.)
+_RECORD = re.compile(
+    r"\b(?:largest|biggest|first|longest|shortest|most \w+|highest|lowest|smallest|worst|best|deadliest|"
+    r"heaviest|toughest)\b(?:\W+\w+){0,6}?\W+(?:so far|to date|since the start|since the beginning)\b"
+)
+
+
+def _drop_record_cues(analysis: _Analysis, sentence: _Sentence) -> None:
+    records = [
+        (sentence.start + found.start(), sentence.start + found.end())
+        for found in _RECORD.finditer(analysis.sentence_text(sentence))
+    ]
+    if not records:
+        return
+    kept = [
+        hit
+        for hit in sentence.concepts["background"]
+        if not any(start <= analysis.word_start(hit.first) < end for start, end in records)
+    ]
+    if kept:
+        sentence.concepts["background"] = kept
+    else:
+        del sentence.concepts["background"]
 
 
 # the ASCII characters \w does not match (a space each in the spaced text), as str and UTF-8 translations
@@ -1782,7 +1812,7 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
         kind = found.lastgroup or ""
         span = found.group()
         way = forward
-        of_holding = _HELD_THERE_BEFORE.search(text, 0, found.start()) is not None
+        of_holding = _HELD_THERE_BEFORE.search(text, max(0, found.start() - 90), found.start()) is not None
         if kind == "wd":  # the words just before a weekday say which one it is, whatever the tense
             before = text[max(0, found.start() - 24) : found.start()]
             if mentions and mentions[-1].relative and _PAIRED_BEFORE.search(before):
@@ -1793,10 +1823,6 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
                 way = True
             elif of_holding or _BACKWARD_BEFORE.search(before):
                 way = False
-            elif sentence.is_title and base is not None and sentence.concepts.keys().isdisjoint(_TENSES):
-                # a headline without a tense ("New meeting in Istanbul on Wednesday"): the nearer one
-                ahead, behind = (_resolve_date(kind, span, base, way) for way in (True, False))
-                way = ahead is None or behind is None or (ahead - base) <= (base - behind)
         value = _resolve_date(kind, span, base, way) if base is not None else None
         if base is None and kind == "iso":
             value = date.fromisoformat(span) if _is_iso_date(span) else None
@@ -1830,7 +1856,6 @@ _HELD_THERE_BEFORE = re.compile(
     r"(?<!\bbe )\b(?:held|took place|met|ended|began|started|concluded|opened|closed|wrapped up)"
     r"(?:\s+(?!will\b|would\b|to\b|be\b|and\b|but\b)[\w'-]+){1,5}\s+on\s+$"
 )
-_TENSES = frozenset(("past", "carried_out", "future"))
 _PAIRED_BEFORE = re.compile(r"\b(?:and|or|to|through|till|until)\s+$|-\s*$")
 _SPEECH_BEFORE = re.compile(
     r"\b(?:said|says|told|stated|added|announced|confirmed|reported|wrote|warned)(?:\s+(?:on|late|early))?\s+$"

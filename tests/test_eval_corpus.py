@@ -57,6 +57,9 @@ REPORTS = Path(__file__).parent / "data" / "corpus" / "reports.jsonl"
 DISPATCHES = Path(__file__).parent / "data" / "corpus" / "dispatches.jsonl"  # a third (DISPATCHES.md)
 BRIEFINGS = Path(__file__).parent / "data" / "corpus" / "briefings.jsonl"  # a fourth (BRIEFINGS.md)
 WIRES = Path(__file__).parent / "data" / "corpus" / "wires.jsonl"  # a fifth, most stories told 3-4 times
+LEDGERS = (
+    Path(__file__).parent / "data" / "corpus" / "ledgers.jsonl"
+)  # a sixth, dates and deadlines stated every way
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.15},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.15},
@@ -65,6 +68,7 @@ STORY_FLOORS = {
     DISPATCHES.name: {"clustering": 0.87, "gold_alerted": 0.9, "per_gold": 1.45},
     BRIEFINGS.name: {"clustering": 0.74, "gold_alerted": 0.85, "per_gold": 1.2},
     WIRES.name: {"clustering": 0.8, "gold_alerted": 0.9, "per_gold": 1.45},
+    LEDGERS.name: {"clustering": 0.6, "gold_alerted": 0.82, "per_gold": 1.45},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.86, "EXCHANGE": 0.9, "DEADLINE": 0.88},
@@ -72,17 +76,19 @@ LONG_FLOORS = {
     DISPATCHES.name: {"relevance": 0.95, "NEW_ROUND": 0.88, "EXCHANGE": 0.92, "DEADLINE": 0.77},
     BRIEFINGS.name: {"relevance": 0.95, "NEW_ROUND": 0.9, "EXCHANGE": 0.92, "DEADLINE": 0.94},
     WIRES.name: {"relevance": 0.95, "NEW_ROUND": 0.92, "EXCHANGE": 0.82, "DEADLINE": 0.86},
+    LEDGERS.name: {"relevance": 0.94, "NEW_ROUND": 0.87, "EXCHANGE": 0.83, "DEADLINE": 0.93},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
     REPORTS.name: {"round": 0.86, "place": 0.88, "date": 0.74, "count": 0.95, "deadline": 0.66},
     DISPATCHES.name: {"round": 0.86, "place": 0.9, "date": 0.77, "count": 0.8, "deadline": 0.72},
     BRIEFINGS.name: {"round": 0.85, "place": 0.88, "date": 0.66, "count": 0.84, "deadline": 0.75},
-    WIRES.name: {"round": 0.73, "place": 0.8, "date": 0.73, "count": 0.73, "deadline": 0.5},
+    WIRES.name: {"round": 0.73, "place": 0.8, "date": 0.8, "count": 0.73, "deadline": 0.62},
+    LEDGERS.name: {"round": 0.65, "place": 0.83, "date": 0.65, "count": 0.75, "deadline": 0.77},
 }
 
 
-LONG = [ARTICLES, REPORTS, DISPATCHES, BRIEFINGS, WIRES]
+LONG = [ARTICLES, REPORTS, DISPATCHES, BRIEFINGS, WIRES, LEDGERS]
 
 
 @pytest.fixture(scope="module", params=LONG, ids=lambda path: path.name)
@@ -105,7 +111,7 @@ def test_fact_accuracy_on_full_articles_holds_its_floor(long_articles: tuple[str
         assert labelled > 0 and correct / labelled >= floor, f"{name}: {key} {correct}/{labelled}"
 
 
-REPLAYED = [CORPUS, STORIES, ARTICLES, REPORTS, DISPATCHES, BRIEFINGS, WIRES]
+REPLAYED = [CORPUS, STORIES, ARTICLES, REPORTS, DISPATCHES, BRIEFINGS, WIRES, LEDGERS]
 
 
 @pytest.fixture(scope="module", params=REPLAYED, ids=lambda path: path.name)
