@@ -77,7 +77,7 @@ CONCEPTS = frozenset({
     # tense and modality
     "concrete", "future", "past", "tentative", "unscheduled", "pause", "background", "strong_background",
     "fresh", "carried_out", "agreed", "proposal", "withdrawn",
-    "record",  # "the largest swap so far", "hours earlier": hides a background cue, says nothing itself
+    "record",  # "hours earlier", "earlier than planned": hides a background cue, says nothing itself
     # confounders
     "market", "sport", "imf", "gas_transit", "tax", "embassy", "accession", "us_russia_swap", "not_a_swap",
     "not_a_round", "arms_control",
