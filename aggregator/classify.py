@@ -3177,6 +3177,11 @@ _AMOUNT = (
     r"|thirty|forty-five|forty|fifty|sixty|ninety|a couple of|a"
 )
 _UNIT = r"days?|weeks?|months?|hours?"
+# a day of a month, as a time limit names it
+_DAY_OF_MONTH = (
+    rf"(?:(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"  # "August 8", "Sept. 15"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))"  # "8 August", "15th of May"
+)
 _LIMIT = re.compile(
     rf"\b(?:with)?in\s+(?:the\s+next\s+)?(?P<in_n>{_AMOUNT})\s+(?P<in_unit>{_UNIT})\b"
     rf"|\b(?:gave|give|gives|giving|given|grant(?:ed|s)?|has|have|had)\s+(?:\w+\s+){{0,3}}?[\"'\u201c\u2018]?"
@@ -3186,8 +3191,7 @@ _LIMIT = re.compile(
     rf"(?P<cut_n>{_AMOUNT})(?:\s+or\s+\d{{1,3}})?\s+(?P<cut_unit>days?|weeks?)\b"  # "cut the deadline to"
     rf"|\b(?P<ahead_n>{_AMOUNT})\s+(?P<ahead_unit>days?|weeks?)\s+(?:before|ahead\s+of)\s+(?:\S+\s+){{0,5}}?"
     r"(?:deadline|expiry|ultimatum)\b"
-    rf"|\b(?P<day_of>{_WEEKDAYS}|year-end|end-of-year|(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH_NAMES}))(?:'s)?\s+(?:[\w-]+\s+){{0,2}}?"
+    rf"|\b(?P<day_of>{_WEEKDAYS}|year-end|end-of-year|{_DAY_OF_MONTH})(?:'s)?\s+(?:[\w-]+\s+){{0,2}}?"
     r"(?:deadline|ultimatum|target)\b"
     rf"|\b(?P<span_n>\d{{1,3}}|{_AMOUNT})[- ](?P<span_unit>days?|weeks?)"
     r"[- ](?:deadline|ultimatum|window|grace)\b"
@@ -3210,11 +3214,9 @@ _LIMIT = re.compile(
     rf"|(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:{_MONTH_NAMES}"
     rf"|the\s+(?:month|year|week|day))"
     # "until the end of Saturday", "the end of 10 May": that day
-    rf"|(?:the\s+)?end\s+of\s+(?:(?:{_WEEKDAYS})|(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))"
+    rf"|(?:the\s+)?end\s+of\s+(?:{_WEEKDAYS}|{_DAY_OF_MONTH})"
     rf"|mid-?\s?(?:{_MONTH_NAMES})"
-    rf"|(?:midnight\s+(?:on\s+)?)?(?:(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))"
+    rf"|(?:midnight\s+(?:on\s+)?)?{_DAY_OF_MONTH}"
     rf"|(?:midnight\s+(?:on\s+)?)?(?:(?:next|this|coming)\s+)?(?:{_WEEKDAYS})(?:\s+midnight)?|midnight|tomorrow|tonight"
     rf"|thanksgiving|christmas|new year|easter|(?:{_MONTH_NAMES}))\b"
 )
@@ -3305,9 +3307,7 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
         day = groups["from_day"]
         said_on = given_on or base  # ("today" is the day it was said)
         start = said_on if day in ("today", "now") else _weekday_from(day, said_on + timedelta(days=1), False)
-        return (
-            start + timedelta(days=amount * (7 if groups["from_unit"].startswith("week") else 1))
-        ).isoformat()
+        return (start + _span(amount, groups["from_unit"])).isoformat()
     if groups.get("day_of"):  # "Friday's deadline", "the year-end target"
         if base is None:
             return groups["day_of"]
@@ -3330,7 +3330,7 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
                 return None
             if computable and base is not None and unit in ("day", "week"):
                 given = given_on or base - _days_ago(found.string[: found.start()])
-                return (given + timedelta(days=amount * (7 if unit == "week" else 1))).isoformat()
+                return (given + _span(amount, unit)).isoformat()
             if computable and base is not None and unit == "month" and amount <= 24:
                 return _months_after(base, amount).isoformat()
             return f"{amount} {unit}s" if amount != 1 else f"1 {unit}"
@@ -3348,9 +3348,12 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
 _OF_NEXT_WEEK = re.compile(r"\s+(?:of\s+)?next\s+week\b")
 
 
-_DAY_AND_MONTH = re.compile(
-    rf"(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES})"
-)
+_DAY_AND_MONTH = re.compile(_DAY_OF_MONTH)
+
+
+def _span(amount: int, unit: str) -> timedelta:
+    """ "10 days", "two weeks" as a timedelta (``unit``: day(s) or week(s))."""
+    return timedelta(days=amount * (7 if unit.startswith("week") else 1))
 
 
 def _months_after(base: date, months: int) -> date:
@@ -3372,7 +3375,7 @@ def _days_ago(before: str) -> timedelta:
     if found is None:
         return timedelta()
     amount = 1 if found.group("n") in ("a", "one") else _amount(found.group("n")) or 0
-    return timedelta(days=amount * (7 if found.group("unit").startswith("week") else 1))
+    return _span(amount, found.group("unit"))
 
 
 # what follows "Friday's deadline ...": it is over (the last Friday), or still to come (the next one)
@@ -3522,9 +3525,9 @@ def _deadline_candidate(
         if shifted is not None and _is_iso_date(str(value)) and not _counted(found):
             # "which was to expire on September 1, has been pushed back by two weeks"
             amount = _amount(shifted.group("n")) or 0
-            days = amount * (7 if shifted.group("unit").startswith("week") else 1)
             sign = -1 if shifted.group("way") in ("forward", "up") else 1
-            facts["deadline"] = (date.fromisoformat(str(value)) + timedelta(days=sign * days)).isoformat()
+            moved = date.fromisoformat(str(value)) + sign * _span(amount, shifted.group("unit"))
+            facts["deadline"] = moved.isoformat()
         span = (sentence.start + found.start(), sentence.start + found.end())
         evidence.append((span, "fact.deadline"))
         score += 0.1
@@ -3649,10 +3652,12 @@ def _is_demand(found: re.Match[str]) -> bool:
     if found.group("give_n") is not None or found.group().startswith(("by ", "no later than")):
         return True
     return (
-        found.group().startswith("until ") and _HAS_BEFORE.search(found.string, 0, found.start()) is not None
+        found.group().startswith("until ")
+        and _HAS_BEFORE.search(found.string, max(0, found.start() - _HAS_WINDOW), found.start()) is not None
     )
 
 
+_HAS_WINDOW = 40  # characters before "until" that may say who has the time ("has until")
 _HAS_BEFORE = re.compile(r"\b(?:has|have|had|given|gave|gives|giving)\s+(?:\w+\s+)?$")
 
 

@@ -1668,9 +1668,9 @@ def test_the_held_session_and_not_the_one_proposed_after_it_gives_the_facts() ->
         "said. The meeting at Ciragan Palace in Istanbul lasted just over an hour. Ukraine proposed "
         "holding a further meeting with Russia between August 20 and August 30.",
     )
-    (new_round,) = [event for event in result.events if event.type == "NEW_ROUND"]
-    assert new_round.facts.get("place") == "Istanbul"
-    assert "date" not in new_round.facts  # (the held meeting's day is not stated)
+    facts = new_round(result)
+    assert facts.get("place") == "Istanbul"
+    assert "date" not in facts  # (the held meeting's day is not stated)
 
 
 def test_a_dateline_dates_the_filing_when_the_lead_dates_the_session() -> None:
@@ -1828,9 +1828,9 @@ def test_a_date_the_sentence_gives_a_deadline_is_not_the_sessions() -> None:
         "Russia and Ukraine have agreed to hold a seventh round of trilateral talks in Abu Dhabi.",
         date(2026, 3, 20),
     )
-    (new_round,) = [event for event in result.events if event.type == "NEW_ROUND"]
-    assert new_round.facts.get("place") == "Abu Dhabi"
-    assert "date" not in new_round.facts
+    facts = new_round(result)
+    assert facts.get("place") == "Abu Dhabi"
+    assert "date" not in facts
 
 
 def test_a_deadline_let_go_of_anywhere_in_the_item_leaves_none() -> None:
