@@ -68,7 +68,7 @@ CONCEPTS = frozenset({
     # actors
     "russia", "ukraine", "ukraine_topic", "ukraine_place", "mediator", "other_conflict", "both_sides",
     # others meeting without one side (Europeans; the US and Russia), or one side said to be absent
-    "third_party", "us_russia_pair", "one_side_absent",
+    "third_party", "us_russia_pair", "one_side_absent", "one_sided_pair",
     # topical vocabulary (carries relevance weight); "diplomacy" is weaker: it never names a session
     "talks", "diplomacy", "peace", "ceasefire", "humanitarian", "minsk", "swap_phrase", "deadline", "threat",
     # event parts and facts ("talks_venue": where the talks meet, named or described: "the Turkish city")
@@ -2201,7 +2201,8 @@ def _session_of_both(
 
 _GENERIC_SIDES = frozenset((
     "both sides", "the two sides", "two sides", "the sides", "both parties", "the two parties", "the parties",
-    "each side", "both teams",
+    "each side", "both teams", "delegations", "both delegations", "the two delegations", "two delegations",
+    "the delegations",
 ))  # fmt: skip
 
 
@@ -2546,6 +2547,8 @@ def _detect_new_round(
         return None
     threshold = analysis.rules.scores["new_round_threshold"]
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
+    if _reports_a_one_sided_meeting(analysis):
+        return None
     absent_at = _places_one_side_is_absent_from(analysis)
     if absent_at:  # "84 return on the eve of the Anchorage summit" ... "to which Ukraine was not invited"
         asserted = [candidate for candidate in asserted if not _at_a_session_without(candidate, absent_at)]
@@ -2584,6 +2587,23 @@ def _detect_new_round(
             if told is not None:
                 asserted[0].facts["round"] = told
     return _event("NEW_ROUND", asserted, analysis, ("round", "place", "date"))
+
+
+def _reports_a_one_sided_meeting(analysis: _Analysis) -> bool:
+    """Whether the item tells of a meeting of one party with the US, or of the US with Russia ("US and
+    Ukrainian officials met in Florida", "talks between Ukraine and the United States"), and names no
+    session of both parties ("Russian and Ukrainian delegations", "trilateral"), looking back aside: its
+    "talks", "the sides" and "the delegations" are then those two."""
+    one_sided = False
+    for sentence in analysis.sentences:
+        concepts = sentence.concepts
+        if "background" in concepts or "strong_background" in concepts:
+            continue
+        hoped_for = "tentative" in concepts and "past" not in concepts
+        if not hoped_for and any(not _generic_sides(analysis, hit) for hit in sentence.hits("both_sides")):
+            return False  # (a session of both only hoped for, "a trilateral at some point", is not one)
+        one_sided = one_sided or "one_sided_pair" in concepts
+    return one_sided
 
 
 _BEGAN_BEFORE = re.compile(r"\b(?:began|begun|opened|started|kicked off|got under way)\s+(?:on\s+)?$")

@@ -363,6 +363,44 @@ def test_a_mediator_with_one_side_is_not_a_new_round(title: str, summary: str) -
     assert "NEW_ROUND" not in events(run(title, summary))
 
 
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (
+            "Officials from Washington and Kyiv sit down near Miami to rework the plan",
+            "US and Ukrainian officials met for five hours at a golf club near Miami on Sunday. It was the "
+            "first round of talks since Kyiv's chief negotiator stepped down on Friday. The US envoy will "
+            "carry the revised plan to Moscow this week; Putin's aide said the Kremlin would receive him.",
+        ),
+        (
+            "Second day in Berlin 'hard but useful', says Kyiv's negotiator",
+            "The second day of talks between Ukraine and the United States in Berlin was hard but useful, "
+            "the head of Kyiv's team said on Monday. The sides spent most of the day on security guarantees. "
+            "Zelensky said there would be no withdrawal of troops as a gift to Putin after the meeting.",
+        ),
+        (
+            "Kyiv backs truce plan after day of talks in Jeddah",
+            "Ukraine said on Tuesday it was ready to accept a 30-day ceasefire with Russia after more than "
+            "eight hours of talks with American officials in Jeddah. The delegations will report to their "
+            "leaders.",
+        ),
+    ],
+)
+def test_an_item_that_reports_only_a_meeting_with_the_us_has_no_new_round(title: str, summary: str) -> None:
+    # The talks, "the sides" and "the delegations" are those of one party and the US, though Russia is named.
+    assert "NEW_ROUND" not in events(run(title, summary, date(2025, 11, 30)))
+
+
+def test_a_round_of_russia_us_ukraine_talks_is_both_parties_though_it_reads_us_ukraine_talks() -> None:
+    result = run(
+        "Kremlin: strikes on Kyiv paused until Sunday",
+        "Peskov said the second round of the Russia-US-Ukraine talks would take place on Sunday in Abu "
+        "Dhabi. US-Ukraine talks in Miami last week prepared it.",
+        date(2026, 1, 30),
+    )
+    assert new_round(result).get("date") == "2026-02-01"
+
+
 def test_separate_meetings_long_ago_do_not_cancel_this_round_at_the_same_venue() -> None:
     result = run(
         "Riyadh to host fourth round of talks on Tuesday",
