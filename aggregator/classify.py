@@ -1503,11 +1503,17 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
     ultimatum_worth, cap = scores["ultimatum"], scores["sentence_cap"]
     total = 0.0
     shown: list[_Hit] = []
+    war_unnamed = None
     for sentence, context in zip(analysis.sentences, contexts, strict=True):
         concepts = sentence.concepts
         present = concepts.keys()
         if present.isdisjoint(_CAN_WEIGH):
             continue  # nothing to weigh, no swap, session or ultimatum: most sentences of a long item
+        if "us_russia_pair" in present or "one_sided_pair" in present:
+            if war_unnamed is None:
+                war_unnamed = all(s.concepts.keys().isdisjoint(_OF_THE_WAR) for s in analysis.sentences)
+            if war_unnamed:
+                continue  # the US and Russia meeting on something else: Ukraine and the war go unnamed
         if present.isdisjoint(_SELF_ANCHORED) and not (
             (context.ukraine or context.russia) and not context.other
         ):
@@ -1577,6 +1583,10 @@ def _leads_with_markets(analysis: _Analysis, sentence: _Sentence) -> bool:
     )
 
 
+# Ukraine, the war or its settlement named (a meeting of the US and Russia may be about it)
+_OF_THE_WAR = frozenset(
+    ("ukraine", "ukraine_topic", "ukraine_place", "peace", "ceasefire", "humanitarian", "minsk", "captives")
+)
 _WEIGHTED_SET = frozenset(_WEIGHTED)
 _WEIGHTED_ORDER = {concept: index for index, concept in enumerate(_WEIGHTED)}
 

@@ -97,6 +97,16 @@ def test_items_about_the_talks_are_relevant(title: str, summary: str) -> None:
             "Ukraine's transit deal ends.",
         ),
         ("Weather: heavy rain expected in Lviv", "Forecasters warned about floods in western regions."),
+        (
+            "Moscow and Washington hold a US-Russia meeting on diplomats' visas",
+            "Russian and American diplomats met in Istanbul for five hours on Thursday over staffing and "
+            "frozen accounts. A next round could follow in Moscow.",
+        ),
+        (
+            "Staffing talks in Istanbul: 'Ukraine is not on the agenda'",
+            "Russian and US diplomats met in Istanbul on Thursday to discuss the work of their embassies. "
+            "Ukraine is not on the agenda, the Russian foreign minister said before the meeting.",
+        ),
     ],
 )
 def test_confounders_and_other_news_are_not_relevant(title: str, summary: str) -> None:
@@ -351,6 +361,16 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "The deadline for Russia to agree a ceasefire in Ukraine runs out on Friday. It follows a "
             "three-hour meeting in the Kremlin on Wednesday between Putin and the US special envoy, which "
             "both sides called productive.",
+        ),
+        (
+            "Three-way meeting in Lviv",
+            "Turkey's president and the UN secretary-general met Zelensky in Lviv on Thursday to discuss "
+            "prisoner exchanges and the grain corridor. Moscow did not comment.",
+        ),
+        (
+            "Zelensky in Paris before the envoys report",
+            "Zelensky met the French president in Paris on Monday to go over the peace plan. The Kremlin has "
+            "not seen it yet.",
         ),
         (
             "Vatican offers a venue",
