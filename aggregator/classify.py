@@ -1583,10 +1583,11 @@ def _leads_with_markets(analysis: _Analysis, sentence: _Sentence) -> bool:
     )
 
 
-# Ukraine, the war or its settlement named (a meeting of the US and Russia may be about it)
-_OF_THE_WAR = frozenset(
-    ("ukraine", "ukraine_topic", "ukraine_place", "peace", "ceasefire", "humanitarian", "minsk", "captives")
-)
+# Ukraine, the war, its settlement or an ultimatum named (a meeting of the US and Russia may be about it)
+_OF_THE_WAR = frozenset((
+    "ukraine", "ukraine_topic", "ukraine_place", "peace", "ceasefire", "humanitarian", "minsk", "captives",
+    "deadline", "threat",
+))  # fmt: skip
 _WEIGHTED_SET = frozenset(_WEIGHTED)
 _WEIGHTED_ORDER = {concept: index for index, concept in enumerate(_WEIGHTED)}
 

@@ -383,6 +383,17 @@ def test_a_mediator_with_one_side_is_not_a_new_round(title: str, summary: str) -
     assert "NEW_ROUND" not in events(run(title, summary))
 
 
+def test_a_summit_in_alaska_is_the_us_and_russia_alone() -> None:
+    result = run(
+        "Deadline passes as the summit is set",
+        "Trump's deadline for Russia ran out on Friday without new sanctions. The Kremlin confirmed the "
+        "summit, saying it was logical for the two leaders to meet in Alaska.",
+        date(2025, 8, 9),
+    )
+    assert result.relevant
+    assert "NEW_ROUND" not in events(result)
+
+
 @pytest.mark.parametrize(
     ("title", "summary"),
     [
@@ -403,6 +414,11 @@ def test_a_mediator_with_one_side_is_not_a_new_round(title: str, summary: str) -
             "Ukraine said on Tuesday it was ready to accept a 30-day ceasefire with Russia after more than "
             "eight hours of talks with American officials in Jeddah. The delegations will report to their "
             "leaders.",
+        ),
+        (
+            "Kyiv says yes to a month without fighting",
+            "After a day-long session with American officials on Tuesday, Ukraine said it would accept a "
+            "month without fighting if Russia did the same.",
         ),
     ],
 )
