@@ -416,6 +416,11 @@ def test_a_summit_in_alaska_is_the_us_and_russia_alone() -> None:
             "leaders.",
         ),
         (
+            "Truce offer goes to Moscow after day of talks on the Red Sea",
+            "Kyiv agreed on Tuesday to a 30-day ceasefire with Russia after nine hours of talks in Jeddah. "
+            "The United States and Ukraine also agreed to finish a minerals deal soon.",
+        ),
+        (
             "Kyiv says yes to a month without fighting",
             "After a day-long session with American officials on Tuesday, Ukraine said it would accept a "
             "month without fighting if Russia did the same.",
