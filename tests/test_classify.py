@@ -517,6 +517,15 @@ def test_a_swap_agreed_at_yesterdays_talks_reports_the_talks_too() -> None:
     assert new_round(result) == {"round": 3, "place": "Istanbul", "date": "2025-07-22"}
 
 
+def test_a_swap_agreed_at_the_summit_of_the_previous_evening_is_news() -> None:
+    result = run(
+        "Kremlin: Paris summit useful",
+        "The Kremlin on Tuesday described the Normandy summit held in Paris the previous evening as useful, "
+        "saying its main result was an agreement with Kyiv to exchange detained persons.",
+    )
+    assert "EXCHANGE" in events(result)
+
+
 @pytest.mark.parametrize(
     "origin",
     [
