@@ -527,6 +527,18 @@ def test_a_swap_agreed_at_the_summit_of_the_previous_evening_is_news() -> None:
 
 
 @pytest.mark.parametrize(
+    "outcome",
+    [
+        "Key points - A full prisoner exchange is due by the end of the year.",
+        "Under the communique, Russia and Ukraine will release and exchange all detainees this year.",
+    ],
+)
+def test_a_swap_due_or_to_be_released_under_a_summits_deal_is_agreed(outcome: str) -> None:
+    result = run("What the Normandy summit in Paris settled", f"{outcome} Kyiv welcomed the deal.")
+    assert "EXCHANGE" in events(result)
+
+
+@pytest.mark.parametrize(
     "origin",
     [
         "It is the first half of the swap of 500 for 500 that the delegations struck in Istanbul on Monday.",
