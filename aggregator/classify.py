@@ -3241,9 +3241,9 @@ _LIMIT = re.compile(
     rf"|shortened\s+to|extended\s+to"
     rf"|deadline(?:\s+(?:of|on|is|was|falls\s+on|set\s+for))?"
     rf"|falls\s+on)\s+"
-    rf"(?P<by>(?:the\s+)?(?:year-end|end-of-year)"
+    rf"(?P<by>(?:the\s+)?(?:year-end|end-of-year|year's\s+end|year\s+is\s+out)"
     rf"|(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:{_MONTH_NAMES}"
-    rf"|the\s+(?:month|year|week|day))"
+    rf"|(?:the|this|next)\s+(?:month|year|week|day)|(?:19|20)\d\d)"
     # "until the end of Saturday", "the end of 10 May": that day
     rf"|(?:the\s+)?end\s+of\s+(?:{_WEEKDAYS}|{_DAY_OF_MONTH})"
     rf"|mid-?\s?(?:{_MONTH_NAMES})"
@@ -3423,6 +3423,9 @@ def _weekday_way(verb: str) -> bool | None:
     return None if word == "expiry" else True
 
 
+_PART_OF_YEAR = {"end": (12, 31), "close": (12, 31), "beginning": (1, 1), "start": (1, 1), "middle": (7, 1)}
+
+
 def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | None:
     by = re.sub(r"^the\s+", "", by)
     if by.startswith("end of ") and not by.startswith("end of the "):
@@ -3436,8 +3439,23 @@ def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | No
         kind = part.group(1) or "mid"
         moment = _month_part("end" if kind == "close" else kind, part.group(2) or part.group(3), base)
         return moment.isoformat() if moment else None
-    if by in ("year-end", "end-of-year"):
+    if by in ("year-end", "end-of-year", "year's end", "year is out"):
         return date(base.year, 12, 31).isoformat()
+    of_year = re.fullmatch(r"(end|close|beginning|start|middle) of ((?:19|20)\d\d)", by)
+    if of_year:  # "by the end of 2019"
+        month, day = _PART_OF_YEAR[of_year.group(1)]
+        return date(int(of_year.group(2)), month, day).isoformat()
+    if by.startswith(("end of next", "close of next")):
+        what = by.rsplit(" ", 1)[-1]
+        if what == "year":
+            return date(base.year + 1, 12, 31).isoformat()
+        if what == "month":
+            following = _months_after(base.replace(day=1), 1)
+            return following.replace(day=calendar.monthrange(following.year, following.month)[1]).isoformat()
+        if what == "week":
+            return (base + timedelta(days=13 - base.weekday())).isoformat()
+    if by.startswith(("end of this", "close of this")):
+        by = by.replace(" this ", " the ", 1)
     if by.startswith(("end of the", "close of the")):
         what = by.rsplit(" ", 1)[-1]
         if what == "year":

@@ -1820,6 +1820,10 @@ def test_the_day_a_session_was_held_beats_the_day_it_was_talked_about() -> None:
             "Trump said Moscow now has until Friday of next week to show it is serious about a ceasefire.",
             "2025-08-01",
         ),
+        # the year named, or "before the year is out", "by the end of next month"
+        ("The leaders committed Russia and Ukraine to a full ceasefire by the end of 2025.", "2025-12-31"),
+        ("Both sides agreed to release all detainees before the year is out, Kyiv said.", "2025-12-31"),
+        ("Washington wants Russia and Ukraine to sign a ceasefire by the end of next month.", "2025-08-31"),
     ],
 )
 def test_more_ways_to_state_a_deadline(summary: str, deadline: str) -> None:
