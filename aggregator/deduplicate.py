@@ -1245,8 +1245,8 @@ def _clash_explained(
     name: str, event_type: str, stated: Mapping[str, object], known: Mapping[str, object]
 ) -> bool:
     """Whether the other facts show one event despite a clash of this one: the same day (and place), where
-    the number is what one report got wrong; or round 3 in Istanbul dated a day or two apart (a long round,
-    or a slip)."""
+    the number is what one report got wrong; or round 3 in Istanbul dated otherwise (a long round, a slip,
+    a later session misread as it)."""
     if name in _IDENTITY_FACTS:
         return _same_occasion(event_type, stated, known)
     return name == "date" and _same_numbered_round(event_type, stated, known)
