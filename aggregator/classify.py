@@ -3488,6 +3488,11 @@ def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | No
     return moment.isoformat() if moment else None
 
 
+_NEXT_SESSION = re.compile(
+    r"\b(?:next|further|another|new|second|third|fourth|fifth|sixth)\s+(?:round|meeting|session)\b"
+)
+
+
 def _deadline_candidate(
     analysis: _Analysis, sentence: _Sentence, context: _Context, inherited: _InheritedBackground
 ) -> _Candidate | None:
@@ -3516,9 +3521,12 @@ def _deadline_candidate(
         return None
     # a bare "until Tuesday" in talk of the talks is timing, not a time limit: that needs a threat, a
     # ceasefire or deal in force, or a mediator's "by Thanksgiving"; "meet again in two weeks" times a
-    # session, but a meeting proposed "by the end of August" has a target date
-    target = proposed_meeting and any(
-        found.group().startswith(("by ", "before ", "no later than ")) for found in limits
+    # session, but a meeting proposed "by the end of August" has a target date (the next session of the
+    # talks proposed "before the end of June" is their timetable)
+    target = (
+        proposed_meeting
+        and any(found.group().startswith(("by ", "before ", "no later than ")) for found in limits)
+        and not _NEXT_SESSION.search(text)
     )
     if (
         not words

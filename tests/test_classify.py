@@ -1946,6 +1946,20 @@ def test_a_deadline_let_go_of_anywhere_in_the_item_leaves_none() -> None:
     assert "DEADLINE" not in events(result)
 
 
+@pytest.mark.parametrize(
+    "proposal",
+    [
+        "Ukraine proposed holding the next meeting before the end of June.",
+        "Kyiv proposed a further round of talks in Istanbul by the end of the month.",
+    ],
+)
+def test_the_next_session_proposed_before_a_day_is_a_timetable_not_a_deadline(proposal: str) -> None:
+    result = run(
+        "Second round of talks ends in Istanbul", f"Russian and Ukrainian delegations met. {proposal}"
+    )
+    assert "DEADLINE" not in events(result)
+
+
 def test_a_swap_that_may_come_before_a_holiday_is_no_deadline() -> None:
     result = run(
         "",
