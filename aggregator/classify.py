@@ -2115,6 +2115,10 @@ def _looks_forward(analysis: _Analysis, sentence: _Sentence) -> bool:
     tense) rather than the last one."""
     if "future" in sentence.concepts:
         return True
+    if sentence.is_title and sentence.concepts.keys().isdisjoint(_TENSES):
+        # an untensed headline ("meeting in the Emirates on Friday and Saturday"): as its lead tells it
+        lead = next((other for other in analysis.sentences if other.body_index == 0), None)
+        return lead is not None and _looks_forward(analysis, lead)
     return (
         ("concrete" in sentence.concepts)
         and "past" not in sentence.concepts
@@ -2123,6 +2127,7 @@ def _looks_forward(analysis: _Analysis, sentence: _Sentence) -> bool:
     )
 
 
+_TENSES = frozenset(("future", "concrete", "past", "carried_out"))
 _BEFORE_A_SCHEDULE = frozenset(("be", "being"))
 
 

@@ -224,6 +224,21 @@ def test_round_scheduled_for_a_weekday_resolves_forward() -> None:
     assert item_facts(result) == {"round": 2, "place": "Istanbul", "date": "2025-07-28"}
 
 
+@pytest.mark.parametrize(
+    ("lead", "day"),
+    [
+        (
+            "The first trilateral meeting of Russia, Ukraine and the US will take place there, he said.",
+            "25",
+        ),
+        ("The first trilateral meeting of Russia, Ukraine and the US took place there, he said.", "18"),
+    ],
+)
+def test_an_untensed_headlines_weekday_goes_the_way_its_lead_tells_it(lead: str, day: str) -> None:
+    result = run("Zelensky: first meeting with US and Russia in the Emirates on Friday", lead)
+    assert new_round(result).get("date") == f"2025-07-{day}"
+
+
 def test_round_ordinal_written_after_the_word_and_as_digits() -> None:
     assert item_facts(run("Round three of Ukraine-Russia negotiations set for Geneva on July 30")) == {
         "round": 3,
