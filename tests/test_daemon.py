@@ -737,7 +737,9 @@ def test_json_logs_hold_the_configuration_warnings_too(
     config = write_config(tmp_path, serve_outlets(feed_server), channels=in_file)
     daemon = start_daemon(config, {}, log_format="json")
     wait_for("the started line", lambda: any(r["event"] == "started" for r in json_records(daemon)[0]), 20)
-    code, _ = daemon.stop()
+    # (stopped in the middle of its first poll, while the parse workers start: on a loaded machine that
+    # takes longer than the usual 10 s, and how fast a stop is has tests of its own)
+    code, _ = daemon.stop(timeout=30)
 
     assert code == 0
     records, strays = json_records(daemon)
