@@ -60,6 +60,8 @@ WIRES = Path(__file__).parent / "data" / "corpus" / "wires.jsonl"  # a fifth, mo
 LEDGERS = (
     Path(__file__).parent / "data" / "corpus" / "ledgers.jsonl"
 )  # a sixth, dates and deadlines stated every way
+# a seventh (ROUNDUPS.md): rounds recapped at length, one side with a mediator, one development told many ways
+ROUNDUPS = Path(__file__).parent / "data" / "corpus" / "roundups.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.15},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.15},
@@ -69,6 +71,7 @@ STORY_FLOORS = {
     BRIEFINGS.name: {"clustering": 0.74, "gold_alerted": 0.85, "per_gold": 1.2},
     WIRES.name: {"clustering": 0.8, "gold_alerted": 0.9, "per_gold": 1.45},
     LEDGERS.name: {"clustering": 0.6, "gold_alerted": 0.82, "per_gold": 1.45},
+    ROUNDUPS.name: {"clustering": 0.7, "gold_alerted": 0.95, "per_gold": 1.55},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.86, "EXCHANGE": 0.9, "DEADLINE": 0.88},
@@ -77,6 +80,7 @@ LONG_FLOORS = {
     BRIEFINGS.name: {"relevance": 0.95, "NEW_ROUND": 0.9, "EXCHANGE": 0.92, "DEADLINE": 0.94},
     WIRES.name: {"relevance": 0.95, "NEW_ROUND": 0.92, "EXCHANGE": 0.82, "DEADLINE": 0.86},
     LEDGERS.name: {"relevance": 0.94, "NEW_ROUND": 0.87, "EXCHANGE": 0.83, "DEADLINE": 0.93},
+    ROUNDUPS.name: {"relevance": 0.94, "NEW_ROUND": 0.87, "EXCHANGE": 0.83, "DEADLINE": 0.95},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -85,10 +89,11 @@ LONG_FACT_FLOORS = {
     BRIEFINGS.name: {"round": 0.85, "place": 0.88, "date": 0.66, "count": 0.84, "deadline": 0.75},
     WIRES.name: {"round": 0.73, "place": 0.8, "date": 0.8, "count": 0.73, "deadline": 0.62},
     LEDGERS.name: {"round": 0.65, "place": 0.83, "date": 0.65, "count": 0.75, "deadline": 0.77},
+    ROUNDUPS.name: {"round": 0.8, "place": 0.75, "date": 0.62, "count": 0.55, "deadline": 0.6},
 }
 
 
-LONG = [ARTICLES, REPORTS, DISPATCHES, BRIEFINGS, WIRES, LEDGERS]
+LONG = [ARTICLES, REPORTS, DISPATCHES, BRIEFINGS, WIRES, LEDGERS, ROUNDUPS]
 
 
 @pytest.fixture(scope="module", params=LONG, ids=lambda path: path.name)
@@ -111,7 +116,7 @@ def test_fact_accuracy_on_full_articles_holds_its_floor(long_articles: tuple[str
         assert labelled > 0 and correct / labelled >= floor, f"{name}: {key} {correct}/{labelled}"
 
 
-REPLAYED = [CORPUS, STORIES, ARTICLES, REPORTS, DISPATCHES, BRIEFINGS, WIRES, LEDGERS]
+REPLAYED = [CORPUS, STORIES, ARTICLES, REPORTS, DISPATCHES, BRIEFINGS, WIRES, LEDGERS, ROUNDUPS]
 
 
 @pytest.fixture(scope="module", params=REPLAYED, ids=lambda path: path.name)
