@@ -1235,6 +1235,17 @@ def test_russian_and_ukrainian_weekdays_are_dates() -> None:
     assert item_facts(ukrainian).get("date") == "2025-07-25"
 
 
+def test_russian_and_ukrainian_tenses_say_which_way_a_weekday_points_and_whether_a_round_was_held() -> None:
+    # published on Wednesday 23 July 2025
+    ahead = run(
+        "", "Делегация прилетела в Стамбул, где в пятницу пройдёт новый раунд переговоров с Украиной."
+    )
+    assert item_facts(ahead).get("date") == "2025-07-25"
+    held = run("В Стамбуле завершился четвёртый раунд переговоров России и Украины", "")
+    assert new_round(held).get("round") == 4
+    assert any(e.rule == "modality.past" for e in held.events[0].evidence)
+
+
 def test_doubt_about_something_else_in_the_sentence_does_not_cancel_a_swap() -> None:
     result = run(
         "",

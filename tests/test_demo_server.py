@@ -23,7 +23,12 @@ import pytest
 import requests
 from lxml import etree
 
+from aggregator.classify import classify_item, default_rules
+from aggregator.deduplicate import Deduplicator
 from aggregator.demo.server import Document, StaticFeedServer, accepts_gzip, load_demo_documents
+from aggregator.models import StoryInput
+from aggregator.normalise import normalise_feed
+from aggregator.parse import parse_feed
 
 RSS = "application/rss+xml"
 FEED_BODY = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>\n" * 20
@@ -532,3 +537,44 @@ def title_article_differs(title: str, farm) -> bool:
             if entry_title == title:
                 articles.add(link.split("?")[0])
     return len(articles) > 1
+
+
+def _demo_reports(demo: dict[str, Document]) -> list[StoryInput]:
+    """Every relevant item of the demo feeds as the story stage gets it (parsed, normalised, classified)."""
+    rules = default_rules()
+    now = datetime(2026, 7, 20, tzinfo=UTC)
+    reports = []
+    for path, document in demo.items():
+        parsed = parse_feed(document.body, {"content-type": document.content_type}, f"http://demo{path}")
+        for item in normalise_feed(path, parsed, now=now).items:
+            verdict = classify_item(item, rules)
+            if verdict.relevant:
+                reports.append(
+                    StoryInput(
+                        key=f"{path}#{item.key}",
+                        source=path,
+                        title=item.title,
+                        summary=item.summary,
+                        published=item.published,
+                        events=verdict.events,
+                    )
+                )
+    return reports
+
+
+@pytest.mark.parametrize("order", ["published", "feed", "reversed feed"])
+def test_the_demos_fourth_round_is_one_event_whatever_order_its_reports_arrive_in(demo, order):
+    # A poll hands reports over as feeds finish, not in publication order; the Russian outlet's "the fourth
+    # round ended" must not open a round of its own when it comes after the English reports.
+    reports = _demo_reports(demo)
+    if order == "published":
+        reports.sort(key=lambda report: report.published)
+    elif order == "reversed feed":
+        reports.reverse()
+    deduplicator = Deduplicator()
+    rounds = {}
+    for report in reports:
+        for event in deduplicator.assign(report).events:
+            if event.type == "NEW_ROUND" and event.facts.get("round") == 4:
+                rounds[event.id] = event
+    assert len(rounds) == 1, [event.key for event in rounds.values()]
