@@ -1085,9 +1085,9 @@ def _update_event(
     entry: _EventEntry, detected: DetectedEvent, stage: str, story_id: str, item: StoryInput
 ) -> None:
     ladder = STATUSES[entry.type]
-    # A round already held keeps its day: reports that date it a day or two off (its last day, a slip) do
-    # not move it; a round still to come may be moved ("pushed to Friday").
-    held = entry.type == "NEW_ROUND" and _PHASE[entry.status] == 1 and _PHASE[stage] == 1
+    # A round already held keeps its day: reports that date it otherwise (its last day, a slip, the next
+    # session proposed) do not move it; a round still to come may be moved ("pushed to Friday").
+    held = entry.type == "NEW_ROUND" and _PHASE[entry.status] == 1
     if ladder.index(stage) > ladder.index(entry.status):
         entry.status = stage
     for name, value in detected.facts.items():
@@ -1245,8 +1245,8 @@ def _clash_explained(
     name: str, event_type: str, stated: Mapping[str, object], known: Mapping[str, object]
 ) -> bool:
     """Whether the other facts show one event despite a clash of this one: the same day (and place), where
-    the number is what one report got wrong; or round 3 in Istanbul dated a day or two apart (a long round,
-    or a slip)."""
+    the number is what one report got wrong; or round 3 in Istanbul dated otherwise (a long round, a slip,
+    a later session misread as it)."""
     if name in _IDENTITY_FACTS:
         return _same_occasion(event_type, stated, known)
     return name == "date" and _same_numbered_round(event_type, stated, known)
@@ -1264,8 +1264,9 @@ def _same_occasion(event_type: str, stated: Mapping[str, object], known: Mapping
 
 
 def _same_numbered_round(event_type: str, stated: Mapping[str, object], known: Mapping[str, object]) -> bool:
-    """The same round number at the same place, on dates at most three days apart: a round of several days
-    (one report dates its start, another its end) or a report's slip, not another round."""
+    """The same round number at the same place, whatever the dates (within the event horizon): a round of
+    several days (one report dates its start, another its end), a report's slip, or a later session proposed
+    and misread as this round; never another round."""
     if event_type != "NEW_ROUND" or not all(
         name in stated and name in known for name in ("round", "place", "date")
     ):
@@ -1273,7 +1274,7 @@ def _same_numbered_round(event_type: str, stated: Mapping[str, object], known: M
     if stated["round"] != known["round"] or not _agree("place", stated["place"], known["place"]):
         return False
     first, second = _iso(stated["date"]), _iso(known["date"])
-    return first is not None and second is not None and abs((first - second).days) <= 3
+    return first is not None and second is not None
 
 
 def _primary_type(events: Sequence[DetectedEvent]) -> str:

@@ -454,6 +454,38 @@ def test_a_held_round_dated_days_apart_by_two_reports_is_one_event_that_keeps_it
     assert _fact_match(another.facts, events[-1].facts, "NEW_ROUND") == -1  # another number: another round
 
 
+def test_a_held_round_dated_weeks_later_by_a_report_of_a_proposal_keeps_its_event_and_day() -> None:
+    # "Kyiv proposes the next meeting in late June", read as round 2 in Istanbul on 25 June, the day round 2
+    # was held there: the same numbered round at the same place is the same event, and a held round's day
+    # does not move, so there is nothing to alert
+    deduplicator = Deduplicator()
+    reports = [
+        (
+            {"round": 2, "place": "Istanbul", "date": "2025-06-02"},
+            ("modality.past", "held"),
+            "Round two held",
+        ),
+        ({"round": 2, "place": "Istanbul", "date": "2025-06-25"}, ("modality.proposal", "proposes"), "Next?"),
+    ]
+    events, decisions = [], []
+    for index, (facts, cue, title) in enumerate(reports):
+        assignment = deduplicator.assign(
+            StoryInput(
+                key=f"i{index}",
+                source=f"outlet-{index}",
+                title=title,
+                summary="The second round of talks of Russia and Ukraine in Istanbul.",
+                published=datetime(2025, 6, 2, 12 + index * 6, tzinfo=UTC),
+                events=(detected("NEW_ROUND", facts, cue),),
+            )
+        )
+        events.append(only(assignment.events))
+        decisions.append(only(assignment.decisions))
+    assert events[0].id == events[1].id
+    assert events[1].facts["date"] == "2025-06-02"
+    assert [decision.alert for decision in decisions] == [True, False]
+
+
 # --- rebuilt from what the store keeps --------------------------------------------------------------------
 
 
