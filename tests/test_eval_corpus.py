@@ -74,9 +74,9 @@ STORY_FLOORS = {
     ROUNDUPS.name: {"clustering": 0.7, "gold_alerted": 0.95, "per_gold": 1.55},
 }
 LONG_FLOORS = {
-    ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.86, "EXCHANGE": 0.9, "DEADLINE": 0.88},
-    REPORTS.name: {"relevance": 0.95, "NEW_ROUND": 0.87, "EXCHANGE": 0.93, "DEADLINE": 0.83},
-    DISPATCHES.name: {"relevance": 0.95, "NEW_ROUND": 0.88, "EXCHANGE": 0.92, "DEADLINE": 0.77},
+    ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
+    REPORTS.name: {"relevance": 0.95, "NEW_ROUND": 0.92, "EXCHANGE": 0.93, "DEADLINE": 0.85},
+    DISPATCHES.name: {"relevance": 0.95, "NEW_ROUND": 0.92, "EXCHANGE": 0.92, "DEADLINE": 0.77},
     BRIEFINGS.name: {"relevance": 0.95, "NEW_ROUND": 0.9, "EXCHANGE": 0.92, "DEADLINE": 0.94},
     WIRES.name: {"relevance": 0.95, "NEW_ROUND": 0.92, "EXCHANGE": 0.82, "DEADLINE": 0.86},
     LEDGERS.name: {"relevance": 0.94, "NEW_ROUND": 0.87, "EXCHANGE": 0.83, "DEADLINE": 0.93},
