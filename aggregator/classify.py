@@ -2547,6 +2547,8 @@ def _round_candidate(
 def _detect_new_round(
     analysis: _Analysis, contexts: list[_Context], inherited: _InheritedBackground
 ) -> DetectedEvent | None:
+    if _reports_a_one_sided_meeting(analysis):
+        return None
     participants = _Participants(
         any(("russia" in sentence.concepts) for sentence in analysis.sentences),
         any(("ukraine" in sentence.concepts) for sentence in analysis.sentences),
@@ -2563,8 +2565,6 @@ def _detect_new_round(
         return None
     threshold = analysis.rules.scores["new_round_threshold"]
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
-    if _reports_a_one_sided_meeting(analysis):
-        return None
     absent_at = _places_one_side_is_absent_from(analysis)
     if absent_at:  # "84 return on the eve of the Anchorage summit" ... "to which Ukraine was not invited"
         asserted = [candidate for candidate in asserted if not _at_a_session_without(candidate, absent_at)]
