@@ -3429,6 +3429,23 @@ def _weekday_way(verb: str) -> bool | None:
 
 
 _PART_OF_YEAR = {"end": (12, 31), "close": (12, 31), "beginning": (1, 1), "start": (1, 1), "middle": (7, 1)}
+_PART_OF_PERIOD = re.compile(r"(end|close|beginning|start|middle) of (the|this|next) (year|month|week|day)")
+
+
+def _part_of_period(part: str, which: str, unit: str, base: date) -> date:
+    """ "the end of the month", "the beginning of next week": that day of this (or the next) period."""
+    ahead = 1 if which == "next" else 0
+    if unit == "day":
+        return base + timedelta(days=ahead)
+    if unit == "week":  # Monday to Sunday
+        monday = base - timedelta(days=base.weekday() - 7 * ahead)
+        return monday + timedelta(days={"beginning": 0, "start": 0, "middle": 3}.get(part, 6))
+    if unit == "month":
+        first = _months_after(base.replace(day=1), ahead)
+        last = calendar.monthrange(first.year, first.month)[1]
+        return first.replace(day={"beginning": 1, "start": 1, "middle": 15}.get(part, last))
+    month, day = _PART_OF_YEAR[part]
+    return date(base.year + ahead, month, day)
 
 
 def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | None:
@@ -3450,26 +3467,13 @@ def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | No
     if of_year:  # "by the end of 2019"
         month, day = _PART_OF_YEAR[of_year.group(1)]
         return date(int(of_year.group(2)), month, day).isoformat()
-    if by.startswith(("end of next", "close of next")):
-        what = by.rsplit(" ", 1)[-1]
-        if what == "year":
-            return date(base.year + 1, 12, 31).isoformat()
-        if what == "month":
-            following = _months_after(base.replace(day=1), 1)
-            return following.replace(day=calendar.monthrange(following.year, following.month)[1]).isoformat()
-        if what == "week":
-            return (base + timedelta(days=13 - base.weekday())).isoformat()
-    if by.startswith(("end of this", "close of this")):
-        by = by.replace(" this ", " the ", 1)
-    if by.startswith(("end of the", "close of the")):
-        what = by.rsplit(" ", 1)[-1]
-        if what == "year":
-            return date(base.year, 12, 31).isoformat()
-        if what == "month":
-            return _month_part("end", base.strftime("%B").lower(), base).isoformat()  # type: ignore[union-attr]
-        if what == "day":
-            return base.isoformat()
-        return (base + timedelta(days=6 - base.weekday())).isoformat()
+    of_period = _PART_OF_PERIOD.fullmatch(by)
+    if of_period:  # "the end of the month", "the beginning of next week"
+        part, which, unit = of_period.groups()
+        moment = _part_of_period(part, which, unit, base)
+        if moment < base:  # "by the beginning of the month", said on the 23rd: the next one
+            moment = _part_of_period(part, "next", unit, base)
+        return moment.isoformat()
     holiday = _holiday(by, base)
     if holiday is not None:
         return holiday.isoformat()

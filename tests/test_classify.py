@@ -1850,6 +1850,12 @@ def test_the_day_a_session_was_held_beats_the_day_it_was_talked_about() -> None:
         ("The leaders committed Russia and Ukraine to a full ceasefire by the end of 2025.", "2025-12-31"),
         ("Both sides agreed to release all detainees before the year is out, Kyiv said.", "2025-12-31"),
         ("Washington wants Russia and Ukraine to sign a ceasefire by the end of next month.", "2025-08-31"),
+        # the beginning of a period already begun is the next one's
+        (
+            "Washington wants Russia and Ukraine to sign a ceasefire by the beginning of the month.",
+            "2025-08-01",
+        ),
+        ("The envoy wants Russia and Ukraine to agree a ceasefire by the start of next year.", "2026-01-01"),
     ],
 )
 def test_more_ways_to_state_a_deadline(summary: str, deadline: str) -> None:
