@@ -38,6 +38,13 @@ def round_place(result: Classification) -> object:
     return round_.facts.get("place")
 
 
+def deadline_of(result: Classification) -> object:
+    """The deadline fact of the item's one DEADLINE (failing, with the verdict, when it has none)."""
+    found = [event for event in result.events if event.type == "DEADLINE"]
+    assert len(found) == 1, result
+    return found[0].facts.get("deadline")
+
+
 # --- relevance -----------------------------------------------------------------------------------------
 
 
@@ -886,8 +893,7 @@ def test_ultimatum_in_days_resolves_against_publication() -> None:
     result = run(
         "Trump gives Russia 50 days to agree to a peace deal or face sanctions", published=date(2025, 7, 14)
     )
-    assert "DEADLINE" in events(result)
-    assert item_facts(result)["deadline"] == "2025-09-02"
+    assert deadline_of(result) == "2025-09-02"
 
 
 @pytest.mark.parametrize(
@@ -901,8 +907,7 @@ def test_ultimatum_in_days_resolves_against_publication() -> None:
 )
 def test_target_dates_and_truce_expiry_are_deadlines(text: str, deadline: str) -> None:
     result = run(text)
-    assert "DEADLINE" in events(result), result
-    assert item_facts(result)["deadline"] == deadline
+    assert deadline_of(result) == deadline
 
 
 def test_deadline_by_the_beginning_of_a_month_is_its_first_day() -> None:
@@ -1069,8 +1074,7 @@ def test_ultimatums_aimed_at_russia_without_the_word_talks(
 ) -> None:
     result = run(title, published=published)
     assert result.relevant
-    assert "DEADLINE" in events(result)
-    assert item_facts(result)["deadline"] == deadline
+    assert deadline_of(result) == deadline
 
 
 def test_a_computable_date_wins_over_the_stated_span() -> None:
@@ -1562,8 +1566,7 @@ def test_a_swap_only_agreed_takes_no_date_from_the_agreement() -> None:
 )  # fmt: skip
 def test_deadline_wordings_and_which_way_their_days_point(summary: str, deadline: str) -> None:
     result = run("", summary)
-    assert "DEADLINE" in events(result), result
-    assert item_facts(result)["deadline"] == deadline
+    assert deadline_of(result) == deadline
 
 
 def test_no_more_deadlines_is_a_withdrawn_deadline() -> None:
@@ -1860,8 +1863,7 @@ def test_the_day_a_session_was_held_beats_the_day_it_was_talked_about() -> None:
 )
 def test_more_ways_to_state_a_deadline(summary: str, deadline: str) -> None:
     result = run("", summary)
-    assert "DEADLINE" in events(result)
-    assert item_facts(result)["deadline"] == deadline
+    assert deadline_of(result) == deadline
 
 
 def test_a_session_ended_earlier_than_planned_is_not_a_look_back() -> None:
@@ -1905,8 +1907,7 @@ def test_a_session_ended_earlier_than_planned_is_not_a_look_back() -> None:
 )
 def test_a_deadline_counted_from_its_own_day_or_moved(title: str, summary: str, deadline: str) -> None:
     result = run(title, summary)
-    assert "DEADLINE" in events(result)
-    assert item_facts(result)["deadline"] == deadline
+    assert deadline_of(result) == deadline
 
 
 def test_a_halt_for_a_span_from_a_day_is_its_length_not_a_deadline() -> None:
