@@ -137,7 +137,8 @@ def has_event_handler(folded: str) -> bool:
         if space < 0 or not folded[space].isspace():
             continue
         tag_end = folded.rfind(">", 0, space)  # a tag still open here began after the last ">"
-        if folded.find("<", tag_end + 1, space - 1) != -1:  # and "[^>]+" needs one character before the space
+        # and "[^>]+" needs one character before the space (an end below 0 would count from the far end)
+        if folded.find("<", tag_end + 1, max(space - 1, 0)) != -1:
             return True
     return False
 
