@@ -63,8 +63,9 @@ def phases(items: list[tuple[str, str, datetime]], rules: engine.RuleSet) -> dic
             continue
         outcomes["relevant"] += 1
         inherited = engine._InheritedBackground(analysis)
-        for detect in (engine._detect_new_round, engine._detect_exchange, engine._detect_deadline):
-            detect(analysis, contexts, inherited)
+        new_round = engine._detect_new_round(analysis, contexts, inherited)
+        engine._detect_exchange(analysis, contexts, inherited, engine._round_is_news(analysis, new_round))
+        engine._detect_deadline(analysis, contexts, inherited)
         spent["events and facts"] += clock() - after_relevance
     print("classify: " + ", ".join(f"{count} {outcome}" for outcome, count in outcomes.most_common()))
     return dict(spent)
