@@ -1120,6 +1120,7 @@ def _split_sentences(
         start = end
     if _NONSPACE.search(norm, start):
         bounds.append((start, len(norm)))
+    bounds = _join_agency_dateline(norm, bounds, title_end)
     if title_end:  # the title is always a sentence of its own
         split: list[tuple[int, int]] = []
         for start, end in bounds:
@@ -1134,6 +1135,28 @@ def _split_sentences(
                 split.append((start, end))
         bounds = split
     return bounds
+
+
+_AGENCY_DATELINE_LENGTH = 40  # characters, at most, of one part
+
+
+def _join_agency_dateline(norm: str, bounds: list[tuple[int, int]], title_end: int) -> list[tuple[int, int]]:
+    """The body's first bounds joined while they are parts of an agency's dateline ("moscow, may 23.",
+    "/tass/."), so that the lead is one sentence that begins with its dateline."""
+    first = next((index for index, (start, _) in enumerate(bounds) if start >= title_end), None)
+    if first is None:
+        return bounds
+    last = first
+    while (
+        last + 1 < len(bounds)
+        and bounds[last][1] - bounds[last][0] <= _AGENCY_DATELINE_LENGTH
+        and "\n" not in norm[bounds[last][0] : bounds[last][1]].strip()
+        and _AGENCY_DATELINE_PART.fullmatch(norm, bounds[last][0], bounds[last][1])
+    ):
+        last += 1
+    if last == first:
+        return bounds
+    return [*bounds[:first], (bounds[first][0], bounds[last][1]), *bounds[last + 1 :]]
 
 
 def _ends_sentence(
@@ -1603,6 +1626,12 @@ _MONTH_NAMES = (
 _WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _ENGLISH_MONTHS = _MONTH_NAMES.split("|")[:12]
 
+# "MOSCOW, May 23. /TASS/. Under the ...": a news agency's dateline ends in dots, but begins the lead
+_AGENCY_DATELINE_PART = re.compile(
+    rf"\s*(?:[^\W\d_][\w'-]*(?:[ .'-]+[^\W\d_][\w'-]*){{0,2}},\s*(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}\.?"
+    r"|/[^/\s]{1,30}/\.?)\s*"
+)
+
 
 def _not_the_month_of_publication(analysis: _Analysis, month: str) -> bool:
     """Whether an English month's name (lower case) is another month than the publication's."""
@@ -1838,17 +1867,25 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
         if base is None and kind == "iso":
             value = date.fromisoformat(span) if _is_iso_date(span) else None
         start = sentence.start + found.start()
-        of_speech = _SPEECH_BEFORE.search(text, max(0, found.start() - 24), found.start()) is not None
+        # (a possessive day is the thing's it qualifies: "said yesterday's meeting had been constructive")
+        of_speech = _SPEECH_BEFORE.search(
+            text, max(0, found.start() - 24), found.start()
+        ) is not None and not text.startswith(("'s", "\u2019s"), found.end())
         mentions.append(
             _DateMention(start, start + len(span), value, kind in ("rel", "wd"), of_speech, of_holding)
         )
-    if sentence.body_index == 0 and len(mentions) > 1:
-        # "New Delhi, March 1 (DWS): The first round, held on Monday, ...": the dateline dates the filing,
-        # and the sentence's own date the session
+    if sentence.body_index == 0:
         filed = analysis.word_start(_dateline_end(analysis, sentence))
-        told = [mention for mention in mentions if mention.start >= filed]
-        if filed > sentence.start and any(not mention.of_speech for mention in told):
-            mentions = told
+        if filed > sentence.start:
+            # "New Delhi, March 1 (DWS): The first round, held on Monday, ...": the dateline dates the filing,
+            # and the sentence's own date the session
+            told = [mention for mention in mentions if mention.start >= filed]
+            if len(mentions) > 1 and any(not mention.of_speech for mention in told):
+                mentions = told
+            elif _AGENCY_DATELINE.match(text):
+                # "MOSCOW, January 3. /TASS/. Following negotiations, 248 servicemen have come home": the day
+                # of the filing, as a day of saying (the swap's, but not the session's)
+                mentions = [m._replace(of_speech=True) if m.start < filed else m for m in mentions]
     return mentions
 
 
@@ -1984,12 +2021,12 @@ def _names_past_year(analysis: _Analysis, sentence: _Sentence) -> bool:
     text = analysis.sentence_text(sentence)
     return any(
         int(found.group()) < analysis.published.year
-        and _SINCE_BEFORE.search(text, max(0, found.start() - 16), found.start()) is None
+        and _SINCE_BEFORE.search(text, max(0, found.start() - 40), found.start()) is None
         for found in _YEAR.finditer(text)
     )
 
 
-_SINCE_BEFORE = re.compile(r"\bsince\s+(?:\w+\s+)?$")  # "since March 2022"
+_SINCE_BEFORE = re.compile(r"\bsince\s+(?:[\w-]+\s+){0,3}$")  # "since March 2022", "since the spring of 2022"
 
 
 class _InheritedBackground:
@@ -2230,11 +2267,15 @@ def _generic_sides(analysis: _Analysis, hit: _Hit) -> bool:
 # a wire dateline before the lead: "MOSCOW/KYIV, Dec 3 (Agency) -", "KYIV, July 21 (Reuters) —"
 _DATELINE = re.compile(
     r"[^\W\d]+(?:[/ .'-]+(?!(?:and|the|in|of|on|to)\b)[^\W\d]+){0,2}"  # a place: "new delhi", "moscow/kyiv"
-    r"(?:,[^-\u2013\u2014:()]{0,20}\d[^-\u2013\u2014:()]{0,8}"  # ", July 21"
+    r"(?:,[^-\u2013\u2014:()/]{0,20}\d{1,2}\.?\s*/[^/\s]{1,30}/\.?"  # ", May 23. /TASS/."
+    r"|,[^-\u2013\u2014:()]{0,20}\d[^-\u2013\u2014:()]{0,8}"  # ", July 21"
     r"(?:\([^)]{1,40}\))?\s*[-\u2013\u2014:]"  # " (Agency) -"
     r"|\s*\([^)]{1,40}\)\s*[-\u2013\u2014:]"
     r"|\s+[-\u2013\u2014])\s"  # " — ", " - "
 )
+
+
+_AGENCY_DATELINE = re.compile(r"[^,]{1,40},[^/]{1,20}/[^/\s]{1,30}/")
 
 
 def _dateline_end(analysis: _Analysis, sentence: _Sentence) -> int:
@@ -2541,7 +2582,43 @@ def _round_candidate(
         day = _nearest(analysis, dated, sessions)
         facts["date"] = day.value.isoformat() if day.value else None
         evidence.append(((day.start, day.end), "fact.date"))
+    elif (counted_back := _days_after_the_session(analysis, sentence, sessions)) is not None:
+        value, span = counted_back
+        facts["date"] = value.isoformat()
+        evidence.append((span, "fact.date"))
     return _Candidate(sentence, score, evidence, facts)
+
+
+# "Two days after Russia and Ukraine held their second round, ...": the session's day, counted back
+_DAYS_AFTER = re.compile(
+    r"\b(?P<n>a|one|two|three|four|five|six|seven|\d)\s+(?P<unit>days?|weeks?)\s+after\b"
+)
+_DAYS_AFTER_WINDOW = 10  # words from "after" to the session's
+_LOOKS_AHEAD = frozenset(("future", "proposal", "tentative", "background", "strong_background"))
+
+
+def _days_after_the_session(
+    analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit]
+) -> tuple[date, tuple[int, int]] | None:
+    """The day of a session a headline or lead counts from ("a week after the talks in Geneva ended, ..."):
+    the publication date less the days it names. Deeper in the body, the count may run from another day."""
+    if analysis.published is None or sentence.body_index > 1 or not sentence.hits("past", "concrete"):
+        return None
+    if not sentence.concepts.keys().isdisjoint(_LOOKS_AHEAD):
+        # "proposed a new meeting, seven weeks after the delegations last met": counted from the last one
+        return None
+    found = _DAYS_AFTER.search(analysis.sentence_text(sentence))
+    if found is None:
+        return None
+    after = _word_of(analysis, sentence.start + found.end())
+    if not any(0 <= hit.first - after <= _DAYS_AFTER_WINDOW for hit in sessions):
+        return None
+    number = found.group("n")
+    days = (int(number) if number.isdigit() else _NUMBER_WORDS[number]) * (
+        7 if found.group("unit").startswith("week") else 1
+    )
+    start = sentence.start + found.start()
+    return analysis.published - timedelta(days=days), (start, start + len(found.group()) - len("after"))
 
 
 def _detect_new_round(

@@ -2023,3 +2023,88 @@ def test_the_alaska_summit_is_not_a_round_of_both_sides() -> None:
         date(2025, 11, 26),
     )
     assert "NEW_ROUND" not in events(result)
+
+
+def facts_of(result: Classification, event_type: str) -> dict[str, object]:
+    """The facts of the item's one event of that type (failing, with the verdict, when it has none)."""
+    found = [event for event in result.events if event.type == event_type]
+    assert len(found) == 1, result
+    return dict(found[0].facts)
+
+
+def test_the_first_talks_since_a_season_of_an_old_year_are_news() -> None:
+    # "since the spring of 2022" starts a span: the year does not make the talks a look back
+    result = run(
+        "",
+        "ANKARA (Wire) - Russia and Ukraine agreed Monday to release 500 prisoners of war each at their "
+        "first direct negotiations since the spring of 2022, but the meeting in Ankara broke up within "
+        "three hours.",
+        published=date(2025, 9, 15),  # a Monday
+    )
+    assert facts_of(result, "NEW_ROUND") == {"round": 1, "place": "Ankara", "date": "2025-09-15"}
+
+
+def test_a_day_that_owns_the_meeting_is_not_the_day_it_was_spoken_of() -> None:
+    # "said yesterday's meeting": yesterday is the meeting's, not the saying's
+    result = run(
+        "",
+        "The head of the Russian delegation said yesterday's meeting with the Ukrainian side in Ankara had "
+        "been useful and that Kyiv had put its ideas on paper for the first time.",
+        published=date(2025, 9, 16),
+    )
+    assert facts_of(result, "NEW_ROUND") == {"place": "Ankara", "date": "2025-09-15"}
+
+
+def test_a_lead_that_counts_days_from_the_session_dates_it() -> None:
+    result = run(
+        "Ankara, round two: both capitals claim a win",
+        "Three days after Russia and Ukraine held their second round of talks in Ankara, each side is "
+        "telling its own story about the meeting.",
+        published=date(2025, 9, 18),
+    )
+    assert facts_of(result, "NEW_ROUND")["date"] == "2025-09-15"
+
+
+def test_days_counted_from_the_last_meeting_do_not_date_a_proposed_one() -> None:
+    result = run(
+        "Kyiv proposes another meeting with Russia next week",
+        "Ukraine has offered Russia a new round of talks next week, the president said on Saturday, five "
+        "weeks after the delegations last met in Ankara.",
+        published=date(2025, 10, 18),
+    )
+    assert "date" not in facts_of(result, "NEW_ROUND")
+
+
+def test_an_agency_dateline_with_dots_begins_the_lead() -> None:
+    # "MOSCOW, May 23. /Agency/." is one lead with what follows: the swap is told there, and the filing day
+    # is the swap's but not that of the negotiations it followed
+    result = run(
+        "",
+        "MOSCOW, October 3. /Agency/. Following negotiations, 185 Russian servicemen have come home from "
+        "territory held by Kiev, the Russian Defence Ministry said.",
+        published=date(2025, 10, 3),
+    )
+    assert events(result) == {"EXCHANGE"}
+    assert facts_of(result, "EXCHANGE") == {"count": 185, "date": "2025-10-03"}
+
+
+def test_a_number_that_came_back_in_total_is_this_swaps_sum() -> None:
+    # "in total" after a number sums this swap up: it is not a tally of the swaps so far
+    result = run(
+        "",
+        "Under the agreements reached in Ankara, 150 soldiers and 40 civilians, 190 people in total, came "
+        "back on Friday from territory under Kiev's control, the Russian Defence Ministry said.",
+        published=date(2025, 10, 3),
+    )
+    assert facts_of(result, "EXCHANGE") == {"count": 190, "date": "2025-10-03"}
+
+
+def test_negotiators_who_came_back_are_not_a_swap() -> None:
+    result = run(
+        "",
+        "Ukraine's negotiators came back from the border with an agreement on safe routes for civilians but "
+        "no ceasefire, an adviser to the president said after the second round of talks with Russia.",
+        published=date(2022, 3, 4),
+    )
+    assert "EXCHANGE" not in events(result)
+    assert "NEW_ROUND" in events(result)
