@@ -46,7 +46,7 @@ from typing import Any, NamedTuple
 from dateutil.easter import EASTER_ORTHODOX, easter
 
 from .errors import ConfigError
-from .models import Classification, DetectedEvent, Evidence, Item
+from .models import DATE_OF_PUBLICATION, Classification, DetectedEvent, Evidence, Item
 
 __all__ = [
     "CONCEPTS",
@@ -2679,7 +2679,8 @@ def _detect_new_round(
             told = _round_told_elsewhere(analysis)
             if told is not None:
                 asserted[0].facts["round"] = told
-    return _event("NEW_ROUND", asserted, analysis, ("round", "place", "date"))
+    event = _event("NEW_ROUND", asserted, analysis, ("round", "place", "date"))
+    return _dated_by_publication(analysis, event, asserted, "past")
 
 
 def _reports_a_one_sided_meeting(analysis: _Analysis) -> bool:
@@ -2875,6 +2876,33 @@ def _event(
         evidence += [analysis.materialise(proof) for proof in candidate.evidence]
     score = min(1.0, max(c.score for c in asserted))
     return DetectedEvent(kind, round(score, 3), MappingProxyType(facts), _unique(evidence))
+
+
+_AUXILIARIES = frozenset(("was", "were", "had", "has", "have", "is", "are", "been"))
+
+
+def _dated_by_publication(
+    analysis: _Analysis, event: DetectedEvent, asserted: list[_Candidate], tense: str
+) -> DetectedEvent:
+    """A session or swap that the headline or lead reports as done (``tense``: a concept, "ended",
+    "returned"), without naming a day, is dated by the report's own day: wires tell today's news without
+    "today" ("The meeting at Dolmabahce ended with one result"). The evidence names the date's origin, and
+    the story stage leaves such a date out of its matching."""
+    if "date" in event.facts or analysis.published is None:
+        return event
+    told = [
+        hit
+        for candidate in sorted(asserted, key=_fact_rank)
+        if candidate.sentence.body_index <= 1  # (a title's is below 0)
+        and candidate.sentence.concepts.keys().isdisjoint(_LOOKS_AHEAD)
+        for hit in candidate.sentence.hits(tense)
+        if analysis.words[hit.first] not in _AUXILIARIES  # ("had been constructive": done, but when?)
+    ]
+    if not told:
+        return event
+    facts = {**event.facts, "date": analysis.published.isoformat()}
+    evidence = _unique((*event.evidence, analysis.materialise((told[0], DATE_OF_PUBLICATION))))
+    return DetectedEvent(event.type, event.score, MappingProxyType(facts), evidence)
 
 
 def _unique(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
@@ -3247,7 +3275,8 @@ def _detect_exchange(
             best = max(asserted, key=lambda c: (c.sentence.is_title, c.score))
             best.facts["count"] = counted[0]
             best.evidence.append(counted[1])
-    return _event("EXCHANGE", asserted, analysis, ("count", "date"))
+    event = _event("EXCHANGE", asserted, analysis, ("count", "date"))
+    return _dated_by_publication(analysis, event, asserted, "carried_out")
 
 
 def _count_told_elsewhere(

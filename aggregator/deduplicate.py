@@ -38,7 +38,16 @@ from typing import Any
 
 import snowballstemmer
 
-from .models import AlertDecision, DetectedEvent, Event, Evidence, Story, StoryEvent, StoryInput
+from .models import (
+    DATE_OF_PUBLICATION,
+    AlertDecision,
+    DetectedEvent,
+    Event,
+    Evidence,
+    Story,
+    StoryEvent,
+    StoryInput,
+)
 
 # Status ladders: an event's status only moves to the right.
 STATUSES: dict[str, tuple[str, ...]] = {
@@ -546,6 +555,9 @@ class Deduplicator:
     # -- stories --
 
     def assign(self, item: StoryInput) -> Assignment:
+        stated = _stated_events(item.events)
+        if stated is not item.events:
+            item = dataclasses.replace(item, events=stated)
         published = item.published
         published_day = published.date()
         words, actors = item.terms if item.terms is not None else text_terms(item.title, item.summary)
@@ -1322,6 +1334,25 @@ def _event_logit(profile: _ItemProfile, story: _StoryEntry) -> float:
     if clashing:
         logit += _JOIN["clashing_fact"]
     return logit
+
+
+def _stated_events(events: tuple[DetectedEvent, ...]) -> tuple[DetectedEvent, ...]:
+    """The events with only the facts their item states: a date classify took from the publication day
+    (a guess, if a good one) must not keep a report from the event it names, nor change the event's day.
+    The same tuple when there is nothing to leave out."""
+    if not any(e.rule == DATE_OF_PUBLICATION for event in events for e in event.evidence):
+        return events
+    return tuple(
+        DetectedEvent(
+            event.type,
+            event.score,
+            {name: value for name, value in event.facts.items() if name != "date"},
+            tuple(e for e in event.evidence if e.rule != DATE_OF_PUBLICATION),
+        )
+        if any(e.rule == DATE_OF_PUBLICATION for e in event.evidence)
+        else event
+        for event in events
+    )
 
 
 def _day(moment: datetime) -> int:

@@ -204,6 +204,11 @@ class Evidence:
     text: str  # the matched text, exactly as it appears in the classified text
 
 
+# The evidence rule of a date fact taken from the item's own day (classify), which the story stage does not
+# match on: "The meeting ended" without a day is today's news, most likely, but not certainly
+DATE_OF_PUBLICATION = "fact.date_of_publication"
+
+
 @dataclass(frozen=True, slots=True)
 class DetectedEvent:
     type: str  # "NEW_ROUND" | "EXCHANGE" | "DEADLINE"

@@ -624,7 +624,8 @@ def test_no_date_for_the_next_round_does_not_unsettle_the_round_just_held() -> N
         "the host said on Friday."
     )
     result = run("Host praises talks", held + " No date has been set for the next round.", date(2026, 6, 19))
-    assert new_round(result) == {"round": 5, "place": "Abu Dhabi"}
+    # (the round told as hosted, without a day, is dated by the report)
+    assert new_round(result) == {"round": 5, "place": "Abu Dhabi", "date": "2026-06-19"}
     unsettled = run("Host praises talks", held + " No date has been set for the meeting.", date(2026, 6, 19))
     assert "NEW_ROUND" not in events(unsettled)  # the session itself is what has no date
 
@@ -1799,7 +1800,8 @@ def test_the_held_session_and_not_the_one_proposed_after_it_gives_the_facts() ->
     )
     facts = new_round(result)
     assert facts.get("place") == "Istanbul"
-    assert "date" not in facts  # (the held meeting's day is not stated)
+    # the held meeting's day is not stated: the proposal's is not taken for it, the report's own day is
+    assert facts.get("date") == PUBLISHED.isoformat()
 
 
 def test_a_dateline_dates_the_filing_when_the_lead_dates_the_session() -> None:
@@ -2108,3 +2110,42 @@ def test_negotiators_who_came_back_are_not_a_swap() -> None:
     )
     assert "EXCHANGE" not in events(result)
     assert "NEW_ROUND" in events(result)
+
+
+def test_a_round_the_lead_reports_over_without_a_day_is_dated_by_the_report() -> None:
+    result = run(
+        "One result from the Ankara palace: five hundred for five hundred",
+        "The meeting of the Russian and Ukrainian delegations at the Ankara palace ended with a single "
+        "concrete result, an exchange of 500 prisoners for 500.",
+        published=date(2025, 9, 15),
+    )
+    (round_,) = [event for event in result.events if event.type == "NEW_ROUND"]
+    assert round_.facts["date"] == "2025-09-15"
+    assert "fact.date_of_publication" in {evidence.rule for evidence in round_.evidence}
+
+
+def test_a_swap_carried_out_without_a_day_is_dated_by_the_report() -> None:
+    result = run(
+        "",
+        "Russia handed over the bodies of 900 Ukrainian soldiers under the Ankara agreements and received 30 "
+        "bodies of its own servicemen, a lawmaker involved in the process said.",
+        published=date(2025, 9, 25),
+    )
+    assert facts_of(result, "EXCHANGE")["date"] == "2025-09-25"
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        # proposed, not held: the report's day is not the session's
+        "Ukraine proposed a new meeting of the delegations in Ankara, the president's office said.",
+        # a look back deep in a report about something else
+        "Air raid sirens sounded across Kyiv overnight. Officials counted the damage. The region's governor "
+        "spoke to reporters. Earlier talks between the Russian and Ukrainian delegations in Ankara ended "
+        "without a ceasefire.",
+    ],
+)
+def test_a_session_not_told_as_over_in_the_lead_takes_no_date_from_the_report(summary: str) -> None:
+    result = run("", summary, published=date(2025, 9, 15))
+    for event in result.events:
+        assert "date" not in event.facts, event

@@ -993,3 +993,22 @@ def test_a_swap_count_that_clashes_on_the_same_day_is_the_same_swap() -> None:
     )
     assert only(later.events).id != only(stage.events).id
     assert only(later.decisions).alert
+
+
+def test_a_date_taken_from_the_reports_day_is_not_the_events(rules: RuleSet) -> None:
+    # classify dates "the meeting ended" by the report's day, a guess: the event keeps the day a report states
+    undated = report(
+        rules,
+        "u1",
+        "wire-a",
+        datetime(2026, 3, 6, 9, 0, tzinfo=UTC),
+        "The Ankara meeting of Russia and Ukraine ends with a swap deal",
+        "The meeting of the Russian and Ukrainian delegations in Ankara ended with agreement on an exchange "
+        "of 300 prisoners for 300, officials said.",
+    )
+    (guessed,) = [event for event in undated.events if event.type == "NEW_ROUND"]
+    assert guessed.facts["date"] == "2026-03-06"
+    assignment = Deduplicator().assign(undated)
+    (tracked,) = [event for event in assignment.events if event.type == "NEW_ROUND"]
+    assert "date" not in tracked.facts
+    assert tracked.facts["place"] == "Ankara"
