@@ -1906,7 +1906,7 @@ _HELD_THERE_BEFORE = re.compile(
 )
 _PAIRED_BEFORE = re.compile(r"\b(?:and|or|to|through|till|until)\s+$|-\s*$")
 _SPEECH_BEFORE = re.compile(
-    r"\b(?:said|says|told|stated|added|announced|confirmed|reported|wrote|warned)(?:\s+(?:on|late|early))?\s+$"
+    r"\b(?:said|says|told|stated|added|announced|confirmed|reported|wrote|warned|pressed|urged|proposed|suggested)(?:\s+(?:on|late|early))?\s+$"
 )
 
 
@@ -3604,7 +3604,7 @@ def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | No
 
 
 _NEXT_SESSION = re.compile(
-    r"\b(?:next|further|another|new|second|third|fourth|fifth|sixth)\s+(?:round|meeting|session)\b"
+    r"\b(?:next|further|another|new|second|third|fourth|fifth|sixth)\s+(?:round|meeting|session|summit)\b"
 )
 
 
@@ -3640,7 +3640,7 @@ def _deadline_candidate(
     # talks proposed "before the end of June" is their timetable)
     target = (
         proposed_meeting
-        and any(found.group().startswith(("by ", "before ", "no later than ")) for found in limits)
+        and any(found.group().startswith(("by ", "before ", "no later than ", "within ")) for found in limits)
         and not _NEXT_SESSION.search(text)
     )
     if (
@@ -3819,10 +3819,10 @@ def _lapsed_months_ago(analysis: _Analysis, text: str) -> bool:
 
 
 def _is_demand(found: re.Match[str]) -> bool:
-    """ "by Thanksgiving", "no later than Friday", "gave Kyiv a week", "Kyiv has until Thursday": a time
-    limit set on someone."""
-    if found.group("give_n") is not None or found.group().startswith(("by ", "no later than")):
-        return True
+    """ "by Thanksgiving", "no later than Friday", "within 100 days", "gave Kyiv a week", "Kyiv has until
+    Thursday": a time limit set on someone."""
+    if found.group("give_n") is not None or found.group().startswith(("by ", "no later than", "within ")):
+        return True  # ("end the war within 100 days": a limit set on a goal)
     return (
         found.group().startswith("until ")
         and _HAS_BEFORE.search(found.string, max(0, found.start() - _HAS_WINDOW), found.start()) is not None

@@ -2149,3 +2149,35 @@ def test_a_session_not_told_as_over_in_the_lead_takes_no_date_from_the_report(su
     result = run("", summary, published=date(2025, 9, 15))
     for event in result.events:
         assert "date" not in event.facts, event
+
+
+def test_an_envoys_goal_within_so_many_days_is_a_deadline() -> None:
+    result = run(
+        "",
+        "The US special envoy for Ukraine and Russia said Wednesday he wants to find a way to end the war "
+        "within 90 days.",
+        published=date(2025, 2, 5),
+    )
+    assert deadline_of(result) == "2025-05-06"
+
+
+def test_the_next_summit_prepared_within_months_is_a_timetable_not_a_deadline() -> None:
+    result = run(
+        "",
+        "The Normandy-format leaders said their Paris meeting had been useful and asked their advisers to "
+        "prepare the next summit within four months.",
+        published=date(2019, 12, 10),
+    )
+    assert "DEADLINE" not in events(result)
+
+
+def test_leaders_named_in_full_are_both_sides_and_a_meeting_pressed_for_by_a_date_is_a_target() -> None:
+    result = run(
+        "",
+        "European governments pressed on Tuesday for a meeting between Vladimir Putin and Volodymyr Zelensky "
+        "to take place by 1 September, a day after the US president said he had begun arranging it.",
+        published=date(2025, 8, 19),  # a Tuesday
+    )
+    assert "NEW_ROUND" in events(result)
+    assert facts_of(result, "NEW_ROUND").get("date") != "2025-08-19"  # the day of the pressing
+    assert deadline_of(result) == "2025-09-01"
