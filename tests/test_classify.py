@@ -2181,3 +2181,14 @@ def test_leaders_named_in_full_are_both_sides_and_a_meeting_pressed_for_by_a_dat
     assert "NEW_ROUND" in events(result)
     assert facts_of(result, "NEW_ROUND").get("date") != "2025-08-19"  # the day of the pressing
     assert deadline_of(result) == "2025-09-01"
+
+
+def test_consultations_aimed_at_restarting_swaps_are_not_a_swap() -> None:
+    result = run(
+        "",
+        "The secretary of Ukraine's security council has held consultations in Turkey and the United Arab "
+        "Emirates aimed at restarting prisoner exchanges with Russia, President Zelensky said on Saturday.",
+        published=date(2025, 11, 15),
+    )
+    assert result.relevant
+    assert "EXCHANGE" not in events(result)
