@@ -2192,3 +2192,14 @@ def test_consultations_aimed_at_restarting_swaps_are_not_a_swap() -> None:
     )
     assert result.relevant
     assert "EXCHANGE" not in events(result)
+
+
+def test_no_new_meeting_scheduled_is_no_round() -> None:
+    result = run(
+        "",
+        "The contact group has not said when it will next meet, and Ukrainian officials said no new meeting "
+        "of the Normandy-format advisers had been scheduled.",
+        published=date(2020, 7, 28),
+    )
+    assert result.relevant
+    assert "NEW_ROUND" not in events(result)
