@@ -1874,7 +1874,8 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
         mentions.append(
             _DateMention(start, start + len(span), value, kind in ("rel", "wd"), of_speech, of_holding)
         )
-    if sentence.body_index == 0:
+    dateline = _DATELINE.match(text) if sentence.body_index == 0 else None
+    if dateline is not None:
         filed = analysis.word_start(_dateline_end(analysis, sentence))
         if filed > sentence.start:
             # "New Delhi, March 1 (DWS): The first round, held on Monday, ...": the dateline dates the filing,
@@ -1882,7 +1883,7 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
             told = [mention for mention in mentions if mention.start >= filed]
             if len(mentions) > 1 and any(not mention.of_speech for mention in told):
                 mentions = told
-            elif _AGENCY_DATELINE.match(text):
+            elif dateline.group("agency"):
                 # "MOSCOW, January 3. /TASS/. Following negotiations, 248 servicemen have come home": the day
                 # of the filing, as a day of saying (the swap's, but not the session's)
                 mentions = [m._replace(of_speech=True) if m.start < filed else m for m in mentions]
@@ -1906,7 +1907,8 @@ _HELD_THERE_BEFORE = re.compile(
 )
 _PAIRED_BEFORE = re.compile(r"\b(?:and|or|to|through|till|until)\s+$|-\s*$")
 _SPEECH_BEFORE = re.compile(
-    r"\b(?:said|says|told|stated|added|announced|confirmed|reported|wrote|warned|pressed|urged|proposed|suggested)(?:\s+(?:on|late|early))?\s+$"
+    r"\b(?:said|says|told|stated|added|announced|confirmed|reported|wrote|warned|pressed|urged|proposed"
+    r"|suggested)(?:\s+(?:on|late|early))?\s+$"
 )
 
 
@@ -2267,15 +2269,12 @@ def _generic_sides(analysis: _Analysis, hit: _Hit) -> bool:
 # a wire dateline before the lead: "MOSCOW/KYIV, Dec 3 (Agency) -", "KYIV, July 21 (Reuters) —"
 _DATELINE = re.compile(
     r"[^\W\d]+(?:[/ .'-]+(?!(?:and|the|in|of|on|to)\b)[^\W\d]+){0,2}"  # a place: "new delhi", "moscow/kyiv"
-    r"(?:,[^-\u2013\u2014:()/]{0,20}\d{1,2}\.?\s*/[^/\s]{1,30}/\.?"  # ", May 23. /TASS/."
+    r"(?:(?P<agency>,[^-\u2013\u2014:()/]{0,20}\d{1,2}\.?\s*/[^/\s]{1,30}/\.?)"  # ", May 23. /TASS/."
     r"|,[^-\u2013\u2014:()]{0,20}\d[^-\u2013\u2014:()]{0,8}"  # ", July 21"
     r"(?:\([^)]{1,40}\))?\s*[-\u2013\u2014:]"  # " (Agency) -"
     r"|\s*\([^)]{1,40}\)\s*[-\u2013\u2014:]"
     r"|\s+[-\u2013\u2014])\s"  # " — ", " - "
 )
-
-
-_AGENCY_DATELINE = re.compile(r"[^,]{1,40},[^/]{1,20}/[^/\s]{1,30}/")
 
 
 def _dateline_end(analysis: _Analysis, sentence: _Sentence) -> int:
@@ -2589,10 +2588,10 @@ def _round_candidate(
     return _Candidate(sentence, score, evidence, facts)
 
 
+# "two days after", "a week since": a count of days from something ("since" only where a span is read)
+_DAYS_AFTER_TEXT = r"\b(?P<n>a|one|two|three|four|five|six|seven|\d{1,2})\s+(?P<unit>days?|weeks?)\s+"
 # "Two days after Russia and Ukraine held their second round, ...": the session's day, counted back
-_DAYS_AFTER = re.compile(
-    r"\b(?P<n>a|one|two|three|four|five|six|seven|\d)\s+(?P<unit>days?|weeks?)\s+after\b"
-)
+_DAYS_AFTER = re.compile(_DAYS_AFTER_TEXT + r"after\b")
 _DAYS_AFTER_WINDOW = 10  # words from "after" to the session's
 _LOOKS_AHEAD = frozenset(("future", "proposal", "tentative", "background", "strong_background"))
 
@@ -2613,12 +2612,9 @@ def _days_after_the_session(
     after = _word_of(analysis, sentence.start + found.end())
     if not any(0 <= hit.first - after <= _DAYS_AFTER_WINDOW for hit in sessions):
         return None
-    number = found.group("n")
-    days = (int(number) if number.isdigit() else _NUMBER_WORDS[number]) * (
-        7 if found.group("unit").startswith("week") else 1
-    )
-    start = sentence.start + found.start()
-    return analysis.published - timedelta(days=days), (start, start + len(found.group()) - len("after"))
+    amount = _amount(found.group("n")) or 0
+    span = (sentence.start + found.start(), sentence.start + found.end("unit"))
+    return analysis.published - _span(amount, found.group("unit")), span
 
 
 def _detect_new_round(
@@ -3505,10 +3501,7 @@ def _months_after(base: date, months: int) -> date:
     return date(year, month, min(base.day, calendar.monthrange(year, month)[1]))
 
 
-_AGO = re.compile(
-    r"\b(?P<n>a|one|two|three|four|five|six|\d{1,2})\s+(?P<unit>days?|weeks?)\s+(?:after|since)\s+"
-    r"(?:[\w'-]+\s+){0,6}$"
-)
+_AGO = re.compile(_DAYS_AFTER_TEXT + r"(?:after|since)\s+(?:[\w'-]+\s+){0,6}$")
 
 
 def _days_ago(before: str) -> timedelta:
@@ -3516,8 +3509,7 @@ def _days_ago(before: str) -> timedelta:
     found = _AGO.search(before[-80:])
     if found is None:
         return timedelta()
-    amount = 1 if found.group("n") in ("a", "one") else _amount(found.group("n")) or 0
-    return _span(amount, found.group("unit"))
+    return _span(_amount(found.group("n")) or 0, found.group("unit"))
 
 
 # what follows "Friday's deadline ...": it is over (the last Friday), or still to come (the next one)
@@ -3902,14 +3894,17 @@ def classify(title: str, summary: str, published: datetime | date | None, rules:
     contexts = _contexts(analysis)
     score, evidence = _relevance(analysis, contexts)
     relevant = score >= rules.threshold
-    events: tuple[DetectedEvent, ...] = ()
-    if relevant:
-        inherited = _InheritedBackground(analysis)
-        new_round = _detect_new_round(analysis, contexts, inherited)
-        exchange = _detect_exchange(analysis, contexts, inherited, _round_is_news(analysis, new_round))
-        deadline = _detect_deadline(analysis, contexts, inherited)
-        events = tuple(event for event in (new_round, exchange, deadline) if event is not None)
+    events = _detect_events(analysis, contexts) if relevant else ()
     return Classification(relevant, round(score, 3), events, _unique(evidence), rules.version)
+
+
+def _detect_events(analysis: _Analysis, contexts: list[_Context]) -> tuple[DetectedEvent, ...]:
+    """The events a relevant item reports, in NEW_ROUND, EXCHANGE, DEADLINE order."""
+    inherited = _InheritedBackground(analysis)
+    new_round = _detect_new_round(analysis, contexts, inherited)
+    exchange = _detect_exchange(analysis, contexts, inherited, _round_is_news(analysis, new_round))
+    deadline = _detect_deadline(analysis, contexts, inherited)
+    return tuple(event for event in (new_round, exchange, deadline) if event is not None)
 
 
 def item_text_parts(item: Item) -> tuple[str, str]:

@@ -1340,18 +1340,18 @@ def _stated_events(events: tuple[DetectedEvent, ...]) -> tuple[DetectedEvent, ..
     """The events with only the facts their item states: a date classify took from the publication day
     (a guess, if a good one) must not keep a report from the event it names, nor change the event's day.
     The same tuple when there is nothing to leave out."""
-    if not any(e.rule == DATE_OF_PUBLICATION for event in events for e in event.evidence):
-        return events
-    return tuple(
-        DetectedEvent(
-            event.type,
-            event.score,
-            {name: value for name, value in event.facts.items() if name != "date"},
-            tuple(e for e in event.evidence if e.rule != DATE_OF_PUBLICATION),
-        )
-        if any(e.rule == DATE_OF_PUBLICATION for e in event.evidence)
-        else event
-        for event in events
+    stated = tuple(_without_guessed_date(event) for event in events)
+    return events if all(a is b for a, b in zip(stated, events, strict=True)) else stated
+
+
+def _without_guessed_date(event: DetectedEvent) -> DetectedEvent:
+    if not any(e.rule == DATE_OF_PUBLICATION for e in event.evidence):
+        return event
+    return DetectedEvent(
+        event.type,
+        event.score,
+        {name: value for name, value in event.facts.items() if name != "date"},
+        tuple(e for e in event.evidence if e.rule != DATE_OF_PUBLICATION),
     )
 
 

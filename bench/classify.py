@@ -62,10 +62,7 @@ def phases(items: list[tuple[str, str, datetime]], rules: engine.RuleSet) -> dic
             outcomes["analysed, not relevant"] += 1
             continue
         outcomes["relevant"] += 1
-        inherited = engine._InheritedBackground(analysis)
-        new_round = engine._detect_new_round(analysis, contexts, inherited)
-        engine._detect_exchange(analysis, contexts, inherited, engine._round_is_news(analysis, new_round))
-        engine._detect_deadline(analysis, contexts, inherited)
+        engine._detect_events(analysis, contexts)
         spent["events and facts"] += clock() - after_relevance
     print("classify: " + ", ".join(f"{count} {outcome}" for outcome, count in outcomes.most_common()))
     return dict(spent)
