@@ -32,17 +32,25 @@ def events(result: Classification) -> set[str]:
     return {event.type for event in result.events}
 
 
+def facts_of(result: Classification, event_type: str) -> dict[str, object]:
+    """The facts of the item's one event of that type (failing, with the verdict, when it has none)."""
+    found = [event for event in result.events if event.type == event_type]
+    assert len(found) == 1, result
+    return dict(found[0].facts)
+
+
+def new_round(result: Classification) -> dict[str, object]:
+    return facts_of(result, "NEW_ROUND")
+
+
 def round_place(result: Classification) -> object:
     """The place of the item's one NEW_ROUND."""
-    (round_,) = [event for event in result.events if event.type == "NEW_ROUND"]
-    return round_.facts.get("place")
+    return new_round(result).get("place")
 
 
 def deadline_of(result: Classification) -> object:
-    """The deadline fact of the item's one DEADLINE (failing, with the verdict, when it has none)."""
-    found = [event for event in result.events if event.type == "DEADLINE"]
-    assert len(found) == 1, result
-    return found[0].facts.get("deadline")
+    """The deadline fact of the item's one DEADLINE."""
+    return facts_of(result, "DEADLINE").get("deadline")
 
 
 # --- relevance -----------------------------------------------------------------------------------------
@@ -506,11 +514,6 @@ def test_a_headlines_venue_in_roman_figures_numbers_the_round() -> None:
     )
     (event,) = [e for e in result.events if e.type == "NEW_ROUND"]
     assert (event.facts.get("round"), event.facts.get("place")) == (2, "Geneva")
-
-
-def new_round(result: Classification) -> dict[str, object]:
-    (event,) = [e for e in result.events if e.type == "NEW_ROUND"]
-    return dict(event.facts)
 
 
 def test_held_on_a_weekday_is_the_last_one_and_to_be_held_the_next() -> None:
@@ -2025,13 +2028,6 @@ def test_the_alaska_summit_is_not_a_round_of_both_sides() -> None:
         date(2025, 11, 26),
     )
     assert "NEW_ROUND" not in events(result)
-
-
-def facts_of(result: Classification, event_type: str) -> dict[str, object]:
-    """The facts of the item's one event of that type (failing, with the verdict, when it has none)."""
-    found = [event for event in result.events if event.type == event_type]
-    assert len(found) == 1, result
-    return dict(found[0].facts)
 
 
 def test_the_first_talks_since_a_season_of_an_old_year_are_news() -> None:
