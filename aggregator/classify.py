@@ -1970,11 +1970,27 @@ def _deep_and_old(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_Dat
     """A session or swap dated days before publication, told deep in the body: the recap of a long article
     ("the swap was the only result of the May 16 meeting"), not its news."""
     scores = analysis.rules.scores
+    if sentence.is_title or sentence.body_index < scores["deep_body"]:
+        return False
+    days = scores["deep_background_days"]
+    if _has_old_date(analysis, dates, days=days):
+        return True
+    # "met in Istanbul last week and agreed another swap": a week back, though no day is named
     return (
-        not sentence.is_title
-        and sentence.body_index >= scores["deep_body"]
-        and _has_old_date(analysis, dates, days=scores["deep_background_days"])
+        analysis.published is not None
+        and not any(
+            mention.value is not None and (analysis.published - mention.value).days < days
+            for mention in dates
+        )
+        and _WEEKS_BACK.search(analysis.sentence_text(sentence)) is not None
     )
+
+
+_WEEKS_BACK = re.compile(
+    r"\blast\s+week\b|\b(?:a|one|two|three|four|\d)\s+weeks?\s+(?:ago|earlier|before)\b"
+    r"|\b(?:a|one|two|three|four|\d)\s+weeks?\s+after\s+the\s+(?:[\w'-]+\s+){0,3}?"
+    r"(?:meeting|talks|round|session|summit|negotiations)\b"
+)
 
 
 # what a session agreed, named before it: "the swap that the delegations struck in Istanbul on Monday",
@@ -3315,18 +3331,20 @@ _AMOUNT = (
     r"|thirty|forty-five|forty|fifty|sixty|ninety|a couple of|a"
 )
 _UNIT = r"days?|weeks?|months?|hours?"
+# the rest of a range, whose first number is the limit: "10 or 12 days", "10 to 12 days", "10-12 days"
+_OR_MORE = r"(?:\s+(?:or|to)\s+\d{1,3}|-\d{1,3})?"
 # a day of a month, as a time limit names it
 _DAY_OF_MONTH = (
     rf"(?:(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"  # "August 8", "Sept. 15"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))"  # "8 August", "15th of May"
 )
 _LIMIT = re.compile(
-    rf"\b(?:with)?in\s+(?:the\s+next\s+)?(?P<in_n>{_AMOUNT})\s+(?P<in_unit>{_UNIT})\b"
+    rf"\b(?:with)?in\s+(?:the\s+next\s+)?(?P<in_n>{_AMOUNT}){_OR_MORE}\s+(?P<in_unit>{_UNIT})\b"
     rf"|\b(?:gave|give|gives|giving|given|grant(?:ed|s)?|has|have|had)\s+(?:\w+\s+){{0,3}}?[\"'\u201c\u2018]?"
-    rf"(?P<give_n>{_AMOUNT})(?:\s+or\s+\d{{1,3}})?\s+(?P<give_unit>{_UNIT})\b"  # "10 or 12 days": the first
+    rf"(?P<give_n>{_AMOUNT}){_OR_MORE}\s+(?P<give_unit>{_UNIT})\b"  # "10 or 12 days": the first
     rf"(?!\s+from\s+(?:today|now|{_WEEKDAYS})\b)"  # (a span "from Monday" is read by itself, below)
     rf"|\b(?:deadline|ultimatum|window)\s+(?:\w+\s+){{0,3}}?to\s+[\"'\u201c\u2018]?"
-    rf"(?P<cut_n>{_AMOUNT})(?:\s+or\s+\d{{1,3}})?\s+(?P<cut_unit>days?|weeks?)\b"  # "cut the deadline to"
+    rf"(?P<cut_n>{_AMOUNT}){_OR_MORE}\s+(?P<cut_unit>days?|weeks?)\b"  # "cut the deadline to"
     rf"|\b(?P<ahead_n>{_AMOUNT})\s+(?P<ahead_unit>days?|weeks?)\s+(?:before|ahead\s+of)\s+(?:\S+\s+){{0,5}}?"
     r"(?:deadline|expiry|ultimatum)\b"
     rf"|\b(?P<day_of>{_WEEKDAYS}|year-end|end-of-year|{_DAY_OF_MONTH})(?:'s)?\s+(?:[\w-]+\s+){{0,2}}?"
@@ -3336,7 +3354,7 @@ _LIMIT = re.compile(
     rf"|\b(?P<hold>(?:two|three|\d)\s+or\s+(?:three|four|\d)\s+weeks)\b"
     rf"|\bvalid\s+for\s+(?P<valid_n>{_AMOUNT})\s+(?P<valid_unit>{_UNIT})\b"
     # "ten days from Tuesday", "10 days from today" (but "a halt for thirty days from Friday" is a length)
-    rf"|(?<!for )\b(?P<from_n>{_AMOUNT})(?:\s+or\s+\d{{1,3}})?\s+(?P<from_unit>days?|weeks?)\s+from\s+"
+    rf"|(?<!for )\b(?P<from_n>{_AMOUNT}){_OR_MORE}\s+(?P<from_unit>days?|weeks?)\s+from\s+"
     rf"(?P<from_day>today|now|{_WEEKDAYS})\b"
     # a deal in force "extended for two more months": its new expiry
     rf"|\bextended\s+(?:by|for)\s+(?:another\s+|a\s+further\s+)?(?P<ext_n>{_AMOUNT})\s+"
@@ -3706,7 +3724,9 @@ def _deadline_candidate(
         or (inherited[sentence.index] and "deadline" not in facts)
     ):
         score -= 0.7
-    elif ("background" in sentence.concepts) or _SUPERSEDED.search(text):
+    elif (
+        "background" in sentence.concepts and not _background_of_replaced(analysis, sentence, text)
+    ) or _SUPERSEDED.search(text):
         score -= 0.3
     if not words and not demanded and "threat" not in sentence.concepts and _only_possible(text, limits):
         score -= 0.3  # "the lists may lead to a swap before Easter": a possibility, no time limit
@@ -3748,6 +3768,22 @@ _SHIFTED = re.compile(
 
 
 # "originally gave Russia 50 days", "the earlier deadline": a deadline since moved
+def _background_of_replaced(analysis: _Analysis, sentence: _Sentence, text: str) -> bool:
+    """Whether every look back in the sentence stands in an "instead of" or "rather than" clause: "10 to 12
+    days instead of the 50 announced two weeks earlier" looks back at the limit it replaces, not this one."""
+    clauses = [(found.start(), found.end()) for found in _REPLACED_CLAUSE.finditer(text)]
+    if not clauses:
+        return False
+    for hit in sentence.hits("background"):
+        start = analysis.span(hit)[0] - sentence.start
+        if not any(first <= start < last for first, last in clauses):
+            return False
+    return True
+
+
+# "instead of the 50 announced earlier", up to the clause's end
+_REPLACED_CLAUSE = re.compile(r"\b(?:instead\s+of|rather\s+than)\b[^,;:]*")
+
 _SUPERSEDED = re.compile(
     r"\b(?:originally|initially|original\s+(?:deadline|ultimatum)|(?:earlier|previous|old)\s+(?:deadline|ultimatum)"
     r"|superseded)\b"
@@ -3790,10 +3826,11 @@ def _day_given(analysis: _Analysis, sentence: _Sentence, limits: Sequence[re.Mat
     return before[-1] if before else None
 
 
-# the day is the giving's: "speaking late on Tuesday, Trump said ...", "said on Tuesday", "on 29 July he
-# gave" (not "Zelensky on Tuesday welcomed Trump's decision to give ...")
+# the day is the giving's: "speaking late on Tuesday, Trump said ...", "said on Tuesday", "said in Scotland
+# on Monday", "on 29 July he gave" (not "Zelensky on Tuesday welcomed Trump's decision to give ...")
 _SPOKEN_ON = re.compile(
-    r"\b(?:speaking|said|says|told|announced|stated|declared)(?:\s+(?:late|early|on|at))*\s+$"
+    r"\b(?:speaking|said|says|told|announced|stated|declared)(?:\s+in\s+[\w-]+(?:\s+[\w-]+)?)?"
+    r"(?:\s+(?:late|early|on|at))*\s+$"
 )
 _GIVEN_AFTER = re.compile(r"\W*(?:\w+\W+){0,2}?(?:gave|gives|set|has\s+given|granted|told|said)\b")
 

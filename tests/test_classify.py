@@ -1901,6 +1901,20 @@ def test_a_session_ended_earlier_than_planned_is_not_a_look_back() -> None:
             "Washington's ultimatum to Moscow has been moved forward to August 8, Trump said.",
             "2025-08-08",
         ),
+        # a range of days: its first number is the limit ("10 to 12" as "10 or 12")
+        (
+            "",
+            "Trump said on Monday that the Kremlin now had 10 to 12 days to stop the war or face tariffs.",
+            "2025-07-31",
+        ),
+        # the day told where the saying was: "said in Washington on Monday"; and the look back in "instead
+        # of the 50 announced earlier" is the replaced limit's
+        (
+            "",
+            "Trump said in Washington on Monday that he would give Putin 10 to 12 days instead of the 50 "
+            "announced two weeks earlier, after which tariffs and sanctions would follow.",
+            "2025-07-31",
+        ),
         # the deadline a sentence says was the original one gives way to the one now in force
         (
             "Trump tightens the screw on Moscow",
@@ -1913,6 +1927,25 @@ def test_a_session_ended_earlier_than_planned_is_not_a_look_back() -> None:
 def test_a_deadline_counted_from_its_own_day_or_moved(title: str, summary: str, deadline: str) -> None:
     result = run(title, summary)
     assert deadline_of(result) == deadline
+
+
+@pytest.mark.parametrize(
+    "recap",
+    [
+        "Russian and Ukrainian negotiators met in Istanbul for a third round last week and agreed on another "
+        "swap of prisoners, but a ceasefire is as far away as ever.",
+        "The new deadline comes a week after the third meeting of the two delegations in Istanbul, where the "
+        "sides agreed on another exchange of prisoners.",
+    ],
+)
+def test_a_swap_agreed_a_week_back_told_deep_in_the_body_is_background(recap: str) -> None:
+    body = (
+        "President Trump on Monday shortened his ultimatum to Russia to 10 days. He said he saw no progress. "
+        "The Kremlin said it had taken note. Oil traders weighed the risk of sanctions. "
+    )
+    assert "EXCHANGE" not in events(run("Trump shortens Russia deadline", body + recap))
+    # the same sentence as the lead is news
+    assert "EXCHANGE" in events(run("", recap.replace("last week", "on Tuesday")))
 
 
 def test_a_halt_for_a_span_from_a_day_is_its_length_not_a_deadline() -> None:
