@@ -2438,6 +2438,24 @@ def _nearest(analysis: _Analysis, mentions: Sequence[_DateMention], hits: Sequen
     )
 
 
+def _talks_of_the_process_before(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """Talks with one side named, just after a sentence about another negotiation of that side (its IMF
+    programme, EU accession, gas transit): "The IMF is negotiating a programme with Kyiv. A mission is due
+    next month for another round of talks." are that negotiation's."""
+    concepts = sentence.concepts
+    if (
+        sentence.index == 0
+        or (("russia" in concepts) and ("ukraine" in concepts))
+        or "both_sides" in concepts
+    ):
+        return False
+    before = analysis.sentences[sentence.index - 1].concepts
+    return any((name in before) and name not in concepts for name in _OTHER_NEGOTIATIONS)
+
+
+_OTHER_NEGOTIATIONS = ("imf", "accession", "gas_transit", "arms_control")
+
+
 def _round_candidate(
     analysis: _Analysis,
     sentence: _Sentence,
@@ -2449,6 +2467,8 @@ def _round_candidate(
     if not (("round" in concepts) or ("talks" in concepts) or ("meeting" in concepts)):
         return None
     if ("other_conflict" in concepts) and "ukraine" not in concepts:
+        return None
+    if _talks_of_the_process_before(analysis, sentence):
         return None
 
     def session_dates() -> list[_DateMention]:

@@ -218,6 +218,29 @@ def test_a_new_round_of_sanctions_is_not_a_round_of_talks() -> None:
     assert "DEADLINE" in events(result)
 
 
+def test_a_round_of_another_negotiation_named_just_before_is_not_a_round_of_the_talks() -> None:
+    title = "Rada passes budget in first reading, must adopt final version by December 1"
+    opening = (
+        "Ukraine's parliament approved the draft budget for next year on Tuesday, setting aside most of it "
+        "for defence. The draft assumes external financing from the European Union, a loan backed by frozen "
+        "Russian assets and the International Monetary Fund. "
+    )
+    imf = (
+        "The IMF, which is negotiating a new four-year programme with Kyiv, has made the budget a condition. "
+    )
+    talks = "Zelensky said on Tuesday that negotiators from Russia and Ukraine would meet again soon. "
+    follow = (
+        "A mission is due in Kyiv next month for another round of talks on the programme. The budget assumes "
+        "that the war will continue for the whole of next year. Officials say that if a ceasefire were "
+        "agreed, the document would have to be revised."
+    )
+    result = run(title, opening + imf + follow)
+    assert result.relevant  # (as the war's budget; the point is the round)
+    assert "NEW_ROUND" not in events(result)
+    # told after a sentence about the war's talks, the same words are a round of them
+    assert "NEW_ROUND" in events(run(title, opening + talks + follow))
+
+
 @pytest.mark.parametrize("dateline", ["ABU DHABI -", "ABU DHABI, July 24 (Gulf Wire) -", "ABU DHABI —"])
 def test_the_city_a_report_was_filed_from_is_not_the_rounds_venue(dateline: str) -> None:
     result = run(
