@@ -2152,6 +2152,26 @@ def _counted_sessions(analysis: _Analysis, hit: _Hit) -> bool:
     return any(word in _SESSION_COUNTS or word.isdigit() for word in before)
 
 
+# "the pause (in strikes) is linked to the second round": a pause for the session's sake, not of it
+_PAUSE_FOR_THE_SESSION = re.compile(
+    r"\bpause\s+(?:\w+\s+){0,2}?(?:is|was|has\s+been)\s+(?:linked|tied|connected|timed)\s+to\b"
+)
+
+
+def _met_repeatedly(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """ "The sides have sat down twice this year", "met three times since May": meetings counted, a recap."""
+    words = analysis.words
+    for hit in sentence.hits("meeting"):
+        after = words[hit.last : hit.last + 3]
+        if "twice" in after[:2]:
+            return True
+        if "times" in after[1:] or "occasions" in after[1:]:
+            count = after[after.index("times" if "times" in after[1:] else "occasions") - 1]
+            if count in _SESSION_COUNTS or count.isdigit():
+                return True
+    return False
+
+
 _LATER_SESSION = frozenset(("next", "further", "another", "new", "following", "subsequent", "future"))
 
 
@@ -2483,7 +2503,7 @@ def _round_candidate(
     if not _session_of_both(analysis, sentence, participants, context, lambda: bool(session_dates())):
         return None  # a mediator meeting one side, or talks between others
     sessions = _session_hits(analysis, sentence)
-    if all(_counted_sessions(analysis, hit) for hit in sessions):
+    if all(_counted_sessions(analysis, hit) for hit in sessions) or _met_repeatedly(analysis, sentence):
         return None  # no session, or only a recap of several
     dates = session_dates()
     venues = sorted(
@@ -2555,7 +2575,9 @@ def _round_candidate(
         for other in analysis.sentences
     ):
         score -= 0.3  # "The Kremlin said no venue had been agreed": the item's session is not yet fixed
-    if _near(sentence.hits("pause"), sessions, analysis.rules.scores["round_window"]):
+    if _near(
+        sentence.hits("pause"), sessions, analysis.rules.scores["round_window"]
+    ) and not _PAUSE_FOR_THE_SESSION.search(analysis.sentence_text(sentence)):
         score -= (
             0.6  # "talks on pause", "postponed the meeting" (a pause elsewhere in it is not the session's)
         )

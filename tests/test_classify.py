@@ -705,6 +705,38 @@ def test_rounds_counted_are_a_recap_not_a_session() -> None:
     assert "EXCHANGE" not in events(result), result.events
 
 
+@pytest.mark.parametrize("counted", ["sat down twice", "met three times", "met on two occasions"])
+def test_meetings_counted_are_a_recap_not_a_session(counted: str) -> None:
+    result = run(
+        "Trump gives Russia 50 days to make a deal",
+        f"Negotiators from Moscow and Kyiv have {counted} in Istanbul this year, without a ceasefire.",
+        published=None,  # (no publication date to tell the meetings old by)
+    )
+    assert "NEW_ROUND" not in events(result), result.events
+    # one meeting told the same way is one
+    once = run("", "Negotiators from Moscow and Kyiv sat down in Istanbul on Monday.", published=None)
+    assert "NEW_ROUND" in events(once)
+
+
+def test_talks_a_truce_is_meant_to_favour_are_no_session() -> None:
+    result = run(
+        "Kremlin confirms pause in strikes on Kyiv",
+        "The Kremlin on Friday confirmed that Vladimir Putin had agreed to a request from Donald Trump to "
+        "refrain from strikes on Kyiv until February 1, to create favourable conditions for talks.",
+        published=date(2026, 1, 30),
+    )
+    assert "NEW_ROUND" not in events(result), result.events
+    # the session the pause is tied to, named and scheduled, is one
+    result = run(
+        "Kremlin confirms pause in strikes on Kyiv",
+        "The Kremlin on Friday confirmed that Vladimir Putin had agreed to a request from Donald Trump to "
+        "refrain from strikes on Kyiv until February 1. According to the Kremlin, the pause is linked to the "
+        "second round of the Russia-US-Ukraine talks, which is scheduled for Sunday in Abu Dhabi.",
+        published=date(2026, 1, 30),
+    )
+    assert new_round(result).get("round") == 2
+
+
 def test_the_latest_round_wins_over_an_older_one_in_the_same_story() -> None:
     result = run(
         "Third round of Russia-Ukraine talks to begin in Istanbul on Wednesday",
