@@ -3381,7 +3381,9 @@ _DAY_OF_MONTH = (
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))"  # "8 August", "15th of May"
 )
 _LIMIT = re.compile(
-    rf"\b(?:with)?in\s+(?:the\s+next\s+)?(?P<in_n>{_AMOUNT}){_OR_MORE}\s+(?P<in_unit>{_UNIT})\b"
+    # (not "the lowest in a month", "the first time in two weeks": a span looked back over)
+    rf"(?<!est )(?<!time )(?<!first )\b(?:with)?in\s+(?:the\s+next\s+)?(?P<in_n>{_AMOUNT}){_OR_MORE}\s+"
+    rf"(?P<in_unit>{_UNIT})\b"
     rf"|\b(?:gave|give|gives|giving|given|grant(?:ed|s)?|has|have|had)\s+(?:\w+\s+){{0,3}}?[\"'\u201c\u2018]?"
     rf"(?P<give_n>{_AMOUNT}){_OR_MORE}\s+(?P<give_unit>{_UNIT})\b"  # "10 or 12 days": the first
     rf"(?!\s+from\s+(?:today|now|{_WEEKDAYS})\b)"  # (a span "from Monday" is read by itself, below)

@@ -2003,6 +2003,27 @@ def test_a_swap_agreed_a_week_back_told_deep_in_the_body_is_background(recap: st
     assert "EXCHANGE" in events(run("", recap.replace("last week", "on Tuesday")))
 
 
+@pytest.mark.parametrize(
+    "looked_back",
+    [
+        "Oil prices fell to their lowest in a month as traders bet that sanctions on Russia might be eased.",
+        "Oil rose for the first time in two weeks as traders weighed new sanctions on Russia.",
+    ],
+)
+def test_a_span_looked_back_over_is_no_time_limit(looked_back: str) -> None:
+    result = run(
+        "Trump drops his deadline for a peace deal",
+        "Trump said there was no fixed date any more for Ukraine to accept the US peace plan, and that the "
+        "only deadline that mattered was the end of the war. " + looked_back,
+    )
+    assert "DEADLINE" not in events(result), result.events
+    # the same words ahead, with a threat, are one
+    ahead = run(
+        "", "Russia faces new sanctions on its oil in a month unless it agrees a ceasefire with Ukraine."
+    )
+    assert deadline_of(ahead) == "2025-08-23"
+
+
 def test_a_halt_for_a_span_from_a_day_is_its_length_not_a_deadline() -> None:
     result = run(
         "",
