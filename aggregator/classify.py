@@ -3381,10 +3381,10 @@ _DAY_OF_MONTH = (
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))"  # "8 August", "15th of May"
 )
 _LIMIT = re.compile(
-    # (not "the lowest in a month", "the first time in two weeks": a span looked back over)
-    rf"(?<!est )(?<!time )(?<!first )\b(?:with)?in\s+(?:the\s+next\s+)?(?P<in_n>{_AMOUNT}){_OR_MORE}\s+"
-    rf"(?P<in_unit>{_UNIT})\b"
-    rf"|\b(?:gave|give|gives|giving|given|grant(?:ed|s)?|has|have|had)\s+(?:\w+\s+){{0,3}}?[\"'\u201c\u2018]?"
+    rf"\b(?:with)?in\s+(?:the\s+next\s+)?(?P<in_n>{_AMOUNT}){_OR_MORE}\s+(?P<in_unit>{_UNIT})\b"
+    rf"|\b(?:(?:gave|give|gives|giving|given|grant(?:ed|s)?)\s+(?:\w+\s+){{0,3}}?"
+    r"|(?:has|have|had)\s+(?:(?:only|just|now|still|got|left|another|a\s+further|exactly|about|around"
+    r"|roughly)\s+){0,2})[\"'\u201c\u2018]?"
     rf"(?P<give_n>{_AMOUNT}){_OR_MORE}\s+(?P<give_unit>{_UNIT})\b"  # "10 or 12 days": the first
     rf"(?!\s+from\s+(?:today|now|{_WEEKDAYS})\b)"  # (a span "from Monday" is read by itself, below)
     rf"|\b(?:deadline|ultimatum|window)\s+(?:\w+\s+){{0,3}}?to\s+[\"'\u201c\u2018]?"
@@ -3425,12 +3425,27 @@ _LIMIT = re.compile(
 def _limits(analysis: _Analysis, sentence: _Sentence) -> list[re.Match[str]]:
     """The sentence's time limits (remembered: relevance and DEADLINE both ask)."""
     if sentence.limits is None:
-        sentence.limits = (
+        found = (
             _scan(analysis, sentence, _LIMIT, _LIMIT_OPENERS, ())
             if _may_name(analysis, sentence, _LIMIT_HINTS)
             else []
         )
+        sentence.limits = [limit for limit in found if not _looked_back_over(limit)]
     return sentence.limits
+
+
+def _looked_back_over(limit: re.Match[str]) -> bool:
+    """ "The first exchange in five months", "the biggest strike in weeks": a span looked back over, not
+    one ahead."""
+    return limit.group("in_n") is not None and (
+        _SUPERLATIVE_BEFORE.search(limit.string, max(0, limit.start() - 40), limit.start()) is not None
+    )
+
+
+_SUPERLATIVE_BEFORE = re.compile(
+    r"\b(?:first|the\s+only|\w+iest|biggest|largest|lowest|highest|worst|best|longest|shortest|strongest"
+    r"|weakest|smallest|fiercest|greatest|most|least)\s+(?:[\w-]+\s+){0,2}$"
+)
 
 
 # the words a _LIMIT match can begin with, besides words that begin with a digit
@@ -3653,7 +3668,8 @@ def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | No
     elif _VAGUE_MONTH.fullmatch(cleaned):  # "by September": before it begins
         return _month_part("beginning", cleaned, base).isoformat()  # type: ignore[union-attr]
     else:
-        moment = _resolve_date("md", cleaned, base, True)  # a day and month: the year nearest publication
+        # a day and month: the year nearest publication; after "expired on", not one months ahead
+        moment = _resolve_date("md", cleaned, base, forward is not False)
     return moment.isoformat() if moment else None
 
 

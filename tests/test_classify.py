@@ -2008,6 +2008,8 @@ def test_a_swap_agreed_a_week_back_told_deep_in_the_body_is_background(recap: st
     [
         "Oil prices fell to their lowest in a month as traders bet that sanctions on Russia might be eased.",
         "Oil rose for the first time in two weeks as traders weighed new sanctions on Russia.",
+        '"This is the first exchange in five months," Zelensky wrote, as sanctions on Russia stay in force.',
+        "European governments, which have spent a month building sanctions on Russia, fear a weak deal.",
     ],
 )
 def test_a_span_looked_back_over_is_no_time_limit(looked_back: str) -> None:
@@ -2022,6 +2024,17 @@ def test_a_span_looked_back_over_is_no_time_limit(looked_back: str) -> None:
         "", "Russia faces new sanctions on its oil in a month unless it agrees a ceasefire with Ukraine."
     )
     assert deadline_of(ahead) == "2025-08-23"
+
+
+def test_a_deadline_that_expired_on_a_day_is_last_years_when_that_day_is_months_ahead() -> None:
+    # an opinion piece in March recalls the August ultimatum: expired, so not the coming August
+    result = run(
+        "Opinion: the deadlines that never were",
+        "Trump's ultimatums to Moscow were many. The last one shrank to ten days, expired on 8 August, and "
+        "was followed not by tariffs but by a summit.",
+        published=date(2026, 3, 29),
+    )
+    assert all(event.facts.get("deadline") != "2026-08-08" for event in result.events), result.events
 
 
 def test_a_halt_for_a_span_from_a_day_is_its_length_not_a_deadline() -> None:
