@@ -1972,15 +1972,23 @@ def _deep_and_old(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_Dat
     scores = analysis.rules.scores
     if sentence.is_title or sentence.body_index < scores["deep_body"]:
         return False
+    return _has_old_date(analysis, dates, days=scores["deep_background_days"]) or _deep_and_weeks_back(
+        analysis, sentence, dates
+    )
+
+
+def _deep_and_weeks_back(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_DateMention]) -> bool:
+    """ "Met in Istanbul last week and agreed another swap", told deep in the body: a week or more back,
+    though no day is named (and none close to publication is)."""
+    scores = analysis.rules.scores
     days = scores["deep_background_days"]
-    if _has_old_date(analysis, dates, days=days):
-        return True
-    # "met in Istanbul last week and agreed another swap": a week back, though no day is named
+    published = analysis.published
     return (
-        analysis.published is not None
+        published is not None
+        and not sentence.is_title
+        and sentence.body_index >= scores["deep_body"]
         and not any(
-            mention.value is not None and (analysis.published - mention.value).days < days
-            for mention in dates
+            mention.value is not None and (published - mention.value).days < days for mention in dates
         )
         and _WEEKS_BACK.search(analysis.sentence_text(sentence)) is not None
     )
@@ -3777,6 +3785,11 @@ def _deadline_candidate(
         _is_old_deadline(facts.get("deadline"), analysis.published)
         or _lapsed_months_ago(analysis, text)
         or _TRUCE_OVER.search(text) is not None
+        # "after Trump gave the Kremlin 50 days", told last week: counted from publication, it would be wrong
+        or (
+            reckoned
+            and _deep_and_weeks_back(analysis, sentence, _dates_in(analysis, sentence, forward=False))
+        )
     )
     if (
         old

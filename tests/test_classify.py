@@ -2026,6 +2026,23 @@ def test_a_span_looked_back_over_is_no_time_limit(looked_back: str) -> None:
     assert deadline_of(ahead) == "2025-08-23"
 
 
+def test_a_span_given_weeks_back_and_recalled_deep_in_the_body_is_background() -> None:
+    body = (
+        "Russian and Ukrainian delegations will meet in Istanbul on Wednesday for a third round of talks. "
+        "The Kremlin confirmed the date. Ukraine named its delegation. Turkey will host the meeting again. "
+    )
+    recap = (
+        "Last week Zelensky proposed new momentum for the talks after Trump gave the Kremlin 50 days to "
+        "reach a deal or face sanctions."
+    )
+    result = run("Third round of talks set for Wednesday", body + recap, published=date(2025, 7, 21))
+    assert "NEW_ROUND" in events(result)
+    assert "DEADLINE" not in events(result), result.events
+    # the same span given in the lead is the news (counted from publication)
+    lead = run("", recap.removeprefix("Last week "), published=date(2025, 7, 21))
+    assert deadline_of(lead) == "2025-09-09"
+
+
 def test_a_deadline_that_expired_on_a_day_is_last_years_when_that_day_is_months_ahead() -> None:
     # an opinion piece in March recalls the August ultimatum: expired, so not the coming August
     result = run(
