@@ -677,6 +677,23 @@ def test_a_past_round_as_background_is_not_a_new_round() -> None:
     assert "NEW_ROUND" not in events(result)
 
 
+def test_a_swap_of_another_month_told_in_the_body_is_a_look_back() -> None:
+    lead = (
+        "The year of talks between Russia and Ukraine that were meant to end the war is closing without a "
+        "ceasefire. Negotiators met in Istanbul three times. Kyiv's envoy called the process slow. "
+    )
+    recap = (
+        "The talks produced their largest results in the humanitarian field: an exchange of 1,000 prisoners "
+        "per side in May and a further exchange of 1,200 per side agreed in July and carried out in stages."
+    )
+    result = run("The year in Russia-Ukraine peace talks", lead + recap, published=date(2025, 12, 30))
+    assert result.relevant
+    assert "EXCHANGE" not in events(result), result.events
+    # told in the month it names, the swap agreed that month is news
+    this_month = recap.replace(" in May", "")
+    assert "EXCHANGE" in events(run("The talks so far", lead + this_month, published=date(2025, 7, 28)))
+
+
 def test_a_long_articles_recap_deep_in_the_body_is_not_the_news() -> None:
     # a swap's report that recalls, paragraphs later, the meeting that agreed it nine days before
     filler = " ".join(
