@@ -2166,6 +2166,23 @@ _PAUSE_FOR_THE_SESSION = re.compile(
 )
 
 
+def _came_after(analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit]) -> bool:
+    """ "The exchange came days after the negotiators held talks in Istanbul": every session is told after
+    "came days after", the mark of what the news is measured from, not of the news."""
+    found = _CAME_AFTER.search(analysis.sentence_text(sentence))
+    if found is None or not sessions:
+        return False
+    after = sentence.start + found.end()
+    return all(analysis.span(hit)[0] >= after for hit in sessions)
+
+
+_CAME_AFTER = re.compile(
+    r"\b(?:came|comes|coming|follows|followed|following)\s+(?:just\s+|only\s+)?"
+    r"(?:days|hours|weeks|a\s+day|a\s+week|a\s+few\s+days|(?:two|three|four|five|six|\d)\s+(?:days|weeks))"
+    r"\s+after\b"
+)
+
+
 def _met_repeatedly(analysis: _Analysis, sentence: _Sentence) -> bool:
     """ "The sides have sat down twice this year", "met three times since May": meetings counted, a recap."""
     words = analysis.words
@@ -2498,6 +2515,10 @@ def _round_candidate(
         return None
     if _talks_of_the_process_before(analysis, sentence):
         return None
+    if not (("talks" in concepts) or ("meeting" in concepts)) and any(
+        ("sport" in other.concepts) for other in analysis.sentences
+    ):
+        return None  # "edge India in the seventh round", in an item about a tournament: a round of games
 
     def session_dates() -> list[_DateMention]:
         # the session's own time: "Putin said on Tuesday that the talks ..." dates the saying
@@ -2604,6 +2625,8 @@ def _round_candidate(
         background = _agreed_there(clause(), sessions)
     if not background:
         background = _deep_and_old(analysis, sentence, attached or dates)
+    if not background and not sentence.is_title:
+        background = _came_after(analysis, sentence, sessions)
     if background:
         score -= 0.7
     if not sentence.is_title and sentence.body_index >= 4 and not dates and "future" not in concepts:

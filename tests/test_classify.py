@@ -754,6 +754,37 @@ def test_talks_a_truce_is_meant_to_favour_are_no_session() -> None:
     assert new_round(result).get("round") == 2
 
 
+def test_a_session_the_news_came_days_after_is_its_background() -> None:
+    result = run(
+        "Ukraine says 86 soldiers came home in a swap with Russia",
+        "Ukraine on Friday received 86 of its soldiers in a prisoner exchange with Russia, officials said. "
+        "The swap took place in the south. The exchange came days after Ukrainian and Russian negotiators "
+        "held face-to-face talks in Istanbul on Tuesday.",
+        published=date(2022, 4, 2),
+    )
+    assert "NEW_ROUND" not in events(result), result.events
+    assert facts_of(result, "EXCHANGE").get("date") == "2022-04-01"  # Friday's, not the talks' Tuesday
+    # the talks told first, with the swap after them, are the news
+    held = run("", "Ukrainian and Russian negotiators held talks in Istanbul on Tuesday.", date(2022, 3, 30))
+    assert "NEW_ROUND" in events(held)
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (
+            "Olympiad: Ukraine's women edge India in seventh round thriller",
+            "Ukraine's women kept their medal hopes alive at the Olympiad on Tuesday with a narrow win over "
+            "India in the seventh round, decided in the last game. The captain said the team had trained in "
+            "Lviv for three weeks despite power cuts caused by Russian strikes on the grid. They meet "
+            "Georgia in round eight on Wednesday.",
+        ),
+    ],
+)
+def test_a_round_of_games_in_a_tournament_is_no_session(title: str, summary: str) -> None:
+    assert "NEW_ROUND" not in events(run(title, summary))
+
+
 def test_the_latest_round_wins_over_an_older_one_in_the_same_story() -> None:
     result = run(
         "Third round of Russia-Ukraine talks to begin in Istanbul on Wednesday",
