@@ -2483,19 +2483,28 @@ def _nearest(analysis: _Analysis, mentions: Sequence[_DateMention], hits: Sequen
     )
 
 
-def _talks_of_the_process_before(analysis: _Analysis, sentence: _Sentence) -> bool:
-    """Talks with one side named, just after a sentence about another negotiation of that side (its IMF
-    programme, EU accession, gas transit): "The IMF is negotiating a programme with Kyiv. A mission is due
-    next month for another round of talks." are that negotiation's."""
+def _talks_of_another_negotiation(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """Talks with one side named, in or just after a sentence about another negotiation of that side (its
+    IMF programme, EU accession, gas transit), or naming no one in an item led by one: "opened the first
+    cluster of accession negotiations with Ukraine"; "The IMF is negotiating a programme with Kyiv. A mission
+    is due next month for another round of talks." """
     concepts = sentence.concepts
-    if (
-        sentence.index == 0
-        or (("russia" in concepts) and ("ukraine" in concepts))
-        or "both_sides" in concepts
-    ):
+    if (("russia" in concepts) and ("ukraine" in concepts)) or "both_sides" in concepts:
         return False
-    before = analysis.sentences[sentence.index - 1].concepts
-    return any((name in before) and name not in concepts for name in _OTHER_NEGOTIATIONS)
+    if any((name in concepts) for name in _OTHER_NEGOTIATIONS):
+        return True
+    if sentence.index > 0 and any(
+        (name in analysis.sentences[sentence.index - 1].concepts) for name in _OTHER_NEGOTIATIONS
+    ):
+        return True
+    # naming no one, in an item whose headline or lead is about that other negotiation: "The next round of
+    # screening meetings is scheduled for November."
+    return not (("russia" in concepts) or ("ukraine" in concepts)) and any(
+        (name in other.concepts)
+        for other in analysis.sentences
+        if other.is_title or 0 <= other.body_index < 2
+        for name in _OTHER_NEGOTIATIONS
+    )
 
 
 _OTHER_NEGOTIATIONS = ("imf", "accession", "gas_transit", "arms_control")
@@ -2513,7 +2522,7 @@ def _round_candidate(
         return None
     if ("other_conflict" in concepts) and "ukraine" not in concepts:
         return None
-    if _talks_of_the_process_before(analysis, sentence):
+    if _talks_of_another_negotiation(analysis, sentence):
         return None
     if not (("talks" in concepts) or ("meeting" in concepts)) and any(
         ("sport" in other.concepts) for other in analysis.sentences
@@ -4028,7 +4037,11 @@ def classify(title: str, summary: str, published: datetime | date | None, rules:
         return rules._rejected
     contexts = _contexts(analysis)
     score, evidence = _relevance(analysis, contexts)
-    relevant = score >= rules.threshold
+    # a headline whose subject is a market ("Russian stocks give back Doha gains as talks end"): market news,
+    # however much the talks moved it
+    relevant = score >= rules.threshold and not any(
+        sentence.is_title and _leads_with_markets(analysis, sentence) for sentence in analysis.sentences
+    )
     events = _detect_events(analysis, contexts) if relevant else ()
     return Classification(relevant, round(score, 3), events, _unique(evidence), rules.version)
 

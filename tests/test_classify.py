@@ -168,6 +168,32 @@ def test_a_market_headline_is_market_news_even_when_the_talks_moved_it() -> None
     assert not result.events
 
 
+def test_a_market_headline_is_market_news_however_much_talk_of_the_talks_follows() -> None:
+    result = run(
+        "Russian stocks give back Doha gains as talks end without breakthrough",
+        "Russian shares fell on Friday, erasing most of the previous session's rally, after the talks "
+        "between Russian and Ukrainian delegations in Doha ended without agreement on a ceasefire. The "
+        "index lost 1.9% by midday.",
+        published=date(2026, 10, 16),
+    )
+    assert not result.relevant, result.evidence
+    assert not result.events
+
+
+def test_rounds_of_eu_accession_talks_are_not_the_wars() -> None:
+    result = run(
+        "EU opens first negotiating cluster with Ukraine after months of delay",
+        "LUXEMBOURG - The European Union formally opened the first cluster of accession negotiations with "
+        "Ukraine on Tuesday, at an intergovernmental conference that Kyiv hailed as the real start of its "
+        "path to membership. Diplomats said a package on minorities, negotiated in several rounds with "
+        "Budapest, had unlocked the decision. The next round of bilateral screening meetings is scheduled "
+        "for November. The conference took place as diplomats prepared for this week's talks between "
+        "Russian, Ukrainian and US delegations in Qatar.",
+        published=date(2026, 10, 13),
+    )
+    assert "NEW_ROUND" not in events(result), result.events
+
+
 def test_an_arms_treaty_headline_is_not_about_the_talks() -> None:
     result = run(
         "Last US-Russia nuclear arms treaty set to expire Thursday",
