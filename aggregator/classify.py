@@ -3433,7 +3433,9 @@ _LIMIT = re.compile(
     rf"(?P<cut_n>{_AMOUNT}){_OR_MORE}\s+(?P<cut_unit>days?|weeks?)\b"  # "cut the deadline to"
     rf"|\b(?P<ahead_n>{_AMOUNT})\s+(?P<ahead_unit>days?|weeks?)\s+(?:before|ahead\s+of)\s+(?:\S+\s+){{0,5}}?"
     r"(?:deadline|expiry|ultimatum)\b"
-    rf"|\b(?P<day_of>{_WEEKDAYS}|year-end|end-of-year|{_DAY_OF_MONTH})(?:'s)?\s+(?:[\w-]+\s+){{0,2}}?"
+    # ("Friday's deadline", "the Friday noon deadline"; not "on Wednesday extended his deadline")
+    rf"|\b(?P<day_of>{_WEEKDAYS}|year-end|end-of-year|{_DAY_OF_MONTH})(?:'s)?\s+"
+    rf"(?:(?!(?:his|her|its|their|the|a|an)\b|[\w-]+ed\b)[\w-]+\s+){{0,2}}?"
     r"(?:deadline|ultimatum|target)\b"
     rf"|\b(?P<span_n>\d{{1,3}}|{_AMOUNT})[- ](?P<span_unit>days?|weeks?)"
     r"[- ](?:deadline|ultimatum|window|grace)\b"
@@ -3443,10 +3445,13 @@ _LIMIT = re.compile(
     rf"|(?<!for )\b(?P<from_n>{_AMOUNT}){_OR_MORE}\s+(?P<from_unit>days?|weeks?)\s+from\s+"
     rf"(?P<from_day>today|now|{_WEEKDAYS})\b"
     # a deal in force "extended for two more months": its new expiry
-    rf"|\bextended\s+(?:by|for)\s+(?:another\s+|a\s+further\s+)?(?P<ext_n>{_AMOUNT})\s+"
+    # (the deadline named between: "extended the deadline for Russia's answer by two weeks")
+    rf"|\bextended\s+(?:(?:the|its|his|her|their)\s+(?:[\w'-]+\s+){{0,10}}?)?(?:by|for)\s+"
+    rf"(?:another\s+|a\s+further\s+)?(?P<ext_n>{_AMOUNT})\s+"
     rf"(?:more\s+|further\s+|additional\s+)?(?P<ext_unit>{_UNIT})\b"
     rf"|\b(?P<verb>by|until|till|before|no later than|expir(?:e[sd]?|y|ing)(?:\s+(?:on|at))?|ends?\s+on"
-    rf"|ends?\s+at|ended\s+at(?=\s+midnight)|r[au]ns?\s+out(?:\s+on)?|lapsed on|passed(?:\s+on)?"
+    rf"|ends?\s+at|ended\s+at(?=\s+midnight)|r[au]ns?\s+out(?:\s+on)?|lapsed on|lapses?(?:\s+on)?"
+    rf"|passed(?:\s+on)?"
     # a deadline moved: "moved forward to August 8", "pushes back Ukraine peace deadline to Sept. 15"
     rf"|(?:mov|bring|brought|pull|push|put)(?:e[sd]?|s|ed|ing)?\s+(?:forward|up|back)\s+(?:[\w'.-]+\s+){{0,4}}?to"
     rf"|shortened\s+to|extended\s+to"
@@ -3494,7 +3499,8 @@ _SUPERLATIVE_BEFORE = re.compile(
 _LIMIT_OPENERS = frozenset((
     "in", "within", "gave", "give", "gives", "giving", "given", "grant", "granted", "grants", "has", "have",
     "had", "valid", "by", "until", "till", "before", "no", "expire", "expires", "expired", "expiry",
-    "expiring", "end", "ends", "ended", "extended", "run", "runs", "ran", "lapsed", "passed", "deadline",
+    "expiring", "end", "ends", "ended", "extended", "run", "runs", "ran", "lapsed", "lapse", "lapses",
+    "passed", "deadline",
     "falls", "year", "move", "moves", "moved", "bring", "brings", "brought", "pull", "pulls", "pulled",
     "push", "pushes", "pushed", "put", "puts", "shortened",
     "ultimatum", "window", *_WEEKDAYS.split("|"),
@@ -3505,7 +3511,8 @@ _LIMIT_OPENERS = frozenset((
 _LIMIT_HINTS = frozenset((
     "day", "days", "week", "weeks", "month", "months", "hour", "hours", "by", "until", "till", "before",
     "later", "expire", "expires", "expired", "expiry", "expiring", "end", "ends", "run", "runs", "ran",
-    "lapsed", "deadline", "falls", "ultimatum", "target", "year-end", "end-of-year", "ended", "forward",
+    "lapsed", "lapse", "lapses", "deadline", "falls", "ultimatum", "target", "year-end", "end-of-year",
+    "ended", "forward",
     "back", "shortened", "extended",
 ))  # fmt: skip
 

@@ -2030,6 +2030,27 @@ def test_a_session_ended_earlier_than_planned_is_not_a_look_back() -> None:
             "Washington's ultimatum to Moscow has been moved forward to August 8, Trump said.",
             "2025-08-08",
         ),
+        # the day it was said, before "extended his deadline", is not the deadline's day
+        (
+            "",
+            "President Trump on Monday extended his deadline for a Russian reply to the US plan by two "
+            "weeks, until August 4, after Moscow sent counter-proposals.",
+            "2025-08-04",
+        ),
+        # the deadline named between "extended" and its span
+        (
+            "",
+            "Trump extended the deadline for Russia's answer to the American peace framework by two weeks on "
+            "Wednesday, after the Kremlin sent questions rather than an answer.",
+            "2025-08-06",
+        ),
+        # a moratorium that "lapses on Monday"
+        (
+            "",
+            "A moratorium on strikes against energy facilities, agreed by Russia and Ukraine for 30 days, "
+            "has been repeatedly violated and lapses on Monday unless it is extended.",
+            "2025-07-28",
+        ),
         # a range of days: its first number is the limit ("10 to 12" as "10 or 12")
         (
             "",
