@@ -1942,6 +1942,9 @@ class _Candidate:
     facts: dict[str, object]
     reckoned: bool = False  # its deadline is counted from publication ("in 50 days"), not a date stated
     staged: bool = False  # its count is a stage's, of a larger swap it names ("303 each, completing ...")
+    spoken: bool = (
+        False  # its date is only the day something was said of it ("the ministry said on Thursday")
+    )
 
 
 def _near(first: Sequence[_Hit], second: Sequence[_Hit], window: float) -> bool:
@@ -3206,11 +3209,14 @@ def _exchange_candidate(
         # a swap only agreed has not happened: a past day in its sentence is the agreement's ("the exchange
         # agreed in Istanbul on Monday"), a coming one its schedule
         dated = [mention for mention in dated if mention.value >= analysis.published]  # type: ignore[operator]
+    spoken = False
     if dated:
-        day = _nearest(analysis, dated, triggers)
+        told = [mention for mention in dated if not mention.of_speech]
+        day = _nearest(analysis, told or dated, triggers)
         facts["date"] = day.value.isoformat() if day.value else None
         evidence.append(((day.start, day.end), "fact.date"))
-    return _Candidate(sentence, score, evidence, facts, staged=staged)
+        spoken = day.of_speech
+    return _Candidate(sentence, score, evidence, facts, staged=staged, spoken=spoken)
 
 
 _BULLETS = ("-", "\u2022", "*", "\u2013", "\u2014")
@@ -3365,6 +3371,19 @@ def _detect_exchange(
         for candidate in asserted:
             if "count" in candidate.facts:
                 candidate.facts["count"] = stage
+    if any("date" in candidate.facts and not candidate.spoken for candidate in asserted):
+        # "The ministry said on Thursday ... The exchange was carried out on Wednesday": the swap's own day
+        for candidate in asserted:
+            if candidate.spoken:
+                candidate.facts.pop("date", None)
+    counts = {
+        candidate.facts["count"] for candidate in asserted if isinstance(candidate.facts.get("count"), int)
+    }
+    halves = {count for count in counts if 2 * count in counts}
+    if halves:  # "exchange of 600 captives" in the headline, "300 from each side" in the lead: per side
+        for candidate in asserted:
+            if candidate.facts.get("count") in {2 * half for half in halves}:
+                candidate.facts["count"] = candidate.facts["count"] // 2
     if not any("count" in candidate.facts for candidate in asserted):
         counted = _count_told_elsewhere(analysis, contexts, inherited)
         if counted is not None:

@@ -831,6 +831,37 @@ def test_swap_carried_out_with_per_side_count() -> None:
     assert item_facts(result)["count"] == 84
 
 
+def test_a_headlines_total_gives_way_to_the_leads_figure_per_side() -> None:
+    result = run(
+        "Gulf mediation secures exchange of 600 captives between Russia and Ukraine",
+        "The mediation of the Emirates and Qatar has secured the exchange of 600 captives between Russia and "
+        "Ukraine, 300 from each side, the foreign ministry said on Thursday.",
+    )
+    assert facts_of(result, "EXCHANGE").get("count") == 300
+
+
+def test_a_swaps_own_day_beats_the_day_it_was_announced() -> None:
+    result = run(
+        "Gulf mediation secures exchange of 600 captives between Russia and Ukraine",
+        "The mediation of the Emirates and Qatar has secured the exchange of 600 captives between Russia and "
+        "Ukraine, 300 from each side, the foreign ministry said on Thursday. The exchange was carried out on "
+        "Wednesday.",
+        published=date(2026, 10, 22),  # a Thursday
+    )
+    assert facts_of(result, "EXCHANGE") == {"count": 300, "date": "2026-10-21"}
+
+
+def test_a_standing_channel_for_swaps_is_no_swap() -> None:
+    result = run(
+        "Gulf states back US push as deadline is set",
+        "Gulf states on Saturday welcomed the new US framework for ending the war in Ukraine after Trump "
+        "gave Moscow and Kyiv a deadline to respond. Qatar said it was ready to host further meetings of "
+        "the parties, and the Emirates said their humanitarian channel for prisoner exchanges would remain "
+        "open.",
+    )
+    assert "EXCHANGE" not in events(result), result.events
+
+
 def test_a_stage_of_a_larger_swap_carried_out_counts_its_own_figure() -> None:
     result = run(
         "Last 303 prisoners freed as 1,000-for-1,000 exchange is completed",
