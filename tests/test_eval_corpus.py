@@ -64,6 +64,8 @@ LEDGERS = (
 ROUNDUPS = Path(__file__).parent / "data" / "corpus" / "roundups.jsonl"
 # an eighth (CHRONICLES.md): facts told every way, swaps only hoped for, same-day developments kept apart
 CHRONICLES = Path(__file__).parent / "data" / "corpus" / "chronicles.jsonl"
+# a ninth (GAZETTES.md): look-alikes of a round, and one round or ultimatum followed by many outlets for days
+GAZETTES = Path(__file__).parent / "data" / "corpus" / "gazettes.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.15},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.15},
@@ -75,6 +77,7 @@ STORY_FLOORS = {
     LEDGERS.name: {"clustering": 0.6, "gold_alerted": 0.82, "per_gold": 1.45},
     ROUNDUPS.name: {"clustering": 0.7, "gold_alerted": 0.95, "per_gold": 1.55},
     CHRONICLES.name: {"clustering": 0.82, "gold_alerted": 0.95, "per_gold": 1.65},
+    GAZETTES.name: {"clustering": 0.85, "gold_alerted": 0.8, "per_gold": 1.5},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -85,6 +88,7 @@ LONG_FLOORS = {
     LEDGERS.name: {"relevance": 0.94, "NEW_ROUND": 0.87, "EXCHANGE": 0.83, "DEADLINE": 0.93},
     ROUNDUPS.name: {"relevance": 0.95, "NEW_ROUND": 0.87, "EXCHANGE": 0.86, "DEADLINE": 0.95},
     CHRONICLES.name: {"relevance": 0.97, "NEW_ROUND": 0.64, "EXCHANGE": 0.92, "DEADLINE": 0.78},
+    GAZETTES.name: {"relevance": 0.96, "NEW_ROUND": 0.8, "EXCHANGE": 0.94, "DEADLINE": 0.84},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -94,11 +98,12 @@ LONG_FACT_FLOORS = {
     WIRES.name: {"round": 0.73, "place": 0.8, "date": 0.87, "count": 0.73, "deadline": 0.62},
     LEDGERS.name: {"round": 0.65, "place": 0.83, "date": 0.65, "count": 0.75, "deadline": 0.77},
     ROUNDUPS.name: {"round": 0.8, "place": 0.8, "date": 0.75, "count": 0.68, "deadline": 0.6},
-    CHRONICLES.name: {"round": 0.95, "place": 0.75, "date": 0.74, "count": 0.66, "deadline": 0.58},
+    CHRONICLES.name: {"round": 0.95, "place": 0.75, "date": 0.74, "count": 0.75, "deadline": 0.58},
+    GAZETTES.name: {"round": 0.45, "place": 0.88, "date": 0.92, "count": 0.95, "deadline": 0.72},
 }
 
 
-LONG = [ARTICLES, REPORTS, DISPATCHES, BRIEFINGS, WIRES, LEDGERS, ROUNDUPS, CHRONICLES]
+LONG = [ARTICLES, REPORTS, DISPATCHES, BRIEFINGS, WIRES, LEDGERS, ROUNDUPS, CHRONICLES, GAZETTES]
 
 
 @pytest.fixture(scope="module", params=LONG, ids=lambda path: path.name)
@@ -121,7 +126,19 @@ def test_fact_accuracy_on_full_articles_holds_its_floor(long_articles: tuple[str
         assert labelled > 0 and correct / labelled >= floor, f"{name}: {key} {correct}/{labelled}"
 
 
-REPLAYED = [CORPUS, STORIES, ARTICLES, REPORTS, DISPATCHES, BRIEFINGS, WIRES, LEDGERS, ROUNDUPS, CHRONICLES]
+REPLAYED = [
+    CORPUS,
+    STORIES,
+    ARTICLES,
+    REPORTS,
+    DISPATCHES,
+    BRIEFINGS,
+    WIRES,
+    LEDGERS,
+    ROUNDUPS,
+    CHRONICLES,
+    GAZETTES,
+]
 
 
 @pytest.fixture(scope="module", params=REPLAYED, ids=lambda path: path.name)
