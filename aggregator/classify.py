@@ -2186,6 +2186,16 @@ _CAME_AFTER = re.compile(
 )
 
 
+def _sessions_at_several_venues(analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit]) -> bool:
+    """ "The trilateral sessions in Abu Dhabi and Geneva": sessions in the plural at more than one venue, a
+    recap of several."""
+    words = analysis.words
+    if not sessions or any(words[hit.last - 1] not in _SESSION_PLURALS for hit in sessions):
+        return False
+    rules = analysis.rules.rules
+    return len({rules[hit.rule].place for hit in sentence.hits("venue")}) >= 2
+
+
 def _met_repeatedly(analysis: _Analysis, sentence: _Sentence) -> bool:
     """ "The sides have sat down twice this year", "met three times since May": meetings counted, a recap."""
     words = analysis.words
@@ -2487,22 +2497,20 @@ def _nearest(analysis: _Analysis, mentions: Sequence[_DateMention], hits: Sequen
 
 
 def _talks_of_another_negotiation(analysis: _Analysis, sentence: _Sentence) -> bool:
-    """Talks with one side named, in or just after a sentence about another negotiation of that side (its
-    IMF programme, EU accession, gas transit), or naming no one in an item led by one: "opened the first
-    cluster of accession negotiations with Ukraine"; "The IMF is negotiating a programme with Kyiv. A mission
-    is due next month for another round of talks." """
+    """Talks of another negotiation (an IMF programme, EU accession, gas transit): named in the sentence
+    ("Russia, Ukraine and the EU hold a new round of gas transit talks"); or, with Russia not named, in the
+    sentence before or in an item led by one ("The IMF is negotiating a programme with Kyiv. A mission is due
+    next month for another round of talks."; "The next round of screening meetings is in November.")."""
     concepts = sentence.concepts
-    if (("russia" in concepts) and ("ukraine" in concepts)) or "both_sides" in concepts:
-        return False
     if any((name in concepts) for name in _OTHER_NEGOTIATIONS):
         return True
+    if "russia" in concepts or "both_sides" in concepts:
+        return False
     if sentence.index > 0 and any(
         (name in analysis.sentences[sentence.index - 1].concepts) for name in _OTHER_NEGOTIATIONS
     ):
         return True
-    # naming no one, in an item whose headline or lead is about that other negotiation: "The next round of
-    # screening meetings is scheduled for November."
-    return not (("russia" in concepts) or ("ukraine" in concepts)) and any(
+    return any(
         (name in other.concepts)
         for other in analysis.sentences
         if other.is_title or 0 <= other.body_index < 2
@@ -2544,7 +2552,11 @@ def _round_candidate(
     if not _session_of_both(analysis, sentence, participants, context, lambda: bool(session_dates())):
         return None  # a mediator meeting one side, or talks between others
     sessions = _session_hits(analysis, sentence)
-    if all(_counted_sessions(analysis, hit) for hit in sessions) or _met_repeatedly(analysis, sentence):
+    if (
+        all(_counted_sessions(analysis, hit) for hit in sessions)
+        or _met_repeatedly(analysis, sentence)
+        or _sessions_at_several_venues(analysis, sentence, sessions)
+    ):
         return None  # no session, or only a recap of several
     dates = session_dates()
     venues = sorted(
