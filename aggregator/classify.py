@@ -2010,7 +2010,8 @@ _AGREED_THERE = re.compile(
     r"\b(?:swaps?|exchanges?|repatriations?|arrangements?|deals?|agreements?|accords?|terms|releases?|"
     r"handovers?|commitments?|steps?|ceasefire|truce)\s+(?:of\s+(?:[\w'-]+\s+){1,5}?)?,?\s*"
     r"(?:(?:that|which)\s+(?:[\w'-]+\s+){0,4}?)?(?:(?:was|were|had\s+been)\s+)?"
-    r"(?:agreed|reached|struck|brokered|negotiated|sealed|secured|hammered\s+out)\s+(?:at|in|during|under)\b"
+    r"(?:agreed|reached|struck|brokered|negotiated|sealed|secured|hammered\s+out)\s+"
+    r"(?:at|in|during|under|within|by|through)\b"
 )
 
 

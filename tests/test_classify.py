@@ -376,6 +376,43 @@ def test_readiness_hope_no_date_pause_and_one_sided_meetings_are_not_new_rounds(
     assert "NEW_ROUND" not in events(result), result.events
 
 
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        # the US Army Secretary is a mediator: with the Russians alone, one side
+        (
+            "US Army Secretary holds talks with Russian delegation in Abu Dhabi",
+            "Kyiv was informed, officials said.",
+        ),
+        # "no three-way format": the contacts were each side's with the mediator
+        (
+            "Kyiv: Abu Dhabi contacts were with the Americans, no three-way format yet",
+            "Ukrainian officials on Wednesday said the contacts in Abu Dhabi between US, Russian and "
+            "Ukrainian representatives had not amounted to joint talks.",
+        ),
+        # the mediator keeps channels with both delegations: no session of both
+        (
+            "UAE mediates exchange of 300 captives between Russia and Ukraine",
+            "Emirati officials in Abu Dhabi have maintained channels with both delegations throughout the "
+            "winter, and the lists were agreed there, officials said.",
+        ),
+    ],
+)
+def test_a_mediator_meeting_each_side_apart_is_no_session(title: str, summary: str) -> None:
+    assert "NEW_ROUND" not in events(run(title, summary, published=date(2025, 11, 26)))
+
+
+def test_a_release_agreed_within_the_contact_group_is_no_session_of_it() -> None:
+    result = run(
+        "Twenty citizens released from occupied Donbas in mutual release",
+        "Today, 16 April, the mutual release of detained persons agreed within the Trilateral Contact Group "
+        "took place near the Mayorske checkpoint in the Donetsk region, Ukraine's ombudsman said.",
+        published=date(2020, 4, 16),
+    )
+    assert "EXCHANGE" in events(result)
+    assert "NEW_ROUND" not in events(result), result.events
+
+
 def test_others_meeting_in_an_item_that_names_both_sides_is_not_a_new_round() -> None:
     result = run(
         "Kyiv alarmed as talks go on without it",
