@@ -2344,6 +2344,7 @@ def _generic_sides(analysis: _Analysis, hit: _Hit) -> bool:
 # a wire dateline before the lead: "MOSCOW/KYIV, Dec 3 (Agency) -", "KYIV, July 21 (Reuters) —"
 _DATELINE = re.compile(
     r"[^\W\d]+(?:[/ .'-]+(?!(?:and|the|in|of|on|to)\b)[^\W\d]+){0,2}"  # a place: "new delhi", "moscow/kyiv"
+    r"(?:\s*\[[^\]\d]{1,30}\])?"  # and its country in brackets: "kyiv [ukraine], february 6:"
     r"(?:(?P<agency>,[^-\u2013\u2014:()/]{0,20}\d{1,2}\.?\s*/[^/\s]{1,30}/\.?)"  # ", May 23. /TASS/."
     r"|,[^-\u2013\u2014:()]{0,20}\d[^-\u2013\u2014:()]{0,8}"  # ", July 21"
     r"(?:\([^)]{1,40}\))?\s*[-\u2013\u2014:]"  # " (Agency) -"
@@ -3026,7 +3027,8 @@ def _unique(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+(?!\d)|\d+"
 _CAPTIVE_WORDS = (
-    r"(?:prisoners?|pows?|captives?|servicem[ae]n|soldiers|troops|defenders|civilians|people|detainees|"
+    r"(?:prisoners?|pows?|captives?|servicem[ae]n|soldiers|troops|defenders|civilians|citizens|nationals|"
+    r"people|detainees|"
     r"youngsters|minors|teenagers|"
     r"fighters|marines|individuals|persons|ukrainians|russians|bodies|remains|children|kids|sailors|men|"
     r"women|dead|пленных|военнопленных|военнопленными|полонених|військовополонених|тел|тіл|человек|людей|осіб|"
@@ -3490,6 +3492,7 @@ _LIMIT = re.compile(
     rf"|deadline(?:\s+(?:of|on|is|was|falls\s+on|set\s+for))?"
     rf"|falls\s+on)\s+"
     rf"(?P<by>(?:the\s+)?(?:year-end|end-of-year|year's\s+end|year\s+is\s+out)"
+    rf"|(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:the\s+)?(?:summer|spring|autumn|fall|winter)"
     rf"|(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:{_MONTH_NAMES}"
     rf"|(?:the|this|next)\s+(?:month|year|week|day)|(?:19|20)\d\d)"
     # "until the end of Saturday", "the end of 10 May": that day
@@ -3704,12 +3707,25 @@ def _part_of_period(part: str, which: str, unit: str, base: date) -> date:
     return date(base.year + ahead, month, day)
 
 
+_SEASON_PART = re.compile(
+    r"(end|beginning|start|middle|close)\s+of\s+(?:the\s+)?(summer|spring|autumn|fall|winter)"
+)
+_SEASON_MONTHS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 14)}
+
+
 def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | None:
     by = re.sub(r"^the\s+", "", by)
     if by.startswith("end of ") and not by.startswith("end of the "):
         day = by.removeprefix("end of ")
         if day in _WEEKDAY_INDEX or _DAY_AND_MONTH.fullmatch(day):
             by = day  # "the end of Saturday" is Saturday
+    season = _SEASON_PART.fullmatch(by)
+    if season is not None:  # "by the start of summer": its first month's first day
+        kind, name = season.groups()
+        first, last = _SEASON_MONTHS[name]
+        month = first if kind in ("beginning", "start") else last if kind in ("end", "close") else first + 1
+        moment = _month_part(kind if kind != "close" else "end", _ENGLISH_MONTHS[(month - 1) % 12], base)
+        return moment.isoformat() if moment else None
     part = re.match(
         rf"(end|beginning|start|middle|close)\s+of\s+({_MONTH_NAMES})$|mid-?\s?({_MONTH_NAMES})$", by
     )

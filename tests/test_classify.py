@@ -943,6 +943,26 @@ def test_a_swaps_own_day_beats_the_day_it_was_announced() -> None:
     assert facts_of(result, "EXCHANGE") == {"count": 300, "date": "2026-10-21"}
 
 
+def test_citizens_come_home_are_counted() -> None:
+    result = run(
+        "Ukraine gets back 20 people in swap with separatists",
+        "Ukraine and Russian-backed separatists carried out a limited swap on Thursday. Kyiv said 20 of its "
+        "citizens had been returned at a checkpoint in the Donetsk region.",
+        published=date(2020, 4, 17),
+    )
+    assert facts_of(result, "EXCHANGE") == {"count": 20, "date": "2020-04-16"}
+
+
+def test_a_dateline_with_its_country_in_brackets_dates_the_filing_not_the_swap() -> None:
+    result = run(
+        "Russia, Ukraine swap 150 prisoners each",
+        "Kyiv [Ukraine], February 6: Russia and Ukraine each returned 150 prisoners of war on Wednesday, "
+        "with the United Arab Emirates acting as mediator.",
+        published=date(2025, 2, 6),
+    )
+    assert facts_of(result, "EXCHANGE") == {"count": 150, "date": "2025-02-05"}
+
+
 def test_a_standing_channel_for_swaps_is_no_swap() -> None:
     result = run(
         "Gulf states back US push as deadline is set",
@@ -2166,6 +2186,20 @@ def test_a_session_ended_earlier_than_planned_is_not_a_look_back() -> None:
             "Trump extended the deadline for Russia's answer to the American peace framework by two weeks on "
             "Wednesday, after the Kremlin sent questions rather than an answer.",
             "2025-08-06",
+        ),
+        # a deal in force whose "current term ends on" a day
+        (
+            "",
+            "Russia has returned to the Black Sea grain deal, Erdogan said. The initiative's current term "
+            "ends on 19 November, and Turkey will work to extend it.",
+            "2025-11-19",
+        ),
+        # a mediator's target at the start of a season: its first day
+        (
+            "",
+            "Washington wants Russia and Ukraine to agree on ending the war by the start of summer, Zelensky "
+            "said.",
+            "2026-06-01",
         ),
         # a moratorium that "lapses on Monday"
         (
