@@ -1537,6 +1537,11 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
                 war_unnamed = all(s.concepts.keys().isdisjoint(_OF_THE_WAR) for s in analysis.sentences)
             if war_unnamed:
                 continue  # the US and Russia meeting on something else: Ukraine and the war go unnamed
+        if sentence.is_title and context.other and not (context.ukraine or context.russia):
+            # "Qatar's mediation secures US-Venezuela prisoner exchange": another conflict's news, whatever
+            # its body recalls of Ukraine's
+            total -= _position_factor(sentence, scores)
+            continue
         if present.isdisjoint(_SELF_ANCHORED) and not (
             (context.ukraine or context.russia) and not context.other
         ):

@@ -168,6 +168,18 @@ def test_a_market_headline_is_market_news_even_when_the_talks_moved_it() -> None
     assert not result.events
 
 
+def test_a_headline_about_another_conflicts_swap_outweighs_a_passing_mention_of_ukraine() -> None:
+    result = run(
+        "Qatar mediates US-Venezuela prisoner exchange",
+        "Qatar has mediated an exchange of prisoners between the United States and Venezuela, its foreign "
+        "ministry said on Thursday. Washington released a Venezuelan national and Caracas freed ten "
+        "Americans. Qatar's mediation this year has also included the release of hostages in Gaza and the "
+        "return of a number of Ukrainian children to their families.",
+        published=date(2023, 12, 21),
+    )
+    assert not result.relevant, result.evidence
+
+
 def test_a_market_headline_is_market_news_however_much_talk_of_the_talks_follows() -> None:
     result = run(
         "Russian stocks give back Doha gains as talks end without breakthrough",
