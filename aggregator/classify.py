@@ -1600,6 +1600,16 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
     return 1.0 - math.exp(-max(total, 0.0)), [analysis.evidence(hit) for hit in shown]
 
 
+def _headed_by_markets(analysis: _Analysis) -> bool:
+    """Whether the item's headline (its first sentence, when it has none) has a market for subject."""
+    first = analysis.sentences[0] if analysis.sentences else None
+    return (
+        first is not None
+        and (first.is_title or first.body_index == 0)
+        and _leads_with_markets(analysis, first)
+    )
+
+
 # A headline whose subject is a market ("Moscow stocks swing as Istanbul talks open"): market news, however
 # much the talks moved it. Trade words alone are not ("threatens Russia's trading partners").
 _MARKET_SUBJECTS = frozenset(("stocks", "shares", "rouble", "ruble", "hryvnia", "bonds", "equities", "moex"))
@@ -2192,6 +2202,21 @@ _CAME_AFTER = re.compile(
 )
 
 
+_LED_BEFORE = re.compile(
+    r"\b(?:led|leads|leading|headed|heads|heading|head\s+of|chief\s+of|members?\s+of)\s+"
+    r"(?:the\s+|his\s+|her\s+|its\s+)?(?:[\w-]+\s+)?$"
+)
+
+
+# the words before a date that make it a time limit: "by September 1", "no later than Friday"; but a
+# meeting "to take place by 1 September" is dated by it
+_LIMIT_BEFORE = re.compile(r"\b(?:by|no\s+later\s+than|until|till)\s+(?:the\s+)?$")
+_MEETING_BY = re.compile(
+    r"\b(?:take\s+place|be\s+held|meet|convene|happen|sit\s+down)\s+(?:[\w-]+\s+)?"
+    r"(?:by|no\s+later\s+than|before)\s+(?:the\s+)?$"
+)
+
+
 def _sessions_at_several_venues(analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit]) -> bool:
     """ "The trilateral sessions in Abu Dhabi and Geneva": sessions in the plural at more than one venue, a
     recap of several."""
@@ -2548,17 +2573,31 @@ def _round_candidate(
         return None  # "edge India in the seventh round", in an item about a tournament: a round of games
 
     def session_dates() -> list[_DateMention]:
-        # the session's own time: "Putin said on Tuesday that the talks ..." dates the saying
+        # the session's own time: "Putin said on Tuesday that the talks ..." dates the saying, and "agree
+        # the framework by September 1" is a time limit
+        norm = analysis.norm
         return [
             m
             for m in _dates_in(analysis, sentence, forward=_looks_forward(analysis, sentence))
             if not m.of_speech
+            and not (
+                _LIMIT_BEFORE.search(norm, max(0, m.start - 16), m.start)
+                and not _MEETING_BY.search(norm, max(0, m.start - 40), m.start)
+            )
         ]
 
     # who is at the table before which words name the session: most sentences fail here, more cheaply
     if not _session_of_both(analysis, sentence, participants, context, lambda: bool(session_dates())):
         return None  # a mediator meeting one side, or talks between others
     sessions = _session_hits(analysis, sentence)
+    # "Medinsky, who led the Russian delegation in Istanbul, said ...": the delegation says who he is
+    sessions = [
+        hit
+        for hit in sessions
+        if not _LED_BEFORE.search(analysis.norm, max(0, analysis.span(hit)[0] - 40), analysis.span(hit)[0])
+    ]
+    if not sessions:
+        return None
     if (
         all(_counted_sessions(analysis, hit) for hit in sessions)
         or _met_repeatedly(analysis, sentence)
@@ -3173,6 +3212,8 @@ def _exchange_candidate(
     if "us_russia_swap" in sentence.concepts:
         return None
     triggers = sentence.hits("swap_phrase", "exchange", "return")
+    if _swap_of_another_conflict(sentence, triggers):
+        return None
     objects = sentence.hits("captives", "war_captives", "bodies", "children")
     done = sentence.hits("carried_out", "agreed") or _promised(sentence, triggers)
     fresh = sentence.hits("fresh")
@@ -3240,6 +3281,20 @@ def _exchange_candidate(
 
 
 _BULLETS = ("-", "\u2022", "*", "\u2013", "\u2014")
+
+
+def _swap_of_another_conflict(sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
+    """ "A day after the release of the last hostages from Gaza in exchange for 2,000 Palestinian prisoners,
+    Trump turned to the war in Ukraine": the swap is told with the other conflict, before Ukraine or Russia
+    is named."""
+    others = sentence.hits("other_conflict")
+    if not others or not triggers:
+        return False
+    named = sentence.hits("ukraine", "ukraine_topic", "russia")
+    first_named = min((hit.first for hit in named), default=None)
+    if first_named is None:
+        return True
+    return min(hit.first for hit in others) < first_named and all(hit.first < first_named for hit in triggers)
 
 
 def _in_lead(analysis: _Analysis, sentence: _Sentence) -> bool:
@@ -4099,9 +4154,7 @@ def classify(title: str, summary: str, published: datetime | date | None, rules:
     score, evidence = _relevance(analysis, contexts)
     # a headline whose subject is a market ("Russian stocks give back Doha gains as talks end"): market news,
     # however much the talks moved it
-    relevant = score >= rules.threshold and not any(
-        sentence.is_title and _leads_with_markets(analysis, sentence) for sentence in analysis.sentences
-    )
+    relevant = score >= rules.threshold and not _headed_by_markets(analysis)
     events = _detect_events(analysis, contexts) if relevant else ()
     return Classification(relevant, round(score, 3), events, _unique(evidence), rules.version)
 

@@ -180,6 +180,17 @@ def test_a_headline_about_another_conflicts_swap_outweighs_a_passing_mention_of_
     assert not result.relevant, result.evidence
 
 
+def test_a_market_lead_without_a_headline_is_market_news_too() -> None:
+    result = run(
+        "",
+        "Russian shares gave back part of their gains in the evening session on Wednesday after reports from "
+        "Istanbul that the talks between the Russian and Ukrainian delegations had ended within an hour. The "
+        "index closed 0.8% higher.",
+        published=date(2025, 7, 23),
+    )
+    assert not result.relevant, result.evidence
+
+
 def test_a_market_headline_is_market_news_however_much_talk_of_the_talks_follows() -> None:
     result = run(
         "Russian stocks give back Doha gains as talks end without breakthrough",
@@ -837,6 +848,29 @@ def test_meetings_counted_are_a_recap_not_a_session(counted: str) -> None:
     assert "NEW_ROUND" in events(once)
 
 
+def test_the_delegation_a_man_led_says_who_he_is_not_that_a_session_is_news() -> None:
+    result = run(
+        "Another 307 servicemen return home; final stage expected",
+        "Russia and Ukraine exchanged 307 servicemen each on Saturday in the second stage of the swap. "
+        "Vladimir Medinsky, who led the Russian delegation in Istanbul, said the exchange was proceeding as "
+        "agreed, and that a third and final stage was expected today.",
+        published=date(2025, 5, 25),
+    )
+    assert "NEW_ROUND" not in events(result), result.events
+
+
+def test_a_day_a_framework_must_be_agreed_by_is_no_sessions_day() -> None:
+    result = run(
+        "Kremlin: Russia will not negotiate against a stopwatch",
+        "Moscow does not intend to hurry its negotiating position to fit a timetable drawn up in Washington, "
+        "Kremlin spokesman Dmitry Peskov said today, commenting on the US demand that Russia and Ukraine "
+        "agree the framework of a settlement by September 1.",
+        published=date(2026, 8, 12),
+    )
+    assert "NEW_ROUND" not in events(result), result.events
+    assert deadline_of(result) == "2026-09-01"
+
+
 def test_sessions_at_several_venues_are_a_recap() -> None:
     result = run(
         "Russia and Ukraine swap 250 prisoners each",
@@ -973,6 +1007,27 @@ def test_a_dateline_with_its_country_in_brackets_dates_the_filing_not_the_swap()
         published=date(2025, 2, 6),
     )
     assert facts_of(result, "EXCHANGE") == {"count": 150, "date": "2025-02-05"}
+
+
+def test_another_conflicts_swap_told_before_ukraine_is_named_is_not_ukraines() -> None:
+    result = run(
+        "After Gaza swap, Trump says Russia-Ukraine is next",
+        "A day after the release of the last living hostages from Gaza in exchange for nearly 2,000 "
+        "Palestinian prisoners, Trump said he would now turn his attention to ending the war in Ukraine.",
+        published=date(2025, 10, 14),
+    )
+    assert "EXCHANGE" not in events(result), result.events
+
+
+def test_signals_exchanged_are_no_swap() -> None:
+    result = run(
+        "Ushakov: a useful and constructive conversation",
+        "Kremlin aide Yuri Ushakov called Wednesday's conversation between Vladimir Putin and the American "
+        "envoy useful. Signals were exchanged on Ukraine, he said.",
+        published=date(2025, 8, 6),
+    )
+    assert result.relevant  # (a mediator meeting one side about the war)
+    assert "EXCHANGE" not in events(result), result.events
 
 
 def test_a_standing_channel_for_swaps_is_no_swap() -> None:
