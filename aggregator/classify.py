@@ -3680,7 +3680,7 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
         ("ahead_n", "ahead_unit", True),  # "two days before the deadline": said that day
         ("cut_n", "cut_unit", True),
         ("ext_n", "ext_unit", True),
-        ("span_n", "span_unit", False),
+        ("span_n", "span_unit", given_on is not None),  # ("the 50-day ultimatum set on 14 July")
     ):
         if groups.get(number_key):
             amount = _amount(groups[number_key])
@@ -4032,20 +4032,29 @@ def _day_given(analysis: _Analysis, sentence: _Sentence, limits: Sequence[re.Mat
     """The day a span was given, when the sentence states it before the span: "on 29 July he gave Russia
     ten days", "Speaking late on Tuesday, Trump said Russia had 10 days" (published on Wednesday)."""
     published = analysis.published
-    spans = [found for found in limits if _counted(found)]
+    spans = [found for found in limits if _counted(found) or found.group("span_n")]
     if published is None or not spans:
         return None
-    first = spans[0].start()
+    first, first_end = spans[0].start(), spans[0].end()
     text = analysis.sentence_text(sentence)
-    before = [
-        mention.value
-        for mention in _dates_in(analysis, sentence, forward=False)
-        if mention.value is not None
-        and mention.start - sentence.start < first
-        and 0 < (published - mention.value).days <= _GIVEN_WITHIN
-        and _gives_on(text, mention.start - sentence.start, mention.end - sentence.start)
-    ]
+    before = []
+    for mention in _dates_in(analysis, sentence, forward=False):
+        if mention.value is None or not 0 < (published - mention.value).days <= _GIVEN_WITHIN:
+            continue
+        start, end = mention.start - sentence.start, mention.end - sentence.start
+        if start < first and _gives_on(text, start, end):
+            before.append(mention.value)
+        elif start >= first_end and _GIVEN_BETWEEN.fullmatch(text, first_end, start):
+            return mention.value  # "the 50-day ultimatum that Trump announced on Monday"
     return before[-1] if before else None
+
+
+# between a span and the day it was given: "ultimatum that Trump announced on Monday", "deadline set on 14
+# July"
+_GIVEN_BETWEEN = re.compile(
+    r"\s+(?:(?:that|which)\s+)?(?:[\w.'-]+\s+){0,5}?(?:announced|set|issued|gave|given|imposed|declared)"
+    r"\s+(?:on\s+|last\s+)?"
+)
 
 
 # the day is the giving's: "speaking late on Tuesday, Trump said ...", "said on Tuesday", "said in Scotland

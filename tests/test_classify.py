@@ -2254,6 +2254,19 @@ def test_a_session_ended_earlier_than_planned_is_not_a_look_back() -> None:
             "Wednesday, after the Kremlin sent questions rather than an answer.",
             "2025-08-06",
         ),
+        # a span whose giving is dated after it: "the 50-day ultimatum that Trump announced on Monday"
+        (
+            "",
+            "Moscow will not accept ultimatums from Washington, Ryabkov said today, responding to the 50-day "
+            "ultimatum that US President Donald Trump announced on Monday.",
+            "2025-09-09",  # Monday 21 July + 50 days
+        ),
+        # a truce that "stopped hostilities ... until midnight on" a day
+        (
+            "",
+            "Putin's order stopped hostilities with Ukraine from 6pm on Saturday until midnight on Sunday.",
+            "2025-07-27",
+        ),
         # a deal in force whose "current term ends on" a day
         (
             "",
