@@ -645,7 +645,7 @@ class Deduplicator:
             # Days from the story's first report: reports of one development follow it closely, and measuring
             # from the first (not the latest) keeps a story from drifting along loosely related reports.
             days = _JOIN_PER_DAY * (abs(published - story.first_seen).total_seconds() / 86400)
-            event_logit = _event_logit(profile, story)
+            event_logit = _event_logit(profile, story) + _later_stage(profile, story, published)
             if length and norm and story.bounded:
                 most = _JOIN_BIAS + _JOIN_TEXT * ((dot + common_ceiling) * _CEILING_MARGIN / length / norm)
                 # (a margin in the logit keeps rounding from making a ceiling lower than the score)
@@ -1294,6 +1294,26 @@ def _primary_type(events: Sequence[DetectedEvent]) -> str:
     if not events:
         return ""
     return min(events, key=lambda e: min((x.start for x in e.evidence), default=1 << 30)).type
+
+
+def _later_stage(profile: _ItemProfile, story: _StoryEntry, published: datetime) -> float:
+    """A report of the round held (the swap carried out) a day or more after a story that only announced it
+    is the next development, a story of its own ("the round announced; then held"): told the same day, "set
+    to begin" and "began" stay one story."""
+    if (
+        profile.main_phase == 1
+        and story.main_phase == 0
+        and profile.main == story.main_event
+        and published - story.last_seen >= _LATER_STAGE_GAP
+    ):
+        return _LATER_STAGE
+    return 0.0
+
+
+_LATER_STAGE = (
+    -1.5
+)  # chosen on our read corpora (pairwise F1 0.839 -> 0.844 on average; the unread halves even)
+_LATER_STAGE_GAP = timedelta(hours=18)
 
 
 def _event_logit(profile: _ItemProfile, story: _StoryEntry) -> float:

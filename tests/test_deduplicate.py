@@ -6,6 +6,7 @@ rules, as a poll would; where a test needs exact facts or evidence, the Detected
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -344,6 +345,44 @@ def test_a_report_at_another_stage_of_the_event_fits_its_story_less_well() -> No
         return assignment.score
 
     assert score_after_announcement(held) < score_after_announcement(will) - 0.01  # (equal without it)
+
+
+def test_the_round_reported_held_a_day_after_its_announcement_fits_its_story_much_less_well() -> None:
+    # "The round announced; then held": a report of the round held a day after the last report of its
+    # announcement is the next development. Within hours ("set to begin", then "began") it differs from one
+    # more announcement only by its stage; a day later the gap widens.
+    facts = {"round": 4, "place": "Geneva"}
+    will, held = ("modality.future", "will"), ("modality.past", "took place")
+
+    def score(cue: tuple[str, str], hours: int) -> float:
+        deduplicator = Deduplicator()
+        for key, at in (("a1", 0), ("a2", 2)):
+            deduplicator.assign(
+                StoryInput(
+                    key=key,
+                    source=f"outlet-{key}",
+                    title="Fourth round of talks set for Geneva",
+                    summary="Russian and Ukrainian delegations will meet in Geneva for a fourth round.",
+                    published=MONDAY + timedelta(hours=at),
+                    events=(detected("NEW_ROUND", facts, will),),
+                )
+            )
+        later = StoryInput(
+            key="later",
+            source="outlet-later",
+            title="Geneva talks: negotiators part without a ceasefire",
+            summary="Negotiators from Moscow and Kyiv parted in Geneva with a swap agreed but no ceasefire.",
+            published=MONDAY + timedelta(hours=hours),
+            events=(detected("NEW_ROUND", facts, cue),),
+        )
+        return deduplicator.assign(later).score
+
+    def logit(p: float) -> float:
+        return math.log(p / (1 - p))
+
+    within_hours = logit(score(will, 6)) - logit(score(held, 6))
+    a_day_later = logit(score(will, 26)) - logit(score(held, 26))
+    assert a_day_later > within_hours + 1.0
 
 
 def told(key: str, hours: int, title: str, summary: str, *events: DetectedEvent) -> StoryInput:
