@@ -1616,9 +1616,11 @@ _MARKET_SUBJECTS = frozenset(("stocks", "shares", "rouble", "ruble", "hryvnia", 
 
 
 def _leads_with_markets(analysis: _Analysis, sentence: _Sentence) -> bool:
-    return "market" in sentence.concepts and not _MARKET_SUBJECTS.isdisjoint(
-        analysis.words[sentence.first_word : sentence.first_word + 4]
-    )
+    if "market" not in sentence.concepts:
+        return False
+    # (after the dateline: "MOSCOW, Dec 9 (Agency) - Russian stocks fell on Wednesday")
+    first = _dateline_end(analysis, sentence) if sentence.body_index == 0 else sentence.first_word
+    return not _MARKET_SUBJECTS.isdisjoint(analysis.words[first : first + 4])
 
 
 # Ukraine, the war, its settlement or an ultimatum named (a meeting of the US and Russia may be about it)
@@ -3516,6 +3518,8 @@ _DAY_OF_MONTH = (
     rf"(?:(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"  # "August 8", "Sept. 15"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))"  # "8 August", "15th of May"
 )
+# "midnight on", "24:00 Moscow time on": the end of the day named next
+_MIDNIGHT = r"(?:midnight|24:00|00:00)\s+(?:[a-z]+\s+time\s+)?(?:on\s+)?"
 _LIMIT = re.compile(
     rf"\b(?:with)?in\s+(?:the\s+next\s+)?(?P<in_n>{_AMOUNT}){_OR_MORE}\s+(?P<in_unit>{_UNIT})\b"
     rf"|\b(?:(?:gave|give|gives|giving|given|grant(?:ed|s)?)\s+(?:\w+\s+){{0,3}}?"
@@ -3538,13 +3542,18 @@ _LIMIT = re.compile(
     # "ten days from Tuesday", "10 days from today" (but "a halt for thirty days from Friday" is a length)
     rf"|(?<!for )\b(?P<from_n>{_AMOUNT}){_OR_MORE}\s+(?P<from_unit>days?|weeks?)\s+from\s+"
     rf"(?P<from_day>today|now|{_WEEKDAYS})\b"
+    # "beyond 18 March, when the current arrangement lapses": that day
+    rf"|\b(?P<when_day>{_DAY_OF_MONTH}),?\s+when\s+(?:the\s+|it\s+)?(?:[\w-]+\s+){{0,3}}?"
+    r"(?:lapses|expires|ends|runs\s+out)\b"
     # a deal in force "extended for two more months": its new expiry
     # (the deadline named between: "extended the deadline for Russia's answer by two weeks")
     rf"|\bextended\s+(?:(?:the|its|his|her|their)\s+(?:[\w'-]+\s+){{0,10}}?)?(?:by|for)\s+"
     rf"(?:another\s+|a\s+further\s+)?(?P<ext_n>{_AMOUNT})\s+"
     rf"(?:more\s+|further\s+|additional\s+)?(?P<ext_unit>{_UNIT})\b"
     rf"|\b(?P<verb>by|until|till|before|no later than|expir(?:e[sd]?|y|ing)(?:\s+(?:on|at))?|ends?\s+on"
-    rf"|ends?\s+at|ended\s+at(?=\s+midnight)|r[au]ns?\s+out(?:\s+on)?|lapsed on|lapses?(?:\s+on)?"
+    rf"|ends?\s+at|ended\s+at(?=\s+(?:midnight|24:00|00:00))"
+    rf"|r[au]ns?\s+out(?:\s+on|\s+at(?=\s+(?:midnight|24:00|00:00)))?|lapsed on"
+    rf"|lapses?(?:\s+on)?"
     rf"|passed(?:\s+on)?"
     # a deadline moved: "moved forward to August 8", "pushes back Ukraine peace deadline to Sept. 15"
     rf"|(?:mov|bring|brought|pull|push|put)(?:e[sd]?|s|ed|ing)?\s+(?:forward|up|back)\s+(?:[\w'.-]+\s+){{0,4}}?to"
@@ -3558,9 +3567,9 @@ _LIMIT = re.compile(
     # "until the end of Saturday", "the end of 10 May": that day
     rf"|(?:the\s+)?end\s+of\s+(?:{_WEEKDAYS}|{_DAY_OF_MONTH})"
     rf"|mid-?\s?(?:{_MONTH_NAMES})"
-    rf"|(?:midnight\s+(?:on\s+)?)?{_DAY_OF_MONTH}"
-    rf"|(?:midnight\s+(?:on\s+)?)?(?:(?:next|this|coming)\s+)?(?:{_WEEKDAYS})(?:\s+midnight)?|midnight|tomorrow|tonight"
-    rf"|thanksgiving|christmas|new year|easter|(?:{_MONTH_NAMES}))\b"
+    rf"|(?:{_MIDNIGHT})?{_DAY_OF_MONTH}"
+    rf"|(?:{_MIDNIGHT})?(?:(?:next|this|coming)\s+)?(?:{_WEEKDAYS})(?:\s+midnight)?|midnight|tomorrow|tonight"
+    rf"|thanksgiving|christmas\s+eve|christmas|new\s+year'?s?\s+eve|new year|easter|(?:{_MONTH_NAMES}))\b"
 )
 
 
@@ -3620,6 +3629,10 @@ def _holiday(name: str, base: date) -> date | None:
     for year in (base.year, base.year + 1):
         if name == "christmas":
             moment = date(year, 12, 25)
+        elif name == "christmas eve":
+            moment = date(year, 12, 24)
+        elif name in ("new year's eve", "new year s eve"):
+            moment = date(year, 12, 31)
         elif name == "new year":
             moment = date(year + 1, 1, 1) if year == base.year else date(year, 1, 1)
         elif name == "thanksgiving":  # the fourth Thursday of November (US)
@@ -3695,6 +3708,8 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
             return f"{amount} {unit}s" if amount != 1 else f"1 {unit}"
     if groups.get("hold"):
         return groups["hold"]
+    if groups.get("when_day"):
+        return _deadline_date(groups["when_day"], base) if base is not None else groups["when_day"]
     by = groups.get("by")
     if not by or base is None:
         return by
@@ -3809,7 +3824,12 @@ def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | No
     holiday = _holiday(by, base)
     if holiday is not None:
         return holiday.isoformat()
-    cleaned = re.sub(r"\bmidnight\b|\bon\b|^(?:next|this|coming)\b", " ", by).strip()
+    if by.startswith("00:00"):  # "until 00:00 on Monday": the end of Sunday
+        moment = _deadline_date(by.replace("00:00", "midnight", 1), base, forward)
+        return (date.fromisoformat(moment) - timedelta(days=1)).isoformat() if moment else None
+    cleaned = re.sub(
+        r"\bmidnight\b|\b24:00\b|\b[a-z]+\s+time\b|\bon\b|^(?:next|this|coming)\b", " ", by
+    ).strip()
     if cleaned == "tomorrow":
         return (base + timedelta(days=1)).isoformat()
     if cleaned in ("tonight", ""):

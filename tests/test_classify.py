@@ -191,6 +191,17 @@ def test_a_market_lead_without_a_headline_is_market_news_too() -> None:
     assert not result.relevant, result.evidence
 
 
+def test_a_market_lead_after_a_dateline_is_market_news() -> None:
+    result = run(
+        "",
+        "MOSCOW, Dec 9 (Northbridge) - Russian stocks fell on Wednesday, erasing most of the previous day's "
+        "rally, after the talks between Russian and Ukrainian delegations in Istanbul ended without a "
+        "ceasefire.",
+        published=date(2026, 12, 9),
+    )
+    assert not result.relevant, result.evidence
+
+
 def test_a_market_headline_is_market_news_however_much_talk_of_the_talks_follows() -> None:
     result = run(
         "Russian stocks give back Doha gains as talks end without breakthrough",
@@ -1015,6 +1026,17 @@ def test_another_conflicts_swap_told_before_ukraine_is_named_is_not_ukraines() -
         "A day after the release of the last living hostages from Gaza in exchange for nearly 2,000 "
         "Palestinian prisoners, Trump said he would now turn his attention to ending the war in Ukraine.",
         published=date(2025, 10, 14),
+    )
+    assert "EXCHANGE" not in events(result), result.events
+
+
+def test_troops_that_returned_fire_are_no_swap() -> None:
+    result = run(
+        "Christmas truce ends as both sides trade blame",
+        "The ceasefire Russia declared for Orthodox Christmas ran out on Saturday. Ukraine's military "
+        "reported Russian shelling throughout the period, while Russia's defence ministry said its troops "
+        "had only returned fire.",
+        published=date(2023, 1, 8),
     )
     assert "EXCHANGE" not in events(result), result.events
 
@@ -2266,6 +2288,37 @@ def test_a_session_ended_earlier_than_planned_is_not_a_look_back() -> None:
             "",
             "Putin's order stopped hostilities with Ukraine from 6pm on Saturday until midnight on Sunday.",
             "2025-07-27",
+        ),
+        # holidays' eves
+        (
+            "",
+            "Trump gave Russia and Ukraine until Christmas Eve to sign the framework or face sanctions.",
+            "2025-12-24",
+        ),
+        # midnight by a capital's clock, or as 24:00 / 00:00
+        (
+            "",
+            "The 36-hour ceasefire that Russia declared ran out at midnight Moscow time on Saturday, Kyiv "
+            "said.",
+            "2025-07-19",
+        ),
+        (
+            "",
+            "The ceasefire ordered by Putin ended at 24:00 Moscow time on July 20, the ministry said.",
+            "2025-07-20",
+        ),
+        (
+            "",
+            "Russia declared a ceasefire with Ukraine until 00:00 on Monday, the Kremlin said.",
+            "2025-07-27",
+        ),
+        # a day told before "when" the deal in force lapses
+        (
+            "",
+            "Russia said it would accept only a short renewal of the Black Sea grain deal with Ukraine. "
+            "Diplomats sought a formula to keep ships moving beyond 18 August, when the current arrangement "
+            "lapses.",
+            "2025-08-18",
         ),
         # a deal in force whose "current term ends on" a day
         (
