@@ -2942,6 +2942,29 @@ def _at_a_session_without(candidate: _Candidate, absent_at: set[str]) -> bool:
     return "round" not in candidate.facts if place is None else place in absent_at
 
 
+def _holds_a_session_of_both(analysis: _Analysis) -> bool:
+    """Whether the item tells of a session of both parties held, naming them ("the fifth round of direct
+    Russian-Ukrainian talks, held in Istanbul")."""
+    return any(
+        any(not _generic_sides(analysis, hit) for hit in sentence.hits("both_sides"))
+        and ("past" in sentence.concepts or _says_held(analysis, sentence))
+        for sentence in analysis.sentences
+    )
+
+
+def _only_the_mediator_apart(analysis: _Analysis, sentence: _Sentence, held_of_both: bool) -> bool:
+    """Whether the sentence's absence is only a mediator meeting each side apart ("its envoys were in
+    Istanbul and met both delegations separately"), in an item that tells of the two delegations' own session
+    held. (Where no session of both is told, "met the delegations separately" still says there was none.)"""
+    if not held_of_both:
+        return False
+    words = analysis.words
+    return all(
+        not {"separately", "separate"}.isdisjoint(words[hit.first : hit.last])
+        for hit in sentence.hits("one_side_absent")
+    )
+
+
 def _told_as_past(analysis: _Analysis, sentence: _Sentence) -> bool:
     """A background cue, a past year or another month than the publication's in the sentence."""
     return _is_background(analysis, sentence, ()) or _names_another_month(analysis, sentence)
@@ -2956,11 +2979,16 @@ def _places_one_side_is_absent_from(analysis: _Analysis) -> set[str]:
     one that names none ("... meet Putin in Alaska on Friday. Ukraine will not be represented.")."""
     rules = analysis.rules.rules
     places = set()
+    held_of_both = None
     for sentence in analysis.sentences:
         if "one_side_absent" not in sentence.concepts:
             continue
+        if held_of_both is None:
+            held_of_both = _holds_a_session_of_both(analysis)
         if "background" in sentence.concepts or "strong_background" in sentence.concepts:
             continue  # "last year the Saudi capital hosted separate meetings": not this round's venue
+        if _only_the_mediator_apart(analysis, sentence, held_of_both):
+            continue
         venues = sentence.hits("venue")
         unrepresented = any(
             not _UNREPRESENTED.isdisjoint(analysis.words[hit.first : hit.last])

@@ -436,6 +436,24 @@ def test_a_mediator_meeting_each_side_apart_is_no_session(title: str, summary: s
     assert "NEW_ROUND" not in events(run(title, summary, published=date(2025, 11, 26)))
 
 
+def test_a_mediator_meeting_each_delegation_apart_beside_their_own_round_leaves_the_round() -> None:
+    result = run(
+        "Istanbul V: small steps, the same gap",
+        "The fifth round of direct Russian-Ukrainian talks, held in Istanbul on 8 December, followed the "
+        "pattern of the four before it. The two delegations agreed to exchange 500 prisoners each. US envoys "
+        "were in Istanbul too and met both delegations separately.",
+        published=date(2026, 12, 9),
+    )
+    assert facts_of(result, "NEW_ROUND") == {"round": 5, "place": "Istanbul", "date": "2026-12-08"}
+    # with no session of both told, the mediator meeting them apart is all there was
+    apart = run(
+        "US envoys in Istanbul",
+        "US envoys were in Istanbul on Monday and met the Russian and Ukrainian delegations separately.",
+        published=date(2026, 12, 9),
+    )
+    assert "NEW_ROUND" not in events(apart), apart.events
+
+
 def test_a_release_agreed_within_the_contact_group_is_no_session_of_it() -> None:
     result = run(
         "Twenty citizens released from occupied Donbas in mutual release",
