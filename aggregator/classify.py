@@ -1959,9 +1959,8 @@ class _Candidate:
     facts: dict[str, object]
     reckoned: bool = False  # its deadline is counted from publication ("in 50 days"), not a date stated
     staged: bool = False  # its count is a stage's, of a larger swap it names ("303 each, completing ...")
-    spoken: bool = (
-        False  # its date is only the day something was said of it ("the ministry said on Thursday")
-    )
+    # its date is only the day something was said of it ("the ministry said on Thursday")
+    spoken: bool = False
 
 
 def _near(first: Sequence[_Hit], second: Sequence[_Hit], window: float) -> bool:
@@ -2952,7 +2951,7 @@ def _holds_a_session_of_both(analysis: _Analysis) -> bool:
     )
 
 
-def _only_the_mediator_apart(analysis: _Analysis, sentence: _Sentence, held_of_both: bool) -> bool:
+def _a_mediator_met_each_side_apart(analysis: _Analysis, sentence: _Sentence, held_of_both: bool) -> bool:
     """Whether the sentence's absence is only a mediator meeting each side apart ("its envoys were in
     Istanbul and met both delegations separately"), in an item that tells of the two delegations' own session
     held. (Where no session of both is told, "met the delegations separately" still says there was none.)"""
@@ -2987,7 +2986,7 @@ def _places_one_side_is_absent_from(analysis: _Analysis) -> set[str]:
             held_of_both = _holds_a_session_of_both(analysis)
         if "background" in sentence.concepts or "strong_background" in sentence.concepts:
             continue  # "last year the Saudi capital hosted separate meetings": not this round's venue
-        if _only_the_mediator_apart(analysis, sentence, held_of_both):
+        if _a_mediator_met_each_side_apart(analysis, sentence, held_of_both):
             continue
         venues = sentence.hits("venue")
         unrepresented = any(
