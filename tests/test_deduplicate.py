@@ -313,75 +313,55 @@ def test_status_never_moves_backwards_on_hand_built_reports() -> None:
     assert statuses == ["held", "held", "held"]
 
 
+GENEVA_FOURTH = {"round": 4, "place": "Geneva"}
+WILL, HELD = ("modality.future", "will"), ("modality.past", "took place")
+
+
+def score_after_announcement(cue: tuple[str, str], hours: int) -> float:
+    """The score with which a report of the fourth Geneva round (told with ``cue``), ``hours`` after Monday's
+    start, joins the story of two reports announcing it (at 0 and 2 hours)."""
+    deduplicator = Deduplicator()
+    for key, at in (("a1", 0), ("a2", 2)):
+        deduplicator.assign(
+            StoryInput(
+                key=key,
+                source=f"outlet-{key}",
+                title="Fourth round of talks set for Geneva",
+                summary="Russian and Ukrainian delegations will meet in Geneva for a fourth round.",
+                published=MONDAY + timedelta(hours=at),
+                events=(detected("NEW_ROUND", GENEVA_FOURTH, WILL),),
+            )
+        )
+    later = StoryInput(
+        key="later",
+        source="outlet-later",
+        title="Geneva talks: negotiators part without a ceasefire",
+        summary="Negotiators from Moscow and Kyiv parted in Geneva with a swap agreed but no ceasefire.",
+        published=MONDAY + timedelta(hours=hours),
+        events=(detected("NEW_ROUND", GENEVA_FOURTH, cue),),
+    )
+    assignment = deduplicator.assign(later)
+    assert not assignment.new_story
+    return assignment.score
+
+
 def test_a_report_at_another_stage_of_the_event_fits_its_story_less_well() -> None:
     # The round announced and the round held are two stories of one event: a report of the round held is
     # a weaker match for the announcement's story than one more report of the announcement.
-    facts = {"round": 4, "place": "Geneva"}
-    will, held = ("modality.future", "will"), ("modality.past", "took place")
-
-    def score_after_announcement(cue: tuple[str, str]) -> float:
-        deduplicator = Deduplicator()
-        for key, hours in (("a1", 0), ("a2", 2)):
-            deduplicator.assign(
-                StoryInput(
-                    key=key,
-                    source=f"outlet-{key}",
-                    title="Fourth round of talks set for Geneva",
-                    summary="Russian and Ukrainian delegations will meet in Geneva for a fourth round.",
-                    published=MONDAY + timedelta(hours=hours),
-                    events=(detected("NEW_ROUND", facts, will),),
-                )
-            )
-        later = StoryInput(
-            key="later",
-            source="outlet-later",
-            title="Geneva talks: negotiators part without a ceasefire",
-            summary="Negotiators from Moscow and Kyiv parted in Geneva with a swap agreed but no ceasefire.",
-            published=MONDAY + timedelta(hours=22),
-            events=(detected("NEW_ROUND", facts, cue),),
-        )
-        assignment = deduplicator.assign(later)
-        assert not assignment.new_story
-        return assignment.score
-
-    assert score_after_announcement(held) < score_after_announcement(will) - 0.01  # (equal without it)
+    assert (
+        score_after_announcement(HELD, 22) < score_after_announcement(WILL, 22) - 0.01
+    )  # (equal without it)
 
 
 def test_the_round_reported_held_a_day_after_its_announcement_fits_its_story_much_less_well() -> None:
     # "The round announced; then held": a report of the round held a day after the last report of its
     # announcement is the next development. Within hours ("set to begin", then "began") it differs from one
     # more announcement only by its stage; a day later the gap widens.
-    facts = {"round": 4, "place": "Geneva"}
-    will, held = ("modality.future", "will"), ("modality.past", "took place")
-
-    def score(cue: tuple[str, str], hours: int) -> float:
-        deduplicator = Deduplicator()
-        for key, at in (("a1", 0), ("a2", 2)):
-            deduplicator.assign(
-                StoryInput(
-                    key=key,
-                    source=f"outlet-{key}",
-                    title="Fourth round of talks set for Geneva",
-                    summary="Russian and Ukrainian delegations will meet in Geneva for a fourth round.",
-                    published=MONDAY + timedelta(hours=at),
-                    events=(detected("NEW_ROUND", facts, will),),
-                )
-            )
-        later = StoryInput(
-            key="later",
-            source="outlet-later",
-            title="Geneva talks: negotiators part without a ceasefire",
-            summary="Negotiators from Moscow and Kyiv parted in Geneva with a swap agreed but no ceasefire.",
-            published=MONDAY + timedelta(hours=hours),
-            events=(detected("NEW_ROUND", facts, cue),),
-        )
-        return deduplicator.assign(later).score
-
     def logit(p: float) -> float:
         return math.log(p / (1 - p))
 
-    within_hours = logit(score(will, 6)) - logit(score(held, 6))
-    a_day_later = logit(score(will, 26)) - logit(score(held, 26))
+    within_hours = logit(score_after_announcement(WILL, 6)) - logit(score_after_announcement(HELD, 6))
+    a_day_later = logit(score_after_announcement(WILL, 26)) - logit(score_after_announcement(HELD, 26))
     assert a_day_later > within_hours + 1.0
 
 
