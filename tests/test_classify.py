@@ -911,6 +911,17 @@ def test_sessions_at_several_venues_are_a_recap() -> None:
     assert "NEW_ROUND" not in events(result), result.events
 
 
+def test_a_meeting_investors_were_hoping_would_ease_sanctions_is_no_session() -> None:
+    result = run(
+        "Peskov: Russia will not negotiate by the calendar",
+        "Russia will not hurry its position to meet a US deadline, the Kremlin said on Friday. Russian "
+        "business newspapers said investors had been hoping that the Istanbul meeting and the American "
+        "initiative would lead to an easing of sanctions next year.",
+        published=date(2026, 12, 11),
+    )
+    assert "NEW_ROUND" not in events(result), result.events
+
+
 def test_a_next_round_to_be_announced_in_due_course_is_not_scheduled() -> None:
     result = run(
         "180 servicemen return home in exchange",
