@@ -3885,7 +3885,14 @@ _NEXT_SESSION = re.compile(
 def _deadline_candidate(
     analysis: _Analysis, sentence: _Sentence, context: _Context, inherited: _InheritedBackground
 ) -> _Candidate | None:
-    if context.other or not (context.ukraine or context.russia) or ("tax" in sentence.concepts):
+    if (
+        context.other
+        or not (context.ukraine or context.russia)
+        or ("tax" in sentence.concepts)
+        or (
+            "gas_transit" in sentence.concepts
+        )  # "a transit contract to replace the one expiring in December"
+    ):
         return None
     words = sentence.hits("deadline")
     has_context = not sentence.concepts.keys().isdisjoint(_DEADLINE_CONTEXT)

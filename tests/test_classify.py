@@ -313,6 +313,26 @@ def test_gas_transit_talks_between_russia_and_ukraine_are_not_the_wars() -> None
     assert "NEW_ROUND" not in events(result), result.events
 
 
+def test_talks_being_postponed_are_on_pause() -> None:
+    result = run(
+        "",
+        "Russia and Ukraine are postponing the third round of talks in Istanbul that had been planned for "
+        "Monday, officials said.",
+    )
+    assert "NEW_ROUND" not in events(result), result.events
+
+
+def test_the_expiry_of_a_gas_transit_contract_is_no_deadline_of_the_talks() -> None:
+    # (a guard: "expiring" became a deadline word with the other -ing forms of the rules' stems)
+    result = run(
+        "Russia, Ukraine and EU hold new round of gas transit talks",
+        "Energy officials from Russia, Ukraine and the European Commission met in Brussels on Monday for "
+        "another round of talks on a transit contract to replace the one expiring at the end of the year.",
+        published=date(2019, 10, 28),
+    )
+    assert "DEADLINE" not in events(result), result.events
+
+
 def test_one_side_on_talks_in_an_item_led_by_eu_accession_is_accessions() -> None:
     result = run(
         "EU opens membership talks with Ukraine and Moldova",
