@@ -2203,6 +2203,12 @@ _CAME_AFTER = re.compile(
 )
 
 
+def _says_who_led(analysis: _Analysis, hit: _Hit) -> bool:
+    """Whether a session's word only says whom a man led: "Medinsky, who led the Russian delegation"."""
+    start = analysis.span(hit)[0]
+    return _LED_BEFORE.search(analysis.norm, max(0, start - 40), start) is not None
+
+
 _LED_BEFORE = re.compile(
     r"\b(?:led|leads|leading|headed|heads|heading|head\s+of|chief\s+of|members?\s+of)\s+"
     r"(?:the\s+|his\s+|her\s+|its\s+)?(?:[\w-]+\s+)?$"
@@ -2592,11 +2598,7 @@ def _round_candidate(
         return None  # a mediator meeting one side, or talks between others
     sessions = _session_hits(analysis, sentence)
     # "Medinsky, who led the Russian delegation in Istanbul, said ...": the delegation says who he is
-    sessions = [
-        hit
-        for hit in sessions
-        if not _LED_BEFORE.search(analysis.norm, max(0, analysis.span(hit)[0] - 40), analysis.span(hit)[0])
-    ]
+    sessions = [hit for hit in sessions if not _says_who_led(analysis, hit)]
     if not sessions:
         return None
     if (
