@@ -166,6 +166,9 @@ class Daemon:
         return 0
 
     def _ready(self) -> None:
+        if self._stopping.is_set():  # stopped before the scheduler was up (see _on_stop)
+            self.scheduler.shutdown(wait=False)
+            return
         self._send_missed_digests()
         self._heartbeat()
         self.notifier.notify(ready="1", status=self._status_line())
@@ -188,7 +191,10 @@ class Daemon:
         log_event(log, "stopping", signal=signal.Signals(signum).name)
         self.notifier.notify(stopping="1", status="stopping")
         self._stop_workers()
-        self.scheduler.shutdown(wait=False)
+        # A signal in the instant between "started" and the scheduler running finds nothing to shut down:
+        # the first job (_ready) sees the flag and shuts the scheduler down once it runs.
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
 
     def _shutdown(self) -> None:
         """Leave within seconds: running jobs get STOP_WITHIN_S to write what they finished; then the

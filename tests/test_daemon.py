@@ -768,3 +768,27 @@ def test_sighup_during_a_poll_lets_the_poll_finish_with_the_old_configuration(
     ]
     code, _ = daemon.stop(signal.SIGTERM, timeout=10)
     assert code == 0
+
+
+def test_a_stop_before_the_scheduler_runs_still_stops_the_daemon(tmp_path: Path) -> None:
+    # SIGTERM can land in the instant between the "started" line and the scheduler running (a loaded CI
+    # machine hit it): the daemon has nothing to shut down yet, and once up it must stop by itself. Run in a
+    # process of its own (the daemon leaves with os._exit when threads linger), which a hang ends after 20 s.
+    path = write_config(tmp_path, {"quiet": "http://127.0.0.1:9/feed.xml"}, channels="")  # never polled
+    script = (
+        "import faulthandler, signal, sys, time\n"
+        "from aggregator.config import load_config\n"
+        "from aggregator.daemon import Daemon\n"
+        "faulthandler.dump_traceback_later(20, exit=True)\n"
+        f"daemon = Daemon(load_config({str(path)!r}), {str(path)!r})\n"
+        "daemon._on_stop(signal.SIGTERM, None)  # as the handler would, before run() starts the scheduler\n"
+        "started = time.monotonic()\n"
+        "code = daemon.run()\n"
+        "print(f'stopped {code} {time.monotonic() - started:.1f}')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    code, seconds = done.stdout.split()[1:]
+    assert code == "0" and float(seconds) < 10, done.stdout
