@@ -1251,12 +1251,49 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
         hits.append(_pattern_hit(analysis, rule, start, end))
     concept_of = rules._concept
     for hit in rules.unmasked(hits):
+        concept = concept_of[hit.rule]
+        if (
+            concept in _PLACES
+            and hit.last < len(words)
+            and words[hit.last] in _SPEAKS
+            and _speaks(analysis, hit)
+        ):
+            continue  # "Ankara says Turkey is an ideal venue": a capital that speaks is its government
         sentence = sentences[word_sentence[hit.first]]
-        sentence.concepts.setdefault(concept_of[hit.rule], []).append(hit)
+        sentence.concepts.setdefault(concept, []).append(hit)
     for sentence in sentences:
         if "background" in sentence.concepts:
             _drop_record_cues(analysis, sentence)
     return analysis
+
+
+_PLACES = frozenset(("venue", "talks_venue"))
+# verbs of a government's voice: a venue's name just before one is the government, not the place
+_SPEAKS = frozenset((
+    "says", "said", "say", "urges", "urged", "warns", "warned", "insists", "insisted", "denies", "denied",
+    "rejects", "rejected", "accuses", "accused", "claims", "claimed", "offers", "offered", "proposes",
+    "proposed", "wants", "welcomes", "welcomed", "hopes", "believes", "confirms", "confirmed", "tells",
+    "told",
+    "demands", "demanded", "dismisses", "dismissed", "vows", "vowed", "pledges", "pledged", "threatens",
+    "threatened", "signals", "signalled", "signaled", "responds", "responded", "criticises", "criticizes",
+    "criticised", "criticized", "praises", "praised", "slams", "slammed", "expects", "thinks", "sees",
+))  # fmt: skip
+
+
+def _speaks(analysis: _Analysis, hit: _Hit) -> bool:
+    """Whether the place is the subject of the word after it ("Ankara says"): that word follows at once (not
+    after a comma: "the session in Istanbul, said Fidan"), and no preposition puts the place in a phrase ("the
+    talks in Istanbul confirmed a pattern")."""
+    if hit.first > 0 and analysis.words[hit.first - 1] in _PLACE_PREPOSITIONS:
+        return False
+    end = analysis.span(hit)[1]
+    return analysis.norm[end : analysis.word_start(hit.last)].isspace()
+
+
+_PLACE_PREPOSITIONS = frozenset((
+    "in", "at", "to", "from", "near", "outside", "inside", "into", "via", "of", "for", "toward", "towards",
+    "across", "around", "between", "through", "on", "by",
+))  # fmt: skip
 
 
 # a record set now is compared with the past, not told as past: "the largest exchange since the start of the
@@ -2196,6 +2233,40 @@ def _came_after(analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hi
     return all(analysis.span(hit)[0] >= after for hit in sessions)
 
 
+def _origin_of_a_swap_done(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_DateMention]) -> bool:
+    """A session in the body of an item whose headline reports a swap carried out, and not dated the day
+    before publication or later: where the swap was agreed ("At their meeting in Istanbul at the start of
+    June, the delegations agreed to free the wounded"), told as its origin. A session of the swap's own day
+    or the day before is news with it."""
+    if analysis.published is None or not _headline_reports_a_swap_done(analysis):
+        return False
+    recent = analysis.published - timedelta(days=1)
+    return not any(mention.value is not None and mention.value >= recent for mention in dates)
+
+
+def _headline_reports_a_swap_done(analysis: _Analysis) -> bool:
+    """Whether the headline (the lead of an untitled item) reports a swap or return, and no session,
+    agreement or plan: "Next stage of the exchange: wounded defenders come home"."""
+    head = next((s for s in analysis.sentences if _in_headline_or_lead(s)), None)
+    # (a headline's present tense tells what is done: "Russia and Ukraine swap 390 prisoners")
+    if head is None or not head.hits("exchange", "swap_phrase", "return"):
+        return False
+    # "Istanbul after three years: a swap, not a truce" is about the session; "Vatican deal" names the deal
+    words = analysis.words
+    for hit in head.hits("venue", "talks_venue"):
+        if hit.last >= len(words) or words[hit.last] not in _DEAL_NAMES:
+            return False
+    return head.concepts.keys().isdisjoint(_NOT_A_SWAP_DONE)
+
+
+# what makes a headline more than a swap done: a session, an agreement, a plan or a hope
+_NOT_A_SWAP_DONE = frozenset(("round", "meeting", "talks", "agreed", "future", "tentative", "proposal"))
+_DEAL_NAMES = frozenset((
+    "deal", "deals", "agreement", "agreements", "accord", "accords", "arrangement", "arrangements", "swap",
+    "swaps", "exchange", "exchanges",
+))  # fmt: skip
+
+
 _CAME_AFTER = re.compile(
     r"\b(?:came|comes|coming|follows|followed|following)\s+(?:just\s+|only\s+)?"
     r"(?:days|hours|weeks|a\s+day|a\s+week|a\s+few\s+days|(?:two|three|four|five|six|\d)\s+(?:days|weeks))"
@@ -2700,6 +2771,8 @@ def _round_candidate(
         background = _deep_and_old(analysis, sentence, attached or dates)
     if not background and not sentence.is_title:
         background = _came_after(analysis, sentence, sessions)
+    if not background and not sentence.is_title:
+        background = _origin_of_a_swap_done(analysis, sentence, dates)
     if background:
         score -= 0.7
     if not sentence.is_title and sentence.body_index >= 4 and not dates and "future" not in concepts:
@@ -2975,6 +3048,21 @@ def _in_headline_or_lead(sentence: _Sentence) -> bool:
     return sentence.is_title or sentence.body_index == 0
 
 
+_SIDE_WORD = re.compile(r"(?:russia|ukrain|kyiv|kiev|moscow|kremlin)")
+
+
+def _only_a_mediator_absent(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """Whether who "was not represented" is a mediator: the sentence names one and no side, in the absence
+    ("no Russian officials were") or elsewhere. A mediator away from the table leaves the sides' session."""
+    if "mediator" not in sentence.concepts or "russia" in sentence.concepts or "ukraine" in sentence.concepts:
+        return False
+    return not any(
+        _SIDE_WORD.match(word)
+        for hit in sentence.hits("one_side_absent")
+        for word in analysis.words[hit.first : hit.last]
+    )
+
+
 def _places_one_side_is_absent_from(analysis: _Analysis) -> set[str]:
     """The venues of the sentences that say one side will not be at the table, or of the sentence before
     one that names none ("... meet Putin in Alaska on Friday. Ukraine will not be represented.")."""
@@ -2995,6 +3083,8 @@ def _places_one_side_is_absent_from(analysis: _Analysis) -> set[str]:
             not _UNREPRESENTED.isdisjoint(analysis.words[hit.first : hit.last])
             for hit in sentence.hits("one_side_absent")
         )  # (a side, where "Putin will not attend" is one man)
+        if unrepresented and _only_a_mediator_absent(analysis, sentence):
+            continue  # "Washington, which was not represented, welcomed the outcome": the host's round stands
         if not venues and unrepresented:
             before = analysis.sentences[sentence.index - 1] if sentence.index > 0 else None
             if (

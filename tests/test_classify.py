@@ -2772,3 +2772,69 @@ def test_no_new_meeting_scheduled_is_no_round() -> None:
     )
     assert result.relevant
     assert "NEW_ROUND" not in events(result)
+
+
+def test_a_mediator_not_represented_leaves_the_sides_session() -> None:
+    result = run(
+        "Russian and Ukrainian delegations meet at the Vatican",
+        "Russian and Ukrainian delegations met at the Vatican on Tuesday for their first round of "
+        "humanitarian talks. Washington, which was not represented, welcomed the outcome.",
+        published=date(2026, 8, 11),
+    )
+    assert new_round(result) == {"round": 1, "place": "Vatican", "date": "2026-08-11"}
+    # a side not represented still makes it a meeting without that side
+    absent = run(
+        "Witkoff meets Putin in Moscow",
+        "Witkoff and Putin met in Moscow on Tuesday for talks on the war. Ukraine was not represented.",
+        published=date(2026, 8, 11),
+    )
+    assert "NEW_ROUND" not in events(absent)
+
+
+def test_a_capital_that_speaks_is_no_venue() -> None:
+    result = run(
+        "Ankara says Turkiye 'ideal venue' for talks to end Russia-Ukraine war",
+        "Foreign Minister Hakan Fidan said on Thursday that his country had hosted talks between Russia and "
+        "Ukraine in 2022.",
+        published=date(2025, 2, 13),
+    )
+    assert result.relevant
+    assert "NEW_ROUND" not in events(result)
+    # a city after a preposition or a comma is still the venue
+    held = run(
+        "Second round ends",
+        "Monday's second round of talks between Russia and Ukraine in Istanbul confirmed a pattern, the "
+        "delegations said.",
+        published=date(2025, 6, 2),
+    )
+    assert round_place(held) == "Istanbul"
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "At their meeting in Istanbul at the start of June, the two delegations agreed to free all seriously "
+        "wounded captives.",
+        "The swap was agreed when Russian and Ukrainian delegations met in Istanbul last week.",
+        "The Vatican talks on Tuesday were the first time the Holy See hosted Russian and Ukrainian "
+        "officials together.",
+    ],
+)
+def test_the_session_a_swap_came_from_is_its_background(origin: str) -> None:
+    result = run(
+        "Russia and Ukraine swap 150 prisoners each in first stage of Vatican deal",
+        f"Russia and Ukraine exchanged 150 prisoners each on Saturday, Zelensky said. {origin}",
+        published=date(2026, 8, 15),  # a Saturday
+    )
+    assert "EXCHANGE" in events(result)
+    assert "NEW_ROUND" not in events(result)
+
+
+def test_a_swap_the_day_after_its_session_keeps_the_session() -> None:
+    result = run(
+        "Russia and Ukraine swap 1,000 prisoners each",
+        "Russia and Ukraine exchanged 1,000 prisoners each on Saturday. The swap was agreed when Russian and "
+        "Ukrainian delegations met in Istanbul on Friday.",
+        published=date(2025, 6, 14),  # a Saturday
+    )
+    assert new_round(result) == {"place": "Istanbul", "date": "2025-06-13"}

@@ -68,6 +68,10 @@ CHRONICLES = Path(__file__).parent / "data" / "corpus" / "chronicles.jsonl"
 GAZETTES = Path(__file__).parent / "data" / "corpus" / "gazettes.jsonl"
 # a tenth (BULLETINS.md): a plain sample of ten feeds' reporting, hard cases only as often as they come
 BULLETINS = Path(__file__).parent / "data" / "corpus" / "bulletins.jsonl"
+# an eleventh (NOTICES.md): a plain sample with a third of the items as short as feed summaries
+NOTICES = Path(__file__).parent / "data" / "corpus" / "notices.jsonl"
+# a twelfth (COLUMNS.md): weeks when a meeting of the sides was in the air, told as outlets tell them
+COLUMNS = Path(__file__).parent / "data" / "corpus" / "columns.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.15},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.15},
@@ -81,6 +85,8 @@ STORY_FLOORS = {
     CHRONICLES.name: {"clustering": 0.82, "gold_alerted": 0.95, "per_gold": 1.65},
     GAZETTES.name: {"clustering": 0.85, "gold_alerted": 0.8, "per_gold": 1.5},
     BULLETINS.name: {"clustering": 0.87, "gold_alerted": 0.88, "per_gold": 1.65},
+    NOTICES.name: {"clustering": 0.8, "gold_alerted": 0.77, "per_gold": 1.25},
+    COLUMNS.name: {"clustering": 0.89, "gold_alerted": 0.92, "per_gold": 1.85},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -93,6 +99,8 @@ LONG_FLOORS = {
     CHRONICLES.name: {"relevance": 0.97, "NEW_ROUND": 0.64, "EXCHANGE": 0.92, "DEADLINE": 0.78},
     GAZETTES.name: {"relevance": 0.96, "NEW_ROUND": 0.8, "EXCHANGE": 0.94, "DEADLINE": 0.84},
     BULLETINS.name: {"relevance": 0.98, "NEW_ROUND": 0.8, "EXCHANGE": 0.89, "DEADLINE": 0.9},
+    NOTICES.name: {"relevance": 0.97, "NEW_ROUND": 0.85, "EXCHANGE": 0.89, "DEADLINE": 0.55},
+    COLUMNS.name: {"relevance": 0.95, "NEW_ROUND": 0.75, "EXCHANGE": 0.89, "DEADLINE": 0.84},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -105,10 +113,25 @@ LONG_FACT_FLOORS = {
     CHRONICLES.name: {"round": 0.95, "place": 0.75, "date": 0.74, "count": 0.75, "deadline": 0.58},
     GAZETTES.name: {"round": 0.45, "place": 0.88, "date": 0.92, "count": 0.95, "deadline": 0.8},
     BULLETINS.name: {"round": 0.75, "place": 0.75, "date": 0.72, "count": 0.85, "deadline": 0.9},
+    NOTICES.name: {"round": 0.5, "place": 0.7, "date": 0.68, "count": 0.94, "deadline": 0.33},
+    COLUMNS.name: {"round": 0.95, "place": 0.84, "date": 0.78, "count": 0.92, "deadline": 0.7},
 }
 
 
-LONG = [ARTICLES, REPORTS, DISPATCHES, BRIEFINGS, WIRES, LEDGERS, ROUNDUPS, CHRONICLES, GAZETTES, BULLETINS]
+LONG = [
+    ARTICLES,
+    REPORTS,
+    DISPATCHES,
+    BRIEFINGS,
+    WIRES,
+    LEDGERS,
+    ROUNDUPS,
+    CHRONICLES,
+    GAZETTES,
+    BULLETINS,
+    NOTICES,
+    COLUMNS,
+]
 
 
 @pytest.fixture(scope="module", params=LONG, ids=lambda path: path.name)
@@ -144,6 +167,8 @@ REPLAYED = [
     CHRONICLES,
     GAZETTES,
     BULLETINS,
+    NOTICES,
+    COLUMNS,
 ]
 
 
