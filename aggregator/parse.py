@@ -2,7 +2,9 @@
 
 ``parse_feed`` is the entry point: JSON Feed is read with :mod:`json`; everything else first loses its
 DOCTYPE (entity bombs), then goes through ``parse_fast`` (lxml, hardened) and, when the fast path is not
-sure to read the document exactly as feedparser would, through ``parse_with_feedparser``.
+sure to read the document exactly as feedparser would, through ``parse_with_feedparser``. Markup beyond
+what any feed uses (thousands of attributes on an element, elements nested hundreds deep), which would cost
+a parser minutes, is refused on either path with a ParseError of its own reason (see MAX_ATTRIBUTES).
 
 The fast path is an emulation of feedparser's element handlers for the elements that matter to a
 RawEntry (title, link, id, summary, content, author, dates, language). It walks the lxml tree in
@@ -89,7 +91,9 @@ def parse_with_feedparser(body: bytes, headers: Mapping[str, str], url: str) -> 
 
 
 def parse_fast(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed | None:
-    """lxml path for well-formed RSS 0.9x/2.0, RSS 1.0 and Atom 1.0; None when unsure to match feedparser."""
+    """lxml path for well-formed RSS 0.9x/2.0, RSS 1.0 and Atom 1.0; None when unsure to match feedparser.
+
+    Raises ParseError (reason ``too_many_attributes``) for an element with more than MAX_ATTRIBUTES."""
     if not body or not body.strip():
         return None
     body, doctype_note = strip_doctype(body)
@@ -322,6 +326,125 @@ def _describe_declaration(declaration: bytes, terminated: bool) -> str:
 
 
 # =====================================================================================================
+# Markup limits: what a hostile document may cost
+# =====================================================================================================
+
+# No real feed comes near these. Feeds put a handful of attributes on an element (a root declaring
+# namespaces, a media:content or an inline XHTML <img> a dozen or two), and nest a few levels; raw HTML left
+# unclosed in an entry closes with that entry (see _check_markup). Beyond them parsing costs more than it can
+# be worth: lxml's ``items()`` and feedparser's strict parser take time quadratic in the attributes of an
+# element (20,000: 3 resp. 9 s; 100,000: over a minute resp. four). With at most 256, a 10 MB body of such
+# elements parses in about as long as 10 MB of any markup. libxml2 itself refuses to nest deeper than 256
+# without its "huge" option, so the fast path never sees more; MAX_DEPTH, twice that, is for feedparser's way.
+MAX_ATTRIBUTES = 256
+MAX_DEPTH = 512
+
+
+def _too_many_attributes(name: str, count: int, line: int | None) -> ParseError:
+    where = f" (line {line})" if line else ""
+    return ParseError(
+        f"an element <{name}> has {count:,} attributes{where}, more than the {MAX_ATTRIBUTES} a feed may use",
+        reason="too_many_attributes",
+    )
+
+
+def _too_deep(line: int) -> ParseError:
+    return ParseError(
+        f"elements nested more than {MAX_DEPTH} deep (line {line})",
+        reason="too_deep",
+    )
+
+
+# One piece of markup: an end tag (group 1: its name), a start tag (2: its name; 3: the rest of it, when it
+# is one as expat reads it), or a comment, CDATA section, PI or declaration (4, 5, 6: their end, when
+# there is one). Quoted values may hold ">" but never "<", so no tag's match reaches past the next "<", and
+# every pattern is possessive: the scan is linear. A comment or CDATA section ends where either of
+# feedparser's parsers would end it (its forgiving sgmllib takes "-- >" and "] ]>", and ends PIs at ">").
+_MARKUP_NAME = rb"[A-Za-z_:\x80-\xff][-.\w:\x80-\xff]*"
+_MARKUP_TOKEN = re.compile(
+    rb"<(?:/(" + _MARKUP_NAME + rb")"
+    rb"|(" + _MARKUP_NAME + rb""")((?:[^<>"']++|"[^"<]*+"|'[^'<]*+')*+>)?"""
+    rb"|!--(?:[^-]++|-(?!-\s*>))*+(--\s*>)?"
+    rb"|!\[CDATA\[(?:[^\]]++|\](?!\s*\]\s*>))*+(\]\s*\]\s*>)?"
+    rb"|[!?][^>]*+(>)?)"
+)
+# One attribute inside such a tag (group 1: its name).
+_MARKUP_ATTRIBUTE = re.compile(rb"""([^\s"'=<>/]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'<>]*))?""")
+# HTML elements that never hold content: an unclosed <br> nests nothing, in a browser as in feedparser.
+_HTML_VOID_TAGS = frozenset(b"area base br col embed hr img input meta param track wbr".split())
+# Elements that a start tag of the same name closes: HTML's (<li>one<li>two), so that a list or table written
+# that way in an entry is not nesting either, and entries, which feedparser starts afresh at every <item> or
+# <entry> (a feed that never closes its items still gives all of them).
+_CLOSED_BY_THEIR_NEXT = frozenset(b"p li dt dd tr td th option item entry".split())
+
+
+def _check_markup(data: bytes, url: str) -> None:
+    """Refuse, before feedparser reads ``data`` (UTF-8, as feedparser will parse it), markup beyond the
+    limits above: an element with more than MAX_ATTRIBUTES attributes (namespace declarations aside: no
+    parser is slow on those), or elements nested more than MAX_DEPTH deep.
+
+    The document need not be well-formed, as feedparser reads any. Depth is counted the forgiving way: an
+    end tag closes the innermost open element of its name and everything opened inside it (none open: it is
+    ignored), so raw HTML left unclosed in one entry ends with that entry; void elements, and a repeated
+    <p>, <li> or <item>, open nothing more. 200,000 unclosed <div> in one description are refused after the
+    first 512, whereas libxml2's recovery closes one element per end tag and would count a feed with two
+    stray <br> an entry 256 deep after 128 entries. The scan costs 1-2 µs a tag, stops at the first excess,
+    and only runs on the way to feedparser, which spends 25-60 µs on every tag.
+    """
+    stack: list[bytes] = []
+    open_count: dict[bytes, int] = {}
+    for token in _MARKUP_TOKEN.finditer(data):
+        kind = token.lastindex
+        if kind is None:  # a comment, CDATA section, PI or declaration that nothing ends
+            return  # the rest is text to both of feedparser's parsers
+        if kind > 3:  # one that ends: nothing in it is markup
+            continue
+        if kind == 1:
+            name = token.group(1).lower()
+            if open_count.get(name):
+                _close(stack, open_count, name)
+            continue
+        name = token.group(2).lower()
+        if kind == 3:
+            rest_start, rest_end = token.span(3)
+            if rest_end - rest_start > 2 * MAX_ATTRIBUTES:  # else too short: an attribute takes two bytes
+                found = _MARKUP_ATTRIBUTE.finditer(data, rest_start, rest_end)
+                count = sum(1 for attribute in found if not _is_declaration(attribute))
+                if count > MAX_ATTRIBUTES:
+                    line = data.count(b"\n", 0, token.start()) + 1
+                    raise _with_url(_too_many_attributes(name.decode("utf-8", "replace"), count, line), url)
+            if data[rest_end - 2] == 0x2F:  # "/>": an empty element
+                continue
+        if name in _HTML_VOID_TAGS:
+            continue
+        if name in _CLOSED_BY_THEIR_NEXT and open_count.get(name):
+            _close(stack, open_count, name)
+        stack.append(name)
+        open_count[name] = open_count.get(name, 0) + 1
+        if len(stack) > MAX_DEPTH:
+            raise _with_url(_too_deep(data.count(b"\n", 0, token.start()) + 1), url)
+
+
+def _close(stack: list[bytes], open_count: dict[bytes, int], name: bytes) -> None:
+    """Close the innermost open ``name`` and everything inside it (each element is closed once: linear)."""
+    while True:
+        closed = stack.pop()
+        open_count[closed] -= 1
+        if closed == name:
+            return
+
+
+def _is_declaration(attribute: re.Match[bytes]) -> bool:
+    name = attribute.group(1)
+    return name == b"xmlns" or name.startswith(b"xmlns:")
+
+
+def _with_url(error: ParseError, url: str) -> ParseError:
+    error.url = url
+    return error
+
+
+# =====================================================================================================
 # Shared: feedparser-shaped entry dicts to RawEntry
 # =====================================================================================================
 
@@ -329,17 +452,55 @@ def _describe_declaration(declaration: bytes, terminated: bool) -> str:
 def _feedparser_headers(headers: Mapping[str, str], url: str, body: bytes) -> dict[str, str]:
     """Response headers for feedparser: lower-case names, the document URL as the base for links.
 
-    feedparser removes a byte order mark before decoding with the HTTP charset, so "charset=utf-16"
-    would lose the byte order (big-endian documents come out garbled): name the order the BOM gives.
+    A byte order mark names the encoding, whatever the HTTP charset says (RFC 7303 section 3.3, and the
+    WHATWG encoding standard: the BOM wins). feedparser removes the BOM and decodes with the HTTP charset,
+    so the charset is made the BOM's: a UTF-16 document served as "charset=utf-8" would not be read at all,
+    and "charset=utf-16" would lose the byte order (big-endian documents come out garbled).
     """
     merged = {name.lower(): value for name, value in headers.items()}
     merged["content-location"] = url
     mime, charset = parse_content_type(merged.get("content-type") or "")
-    if charset.lower().replace("_", "-") in ("utf-16", "utf16", "utf-32", "utf32"):
-        codec, bom = _wide_codec(body)
-        if codec is not None and bom:
+    if charset:
+        codec = _bom_codec(body)
+        if codec is not None and charset.lower() != codec:
             merged["content-type"] = f"{mime}; charset={codec}"
     return merged
+
+
+def _bom_codec(body: bytes) -> str | None:
+    """The codec a byte order mark at the start of the body names (with its byte order), or None."""
+    if body.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    codec, bom = _wide_codec(body)
+    return codec if bom else None
+
+
+# Charset labels that agree with a BOM's codec (the generic UTF-16/32 names leave the order to the BOM).
+_AGREES_WITH_BOM = {
+    "utf-8": frozenset({"utf-8", "utf-8-sig"}),
+    "utf-16-le": frozenset({"utf-16", "utf-16-le"}),
+    "utf-16-be": frozenset({"utf-16", "utf-16-be"}),
+    "utf-32-le": frozenset({"utf-32", "utf-32-le"}),
+    "utf-32-be": frozenset({"utf-32", "utf-32-be"}),
+}
+
+
+def _bom_overrides_charset(body: bytes, headers: Mapping[str, str]) -> str | None:
+    """A note for ParsedFeed.problem when the HTTP charset names another encoding than the body's BOM."""
+    codec = _bom_codec(body)
+    if codec is None:
+        return None
+    content_type = next((value for name, value in headers.items() if name.lower() == "content-type"), "")
+    _, charset = parse_content_type(content_type or "")
+    if not charset:
+        return None
+    try:
+        named = codecs.lookup(charset.strip()).name
+    except LookupError:
+        named = None
+    if named in _AGREES_WITH_BOM[codec]:
+        return None
+    return f"declared as {charset} but the byte order mark says {codec}: read as {codec}"
 
 
 def _struct_to_datetime(value: Any) -> datetime | None:
@@ -435,6 +596,7 @@ _SOFT_BOZO = (NonXMLContentType, CharacterEncodingOverride)
 def _parse_with_feedparser_prepared(
     body: bytes, headers: Mapping[str, str], url: str, doctype_note: str | None
 ) -> ParsedFeed:
+    notes = "; ".join(filter(None, (doctype_note, _bom_overrides_charset(body, headers)))) or None
     fp_headers = _feedparser_headers(headers, url, body)
     result = _run_feedparser(body, fp_headers, url)
     exc = result.get("bozo_exception") if result.get("bozo") else None
@@ -475,15 +637,25 @@ def _parse_with_feedparser_prepared(
         entries=entries,
         problem=problem,
     )
-    return _with_problem(parsed, doctype_note)
+    return _with_problem(parsed, notes)
 
 
 def _run_feedparser(body: bytes, headers: Mapping[str, str], url: str) -> Any:
+    _check_markup(_as_feedparser_reads(body, headers), url)
     try:
         # A stream, never bytes or str: feedparser would take a string for a URL or a file name.
         return feedparser.parse(io.BytesIO(body), response_headers=dict(headers))
     except Exception as exc:  # feedparser's handlers can raise on hostile input (e.g. GeoRSS numbers)
         raise ParseError(f"feedparser failed: {type(exc).__name__}: {exc}", url=url) from exc
+
+
+def _as_feedparser_reads(body: bytes, headers: Mapping[str, str]) -> bytes:
+    """The UTF-8 bytes feedparser parses (its own decoding): markup in UTF-16 or in ISO-2022-JP is only
+    markup, and only the markup it is, once decoded."""
+    try:
+        return convert_to_utf8(dict(headers), body, {})
+    except Exception:  # feedparser will fail on it in its own way: look at the bytes as they are
+        return body
 
 
 def _ascii_by_default(exc: BaseException, headers: Mapping[str, str]) -> bool:
@@ -692,6 +864,14 @@ def _xml_parser() -> etree.XMLParser:
     return parser
 
 
+def _attribute_name_reader() -> etree.XPath:
+    """A compiled ``name(@*[$position])`` for this thread (like the parser, not shared between threads)."""
+    reader: etree.XPath | None = getattr(_PARSERS, "attribute_name", None)
+    if reader is None:
+        reader = _PARSERS.attribute_name = etree.XPath("name(@*[$position])")
+    return reader
+
+
 # feedparser's namespace table (lower-cased URIs) and its handler names.
 _NAMESPACE_PREFIX = {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()}
 _ATOM10_NS = "http://www.w3.org/2005/atom"
@@ -882,7 +1062,14 @@ def _element_name(element: etree._Element) -> str:
 
 
 def _attributes(element: etree._Element) -> dict[str, str]:
-    """Attributes as feedparser's strict parser names them (lower-case keys, rel/type values lower-cased)."""
+    """Attributes as feedparser's strict parser names them (lower-case keys, rel/type values lower-cased).
+
+    Raises ParseError for an element with more attributes than any feed needs: lxml's ``items()`` takes time
+    quadratic in their number (100,000 attributes: over a minute). ``len(attrib)`` counts them in linear time.
+    """
+    count = len(element.attrib)
+    if count > MAX_ATTRIBUTES:
+        raise _too_many_attributes(etree.QName(element).localname, count, element.sourceline)
     result: dict[str, str] = {}
     for key, value in element.items():
         if key[0] != "{":  # no namespace: the common case
@@ -891,7 +1078,7 @@ def _attributes(element: etree._Element) -> dict[str, str]:
         namespace, local = key[1:].split("}", 1)
         prefix = _NAMESPACE_PREFIX.get(namespace.lower(), "")
         _set_attribute(result, f"{prefix}:{local}" if prefix else local, value)
-        given = _prefix_of(element, namespace)
+        given = _given_prefix(element, namespace, key)
         if given:
             _set_attribute(result, f"{given}:{local}", value)
     return result
@@ -902,16 +1089,26 @@ def _set_attribute(attributes: dict[str, str], name: str, value: str) -> None:
     attributes[name] = value.lower() if name in ("rel", "type") else value
 
 
-def _prefix_of(element: etree._Element, namespace: str) -> str | None:
+def _given_prefix(element: etree._Element, namespace: str, key: str) -> str | None:
+    """The prefix the document wrote on the attribute ``key`` (``{namespace}local``): feedparser keys
+    attributes by it too.
+
+    XPath reads it off the attribute itself: ``element.nsmap`` would build a dict of every namespace in
+    scope for each attribute, which a feed declaring thousands of namespaces turns into minutes."""
     if namespace == "http://www.w3.org/XML/1998/namespace":
         return "xml"
-    for prefix, uri in element.nsmap.items():
-        if uri == namespace and prefix:
-            return prefix
-    return None
+    position = element.keys().index(key) + 1  # XPath counts attributes in the order lxml lists them
+    qualified = _attribute_name_reader()(element, position=position)
+    prefix, colon, _ = qualified.partition(":")
+    return prefix if colon else None
 
 
 def _parse_fast_prepared(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed | None:
+    parsed = _read_fast(body, headers, url)
+    return None if parsed is None else _with_problem(parsed, _bom_overrides_charset(body, headers))
+
+
+def _read_fast(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed | None:
     fp_headers = _feedparser_headers(headers, url, body)
     if _charset_disagrees(body, fp_headers):
         return None
@@ -934,6 +1131,8 @@ def _parse_fast_prepared(body: bytes, headers: Mapping[str, str], url: str) -> P
     except _Unsure as why:
         log.debug("fast path declined %s: %s", url, why)
         return None
+    except ParseError as error:  # markup beyond the limits: no parser is to read it
+        raise _with_url(error, url) from None
 
 
 # An XML declaration lxml and expat read alike (version 1.0: feedparser rewrites any other to 1.0).

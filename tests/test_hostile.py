@@ -47,6 +47,23 @@ def hostile_markup() -> bytes:
     ).encode()
 
 
+def many_attributes() -> bytes:
+    # 1 MB: lxml's items() and feedparser's strict parser are quadratic in an element's attributes (minutes)
+    attributes = " ".join(f"a{i}='v'" for i in range(100_000))
+    return (
+        f"<rss version='2.0'><channel><title>a</title><item><guid>a1</guid><title>t</title>"
+        f"<link {attributes}>x</link></item></channel></rss>"
+    ).encode()
+
+
+def deep_nesting() -> bytes:
+    # 1 MB of unclosed <div>: not well-formed, so feedparser's forgiving parser would spend 15 s on it
+    return (
+        "<rss version='2.0'><channel><title>d</title><item><guid>d1</guid><title>t</title>"
+        f"<description>{'<div>' * 200_000}</description></item></channel></rss>"
+    ).encode()
+
+
 def mis_encoded() -> bytes:
     # declared UTF-8, written in windows-1251: not valid UTF-8
     return (
@@ -80,6 +97,8 @@ def test_a_poll_survives_every_hostile_feed_at_once(
         "ftp": s.route_handler("/ftp", redirect("ftp://files.example/feed.xml")),
         "entities": s.route("/entities", entity_bomb()),
         "markup": s.route("/markup", hostile_markup()),
+        "attributes": s.route("/attributes", many_attributes()),
+        "nesting": s.route("/nesting", deep_nesting()),
         "mis-encoded": s.route("/enc", mis_encoded(), content_type="application/rss+xml"),
         "html": s.route(
             "/page", b"<html><head><title>x</title></head><body>hi</body></html>", content_type="text/html"
@@ -93,7 +112,8 @@ def test_a_poll_survives_every_hostile_feed_at_once(
         "allow_private_networks = true",
         'fetch_timeout = "2s"',
         'max_feed_size = "2MiB"',
-        "per_host = 16",  # every feed at once: the bound below is about deadlines, not queueing
+        "workers = 32",  # every feed at once: the bound below is about deadlines, not queueing
+        "per_host = 32",
     ]
     for name, url in feeds.items():
         lines += ["[[feeds]]", f'name = "{name}"', f'url = "{url}"']
@@ -126,9 +146,13 @@ def test_a_poll_survives_every_hostile_feed_at_once(
         "html": "not_a_feed",
         "empty": "not_a_feed",
         "error-page": "http_503",
+        "attributes": "too_many_attributes",
+        "nesting": "too_deep",
     }
     for name in reasons:
         assert results[name].error, f"{name} has no message"
+    assert "<link> has 100,000 attributes" in (results["attributes"].error or "")
+    assert "nested more than 512 deep" in (results["nesting"].error or "")
     assert results["good"].new_items == 1
     # entity declarations are stripped, never expanded; the item survives without the bomb
     assert results["entities"].outcome == "ok"

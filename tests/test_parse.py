@@ -30,6 +30,8 @@ from aggregator.errors import NotAFeedError, ParseError
 from aggregator.models import Item, ParsedFeed
 from aggregator.normalise import normalise_feed
 from aggregator.parse import (
+    MAX_ATTRIBUTES,
+    MAX_DEPTH,
     _join_url,
     _json_url,
     _looks_like_html,
@@ -427,6 +429,114 @@ def test_standard_html_entities_still_become_characters() -> None:
 
 
 # =====================================================================================================
+# Markup beyond the limits: refused before any parser spends minutes on it
+# =====================================================================================================
+
+UNDECLARED_ENTITY = "<item><title>Caf&eacute;</title></item>"  # not well-formed: feedparser's way
+
+
+def many_attributes(count: int, *, value: str = "v", well_formed: bool = True) -> bytes:
+    attributes = " ".join(f"a{i}='{value}'" for i in range(count))
+    return rss(
+        f"<item><guid>g1</guid><title>Talks</title><link {attributes}>https://news.example.org/a</link></item>"
+        + ("" if well_formed else UNDECLARED_ENTITY)
+    )
+
+
+def deep_description(depth: int, *, closed: bool) -> bytes:
+    markup = "<div>" * depth + ("</div>" * depth if closed else "")
+    return rss(f"<item><guid>g1</guid><title>Talks</title><description>{markup}</description></item>")
+
+
+def refused(parse: Callable[..., ParsedFeed], body: bytes, reason: str) -> ParseError:
+    started = time.perf_counter()
+    with pytest.raises(ParseError) as caught:
+        parse(body, RSS_HEADERS, URL)
+    assert caught.value.reason == reason
+    assert caught.value.url == URL
+    assert time.perf_counter() - started < 1.0  # without the limits: seconds to minutes
+    return caught.value
+
+
+@pytest.mark.parametrize("well_formed", [True, False], ids=["fast path", "feedparser's way"])
+@pytest.mark.parametrize("parse", [parse_feed, parse_with_feedparser])
+def test_an_element_with_thousands_of_attributes_is_refused(
+    parse: Callable[..., ParsedFeed], well_formed: bool
+) -> None:
+    # lxml's items() and feedparser's strict parser are quadratic in them: 20,000 took 3 resp. 9 s.
+    error = refused(parse, many_attributes(20_000, well_formed=well_formed), "too_many_attributes")
+    assert "<link> has 20,000 attributes (line 2)" in str(error)
+
+
+def test_attribute_values_holding_angle_brackets_are_counted_too() -> None:
+    # ">" may stand in an attribute value: expat reads this tag whole, so must the count.
+    refused(parse_feed, many_attributes(1_000, value="a>b", well_formed=False), "too_many_attributes")
+
+
+@pytest.mark.parametrize("well_formed", [True, False], ids=["fast path", "feedparser's way"])
+def test_attributes_up_to_the_limit_and_namespace_declarations_are_read(well_formed: bool) -> None:
+    declarations = "".join(f' xmlns:ns{i}="https://ns.example.org/{i}"' for i in range(1_000))
+    body = many_attributes(MAX_ATTRIBUTES, well_formed=well_formed).replace(
+        b'<rss version="2.0"', b'<rss version="2.0"' + declarations.encode()
+    )
+    parsed = parse_feed(body, RSS_HEADERS, URL)
+    assert parsed.parser == ("fast" if well_formed else "feedparser")
+    assert parsed.entries[0].link == "https://news.example.org/a"
+
+
+def test_namespaces_in_scope_do_not_slow_the_reading_of_attributes() -> None:
+    # The fast path keys a namespaced attribute by its written prefix too, as feedparser does; looking it
+    # up in element.nsmap cost 10 s here (20,000 namespaces in scope, 2,000 attributes).
+    declarations = "".join(f' xmlns:ns{i}="https://ns.example.org/{i}"' for i in range(20_000))
+    items = "".join(
+        f"<item><guid>g{i}</guid><title>Talks {i}</title><ns{i}:extra ns{i + 1}:attribute='v'>x</ns{i}:extra>"
+        f"</item>"
+        for i in range(2_000)
+    )
+    body = rss(items).replace(b'<rss version="2.0"', b'<rss version="2.0"' + declarations.encode())
+    started = time.perf_counter()
+    parsed = parse_fast(body, RSS_HEADERS, URL)
+    assert time.perf_counter() - started < 2.0
+    assert parsed is not None and len(parsed.entries) == 2_000
+
+
+@pytest.mark.parametrize("closed", [False, True], ids=["unclosed", "well-formed"])
+@pytest.mark.parametrize("parse", [parse_feed, parse_with_feedparser])
+def test_deeply_nested_markup_is_refused(parse: Callable[..., ParsedFeed], closed: bool) -> None:
+    # feedparser took 15 s on 200,000 unclosed <div> (1 MB); lxml refuses more than 256 levels, so a
+    # well-formed document that deep went to feedparser too.
+    error = refused(parse, deep_description(20_000, closed=closed), "too_deep")
+    assert f"nested more than {MAX_DEPTH} deep (line 2)" in str(error)
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    parsed = parse_feed(deep_description(MAX_DEPTH - 10, closed=True), RSS_HEADERS, URL)
+    assert parsed.parser == "feedparser"  # deeper than lxml reads
+    assert [entry.title for entry in parsed.entries] == ["Talks"]
+
+
+def test_html_left_unclosed_in_every_entry_does_not_add_up_to_depth() -> None:
+    # Each entry's HTML ends with its entry, as feedparser reads it: 400 entries, each leaving <br>, <p>,
+    # <b>, list items and table cells open, are not 4,000 levels deep (libxml2's recovery would say so).
+    items = "".join(
+        f"<item><guid>g{i}</guid><title>Talks {i}</title><description>Day {i}<br><p>Delegations <b>met"
+        f"<ul><li>one<li>two</ul><table><tr><td>a<td>b<tr><td>c</table><p>again</description></item>"
+        for i in range(400)
+    )
+    parsed = parse_feed(rss(items), RSS_HEADERS, URL)
+    assert parsed.parser == "feedparser"
+    assert len(parsed.entries) == 400
+    assert parsed.problem is not None and "400 entries recovered" in parsed.problem
+
+
+def test_entries_never_closed_are_not_nesting_either() -> None:
+    # feedparser starts a new entry at every <item>: a feed that never closes them still gives all 600.
+    items = "".join(f"<item><title>Talks {i}</title><description>Day {i}</description>" for i in range(600))
+    parsed = parse_feed(rss(items), RSS_HEADERS, URL)
+    assert len(parsed.entries) == 600
+
+
+# =====================================================================================================
 # Encodings
 # =====================================================================================================
 
@@ -476,6 +586,38 @@ def test_utf16_served_as_text_xml_without_charset_is_still_read() -> None:
     text = rss(CYRILLIC_ITEM, declaration='<?xml version="1.0" encoding="utf-16"?>\n').decode()
     parsed = parse_feed(codecs.BOM_UTF16_LE + text.encode("utf-16-le"), {"content-type": "text/xml"}, URL)
     assert parsed.entries[0].title == "Переговоры продолжатся в пятницу"
+
+
+@pytest.mark.parametrize(
+    ("bom", "codec", "declared", "charset"),
+    [
+        (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16", "utf-8"),
+        (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16", "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16", "utf-16-be"),
+        (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32", "utf-8"),
+        (codecs.BOM_UTF8, "utf-8", "utf-8", "windows-1251"),
+    ],
+)
+@pytest.mark.parametrize("parse", [parse_feed, parse_with_feedparser])
+def test_a_byte_order_mark_wins_over_the_http_charset(
+    parse: Callable[..., ParsedFeed], bom: bytes, codec: str, declared: str, charset: str
+) -> None:
+    # RFC 7303 section 3.3 and the WHATWG encoding standard: the BOM decides. Read by the charset,
+    # UTF-16 was "not well-formed XML" and UTF-8 came out as mojibake.
+    text = rss(CYRILLIC_ITEM, declaration=f'<?xml version="1.0" encoding="{declared}"?>\n').decode()
+    headers = {"content-type": f"application/rss+xml; charset={charset}"}
+    parsed = parse(bom + text.encode(codec), headers, URL)
+    assert parsed.entries[0].title == "Переговоры продолжатся в пятницу"
+    assert parsed.problem == f"declared as {charset} but the byte order mark says {codec}: read as {codec}"
+
+
+def test_a_charset_that_agrees_with_the_byte_order_mark_is_no_problem() -> None:
+    text = rss(CYRILLIC_ITEM, declaration='<?xml version="1.0" encoding="utf-16"?>\n').decode()
+    body = codecs.BOM_UTF16_BE + text.encode("utf-16-be")
+    for charset in ("utf-16", "UTF-16BE"):
+        parsed = parse_feed(body, {"content-type": f"application/rss+xml; charset={charset}"}, URL)
+        assert parsed.entries[0].title == "Переговоры продолжатся в пятницу"
+        assert parsed.problem is None
 
 
 def test_mis_declared_encoding_is_read_in_its_real_encoding() -> None:
