@@ -96,6 +96,10 @@ DEFAULT_SCORES: Mapping[str, float] = MappingProxyType(
         "sentence_cap": 1.5,  # one sentence contributes at most this much
         "round_window": 6,  # words between "round"/an ordinal and "talks"/"meeting"
         "new_round_threshold": 0.6,
+        # a session told past the lead (from this sentence of the body on) asserts a round alone only with
+        # this score (see _an_aside)
+        "body_round_from": 2,
+        "body_round_threshold": 0.75,
         "exchange_threshold": 0.6,
         "deadline_threshold": 0.6,
         "background_days": 10,  # a round or swap dated this long before publication is background
@@ -2823,6 +2827,22 @@ def _round_candidate(
     return _Candidate(sentence, score, evidence, facts)
 
 
+def _an_aside(analysis: _Analysis, candidate: _Candidate) -> bool:
+    """Whether a candidate is a session told past the lead with a low score: alone, it asserts no round (a
+    long article's aside with a single cue is most often an earlier or another meeting), though with a
+    round asserted elsewhere it may still give its facts."""
+    scores = analysis.rules.scores
+    return (
+        not candidate.sentence.is_title
+        and candidate.sentence.body_index >= scores["body_round_from"]
+        and candidate.score < scores["body_round_threshold"] - _SCORE_EPSILON
+    )
+
+
+# scores are sums of tenths and twentieths: a sum that should equal a threshold may fall a hair below it
+_SCORE_EPSILON = 1e-9
+
+
 # "two days after", "a week since": a count of days from something ("since" only where a span is read)
 _DAYS_AFTER_TEXT = r"\b(?P<n>a|one|two|three|four|five|six|seven|\d{1,2})\s+(?P<unit>days?|weeks?)\s+"
 # "Two days after Russia and Ukraine held their second round, ...": the session's day, counted back
@@ -2876,8 +2896,8 @@ def _detect_new_round(
     absent_at = _places_one_side_is_absent_from(analysis)
     if absent_at:  # "84 return on the eve of the Anchorage summit" ... "to which Ukraine was not invited"
         asserted = [candidate for candidate in asserted if not _at_a_session_without(candidate, absent_at)]
-    if not asserted:
-        return None
+    if all(_an_aside(analysis, candidate) for candidate in asserted):
+        return None  # (none at all, too)
     # a session held, reported with the one proposed after it ("proposed holding a further meeting between
     # June 20 and 30"): the held one is the news, unless the headline is about the next
     held = [
