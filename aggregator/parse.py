@@ -338,6 +338,11 @@ def _describe_declaration(declaration: bytes, terminated: bool) -> str:
 # without its "huge" option, so the fast path never sees more; MAX_DEPTH, twice that, is for feedparser's way.
 MAX_ATTRIBUTES = 256
 MAX_DEPTH = 512
+# feedparser spends 25-80 µs on every tag however flat the markup (1 MB of "<br/>" in a description, which
+# the fast path leaves to it: 14 s), so a document on its way there may hold this many start tags: about 8 s
+# of its time, and 100 bytes a tag over a whole 10 MB feed (a well-formed feed takes the fast path instead;
+# the farm's feeds carry at most 1,400).
+MAX_FEEDPARSER_ELEMENTS = 100_000
 
 
 def _too_many_attributes(name: str, count: int, line: int | None) -> ParseError:
@@ -345,6 +350,13 @@ def _too_many_attributes(name: str, count: int, line: int | None) -> ParseError:
     return ParseError(
         f"an element <{name}> has {count:,} attributes{where}, more than the {MAX_ATTRIBUTES} a feed may use",
         reason="too_many_attributes",
+    )
+
+
+def _too_many_elements(line: int) -> ParseError:
+    return ParseError(
+        f"more than {MAX_FEEDPARSER_ELEMENTS:,} elements for the tolerant parser (by line {line})",
+        reason="too_many_elements",
     )
 
 
@@ -381,7 +393,8 @@ _CLOSED_BY_THEIR_NEXT = frozenset(b"p li dt dd tr td th option item entry".split
 def _check_markup(data: bytes, url: str) -> None:
     """Refuse, before feedparser reads ``data`` (UTF-8, as feedparser will parse it), markup beyond the
     limits above: an element with more than MAX_ATTRIBUTES attributes (namespace declarations aside: no
-    parser is slow on those), or elements nested more than MAX_DEPTH deep.
+    parser is slow on those), elements nested more than MAX_DEPTH deep, or more than MAX_FEEDPARSER_ELEMENTS
+    start tags.
 
     The document need not be well-formed, as feedparser reads any. Depth is counted the forgiving way: an
     end tag closes the innermost open element of its name and everything opened inside it (none open: it is
@@ -393,6 +406,7 @@ def _check_markup(data: bytes, url: str) -> None:
     """
     stack: list[bytes] = []
     open_count: dict[bytes, int] = {}
+    started = 0
     for token in _MARKUP_TOKEN.finditer(data):
         kind = token.lastindex
         if kind is None:  # a comment, CDATA section, PI or declaration that nothing ends
@@ -405,6 +419,9 @@ def _check_markup(data: bytes, url: str) -> None:
                 _close(stack, open_count, name)
             continue
         name = token.group(2).lower()
+        started += 1
+        if started > MAX_FEEDPARSER_ELEMENTS:
+            raise _with_url(_too_many_elements(data.count(b"\n", 0, token.start()) + 1), url)
         if kind == 3:
             rest_start, rest_end = token.span(3)
             if rest_end - rest_start > 2 * MAX_ATTRIBUTES:  # else too short: an attribute takes two bytes

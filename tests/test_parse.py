@@ -32,6 +32,7 @@ from aggregator.normalise import normalise_feed
 from aggregator.parse import (
     MAX_ATTRIBUTES,
     MAX_DEPTH,
+    MAX_FEEDPARSER_ELEMENTS,
     _join_url,
     _json_url,
     _looks_like_html,
@@ -527,6 +528,16 @@ def test_html_left_unclosed_in_every_entry_does_not_add_up_to_depth() -> None:
     assert parsed.parser == "feedparser"
     assert len(parsed.entries) == 400
     assert parsed.problem is not None and "400 entries recovered" in parsed.problem
+
+
+@pytest.mark.parametrize("parse", [parse_feed, parse_with_feedparser])
+def test_flat_markup_beyond_what_feedparser_can_afford_is_refused(parse: Callable[..., ParsedFeed]) -> None:
+    # 1 MB of "<br/>" in a description: the fast path leaves it to feedparser, which took 14 s on it
+    body = rss(
+        f"<item><guid>g1</guid><title>Talks</title><description>{'<br/>' * 200_000}</description></item>"
+    )
+    error = refused(parse, body, "too_many_elements")
+    assert f"more than {MAX_FEEDPARSER_ELEMENTS:,} elements" in str(error)
 
 
 def test_entries_never_closed_are_not_nesting_either() -> None:
