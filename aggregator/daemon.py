@@ -18,6 +18,7 @@ new file keeps the old configuration running with one clear error line.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -30,6 +31,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -130,6 +133,7 @@ class Daemon:
         self.deliverer: Deliverer | None = None
         self.health: HealthServer | None = None
         self._stopping = threading.Event()
+        self._signal_pipe = -1  # the write end the signal handler uses (see _listen_for_signals)
         self._busy = 0  # jobs running now: at a stop, they get STOP_WITHIN_S to finish what they write
         # A reload swaps the poller and the deliverer: it waits for the poll or delivery in hand, so that
         # neither is closed under a job still using it.
@@ -146,9 +150,7 @@ class Daemon:
             self.health = HealthServer(self.config.settings.http, self.health_problem, self.metrics)
             self.health.start()
         self._schedule(self.config)
-        signal.signal(signal.SIGTERM, self._on_stop)
-        signal.signal(signal.SIGINT, self._on_stop)
-        signal.signal(signal.SIGHUP, self._on_reload)
+        self._listen_for_signals()
         self.scheduler.add_job(self._ready, id="ready", name="ready")  # runs once the scheduler is up
         log_event(
             log,
@@ -160,6 +162,11 @@ class Daemon:
         )
         try:
             self.scheduler.start()  # blocks until a signal shuts it down
+        except JobLookupError:
+            # A stop from the signal thread can land while the loop finishes a one-off job (ready, reload):
+            # once stopped, APScheduler no longer finds it to remove. The loop is over all the same.
+            if not self._stopping.is_set():
+                raise
         finally:
             self._shutdown()
         log_event(log, "stopped")
@@ -167,7 +174,7 @@ class Daemon:
 
     def _ready(self) -> None:
         if self._stopping.is_set():  # stopped before the scheduler was up (see _on_stop)
-            self.scheduler.shutdown(wait=False)
+            self._stop_scheduler()
             return
         self._send_missed_digests()
         self._heartbeat()
@@ -184,6 +191,31 @@ class Daemon:
         if self.deliverer is not None:
             self.deliverer.stopping = True
 
+    def _listen_for_signals(self) -> None:
+        """Signals are acted on by a thread of their own. A Python handler runs in the main thread between
+        any two of its steps, with whatever locks it holds: the scheduler's loop submitting a job holds the
+        thread pool's (not reentrant) lock, and a handler that shut the scheduler down there waited on that
+        lock for ever (a daemon stopped just after it started hung). The handler only writes the signal's
+        number to a pipe; the thread reads it and stops or reloads."""
+        read_end, self._signal_pipe = os.pipe()
+        os.set_blocking(self._signal_pipe, False)
+
+        def act() -> None:
+            while data := os.read(read_end, 64):
+                for signum in data:
+                    if signum == signal.SIGHUP:
+                        self._on_reload(signum, None)
+                    else:
+                        self._on_stop(signum, None)
+
+        threading.Thread(target=act, name="signals", daemon=True).start()
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        with contextlib.suppress(BlockingIOError):  # (a full pipe already holds a stop or reload to act on)
+            os.write(self._signal_pipe, bytes([signum]))
+
     def _on_stop(self, signum: int, _frame: object) -> None:
         if self._stopping.is_set():
             return
@@ -194,6 +226,10 @@ class Daemon:
         # A signal in the instant between "started" and the scheduler running finds nothing to shut down:
         # the first job (_ready) sees the flag and shuts the scheduler down once it runs.
         if self.scheduler.running:
+            self._stop_scheduler()
+
+    def _stop_scheduler(self) -> None:
+        with contextlib.suppress(SchedulerNotRunningError):  # (_ready and the signal thread may both stop it)
             self.scheduler.shutdown(wait=False)
 
     def _shutdown(self) -> None:

@@ -792,3 +792,36 @@ def test_a_stop_before_the_scheduler_runs_still_stops_the_daemon(tmp_path: Path)
     assert done.returncode == 0, done.stderr[-2000:]
     code, seconds = done.stdout.split()[1:]
     assert code == "0" and float(seconds) < 10, done.stdout
+
+
+def test_a_stop_that_lands_while_the_scheduler_submits_a_job_still_stops_the_daemon(tmp_path: Path) -> None:
+    # A Python signal handler runs in the main thread between any two of its steps. The scheduler's loop,
+    # submitting its first jobs just after "started", holds the thread pool's lock, which is not reentrant:
+    # a handler that shut the scheduler down there waited on it for ever (a CI stop hung). The signal is sent
+    # here from inside that lock, as a loaded machine timed it; a hang ends after 20 s.
+    path = write_config(tmp_path, {"quiet": "http://127.0.0.1:9/feed.xml"}, channels="")  # never polled
+    script = (
+        "import faulthandler, os, signal, time\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from aggregator.config import load_config\n"
+        "from aggregator.daemon import Daemon\n"
+        "faulthandler.dump_traceback_later(20, exit=True)\n"
+        "submit = ThreadPoolExecutor.submit\n"
+        "def submit_when_stopped(self, *args, **kwargs):\n"
+        "    ThreadPoolExecutor.submit = submit\n"
+        "    with self._shutdown_lock:\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(0.2)  # the handler runs here, with the lock held\n"
+        "    return submit(self, *args, **kwargs)\n"
+        "ThreadPoolExecutor.submit = submit_when_stopped\n"
+        f"daemon = Daemon(load_config({str(path)!r}), {str(path)!r})\n"
+        "started = time.monotonic()\n"
+        "code = daemon.run()\n"
+        "print(f'stopped {code} {time.monotonic() - started:.1f}')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    code, seconds = done.stdout.split()[1:]
+    assert code == "0" and float(seconds) < 10, done.stdout
