@@ -1277,10 +1277,10 @@ _SPEAKS = frozenset((
     "says", "said", "say", "urges", "urged", "warns", "warned", "insists", "insisted", "denies", "denied",
     "rejects", "rejected", "accuses", "accused", "claims", "claimed", "offers", "offered", "proposes",
     "proposed", "wants", "welcomes", "welcomed", "hopes", "believes", "confirms", "confirmed", "tells",
-    "told",
-    "demands", "demanded", "dismisses", "dismissed", "vows", "vowed", "pledges", "pledged", "threatens",
-    "threatened", "signals", "signalled", "signaled", "responds", "responded", "criticises", "criticizes",
-    "criticised", "criticized", "praises", "praised", "slams", "slammed", "expects", "thinks", "sees",
+    "told", "demands", "demanded", "dismisses", "dismissed", "vows", "vowed", "pledges", "pledged",
+    "threatens", "threatened", "signals", "signalled", "signaled", "responds", "responded", "criticises",
+    "criticizes", "criticised", "criticized", "praises", "praised", "slams", "slammed", "expects", "thinks",
+    "sees",
 ))  # fmt: skip
 
 

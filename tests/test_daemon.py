@@ -770,18 +770,18 @@ def test_sighup_during_a_poll_lets_the_poll_finish_with_the_old_configuration(
     assert code == 0
 
 
-def test_a_stop_before_the_scheduler_runs_still_stops_the_daemon(tmp_path: Path) -> None:
-    # SIGTERM can land in the instant between the "started" line and the scheduler running (a loaded CI
-    # machine hit it): the daemon has nothing to shut down yet, and once up it must stop by itself. Run in a
-    # process of its own (the daemon leaves with os._exit when threads linger), which a hang ends after 20 s.
+def stop_in_a_script(tmp_path: Path, setup: str, before_run: str = "") -> tuple[str, float]:
+    """Run a daemon in a process of its own (it leaves with os._exit when threads linger), with ``setup``
+    before it is made and ``before_run`` after; a hang ends after 20 s. Its exit code and seconds running."""
     path = write_config(tmp_path, {"quiet": "http://127.0.0.1:9/feed.xml"}, channels="")  # never polled
     script = (
-        "import faulthandler, signal, sys, time\n"
+        "import faulthandler, os, signal, time\n"
         "from aggregator.config import load_config\n"
         "from aggregator.daemon import Daemon\n"
         "faulthandler.dump_traceback_later(20, exit=True)\n"
+        f"{setup}"
         f"daemon = Daemon(load_config({str(path)!r}), {str(path)!r})\n"
-        "daemon._on_stop(signal.SIGTERM, None)  # as the handler would, before run() starts the scheduler\n"
+        f"{before_run}"
         "started = time.monotonic()\n"
         "code = daemon.run()\n"
         "print(f'stopped {code} {time.monotonic() - started:.1f}')\n"
@@ -791,21 +791,25 @@ def test_a_stop_before_the_scheduler_runs_still_stops_the_daemon(tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr[-2000:]
     code, seconds = done.stdout.split()[1:]
-    assert code == "0" and float(seconds) < 10, done.stdout
+    return code, float(seconds)
+
+
+def test_a_stop_before_the_scheduler_runs_still_stops_the_daemon(tmp_path: Path) -> None:
+    # SIGTERM can land in the instant between the "started" line and the scheduler running (a loaded CI
+    # machine hit it): the daemon has nothing to shut down yet, and once up it must stop by itself.
+    code, seconds = stop_in_a_script(
+        tmp_path, "", "daemon._on_stop(signal.SIGTERM, None)  # as a signal would, before run() starts it\n"
+    )
+    assert code == "0" and seconds < 10
 
 
 def test_a_stop_that_lands_while_the_scheduler_submits_a_job_still_stops_the_daemon(tmp_path: Path) -> None:
     # A Python signal handler runs in the main thread between any two of its steps. The scheduler's loop,
     # submitting its first jobs just after "started", holds the thread pool's lock, which is not reentrant:
     # a handler that shut the scheduler down there waited on it for ever (a CI stop hung). The signal is sent
-    # here from inside that lock, as a loaded machine timed it; a hang ends after 20 s.
-    path = write_config(tmp_path, {"quiet": "http://127.0.0.1:9/feed.xml"}, channels="")  # never polled
-    script = (
-        "import faulthandler, os, signal, time\n"
+    # here from inside that lock, as a loaded machine timed it.
+    setup = (
         "from concurrent.futures import ThreadPoolExecutor\n"
-        "from aggregator.config import load_config\n"
-        "from aggregator.daemon import Daemon\n"
-        "faulthandler.dump_traceback_later(20, exit=True)\n"
         "submit = ThreadPoolExecutor.submit\n"
         "def submit_when_stopped(self, *args, **kwargs):\n"
         "    ThreadPoolExecutor.submit = submit\n"
@@ -814,14 +818,6 @@ def test_a_stop_that_lands_while_the_scheduler_submits_a_job_still_stops_the_dae
         "        time.sleep(0.2)  # the handler runs here, with the lock held\n"
         "    return submit(self, *args, **kwargs)\n"
         "ThreadPoolExecutor.submit = submit_when_stopped\n"
-        f"daemon = Daemon(load_config({str(path)!r}), {str(path)!r})\n"
-        "started = time.monotonic()\n"
-        "code = daemon.run()\n"
-        "print(f'stopped {code} {time.monotonic() - started:.1f}')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    code, seconds = done.stdout.split()[1:]
-    assert code == "0" and float(seconds) < 10, done.stdout
+    code, seconds = stop_in_a_script(tmp_path, setup)
+    assert code == "0" and seconds < 10
