@@ -2714,6 +2714,17 @@ def _round_candidate(
         # a past tense or an agreement with a time or place reports a session held (in a swap's sentence
         # they are the swap's: "exchanged on Sunday under the deal agreed at the talks in Istanbul")
         concrete = sentence.hits("past", "agreed")
+    elif not concrete and (dates or placed or ordinals) and swap_words:
+        # "The first round of talks at the Vatican was businesslike, ... agreed to exchange 300": a past tense
+        # that follows the session closely, before the swap or its people are told, is the session's
+        told = [*swap_words, *sentence.hits("captives", "war_captives", "bodies", "children")]
+        first_swap = min(hit.first for hit in told)
+        concrete = [
+            hit
+            for hit in sentence.hits("past")
+            if hit.first < first_swap
+            and any(0 < hit.first - one.first <= _HOLDING_WINDOW for one in sessions)
+        ]
     # a session over ("after the talks") or with its own day ("Friday's meeting in Istanbul") is held or set,
     # whatever the verbs say
     held = _held_cue(analysis, sentence, sessions)

@@ -2868,3 +2868,24 @@ def test_an_undated_aside_past_the_lead_asserts_no_round_alone() -> None:
         published=date(2025, 9, 12),
     )
     assert round_place(both) == "Istanbul"
+
+
+def test_a_session_told_before_the_swap_it_agreed_is_held() -> None:
+    result = run(
+        "Kyiv's negotiator calls the Geneva round constructive",
+        "The second round of talks with Russia in Geneva was constructive, Ukraine's chief negotiator said "
+        "on Thursday, adding that the two sides had agreed to swap 200 prisoners each.",
+        published=date(2026, 3, 5),
+    )
+    assert new_round(result) == {"round": 2, "place": "Geneva"}
+    assert "EXCHANGE" in events(result)
+    # the past tense of the people freed is the swap's, not the session's
+    swap = run(
+        "Ninety soldiers return home",
+        "As a result of the negotiation process, 90 Russian servicemen who had been held in captivity were "
+        "returned from Kyiv-controlled territory on Tuesday in exchange for 90 Ukrainian prisoners of war, "
+        "the defence ministry said.",
+        published=date(2023, 3, 7),
+    )
+    assert "EXCHANGE" in events(swap)
+    assert "NEW_ROUND" not in events(swap)
