@@ -4020,10 +4020,17 @@ def _deadline_candidate(
     words = sentence.hits("deadline")
     has_context = not sentence.concepts.keys().isdisjoint(_DEADLINE_CONTEXT)
     proposed_meeting = ("proposal" in sentence.concepts) and ("meeting" in sentence.concepts)
-    if not words and not has_context and not proposed_meeting and "mediator" not in sentence.concepts:
+    swap_target = _may_set_a_swap_target(analysis, sentence)
+    if (
+        not words
+        and not has_context
+        and not proposed_meeting
+        and not swap_target
+        and "mediator" not in sentence.concepts
+    ):
         return None  # before the costly time-limit regex: most sentences stop here
     concepts = sentence.concepts
-    if not words and not proposed_meeting:
+    if not words and not proposed_meeting and not swap_target:
         # what the time limits would not change below (without a proposed meeting there is no target, and
         # without a mediator no demand): stop before finding them
         if "threat" not in concepts and (("meeting" in concepts) or ("round" in concepts)):
@@ -4054,6 +4061,10 @@ def _deadline_candidate(
         and (("meeting" in sentence.concepts) or ("round" in sentence.concepts))
     ):
         return None
+    # "the exchange is to be completed by the end of August", "we want everyone home by 24 August": a swap's
+    # target date
+    if swap_target and any(_is_target(found) for found in limits):
+        target = has_context = True
     demanded = target or (("mediator" in sentence.concepts) and any(_is_demand(found) for found in limits))
     if (
         not words
@@ -4255,6 +4266,33 @@ def _lapsed_months_ago(analysis: _Analysis, text: str) -> bool:
     return found is not None and _not_the_month_of_publication(analysis, found.group("month"))
 
 
+def _may_set_a_swap_target(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """Whether the sentence may give a swap a date to be done by: it tells the swap or its people in words
+    to come ("is to be completed", "will be freed", "want everyone home"), not in the past."""
+    concepts = sentence.concepts
+    if "past" in concepts or not any(
+        (cue in concepts) for cue in ("future", "tentative", "agreed", "carried_out")
+    ):
+        return False
+    if _has_exchange_trigger(sentence):
+        return True
+    return "home" in analysis.words[sentence.first_word : sentence.last_word] and (
+        "return" in concepts or "exchange" in concepts or _swap_told_before(analysis, sentence)
+    )
+
+
+def _swap_told_before(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """Whether one of the two sentences before this one tells a swap ("We agreed on 300 for 300. ... We want
+    everyone home by 24 August")."""
+    first = max(0, sentence.index - 2)
+    return any(_has_exchange_trigger(other) for other in analysis.sentences[first : sentence.index])
+
+
+def _is_target(found: re.Match[str]) -> bool:
+    """ "by the end of August", "no later than 24 August": a date something is to be done by."""
+    return found.group().startswith(("by ", "no later than "))
+
+
 def _is_demand(found: re.Match[str]) -> bool:
     """ "by Thanksgiving", "no later than Friday", "within 100 days", "gave Kyiv a week", "Kyiv has until
     Thursday": a time limit set on someone."""
@@ -4282,7 +4320,10 @@ def _detect_deadline(
     candidates = [
         candidate
         for sentence, context in zip(analysis.sentences, contexts, strict=True)
-        if not sentence.concepts.keys().isdisjoint(_DEADLINE_TRIGGERS)
+        if (
+            not sentence.concepts.keys().isdisjoint(_DEADLINE_TRIGGERS)
+            or _may_set_a_swap_target(analysis, sentence)
+        )
         and (candidate := _deadline_candidate(analysis, sentence, context, inherited))
     ]
     threshold = analysis.rules.scores["deadline_threshold"]

@@ -2889,3 +2889,29 @@ def test_a_session_told_before_the_swap_it_agreed_is_held() -> None:
     )
     assert "EXCHANGE" in events(swap)
     assert "NEW_ROUND" not in events(swap)
+
+
+@pytest.mark.parametrize(
+    ("target", "day"),
+    [
+        ("The exchange is to be completed by the end of August, the ombudsman said.", "2026-08-31"),
+        ("We want to have everyone home by 24 August, Umerov said.", "2026-08-24"),
+    ],
+)
+def test_a_swaps_target_date_is_a_deadline(target: str, day: str) -> None:
+    result = run(
+        "Russia and Ukraine agree to swap 300 prisoners each",
+        f"The two delegations agreed to exchange 300 prisoners each. {target}",
+        published=date(2026, 8, 12),
+    )
+    assert "EXCHANGE" in events(result)
+    assert deadline_of(result) == day
+    # a swap told in the past with a day is when it happened, not a target
+    done = run(
+        "Russia and Ukraine swap 300 prisoners each",
+        "The two sides exchanged 300 prisoners each on Monday. The freed men were taken home by bus by "
+        "Tuesday morning, officials said.",
+        published=date(2026, 8, 12),
+    )
+    assert "EXCHANGE" in events(done)
+    assert "DEADLINE" not in events(done)
