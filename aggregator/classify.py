@@ -3367,7 +3367,11 @@ def _exchange_candidate(
     if _swap_of_another_conflict(sentence, triggers):
         return None
     objects = sentence.hits("captives", "war_captives", "bodies", "children")
-    done = sentence.hits("carried_out", "agreed") or _promised(sentence, triggers)
+    done = (
+        sentence.hits("carried_out", "agreed")
+        or _promised(sentence, triggers)
+        or [hit for hit in triggers if analysis.words[hit.first] == "handed"]  # "handed the bodies back"
+    )
     fresh = sentence.hits("fresh")
     doubted = _doubts_the_swap(analysis, sentence, triggers)
     threshold = analysis.rules.scores["exchange_threshold"]

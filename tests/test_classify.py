@@ -2915,3 +2915,20 @@ def test_a_swaps_target_date_is_a_deadline(target: str, day: str) -> None:
     )
     assert "EXCHANGE" in events(done)
     assert "DEADLINE" not in events(done)
+
+
+def test_bodies_handed_back_with_words_between_are_a_return() -> None:
+    result = run(
+        "",
+        "Russia has handed 1,000 soldiers' bodies back to Ukraine, the coordination headquarters said.",
+        published=date(2026, 8, 15),
+    )
+    assert result.relevant
+    assert "EXCHANGE" in events(result)
+    # a plan handed back is no return
+    plan = run(
+        "Envoy returns the draft",
+        "Witkoff handed the revised plan back to Zelensky's team in Berlin, officials said.",
+        published=date(2026, 8, 15),
+    )
+    assert "EXCHANGE" not in events(plan)
