@@ -3530,14 +3530,23 @@ _DEAL_NOUNS = frozenset(("agreement", "agreements", "deal"))
 _DOUBT_WINDOW = 10  # words between a swap and the "proposed", "could" or "hope" that makes it uncertain
 
 
+# nouns that name a body when it speaks ("the Bring Kids Back UA initiative said"), not a proposal
+_BODIES_NAMED = frozenset(("initiative", "project", "platform", "campaign", "programme", "program"))
+
+
 def _doubts_the_swap(analysis: _Analysis, sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
     """A proposal or doubt about the swap itself ("proposed an exchange", "the swap could take place"), not
     about something else in the sentence ("revived talk of a summit"); a swap called agreed stands."""
-    doubts = sentence.hits("proposal", "tentative")
+    words = analysis.words
+    # (an initiative that speaks is a body, no proposal: "the Bring Kids Back UA initiative said")
+    doubts = [
+        hit
+        for hit in sentence.hits("proposal", "tentative")
+        if not (hit.last < len(words) and words[hit.last - 1] in _BODIES_NAMED and words[hit.last] in _SPEAKS)
+    ]
     if not doubts or not _near(doubts, triggers, _DOUBT_WINDOW):
         return False
     # (a verb that settles it: "agreement" can be the thing hoped for, "hoped for agreement on a new swap")
-    words = analysis.words
     settled = [
         hit
         for hit in sentence.hits("concrete", "agreed", "carried_out")

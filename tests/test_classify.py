@@ -2932,3 +2932,20 @@ def test_bodies_handed_back_with_words_between_are_a_return() -> None:
         published=date(2026, 8, 15),
     )
     assert "EXCHANGE" not in events(plan)
+
+
+def test_an_initiative_that_speaks_does_not_doubt_a_return() -> None:
+    result = run(
+        "",
+        "Ukraine has brought back six more children from occupied territory, the Bring Kids Back UA "
+        "initiative said, thanking Qatar for its mediation.",
+        published=date(2026, 9, 14),
+    )
+    assert "EXCHANGE" in events(result)
+    # an initiative proposed is still a doubt
+    proposed = run(
+        "",
+        "Kyiv put forward an initiative to bring back six children from occupied territory, officials said.",
+        published=date(2026, 9, 14),
+    )
+    assert "EXCHANGE" not in events(proposed)
