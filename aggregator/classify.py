@@ -2326,14 +2326,19 @@ def _met_repeatedly(analysis: _Analysis, sentence: _Sentence) -> bool:
 _LATER_SESSION = frozenset(("next", "further", "another", "new", "following", "subsequent", "future"))
 
 
-def _names_a_later_session(analysis: _Analysis, sentence: _Sentence) -> bool:
+def _names_a_later_session(analysis: _Analysis, sentence: _Sentence, first_to_come: bool = False) -> bool:
     """Whether a sentence speaks of a later session than the one at hand ("the next round", "further
-    meetings")."""
+    meetings"; with ``first_to_come``, a first one in words to come: "did not say when the new council would
+    first meet")."""
     words = analysis.words
+    later = _LATER_SESSION_OR_FIRST if first_to_come and "future" in sentence.concepts else _LATER_SESSION
     for hit in sentence.hits("round", "meeting", "talks"):
-        if not _LATER_SESSION.isdisjoint(words[max(sentence.first_word, hit.first - 2) : hit.first]):
+        if not later.isdisjoint(words[max(sentence.first_word, hit.first - 2) : hit.first]):
             return True
     return False
+
+
+_LATER_SESSION_OR_FIRST = _LATER_SESSION | {"first"}
 
 
 def _looks_forward(analysis: _Analysis, sentence: _Sentence) -> bool:
@@ -2759,7 +2764,8 @@ def _round_candidate(
     ):
         score -= 0.6
     elif not dates and any(
-        ("unscheduled" in other.concepts) and not (held_or_over and _names_a_later_session(analysis, other))
+        ("unscheduled" in other.concepts)
+        and not (held_or_over and _names_a_later_session(analysis, other, first_to_come=True))
         for other in analysis.sentences
     ):
         score -= 0.3  # "The Kremlin said no venue had been agreed": the item's session is not yet fixed

@@ -2949,3 +2949,14 @@ def test_an_initiative_that_speaks_does_not_doubt_a_return() -> None:
         published=date(2026, 9, 14),
     )
     assert "EXCHANGE" not in events(proposed)
+
+
+def test_a_body_to_meet_first_later_leaves_the_session_held() -> None:
+    result = run(
+        "Kyiv and Moscow agree on a joint working group",
+        "Ukraine and Russia agreed on Wednesday to set up a joint working group on missing persons. The "
+        "document was signed at talks in the Belarusian capital by the two presidential envoys. Officials "
+        "did not say when the new group would first meet.",
+        published=date(2020, 3, 11),
+    )
+    assert "NEW_ROUND" in events(result)
