@@ -2309,6 +2309,25 @@ def _sessions_at_several_venues(analysis: _Analysis, sentence: _Sentence, sessio
     return len({rules[hit.rule].place for hit in sentence.hits("venue")}) >= 2
 
 
+def _shuttles_between_capitals(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """ "Fidan met Zelensky in Kyiv on Tuesday, a day after holding talks with Lavrov in Moscow": a mediator
+    in one side's capital and then the other's meets each side alone (the sides' rounds are never held
+    there)."""
+    if "mediator" not in sentence.concepts:
+        return False
+    words = analysis.words[sentence.first_word : sentence.last_word]
+    visited = {
+        words[index + 1]
+        for index, word in enumerate(words[:-1])
+        if word in _VISITING and words[index + 1] in _SIDES_CAPITALS
+    }
+    return "moscow" in visited and bool(visited & {"kyiv", "kiev"})
+
+
+_VISITING = frozenset(("in", "to", "visited", "visiting", "visit", "visits"))
+_SIDES_CAPITALS = frozenset(("kyiv", "kiev", "moscow"))
+
+
 def _met_repeatedly(analysis: _Analysis, sentence: _Sentence) -> bool:
     """ "The sides have sat down twice this year", "met three times since May": meetings counted, a recap."""
     words = analysis.words
@@ -2685,6 +2704,7 @@ def _round_candidate(
         all(_counted_sessions(analysis, hit) for hit in sessions)
         or _met_repeatedly(analysis, sentence)
         or _sessions_at_several_venues(analysis, sentence, sessions)
+        or _shuttles_between_capitals(analysis, sentence)
     ):
         return None  # no session, or only a recap of several
     dates = session_dates()

@@ -2960,3 +2960,23 @@ def test_a_body_to_meet_first_later_leaves_the_session_held() -> None:
         published=date(2020, 3, 11),
     )
     assert "NEW_ROUND" in events(result)
+
+
+def test_a_mediator_shuttling_between_the_capitals_is_no_round() -> None:
+    result = run(
+        "Turkish minister carries an offer from Moscow to Kyiv",
+        "Foreign Minister Hakan Fidan met President Volodymyr Zelensky in Kyiv on Tuesday, a day after "
+        "holding talks with Russian Foreign Minister Sergei Lavrov in Moscow, as Ankara seeks to host the "
+        "sides again.",
+        published=date(2026, 8, 4),
+    )
+    assert result.relevant
+    assert "NEW_ROUND" not in events(result)
+    # the sides' own session with a mediator present stays a round
+    held = run(
+        "Delegations meet in Istanbul",
+        "Russian and Ukrainian delegations met in Istanbul on Tuesday with Turkish Foreign Minister Hakan "
+        "Fidan in the chair.",
+        published=date(2026, 8, 4),
+    )
+    assert new_round(held) == {"place": "Istanbul", "date": "2026-08-04"}
