@@ -2113,7 +2113,7 @@ def _names_past_year(analysis: _Analysis, sentence: _Sentence) -> bool:
     )
 
 
-_SINCE_BEFORE = re.compile(r"\bsince\s+(?:[\w-]+\s+){0,3}$")  # "since March 2022", "since the spring of 2022"
+_SINCE_BEFORE = re.compile(r"\bsince\s+(?:[\w-]+\s+){0,5}$")  # "since March 2022", "since the spring of 2022"
 
 
 class _InheritedBackground:
@@ -2343,6 +2343,19 @@ def _met_repeatedly(analysis: _Analysis, sentence: _Sentence) -> bool:
 
 
 _LATER_SESSION = frozenset(("next", "further", "another", "new", "following", "subsequent", "future"))
+
+
+def _unsettles_a_session(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """Whether the sentence's "no date", "not on the agenda" is about a session: the agenda's and the table's
+    need one named ("a new round is not on the agenda"; "political questions were not on the agenda" is the
+    talks' subject matter)."""
+    words = analysis.words
+    if any(words[hit.last - 1] not in _AGENDA_WORDS for hit in sentence.hits("unscheduled")):
+        return True
+    return not sentence.concepts.keys().isdisjoint(("round", "meeting", "talks"))
+
+
+_AGENDA_WORDS = frozenset(("agenda", "table"))
 
 
 def _names_a_later_session(analysis: _Analysis, sentence: _Sentence, first_to_come: bool = False) -> bool:
@@ -2785,6 +2798,7 @@ def _round_candidate(
         score -= 0.6
     elif not dates and any(
         ("unscheduled" in other.concepts)
+        and _unsettles_a_session(analysis, other)
         and not (held_or_over and _names_a_later_session(analysis, other, first_to_come=True))
         for other in analysis.sentences
     ):

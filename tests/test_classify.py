@@ -2980,3 +2980,31 @@ def test_a_mediator_shuttling_between_the_capitals_is_no_round() -> None:
         published=date(2026, 8, 4),
     )
     assert new_round(held) == {"place": "Istanbul", "date": "2026-08-04"}
+
+
+def test_topics_not_on_the_agenda_leave_the_session_settled() -> None:
+    result = run(
+        "Russia, Ukraine agree 800-for-800 prisoner swap at Geneva talks",
+        "Russia and Ukraine agreed to exchange 800 prisoners of war each, the Swiss foreign ministry said. "
+        "There was no progress on political questions, which were not on the agenda.",
+        published=date(2026, 5, 18),
+    )
+    assert round_place(result) == "Geneva"
+    # a session that is not on the agenda is unsettled
+    unset = run(
+        "Russia, Ukraine agree 800-for-800 prisoner swap at Geneva talks",
+        "Russia and Ukraine agreed to exchange 800 prisoners of war each, the Swiss foreign ministry said. "
+        "A new round of talks is not on the agenda, the Kremlin said.",
+        published=date(2026, 5, 18),
+    )
+    assert "NEW_ROUND" not in events(unset)
+
+
+def test_a_year_counted_since_is_no_look_back() -> None:
+    result = run(
+        "",
+        "Russia and Ukraine agreed on Monday to exchange 1,000 prisoners each after six hours of talks in "
+        "Geneva, the largest swap since the Istanbul meetings of 2025.",
+        published=date(2026, 5, 18),
+    )
+    assert new_round(result) == {"place": "Geneva", "date": "2026-05-18"}
