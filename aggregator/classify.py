@@ -2064,9 +2064,11 @@ _WEEKS_BACK = re.compile(
 # what a session agreed, named before it: "the swap that the delegations struck in Istanbul on Monday",
 # "humanitarian arrangements agreed at talks in Istanbul", "under an arrangement reached at the talks"
 _AGREED_THERE = re.compile(
-    r"\b(?:swaps?|exchanges?|repatriations?|arrangements?|deals?|agreements?|accords?|terms|releases?|"
+    r"(?:\b(?:swaps?|exchanges?|repatriations?|arrangements?|deals?|agreements?|accords?|terms|releases?|"
     r"handovers?|commitments?|steps?|ceasefire|truce)\s+(?:of\s+(?:[\w'-]+\s+){1,5}?)?,?\s*"
-    r"(?:(?:that|which)\s+(?:[\w'-]+\s+){0,4}?)?(?:(?:was|were|had\s+been)\s+)?"
+    # ("the exchange that was agreed at", "the deal their delegations agreed in")
+    r"(?:(?:that|which)\s+(?:[\w'-]+\s+){0,4}?|(?:[\w'-]+\s+){1,3}?)?(?:(?:was|were|had\s+been)\s+)?"
+    r"|\bas\s+(?:was\s+)?)"  # "exchanged on Tuesday, as agreed at the talks"
     r"(?:agreed|reached|struck|brokered|negotiated|sealed|secured|hammered\s+out)\s+"
     r"(?:at|in|during|under|within|by|through)\b"
 )
@@ -2754,13 +2756,14 @@ def _round_candidate(
         concrete = sentence.hits("past", "agreed")
     elif not concrete and (dates or placed or ordinals) and swap_words:
         # "The first round of talks at the Vatican was businesslike, ... agreed to exchange 300": a past tense
-        # that follows the session closely, before the swap or its people are told, is the session's
+        # or agreement ("the delegations agreed in Geneva to carry out an exchange") that follows the session
+        # closely, before the swap or its people are told, is the session's
         told = [*swap_words, *sentence.hits("captives", "war_captives", "bodies", "children")]
         first_swap = min(hit.first for hit in told)
         concrete = [
             hit
-            for hit in sentence.hits("past")
-            if hit.first < first_swap
+            for hit in sentence.hits("past", "agreed")
+            if hit.last <= first_swap
             and any(0 < hit.first - one.first <= _HOLDING_WINDOW for one in sessions)
         ]
     # a session over ("after the talks") or with its own day ("Friday's meeting in Istanbul") is held or set,
@@ -3439,7 +3442,7 @@ def _exchange_candidate(
     if score < threshold:
         return None
     if (
-        _is_background(analysis, sentence, dates)
+        (_is_background(analysis, sentence, dates) and not _old_only_in_its_origin(analysis, sentence, dates))
         or inherited[sentence.index]
         or _deep_and_old(analysis, sentence, dates)
         or any(_counted_sessions(analysis, hit) for hit in sentence.hits("round", "meeting"))
@@ -3572,6 +3575,22 @@ _DOUBT_WINDOW = 10  # words between a swap and the "proposed", "could" or "hope"
 
 # nouns that name a body when it speaks ("the Bring Kids Back UA initiative said"), not a proposal
 _BODIES_NAMED = frozenset(("initiative", "project", "platform", "campaign", "programme", "program"))
+
+
+def _old_only_in_its_origin(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_DateMention]) -> bool:
+    """ "Exchanged 900 prisoners each on Tuesday, as agreed at the talks in Geneva last month": the only
+    background cue is in the clause that says where the swap was agreed, after the swap's own words, and
+    no date or year is old: the cue is the agreement's time, not the swap's."""
+    clause = _agreed_clause(analysis, sentence)
+    triggers = sentence.hits("swap_phrase", "exchange", "return")
+    if clause is None or not triggers or min(hit.first for hit in triggers) >= clause[0]:
+        return False
+    cues = sentence.hits("background", "strong_background")
+    return (
+        all(hit.first >= clause[0] for hit in cues)
+        and not _has_old_date(analysis, dates)
+        and not _names_past_year(analysis, sentence)
+    )
 
 
 def _doubts_the_swap(analysis: _Analysis, sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:

@@ -3008,3 +3008,32 @@ def test_a_year_counted_since_is_no_look_back() -> None:
         published=date(2026, 5, 18),
     )
     assert new_round(result) == {"place": "Geneva", "date": "2026-05-18"}
+
+
+def test_delegations_that_agreed_a_swap_somewhere_met_there() -> None:
+    result = run(
+        "Moscow and Kyiv agree large exchange",
+        "The Russian and Ukrainian delegations agreed in Geneva to carry out an exchange of prisoners of war "
+        "on a 900-for-900 basis, Medinsky said, describing the talks as productive.",
+        published=date(2026, 5, 19),
+    )
+    assert round_place(result) == "Geneva"
+    assert "EXCHANGE" in events(result)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "as agreed at the talks in Geneva last month",
+        "under the deal their delegations agreed in Geneva last month",
+    ],
+)
+def test_a_swap_done_as_agreed_at_talks_keeps_the_talks_its_origin(origin: str) -> None:
+    result = run(
+        "Prisoners come home",
+        f"Russia and Ukraine exchanged 900 prisoners each on Tuesday, {origin}.",
+        published=date(2026, 6, 16),  # a Tuesday
+    )
+    assert "NEW_ROUND" not in events(result)
+    # "last month" is the agreement's time, not the swap's
+    assert facts_of(result, "EXCHANGE") == {"count": 900, "date": "2026-06-16"}
