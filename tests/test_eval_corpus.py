@@ -72,6 +72,8 @@ BULLETINS = Path(__file__).parent / "data" / "corpus" / "bulletins.jsonl"
 NOTICES = Path(__file__).parent / "data" / "corpus" / "notices.jsonl"
 # a twelfth (COLUMNS.md): weeks when a meeting of the sides was in the air, told as outlets tell them
 COLUMNS = Path(__file__).parent / "data" / "corpus" / "columns.jsonl"
+# a thirteenth (JOURNALS.md): weeks of swaps carried out in stages and deadlines set, extended and missed
+JOURNALS = Path(__file__).parent / "data" / "corpus" / "journals.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.15},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.15},
@@ -85,8 +87,9 @@ STORY_FLOORS = {
     CHRONICLES.name: {"clustering": 0.82, "gold_alerted": 0.95, "per_gold": 1.65},
     GAZETTES.name: {"clustering": 0.85, "gold_alerted": 0.8, "per_gold": 1.5},
     BULLETINS.name: {"clustering": 0.87, "gold_alerted": 0.88, "per_gold": 1.65},
-    NOTICES.name: {"clustering": 0.8, "gold_alerted": 0.77, "per_gold": 1.25},
-    COLUMNS.name: {"clustering": 0.89, "gold_alerted": 0.92, "per_gold": 1.85},
+    NOTICES.name: {"clustering": 0.85, "gold_alerted": 0.77, "per_gold": 1.2},
+    COLUMNS.name: {"clustering": 0.89, "gold_alerted": 0.92, "per_gold": 1.65},
+    JOURNALS.name: {"clustering": 0.8, "gold_alerted": 0.8, "per_gold": 1.3},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -99,8 +102,9 @@ LONG_FLOORS = {
     CHRONICLES.name: {"relevance": 0.97, "NEW_ROUND": 0.64, "EXCHANGE": 0.92, "DEADLINE": 0.78},
     GAZETTES.name: {"relevance": 0.96, "NEW_ROUND": 0.8, "EXCHANGE": 0.94, "DEADLINE": 0.84},
     BULLETINS.name: {"relevance": 0.98, "NEW_ROUND": 0.8, "EXCHANGE": 0.89, "DEADLINE": 0.9},
-    NOTICES.name: {"relevance": 0.97, "NEW_ROUND": 0.85, "EXCHANGE": 0.89, "DEADLINE": 0.55},
-    COLUMNS.name: {"relevance": 0.95, "NEW_ROUND": 0.75, "EXCHANGE": 0.89, "DEADLINE": 0.84},
+    NOTICES.name: {"relevance": 0.97, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.6},
+    COLUMNS.name: {"relevance": 0.95, "NEW_ROUND": 0.8, "EXCHANGE": 0.95, "DEADLINE": 0.84},
+    JOURNALS.name: {"relevance": 0.96, "NEW_ROUND": 0.78, "EXCHANGE": 0.87, "DEADLINE": 0.83},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -113,8 +117,9 @@ LONG_FACT_FLOORS = {
     CHRONICLES.name: {"round": 0.95, "place": 0.75, "date": 0.74, "count": 0.75, "deadline": 0.58},
     GAZETTES.name: {"round": 0.45, "place": 0.88, "date": 0.92, "count": 0.95, "deadline": 0.8},
     BULLETINS.name: {"round": 0.75, "place": 0.75, "date": 0.72, "count": 0.85, "deadline": 0.9},
-    NOTICES.name: {"round": 0.5, "place": 0.7, "date": 0.68, "count": 0.94, "deadline": 0.33},
-    COLUMNS.name: {"round": 0.95, "place": 0.84, "date": 0.78, "count": 0.92, "deadline": 0.7},
+    NOTICES.name: {"round": 0.6, "place": 0.75, "date": 0.7, "count": 0.97, "deadline": 0.4},
+    COLUMNS.name: {"round": 0.95, "place": 0.87, "date": 0.85, "count": 0.95, "deadline": 0.7},
+    JOURNALS.name: {"round": 0.6, "place": 0.8, "date": 0.85, "count": 0.93, "deadline": 0.55},
 }
 
 
@@ -131,6 +136,7 @@ LONG = [
     BULLETINS,
     NOTICES,
     COLUMNS,
+    JOURNALS,
 ]
 
 
