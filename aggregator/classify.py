@@ -2362,12 +2362,15 @@ _AGENDA_WORDS = frozenset(("agenda", "table"))
 
 def _names_a_later_session(analysis: _Analysis, sentence: _Sentence, first_to_come: bool = False) -> bool:
     """Whether a sentence speaks of a later session than the one at hand ("the next round", "further
-    meetings"; with ``first_to_come``, a first one in words to come: "did not say when the new council would
-    first meet")."""
+    meetings"; with ``first_to_come``, also a first one or one again in words to come: "did not say when the
+    new council would first meet", "when the delegations might meet again")."""
     words = analysis.words
-    later = _LATER_SESSION_OR_FIRST if first_to_come and "future" in sentence.concepts else _LATER_SESSION
+    to_come = first_to_come and not sentence.concepts.keys().isdisjoint(("future", "tentative"))
+    later = _LATER_SESSION_OR_FIRST if to_come else _LATER_SESSION
     for hit in sentence.hits("round", "meeting", "talks"):
         if not later.isdisjoint(words[max(sentence.first_word, hit.first - 2) : hit.first]):
+            return True
+        if to_come and hit.last < len(words) and words[hit.last] == "again":
             return True
     return False
 

@@ -3037,3 +3037,14 @@ def test_a_swap_done_as_agreed_at_talks_keeps_the_talks_its_origin(origin: str) 
     assert "NEW_ROUND" not in events(result)
     # "last month" is the agreement's time, not the swap's
     assert facts_of(result, "EXCHANGE") == {"count": 900, "date": "2026-06-16"}
+
+
+def test_when_the_sides_meet_again_leaves_the_session_held() -> None:
+    result = run(
+        "Medinsky calls the talks businesslike",
+        "The talks with the Ukrainian delegation in Jeddah were businesslike, Russian delegation head "
+        "Vladimir Medinsky said on his return to Moscow. Medinsky did not say when the delegations might "
+        "meet again.",
+        published=date(2026, 7, 25),
+    )
+    assert round_place(result) == "Jeddah"
