@@ -4364,8 +4364,17 @@ def _swap_told_before(analysis: _Analysis, sentence: _Sentence) -> bool:
 
 
 def _is_target(found: re.Match[str]) -> bool:
-    """ "by the end of August", "no later than 24 August": a date something is to be done by."""
-    return found.group().startswith(("by ", "no later than "))
+    """ "by the end of August", "no later than 24 August", "completed before the end of the month": a date
+    something is to be done by ("a swap before Easter" is only its timing)."""
+    if found.group().startswith(("by ", "no later than ")):
+        return True
+    return found.group().startswith("before ") and bool(
+        _DONE_BEFORE.search(found.string, max(0, found.start() - _DONE_WINDOW), found.start())
+    )
+
+
+_DONE_WINDOW = 30  # characters before "before" that may say what is to be done
+_DONE_BEFORE = re.compile(r"\b(?:complet\w*|finish\w*|done|over|home)\W+(?:\w+\W+)?$")
 
 
 def _is_demand(found: re.Match[str]) -> bool:

@@ -2896,6 +2896,10 @@ def test_a_session_told_before_the_swap_it_agreed_is_held() -> None:
     [
         ("The exchange is to be completed by the end of August, the ombudsman said.", "2026-08-31"),
         ("We want to have everyone home by 24 August, Umerov said.", "2026-08-24"),
+        (
+            "Kyiv expects the exchange to be completed before the end of the month, an official said.",
+            "2026-08-31",
+        ),
     ],
 )
 def test_a_swaps_target_date_is_a_deadline(target: str, day: str) -> None:
@@ -2915,6 +2919,14 @@ def test_a_swaps_target_date_is_a_deadline(target: str, day: str) -> None:
     )
     assert "EXCHANGE" in events(done)
     assert "DEADLINE" not in events(done)
+    # a swap's timing is no target
+    timing = run(
+        "Russia and Ukraine agree to swap 300 prisoners each",
+        "The two delegations agreed to exchange 300 prisoners each. The swap will take place before the end "
+        "of the month, officials said.",
+        published=date(2026, 8, 12),
+    )
+    assert "DEADLINE" not in events(timing)
 
 
 def test_bodies_handed_back_with_words_between_are_a_return() -> None:
