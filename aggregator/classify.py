@@ -1683,6 +1683,7 @@ _MONTH_NAMES = (
 )
 _WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _ENGLISH_MONTHS = _MONTH_NAMES.split("|")[:12]
+_ENGLISH_MONTH_NAMES = "|".join(_ENGLISH_MONTHS)
 
 # "MOSCOW, May 23. /TASS/. Under the ...": a news agency's dateline ends in dots, but begins the lead
 _AGENCY_DATELINE_PART = re.compile(
@@ -3757,7 +3758,8 @@ _LIMIT = re.compile(
     rf"|\b(?P<ahead_n>{_AMOUNT})\s+(?P<ahead_unit>days?|weeks?)\s+(?:before|ahead\s+of)\s+(?:\S+\s+){{0,5}}?"
     r"(?:deadline|expiry|ultimatum)\b"
     # ("Friday's deadline", "the Friday noon deadline"; not "on Wednesday extended his deadline")
-    rf"|\b(?P<day_of>{_WEEKDAYS}|year-end|end-of-year|{_DAY_OF_MONTH})(?:'s)?\s+"
+    rf"|\b(?P<day_of>{_WEEKDAYS}|year-end|end-of-year|end-of-(?:{_ENGLISH_MONTH_NAMES})|{_DAY_OF_MONTH})"
+    r"(?:'s)?\s+"
     rf"(?:(?!(?:his|her|its|their|the|a|an)\b|[\w-]+ed\b)[\w-]+\s+){{0,2}}?"
     r"(?:deadline|ultimatum|target)\b"
     rf"|\b(?P<span_n>\d{{1,3}}|{_AMOUNT})[- ](?P<span_unit>days?|weeks?)"
@@ -3812,10 +3814,15 @@ def _limits(analysis: _Analysis, sentence: _Sentence) -> list[re.Match[str]]:
 
 def _looked_back_over(limit: re.Match[str]) -> bool:
     """ "The first exchange in five months", "the biggest strike in weeks": a span looked back over, not
-    one ahead."""
+    one ahead; "five days after the end-of-May target": a time limit the news is measured from."""
+    if limit.group("day_of") is not None:
+        return _AFTER_BEFORE.search(limit.string, max(0, limit.start() - 20), limit.start()) is not None
     return limit.group("in_n") is not None and (
         _SUPERLATIVE_BEFORE.search(limit.string, max(0, limit.start() - 40), limit.start()) is not None
     )
+
+
+_AFTER_BEFORE = re.compile(r"\b(?:after|since)\s+(?:the\s+|an?\s+)?$")
 
 
 _SUPERLATIVE_BEFORE = re.compile(
@@ -3872,14 +3879,15 @@ def _holiday(name: str, base: date) -> date | None:
     return None
 
 
-def _month_part(part: str, month_name: str, base: date) -> date | None:
+def _month_part(part: str, month_name: str, base: date, just_past: bool = False) -> date | None:
     """ "the end/beginning/middle of August" → the last/first/15th day of that month, this year unless
-    it is already past (said in August, "the end of August" is this one)."""
+    it is already past (said in August, "the end of August" is this one; with ``just_past``, a limit told
+    as passed, so is the month before: "the end-of-May target has passed", said on 1 June)."""
     month = _parse_date(month_name, _NEUTRAL_BASE, "current_period")
     if month is None:
         return None
     first = date(base.year, month.month, 1)
-    if first < base.replace(day=1):
+    if first < _months_after(base.replace(day=1), -1 if just_past else 0):
         first = first.replace(year=first.year + 1)
     if part in ("beginning", "start"):
         return first
@@ -3941,7 +3949,10 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
     if by in _WEEKDAY_INDEX and _OF_NEXT_WEEK.match(found.string, found.end()):
         # "until Friday of next week": that week's Friday
         return (base + timedelta(days=7 - base.weekday() + _WEEKDAY_INDEX[by])).isoformat()
-    return _deadline_date(by, base, _weekday_way(groups.get("verb") or ""))
+    way = _weekday_way(groups.get("verb") or "")
+    if way and _PASSED.match(found.string, found.end(), found.end() + 90):
+        way = False  # "by the end of May has passed"
+    return _deadline_date(by, base, way)
 
 
 _OF_NEXT_WEEK = re.compile(r"\s+(?:of\s+)?next\s+week\b")
@@ -3974,7 +3985,7 @@ def _days_ago(before: str) -> timedelta:
 
 
 # what follows "Friday's deadline ...": it is over (the last Friday), or still to come (the next one)
-_PASSED = re.compile(r"\s*(?:[\w-]+\s+){0,8}?(?:passed|expired|lapsed|ran out|came and went|was missed)\b")
+_PASSED = re.compile(r"\s*(?:[\w-]+\s+){0,8}?(?:passed|expired|lapsed|ran out|came and went|missed)\b")
 _NEARS = re.compile(r"\s*(?:[\w-]+\s+){0,8}?(?:nears|looms|approaches|is approaching|will)\b")
 
 
@@ -4015,6 +4026,8 @@ _SEASON_MONTHS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall":
 
 def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | None:
     by = re.sub(r"^the\s+", "", by)
+    if by.startswith("end-of-") and by != "end-of-year":
+        by = by.replace("-", " ")  # "the end-of-May target"
     if by.startswith("end of ") and not by.startswith("end of the "):
         day = by.removeprefix("end of ")
         if day in _WEEKDAY_INDEX or _DAY_AND_MONTH.fullmatch(day):
@@ -4031,7 +4044,12 @@ def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | No
     )
     if part:
         kind = part.group(1) or "mid"
-        moment = _month_part("end" if kind == "close" else kind, part.group(2) or part.group(3), base)
+        moment = _month_part(
+            "end" if kind == "close" else kind,
+            part.group(2) or part.group(3),
+            base,
+            just_past=forward is False,
+        )
         return moment.isoformat() if moment else None
     if by in ("year-end", "end-of-year", "year's end", "year is out"):
         return date(base.year, 12, 31).isoformat()
@@ -4095,7 +4113,7 @@ def _deadline_candidate(
     words = sentence.hits("deadline")
     has_context = not sentence.concepts.keys().isdisjoint(_DEADLINE_CONTEXT)
     proposed_meeting = ("proposal" in sentence.concepts) and ("meeting" in sentence.concepts)
-    swap_target = _may_set_a_swap_target(analysis, sentence)
+    swap_target = _may_set_a_swap_target(analysis, sentence) or _names_a_month_end_target(analysis, sentence)
     if (
         not words
         and not has_context
@@ -4138,7 +4156,7 @@ def _deadline_candidate(
         return None
     # "the exchange is to be completed by the end of August", "we want everyone home by 24 August": a swap's
     # target date
-    if swap_target and any(_is_target(found) for found in limits):
+    if swap_target and any(_is_target(found) or _is_month_end_target(found) for found in limits):
         target = has_context = True
     demanded = target or (("mediator" in sentence.concepts) and any(_is_demand(found) for found in limits))
     if (
@@ -4341,6 +4359,25 @@ def _lapsed_months_ago(analysis: _Analysis, text: str) -> bool:
     return found is not None and _not_the_month_of_publication(analysis, found.group("month"))
 
 
+def _names_a_month_end_target(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """ "Complaints that an end-of-May target had been missed": a target with its date before it."""
+    words = analysis.words
+    return any(
+        words[index] == "end"
+        and words[index + 1] == "of"
+        and words[index + 2] in _ENGLISH_MONTH_SET
+        and words[index + 3] in ("target", "deadline", "goal")
+        for index in range(sentence.first_word, min(sentence.last_word, len(words)) - 3)
+    )
+
+
+_ENGLISH_MONTH_SET = frozenset(_ENGLISH_MONTHS)
+
+
+def _is_month_end_target(found: re.Match[str]) -> bool:
+    return (found.group("day_of") or "").startswith("end-of-")
+
+
 def _may_set_a_swap_target(analysis: _Analysis, sentence: _Sentence) -> bool:
     """Whether the sentence may give a swap a date to be done by: it tells the swap or its people in words
     to come ("is to be completed", "will be freed", "want everyone home"), not in the past."""
@@ -4407,6 +4444,7 @@ def _detect_deadline(
         if (
             not sentence.concepts.keys().isdisjoint(_DEADLINE_TRIGGERS)
             or _may_set_a_swap_target(analysis, sentence)
+            or _names_a_month_end_target(analysis, sentence)
         )
         and (candidate := _deadline_candidate(analysis, sentence, context, inherited))
     ]

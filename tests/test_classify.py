@@ -3060,3 +3060,37 @@ def test_when_the_sides_meet_again_leaves_the_session_held() -> None:
         published=date(2026, 7, 25),
     )
     assert round_place(result) == "Jeddah"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The deadline for completing the prisoner exchange with Russia by the end of May has passed, Kyiv "
+        "said.",
+        "The end-of-May deadline for the prisoner exchange with Russia has passed, Kyiv said.",
+        "Peskov rejected Ukrainian complaints that an end-of-May target for the prisoner exchange had been "
+        "missed.",
+    ],
+)
+def test_a_month_end_target_just_missed_is_that_month(text: str) -> None:
+    result = run("", text, published=date(2026, 6, 1))
+    assert deadline_of(result) == "2026-05-31"
+    # a headline says it as briefly
+    headline = run("End-of-May target for the prisoner exchange missed", text, published=date(2026, 6, 1))
+    assert deadline_of(headline) == "2026-05-31"
+    # told ahead, the same words are the next such month
+    ahead = run(
+        "", "Kyiv wants the prisoner exchange with Russia completed by the end of May.", date(2026, 6, 1)
+    )
+    assert deadline_of(ahead) == "2027-05-31"
+
+
+def test_a_target_the_news_is_measured_from_is_no_deadline() -> None:
+    result = run(
+        "Last prisoners home as the exchange is completed",
+        "The last 510 Ukrainian prisoners of war came home from Russia on Friday. The exchange took place "
+        "five days after the end-of-May target that Kyiv had announced.",
+        published=date(2026, 6, 5),
+    )
+    assert "EXCHANGE" in events(result)
+    assert "DEADLINE" not in events(result)
