@@ -4457,26 +4457,34 @@ def _detect_deadline(
         asserted = [candidate for candidate in asserted if "deadline" in candidate.facts]
     if not asserted:
         return None
-    _prefer_stated_dates(asserted)
+    _prefer_stated_dates(asserted, analysis.published)
     return _event("DEADLINE", asserted, analysis, ("deadline",))
 
 
-def _prefer_stated_dates(asserted: list[_Candidate]) -> None:
+def _prefer_stated_dates(asserted: list[_Candidate], published: date | None) -> None:
     """ "Gives Russia 10 days", published a day later, and "expires on August 8" in one item: the same
-    deadline, and the date the item states is exact where a span counted from publication may be a day off."""
+    deadline, and the date the item states is exact where a span counted from publication may be a day off
+    (a headline's "10-day ultimatum", a span not counted, is that date too)."""
     stated = [
         date.fromisoformat(str(candidate.facts["deadline"]))
         for candidate in asserted
         if not candidate.reckoned and _is_iso_date(str(candidate.facts.get("deadline")))
     ]
     for candidate in asserted:
-        if candidate.reckoned and _is_iso_date(str(candidate.facts.get("deadline"))):
-            reckoned = date.fromisoformat(str(candidate.facts["deadline"]))
-            close = [day for day in stated if abs((day - reckoned).days) <= 3]
-            if close:
-                candidate.facts["deadline"] = min(
-                    close, key=lambda day: abs((day - reckoned).days)
-                ).isoformat()
+        value = str(candidate.facts.get("deadline"))
+        span = _STATED_SPAN.fullmatch(value)
+        if span is not None and published is not None and stated:
+            reckoned = published + _span(int(span.group(1)), span.group(2))
+        elif candidate.reckoned and _is_iso_date(value):
+            reckoned = date.fromisoformat(value)
+        else:
+            continue
+        close = [day for day in stated if abs((day - reckoned).days) <= 3]
+        if close:
+            candidate.facts["deadline"] = min(close, key=lambda day: abs((day - reckoned).days)).isoformat()
+
+
+_STATED_SPAN = re.compile(r"(\d+) (days?|weeks?)")  # a span _deadline_fact could not count: "10 days"
 
 
 # --- the public API ----------------------------------------------------------------------------------

@@ -3094,3 +3094,13 @@ def test_a_target_the_news_is_measured_from_is_no_deadline() -> None:
     )
     assert "EXCHANGE" in events(result)
     assert "DEADLINE" not in events(result)
+
+
+def test_a_headlines_span_is_the_date_the_body_states() -> None:
+    result = run(
+        "Trump's 10-day ultimatum to Russia: what it means",
+        "US President Donald Trump has given Russia until July 26 to agree to a ceasefire in Ukraine or face "
+        "tariffs on buyers of its oil.",
+        published=date(2026, 7, 17),
+    )
+    assert deadline_of(result) == "2026-07-26"
