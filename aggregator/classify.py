@@ -2764,9 +2764,14 @@ def _round_candidate(
         # closely, before the swap or its people are told, is the session's
         told = [*swap_words, *sentence.hits("captives", "war_captives", "bodies", "children")]
         first_swap = min(hit.first for hit in told)
+        # (an agreement only where it is placed: "agreed in Geneva to")
+        placed_at = {hit.first for hit in venues}
         concrete = [
             hit
-            for hit in sentence.hits("past", "agreed")
+            for hit in [
+                *sentence.hits("past"),
+                *(hit for hit in sentence.hits("agreed") if {hit.last + 1, hit.last + 2} & placed_at),
+            ]
             if hit.last <= first_swap
             and any(0 < hit.first - one.first <= _HOLDING_WINDOW for one in sessions)
         ]
