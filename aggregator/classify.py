@@ -3424,7 +3424,8 @@ def _exchange_candidate(
         or _promised(sentence, triggers)
         or [hit for hit in triggers if analysis.words[hit.first] == "handed"]  # "handed the bodies back"
     )
-    fresh = sentence.hits("fresh")
+    # ("ready to host a new meeting ... the humanitarian track, including prisoner exchanges": the meeting's)
+    fresh = [hit for hit in sentence.hits("fresh") if _near([hit], triggers, _FRESH_WINDOW)]
     doubted = _doubts_the_swap(analysis, sentence, triggers)
     threshold = analysis.rules.scores["exchange_threshold"]
     # a date close to publication is the most the sentence's dates can add: below the threshold even with
@@ -3579,6 +3580,7 @@ def _promised(sentence: _Sentence, triggers: Sequence[_Hit]) -> list[_Hit]:
 
 
 _DEAL_NOUNS = frozenset(("agreement", "agreements", "deal"))
+_FRESH_WINDOW = 15  # words between a swap and the "new", "latest" or "today" that makes it news
 _DOUBT_WINDOW = 10  # words between a swap and the "proposed", "could" or "hope" that makes it uncertain
 
 

@@ -3104,3 +3104,27 @@ def test_a_headlines_span_is_the_date_the_body_states() -> None:
         published=date(2026, 7, 17),
     )
     assert deadline_of(result) == "2026-07-26"
+
+
+def test_a_swap_still_being_worked_on_is_not_agreed() -> None:
+    result = run(
+        "Talks end without ceasefire; sides to keep working on exchange of wounded",
+        "Russian and Ukrainian negotiators ended four hours of talks in Jeddah on Friday without a "
+        "ceasefire, but said they would continue work on an exchange of all severely wounded prisoners.",
+        published=date(2026, 7, 24),
+    )
+    assert "NEW_ROUND" in events(result)
+    assert "EXCHANGE" not in events(result)
+
+
+def test_a_new_meeting_far_from_a_swap_topic_makes_no_swap_news() -> None:
+    result = run(
+        "Fidan and Lavrov discuss Ukraine",
+        "Turkish Foreign Minister Hakan Fidan spoke to Sergei Lavrov by phone on Tuesday. Fidan said "
+        "Turkiye was ready to host a new meeting of Russian and Ukrainian delegations in Istanbul whenever "
+        "the parties decide, and that Ankara saw the humanitarian track, including prisoner exchanges and "
+        "the return of civilians, as the most promising area.",
+        published=date(2026, 4, 21),
+    )
+    assert result.relevant
+    assert "EXCHANGE" not in events(result)

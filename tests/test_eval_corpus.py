@@ -89,7 +89,7 @@ STORY_FLOORS = {
     BULLETINS.name: {"clustering": 0.87, "gold_alerted": 0.88, "per_gold": 1.65},
     NOTICES.name: {"clustering": 0.85, "gold_alerted": 0.77, "per_gold": 1.2},
     COLUMNS.name: {"clustering": 0.89, "gold_alerted": 0.92, "per_gold": 1.65},
-    JOURNALS.name: {"clustering": 0.8, "gold_alerted": 0.8, "per_gold": 1.3},
+    JOURNALS.name: {"clustering": 0.77, "gold_alerted": 0.85, "per_gold": 1.25},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
