@@ -2066,7 +2066,7 @@ _WEEKS_BACK = re.compile(
 # "humanitarian arrangements agreed at talks in Istanbul", "under an arrangement reached at the talks"
 _AGREED_THERE = re.compile(
     r"(?:\b(?:swaps?|exchanges?|repatriations?|arrangements?|deals?|agreements?|accords?|terms|releases?|"
-    r"handovers?|commitments?|steps?|ceasefire|truce)\s+(?:of\s+(?:[\w'-]+\s+){1,5}?)?,?\s*"
+    r"handovers?|commitments?|steps?|ceasefire|truce)\s+(?:of\s+(?:[\w'-]+\s+){0,4}?[\w'-]+)?,?\s*"
     # ("the exchange that was agreed at", "the deal their delegations agreed in")
     r"(?:(?:that|which)\s+(?:[\w'-]+\s+){0,4}?|(?:[\w'-]+\s+){1,3}?)?(?:(?:was|were|had\s+been)\s+)?"
     r"|\bas\s+(?:was\s+)?)"  # "exchanged on Tuesday, as agreed at the talks"
@@ -2102,6 +2102,16 @@ def _agreed_there(clause: tuple[int, int] | None, sessions: Sequence[_Hit]) -> b
 
 # a year, unless it follows "since" ("the first talks since 2022" is news, not history)
 _YEAR = re.compile(r"(?<!since )\b(?:19[5-9]\d|20\d\d)\b")
+
+
+def _agreed_now(analysis: _Analysis, sentence: _Sentence, clause: tuple[int, int] | None) -> bool:
+    """ "Moscow and Kiev have agreed on a swap of 300 per side, reached at the first round at the Vatican":
+    the sentence's own verb agrees the swap (before the clause that places it) and nothing is carried out
+    yet, so the session it was reached at is news with it (a swap done "under the deal agreed at the talks"
+    has them as its origin)."""
+    if clause is None or "carried_out" in sentence.concepts:
+        return False
+    return any(hit.last <= clause[0] for hit in sentence.hits("agreed"))
 
 
 def _names_past_year(analysis: _Analysis, sentence: _Sentence) -> bool:
@@ -2775,6 +2785,13 @@ def _round_candidate(
             if hit.last <= first_swap
             and any(0 < hit.first - one.first <= _HOLDING_WINDOW for one in sessions)
         ]
+        agreed = clause()
+        if not concrete and _agreed_there(agreed, sessions) and _agreed_now(analysis, sentence, agreed):
+            # "have agreed on a swap of 300 per side, reached at the first round at the Vatican": the round
+            # the swap was just reached at was held
+            concrete = [
+                hit for hit in sentence.hits("agreed") if agreed is not None and hit.last <= agreed[0]
+            ]
     # a session over ("after the talks") or with its own day ("Friday's meeting in Istanbul") is held or set,
     # whatever the verbs say
     held = _held_cue(analysis, sentence, sessions)
@@ -2833,7 +2850,7 @@ def _round_candidate(
     else:
         background = _is_background(analysis, sentence, dates) or inherited[sentence.index]
     if not background and not sentence.is_title:
-        background = _agreed_there(clause(), sessions)
+        background = _agreed_there(clause(), sessions) and not _agreed_now(analysis, sentence, clause())
     if not background:
         background = _deep_and_old(analysis, sentence, attached or dates)
     if not background and not sentence.is_title:

@@ -3128,3 +3128,23 @@ def test_a_new_meeting_far_from_a_swap_topic_makes_no_swap_news() -> None:
     )
     assert result.relevant
     assert "EXCHANGE" not in events(result)
+
+
+def test_a_swap_just_reached_at_a_round_makes_the_round_news() -> None:
+    result = run(
+        "Medinsky: sides agree on exchange at Vatican consultations",
+        "Moscow and Kiev have agreed on a swap of 300 servicemen per side, reached at the first round of "
+        "consultations at the Vatican, Russian presidential aide Vladimir Medinsky said.",
+        published=date(2026, 8, 12),
+    )
+    assert new_round(result).get("place") == "Vatican"
+    assert new_round(result).get("round") == 1
+    # a swap carried out under it has the round as its origin
+    done = run(
+        "Prisoners return",
+        "Russia and Ukraine exchanged 150 servicemen per side on Saturday, under the swap of 300 per side, "
+        "reached at the first round of consultations at the Vatican.",
+        published=date(2026, 8, 15),
+    )
+    assert "EXCHANGE" in events(done)
+    assert "NEW_ROUND" not in events(done)
