@@ -2464,6 +2464,9 @@ def _session_of_both(
         # "the US and Russia agreed ... on ending the war in Ukraine": Ukraine is the topic; "the Alaska
         # summit" was the two of them, whoever its sentence names
         return False
+    if "mediator" in concepts and "ukraine" in concepts and _only_a_topic(analysis, concepts["ukraine"]):
+        # "Dmitriev's talks with Witkoff in Miami, where the sides discussed the Ukrainian settlement"
+        concepts = {name: hits for name, hits in concepts.items() if name != "ukraine"}
     if (
         "mediator" in concepts
         and (("russia" in concepts) != ("ukraine" in concepts))
@@ -2492,6 +2495,18 @@ def _session_of_both(
     if not negotiating or not (participants.both or participants.one_without_mediator):
         return False
     return (placed and participants.one_without_mediator) or is_dated()
+
+
+def _only_a_topic(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
+    """Whether a side is named only as what is discussed ("the Ukrainian settlement", "the Ukraine issue"),
+    not as someone at the table."""
+    words = analysis.words
+    return all(hit.last < len(words) and words[hit.last] in _TOPIC_NOUNS for hit in hits)
+
+
+_TOPIC_NOUNS = frozenset((
+    "settlement", "crisis", "conflict", "issue", "issues", "question", "file", "dossier", "problem", "war",
+))  # fmt: skip
 
 
 _GENERIC_SIDES = frozenset((

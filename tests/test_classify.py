@@ -3148,3 +3148,22 @@ def test_a_swap_just_reached_at_a_round_makes_the_round_news() -> None:
     )
     assert "EXCHANGE" in events(done)
     assert "NEW_ROUND" not in events(done)
+
+
+def test_ukraine_as_the_topic_of_a_mediators_meeting_is_not_at_the_table() -> None:
+    result = run(
+        "Dmitriev calls Miami talks with Witkoff constructive",
+        "Kirill Dmitriev, the Kremlin's envoy, described his talks with US envoy Steve Witkoff in Miami as "
+        "constructive and said the sides had discussed the Ukrainian settlement.",
+        published=date(2026, 8, 26),
+    )
+    assert result.relevant
+    assert "NEW_ROUND" not in events(result)
+    # a Ukrainian delegation at the table is
+    both = run(
+        "Delegations meet in Miami",
+        "The Russian and Ukrainian delegations met US envoy Steve Witkoff in Miami on Tuesday and said the "
+        "sides had discussed a settlement.",
+        published=date(2026, 8, 26),
+    )
+    assert round_place(both) == "Miami"

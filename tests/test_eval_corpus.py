@@ -88,7 +88,7 @@ STORY_FLOORS = {
     GAZETTES.name: {"clustering": 0.85, "gold_alerted": 0.8, "per_gold": 1.5},
     BULLETINS.name: {"clustering": 0.87, "gold_alerted": 0.88, "per_gold": 1.65},
     NOTICES.name: {"clustering": 0.85, "gold_alerted": 0.77, "per_gold": 1.2},
-    COLUMNS.name: {"clustering": 0.89, "gold_alerted": 0.92, "per_gold": 1.65},
+    COLUMNS.name: {"clustering": 0.88, "gold_alerted": 0.92, "per_gold": 1.55},
     JOURNALS.name: {"clustering": 0.77, "gold_alerted": 0.85, "per_gold": 1.25},
 }
 LONG_FLOORS = {
