@@ -4138,7 +4138,11 @@ _NEXT_SESSION = re.compile(
 
 
 def _deadline_candidate(
-    analysis: _Analysis, sentence: _Sentence, context: _Context, inherited: _InheritedBackground
+    analysis: _Analysis,
+    sentence: _Sentence,
+    context: _Context,
+    inherited: _InheritedBackground,
+    month_end: bool = True,  # whether the item names an "end of May target" anywhere
 ) -> _Candidate | None:
     if (
         context.other
@@ -4152,7 +4156,9 @@ def _deadline_candidate(
     words = sentence.hits("deadline")
     has_context = not sentence.concepts.keys().isdisjoint(_DEADLINE_CONTEXT)
     proposed_meeting = ("proposal" in sentence.concepts) and ("meeting" in sentence.concepts)
-    swap_target = _may_set_a_swap_target(analysis, sentence) or _names_a_month_end_target(analysis, sentence)
+    swap_target = _may_set_a_swap_target(analysis, sentence) or (
+        month_end and _names_a_month_end_target(analysis, sentence)
+    )
     if (
         not words
         and not has_context
@@ -4400,17 +4406,10 @@ def _lapsed_months_ago(analysis: _Analysis, text: str) -> bool:
 
 def _names_a_month_end_target(analysis: _Analysis, sentence: _Sentence) -> bool:
     """ "Complaints that an end-of-May target had been missed": a target with its date before it."""
-    words = analysis.words
-    return any(
-        words[index] == "end"
-        and words[index + 1] == "of"
-        and words[index + 2] in _ENGLISH_MONTH_SET
-        and words[index + 3] in ("target", "deadline", "goal")
-        for index in range(sentence.first_word, min(sentence.last_word, len(words)) - 3)
-    )
+    return _MONTH_END_TARGET.search(analysis.norm, sentence.start, sentence.end) is not None
 
 
-_ENGLISH_MONTH_SET = frozenset(_ENGLISH_MONTHS)
+_MONTH_END_TARGET = re.compile(rf"\bend\W+of\W+(?:{_ENGLISH_MONTH_NAMES})\W+(?:target|deadline|goal)\b")
 
 
 def _is_month_end_target(found: re.Match[str]) -> bool:
@@ -4477,15 +4476,17 @@ def _is_old_deadline(value: object, published: date | None) -> bool:
 def _detect_deadline(
     analysis: _Analysis, contexts: list[_Context], inherited: _InheritedBackground
 ) -> DetectedEvent | None:
+    # (one search of the whole text, before any sentence's)
+    month_end = _MONTH_END_TARGET.search(analysis.norm) is not None
     candidates = [
         candidate
         for sentence, context in zip(analysis.sentences, contexts, strict=True)
         if (
             not sentence.concepts.keys().isdisjoint(_DEADLINE_TRIGGERS)
             or _may_set_a_swap_target(analysis, sentence)
-            or _names_a_month_end_target(analysis, sentence)
+            or (month_end and _names_a_month_end_target(analysis, sentence))
         )
-        and (candidate := _deadline_candidate(analysis, sentence, context, inherited))
+        and (candidate := _deadline_candidate(analysis, sentence, context, inherited, month_end))
     ]
     threshold = analysis.rules.scores["deadline_threshold"]
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
