@@ -3636,6 +3636,20 @@ def _old_only_in_its_origin(analysis: _Analysis, sentence: _Sentence, dates: Seq
     )
 
 
+def _on_the_agenda(analysis: _Analysis, sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
+    """Whether the swap is told as what an agenda includes ("the agenda should include ... a new exchange of
+    prisoners"): "agenda" a few words before every trigger, nothing carried out in the sentence and no
+    agreement next to the swap."""
+    if not triggers or "carried_out" in sentence.concepts or _near(sentence.hits("agreed"), triggers, 3):
+        return False
+    words = analysis.words
+    first = sentence.first_word
+    return all("agenda" in words[max(first, hit.first - _AGENDA_WINDOW) : hit.first] for hit in triggers)
+
+
+_AGENDA_WINDOW = 15  # words from "agenda" to the swap it lists ("should include a halt to ... and a swap")
+
+
 def _doubts_the_swap(analysis: _Analysis, sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
     """A proposal or doubt about the swap itself ("proposed an exchange", "the swap could take place"), not
     about something else in the sentence ("revived talk of a summit"); a swap called agreed stands."""
@@ -3646,6 +3660,8 @@ def _doubts_the_swap(analysis: _Analysis, sentence: _Sentence, triggers: Sequenc
         for hit in sentence.hits("proposal", "tentative")
         if not (hit.last < len(words) and words[hit.last - 1] in _BODIES_NAMED and words[hit.last] in _SPEAKS)
     ]
+    if _on_the_agenda(analysis, sentence, triggers):
+        return True  # "the agenda should include a new exchange of prisoners": an agenda item
     if not doubts or not _near(doubts, triggers, _DOUBT_WINDOW):
         return False
     # (a verb that settles it: "agreement" can be the thing hoped for, "hoped for agreement on a new swap")
@@ -3655,8 +3671,10 @@ def _doubts_the_swap(analysis: _Analysis, sentence: _Sentence, triggers: Sequenc
         if words[hit.first] not in _DEAL_NOUNS
     ]
     if any(
-        doubt.last <= cue.first and cue.last <= trigger.first
-        for doubt in doubts
+        cue.last <= trigger.first
+        and any(doubt.last <= cue.first for doubt in doubts)
+        # (not "proposed that the delegations meet ... to discuss a prisoner swap": a doubt after the verb)
+        and not any(cue.last <= doubt.first and doubt.last <= trigger.first for doubt in doubts)
         for cue in settled
         for trigger in triggers
     ):

@@ -3167,3 +3167,26 @@ def test_ukraine_as_the_topic_of_a_mediators_meeting_is_not_at_the_table() -> No
         published=date(2026, 8, 26),
     )
     assert round_place(both) == "Miami"
+
+
+@pytest.mark.parametrize(
+    "proposal",
+    [
+        "Zelensky proposed on Thursday that Ukrainian and Russian delegations meet in Ankara next week to "
+        "discuss a ceasefire and a large prisoner exchange.",
+        "Zelensky said Erdogan had agreed to host the meeting and that the agenda should include a halt to "
+        "long-range strikes and a new exchange of prisoners of war.",
+    ],
+)
+def test_a_swap_on_a_proposed_meetings_agenda_is_no_swap(proposal: str) -> None:
+    result = run("Zelensky proposes talks in Ankara", proposal, published=date(2026, 10, 22))
+    assert result.relevant
+    assert "EXCHANGE" not in events(result)
+    # a meeting held that confirms a swap still has it
+    confirmed = run(
+        "Talks in Ankara",
+        "Russian and Ukrainian delegations met in Ankara on Thursday and agreed a new exchange of 500 "
+        "prisoners each.",
+        published=date(2026, 10, 22),
+    )
+    assert "EXCHANGE" in events(confirmed)
