@@ -3801,8 +3801,8 @@ _DAY_OF_MONTH = (
     rf"(?:(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"  # "August 8", "Sept. 15"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))"  # "8 August", "15th of May"
 )
-# "midnight on", "24:00 Moscow time on": the end of the day named next
-_MIDNIGHT = r"(?:midnight|24:00|00:00)\s+(?:[a-z]+\s+time\s+)?(?:on\s+)?"
+# "midnight on", "24:00 Moscow time on", "23:59 on": the end of the day named next
+_MIDNIGHT = r"(?:midnight|24:00|23:59|00:00)\s+(?:[a-z]+\s+time\s+)?(?:on\s+)?"
 _LIMIT = re.compile(
     rf"\b(?:with)?in\s+(?:the\s+next\s+)?(?P<in_n>{_AMOUNT}){_OR_MORE}\s+(?P<in_unit>{_UNIT})\b"
     rf"|\b(?:(?:gave|give|gives|giving|given|grant(?:ed|s)?)\s+(?:\w+\s+){{0,3}}?"
@@ -3835,8 +3835,8 @@ _LIMIT = re.compile(
     rf"(?:another\s+|a\s+further\s+)?(?P<ext_n>{_AMOUNT})\s+"
     rf"(?:more\s+|further\s+|additional\s+)?(?P<ext_unit>{_UNIT})\b"
     rf"|\b(?P<verb>by|until|till|before|no later than|expir(?:e[sd]?|y|ing)(?:\s+(?:on|at))?|ends?\s+on"
-    rf"|ends?\s+at|ended\s+at(?=\s+(?:midnight|24:00|00:00))"
-    rf"|r[au]ns?\s+out(?:\s+on|\s+at(?=\s+(?:midnight|24:00|00:00)))?|lapsed on"
+    rf"|ends?\s+at|ended\s+at(?=\s+(?:midnight|24:00|23:59|00:00))"
+    rf"|r[au]ns?\s+out(?:\s+on|\s+at(?=\s+(?:midnight|24:00|23:59|00:00)))?|lapsed on"
     rf"|lapses?(?:\s+on)?"
     rf"|passed(?:\s+on)?"
     # a deadline moved: "moved forward to August 8", "pushes back Ukraine peace deadline to Sept. 15"
@@ -4128,7 +4128,7 @@ def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | No
         moment = _deadline_date(by.replace("00:00", "midnight", 1), base, forward)
         return (date.fromisoformat(moment) - timedelta(days=1)).isoformat() if moment else None
     cleaned = re.sub(
-        r"\bmidnight\b|\b24:00\b|\b[a-z]+\s+time\b|\bon\b|^(?:next|this|coming)\b", " ", by
+        r"\bmidnight\b|\b24:00\b|\b23:59\b|\b[a-z]+\s+time\b|\bon\b|^(?:next|this|coming)\b", " ", by
     ).strip()
     if cleaned == "tomorrow":
         return (base + timedelta(days=1)).isoformat()

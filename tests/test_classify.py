@@ -3190,3 +3190,13 @@ def test_a_swap_on_a_proposed_meetings_agenda_is_no_swap(proposal: str) -> None:
         published=date(2026, 10, 22),
     )
     assert "EXCHANGE" in events(confirmed)
+
+
+@pytest.mark.parametrize("end", ["23:59 on 18 January", "23:59 on Sunday", "midnight on 18 January"])
+def test_a_truce_that_runs_until_the_last_minute_of_a_day_ends_that_day(end: str) -> None:
+    result = run(
+        "Energy pause confirmed",
+        f"Zelensky said the pause in strikes on energy facilities agreed with Russia runs until {end}.",
+        published=date(2026, 1, 12),  # a Monday
+    )
+    assert deadline_of(result) == "2026-01-18"
