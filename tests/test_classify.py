@@ -3200,3 +3200,13 @@ def test_a_truce_that_runs_until_the_last_minute_of_a_day_ends_that_day(end: str
         published=date(2026, 1, 12),  # a Monday
     )
     assert deadline_of(result) == "2026-01-18"
+
+
+def test_children_reunited_with_their_families_are_a_return() -> None:
+    result = run(
+        "Qatar reunites 11 Ukrainian children with their families",
+        "Eleven Ukrainian children taken to Russia were reunited with relatives in Ukraine this week after "
+        "passing through Doha, Qatar's foreign ministry said.",
+        published=date(2026, 10, 29),
+    )
+    assert facts_of(result, "EXCHANGE").get("count") == 11
