@@ -74,6 +74,8 @@ NOTICES = Path(__file__).parent / "data" / "corpus" / "notices.jsonl"
 COLUMNS = Path(__file__).parent / "data" / "corpus" / "columns.jsonl"
 # a thirteenth (JOURNALS.md): weeks of swaps carried out in stages and deadlines set, extended and missed
 JOURNALS = Path(__file__).parent / "data" / "corpus" / "journals.jsonl"
+# a fourteenth (DAILIES.md): most developments told by three to five outlets, same-day ones kept apart
+DAILIES = Path(__file__).parent / "data" / "corpus" / "dailies.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.15},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.15},
@@ -90,6 +92,7 @@ STORY_FLOORS = {
     NOTICES.name: {"clustering": 0.85, "gold_alerted": 0.77, "per_gold": 1.2},
     COLUMNS.name: {"clustering": 0.88, "gold_alerted": 0.92, "per_gold": 1.55},
     JOURNALS.name: {"clustering": 0.77, "gold_alerted": 0.85, "per_gold": 1.25},
+    DAILIES.name: {"clustering": 0.94, "gold_alerted": 0.95, "per_gold": 1.55},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -105,6 +108,7 @@ LONG_FLOORS = {
     NOTICES.name: {"relevance": 0.97, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.6},
     COLUMNS.name: {"relevance": 0.95, "NEW_ROUND": 0.8, "EXCHANGE": 0.95, "DEADLINE": 0.84},
     JOURNALS.name: {"relevance": 0.96, "NEW_ROUND": 0.78, "EXCHANGE": 0.87, "DEADLINE": 0.83},
+    DAILIES.name: {"relevance": 0.96, "NEW_ROUND": 0.86, "EXCHANGE": 0.95, "DEADLINE": 0.88},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -120,6 +124,7 @@ LONG_FACT_FLOORS = {
     NOTICES.name: {"round": 0.6, "place": 0.75, "date": 0.7, "count": 0.97, "deadline": 0.4},
     COLUMNS.name: {"round": 0.95, "place": 0.87, "date": 0.85, "count": 0.95, "deadline": 0.7},
     JOURNALS.name: {"round": 0.6, "place": 0.8, "date": 0.85, "count": 0.93, "deadline": 0.55},
+    DAILIES.name: {"round": 0.95, "place": 0.95, "date": 0.93, "count": 0.8, "deadline": 0.83},
 }
 
 
@@ -137,6 +142,7 @@ LONG = [
     NOTICES,
     COLUMNS,
     JOURNALS,
+    DAILIES,
 ]
 
 
