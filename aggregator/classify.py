@@ -1927,9 +1927,11 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
             value = date.fromisoformat(span) if _is_iso_date(span) else None
         start = sentence.start + found.start()
         # (a possessive day is the thing's it qualifies: "said yesterday's meeting had been constructive")
-        of_speech = _SPEECH_BEFORE.search(
-            text, max(0, found.start() - 24), found.start()
-        ) is not None and not text.startswith(("'s", "\u2019s"), found.end())
+        # ("Zelensky on Thursday proposed that the delegations meet": the verb may follow the day, too)
+        of_speech = (
+            _SPEECH_BEFORE.search(text, max(0, found.start() - 24), found.start()) is not None
+            or _SPEECH_AFTER.match(text, found.end()) is not None
+        ) and not text.startswith(("'s", "\u2019s"), found.end())
         mentions.append(
             _DateMention(start, start + len(span), value, kind in ("rel", "wd"), of_speech, of_holding)
         )
@@ -1969,6 +1971,7 @@ _SPEECH_BEFORE = re.compile(
     r"\b(?:said|says|told|stated|added|announced|confirmed|reported|wrote|warned|pressed|urged|proposed"
     r"|suggested)(?:\s+(?:on|late|early))?\s+$"
 )
+_SPEECH_AFTER = re.compile(r"\s+(?:said|stated|announced|proposed|suggested)\b")
 
 
 def _is_iso_date(text: str) -> bool:
@@ -2529,6 +2532,8 @@ _DATELINE = re.compile(
     r"|,[^-\u2013\u2014:()]{0,20}\d[^-\u2013\u2014:()]{0,8}"  # ", July 21"
     r"(?:\([^)]{1,40}\))?\s*[-\u2013\u2014:]"  # " (Agency) -"
     r"|\s*\([^)]{1,40}\)\s*[-\u2013\u2014:]"
+    # ", October 27. The Russian delegation ...", ", 27 October."
+    rf"|,\s*(?:(?:{_ENGLISH_MONTH_NAMES})\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_ENGLISH_MONTH_NAMES}))\."
     r"|\s+[-\u2013\u2014])\s"  # " — ", " - "
 )
 

@@ -3210,3 +3210,23 @@ def test_children_reunited_with_their_families_are_a_return() -> None:
         published=date(2026, 10, 29),
     )
     assert facts_of(result, "EXCHANGE").get("count") == 11
+
+
+def test_a_day_before_the_verb_of_a_proposal_is_the_proposals() -> None:
+    result = run(
+        "Zelensky proposes talks in Ankara next week",
+        "President Volodymyr Zelensky on Thursday proposed that Ukrainian and Russian delegations meet in "
+        "Ankara next week.",
+        published=date(2026, 10, 22),  # a Thursday
+    )
+    assert new_round(result) == {"place": "Ankara"}
+
+
+def test_an_agency_dateline_without_the_agency_dates_the_filing() -> None:
+    result = run(
+        "Russian delegation for Ankara talks named",
+        "MOSCOW, October 27. The Russian delegation at the talks with Ukraine in Ankara on October 28 will "
+        "be led by Vladimir Medinsky, the Kremlin announced on Tuesday.",
+        published=date(2026, 10, 27),
+    )
+    assert new_round(result).get("date") == "2026-10-28"
