@@ -1922,6 +1922,8 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
                 way = True
             elif of_holding or _BACKWARD_BEFORE.search(before):
                 way = False
+            elif way and _PAST_AFTER_POSSESSIVE.match(text, found.end()):
+                way = False  # "Thursday's talks at the palace also produced an understanding": that was
         value = _resolve_date(kind, span, base, way) if base is not None else None
         if base is None and kind == "iso":
             value = date.fromisoformat(span) if _is_iso_date(span) else None
@@ -1953,6 +1955,12 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
 
 # "for Friday's talks", "ahead of Monday", "until Sunday": the coming one; "after Friday's meeting", "since
 # Monday", "expired on Monday": the last one
+# "Thursday's talks ... produced", "Monday's meeting in Geneva ended": a session of that day told in the past
+_PAST_AFTER_POSSESSIVE = re.compile(
+    r"(?:'s|\u2019s)\s+(?:[\w-]+\s+){0,5}?(?:talks|meeting|round|session|negotiations|summit)\s+"
+    r"(?:[\w,.-]+\s+){0,6}?"
+    r"(?:produced|ended|yielded|brought|was|were|lasted|went|concluded|broke up|failed)\b"
+)
 _FORWARD_BEFORE = re.compile(
     r"\b(?:for|before|ahead of|until|till|by|from|starting|due|set for|scheduled for|planned for)"
     r"\s+(?:on\s+)?$"

@@ -3230,3 +3230,22 @@ def test_an_agency_dateline_without_the_agency_dates_the_filing() -> None:
         published=date(2026, 10, 27),
     )
     assert new_round(result).get("date") == "2026-10-28"
+
+
+def test_a_possessive_day_of_talks_told_in_the_past_is_the_last_such_day() -> None:
+    result = run(
+        "Istanbul meeting businesslike, Russian delegation says",
+        "Russian and Ukrainian military delegations met in Istanbul, Moscow said. Thursday's talks at the "
+        "Dolmabahce palace also produced an understanding on ports, and Russia would observe it, Peskov "
+        "said.",
+        published=date(2026, 8, 21),  # a Friday
+    )
+    assert new_round(result).get("date") == "2026-08-20"
+    # told ahead, it is the coming one
+    ahead = run(
+        "Istanbul meeting set",
+        "Russian and Ukrainian military delegations will meet in Istanbul, Moscow said. Thursday's talks at "
+        "the Dolmabahce palace will focus on ports.",
+        published=date(2026, 8, 21),
+    )
+    assert new_round(ahead).get("date") == "2026-08-27"
