@@ -266,11 +266,23 @@ class RuleSet:
             for term in rule.terms:
                 self._trie.add(_term_words(term), index)
         self._trie.settle()
-        self._pattern, self._pattern_rules = _combine_patterns(self.rules)
-        self._pattern_starts = _starts_regex([rule.pattern for rule in self.rules if rule.pattern])
-        # every regex rule's match begins a word with a digit ("84 for 84"): str calls find those words
-        self._patterns_at_numbers = self._pattern_starts is not None and self._pattern_starts.pattern == (
-            r"[\d](?<!\w[\d])"
+        # Regex rules whose every match begins a word with a digit ("84 for 84") run together, at the words
+        # str calls find; any other runs by itself, so that one of them does not make the engine try the
+        # rest at every word ("hand(?<!\\whand)..." opens with a literal the engine skips to in C)
+        patterned = [(index, rule) for index, rule in enumerate(self.rules) if rule.pattern]
+        at_numbers = [(index, rule) for index, rule in patterned if _opens_at_numbers(rule.pattern)]
+        combined = at_numbers if at_numbers else patterned
+        self._pattern, self._pattern_rules = _combine_patterns(combined)
+        self._pattern_starts = _starts_regex([rule.pattern for _, rule in combined])
+        self._patterns_at_numbers = bool(at_numbers)
+        self._other_patterns = (
+            [
+                (re.compile(rule.pattern), index)
+                for index, rule in patterned
+                if not _opens_at_numbers(rule.pattern)
+            ]
+            if at_numbers
+            else []
         )
         pattern_concepts = {rule.concept for rule in self.rules if rule.pattern}
         self.patterns_may_anchor = not pattern_concepts.isdisjoint(_ANCHORS)
@@ -447,7 +459,12 @@ class RuleSet:
         a space for each character that is no word's, if known.)"""
         if self._pattern is None:
             return []
-        found = []
+        found = [
+            (index, match.start(), match.end())
+            for pattern, index in self._other_patterns
+            for match in pattern.finditer(norm)
+            if match.end() > match.start()
+        ]
         if self._pattern_starts is None:
             for match in self._pattern.finditer(norm):
                 if match.lastgroup is not None and match.end() > match.start():
@@ -575,12 +592,20 @@ def _check_term(term: object) -> str | None:
     return None
 
 
-def _combine_patterns(rules: Sequence[Rule]) -> tuple[re.Pattern[str] | None, dict[str, int]]:
-    groups = {f"r{index}": index for index, rule in enumerate(rules) if rule.pattern}
+def _combine_patterns(rules: Sequence[tuple[int, Rule]]) -> tuple[re.Pattern[str] | None, dict[str, int]]:
+    """One regex of the (index, rule) pairs' patterns, and its groups' rule indexes."""
+    groups = {f"r{index}": index for index, rule in rules if rule.pattern}
     if not groups:
         return None, {}
-    combined = "|".join(f"(?P<{group}>{rules[index].pattern})" for group, index in groups.items())
+    patterns = dict(rules)
+    combined = "|".join(f"(?P<{group}>{patterns[index].pattern})" for group, index in groups.items())
     return re.compile(combined), groups
+
+
+def _opens_at_numbers(pattern: str | None) -> bool:
+    """Whether every match of the pattern begins a word with a digit."""
+    starts = _starts_regex([pattern]) if pattern else None
+    return starts is not None and starts.pattern == r"[\d](?<!\w[\d])"
 
 
 def _starts_regex(patterns: Sequence[str]) -> re.Pattern[str] | None:
@@ -3653,6 +3678,8 @@ def _on_the_agenda(analysis: _Analysis, sentence: _Sentence, triggers: Sequence[
     """Whether the swap is told as what an agenda includes ("the agenda should include ... a new exchange of
     prisoners"): "agenda" a few words before every trigger, nothing carried out in the sentence and no
     agreement next to the swap."""
+    if analysis.norm.find("agenda", sentence.start, sentence.end) < 0:
+        return False  # (most sentences: one search in C before any word is looked at)
     if not triggers or "carried_out" in sentence.concepts or _near(sentence.hits("agreed"), triggers, 3):
         return False
     words = analysis.words
@@ -4435,6 +4462,9 @@ def _lapsed_months_ago(analysis: _Analysis, text: str) -> bool:
     return found is not None and _not_the_month_of_publication(analysis, found.group("month"))
 
 
+_TO_COME = frozenset(("future", "tentative", "agreed", "carried_out"))
+
+
 def _names_a_month_end_target(analysis: _Analysis, sentence: _Sentence) -> bool:
     """ "Complaints that an end-of-May target had been missed": a target with its date before it."""
     return _MONTH_END_TARGET.search(analysis.norm, sentence.start, sentence.end) is not None
@@ -4451,9 +4481,7 @@ def _may_set_a_swap_target(analysis: _Analysis, sentence: _Sentence) -> bool:
     """Whether the sentence may give a swap a date to be done by: it tells the swap or its people in words
     to come ("is to be completed", "will be freed", "want everyone home"), not in the past."""
     concepts = sentence.concepts
-    if "past" in concepts or not any(
-        (cue in concepts) for cue in ("future", "tentative", "agreed", "carried_out")
-    ):
+    if "past" in concepts or concepts.keys().isdisjoint(_TO_COME):
         return False
     if _has_exchange_trigger(sentence):
         return True
