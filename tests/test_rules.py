@@ -146,6 +146,20 @@ def test_regex_rules_match_the_normalised_text(tmp_path: Path) -> None:
     assert any(evidence.rule == "n" and evidence.text == "84 FOR 84" for evidence in result.evidence)
 
 
+def test_regex_rules_that_open_at_numbers_and_at_words_both_match(tmp_path: Path) -> None:
+    # a rule that opens at a number runs on the fast path, one that opens at a word by itself: both match,
+    # and overlapping matches of the two are both kept
+    text = (
+        '[[rules]]\nname = "n"\nconcept = "swap_phrase"\nweight = 1.0\npattern = \'\\b\\d+ for \\d+\'\n'
+        '[[rules]]\nname = "w"\nconcept = "return"\nweight = 1.0\n'
+        "pattern = 'hand(?<!\\whand)(?:ed)?\\s+(?:\\w+\\s+){1,4}?back\\b'\n"
+    )
+    rules = load_rules(write_rules(tmp_path, text))
+    norm = "they handed 84 for 84 back and the shorthand 9 for 9 back"
+    found = {(rules.rules[index].name, norm[start:end]) for index, start, end in rules.match_patterns(norm)}
+    assert found == {("n", "84 for 84"), ("n", "9 for 9"), ("w", "handed 84 for 84 back")}
+
+
 def test_the_cheap_gate_finds_every_anchor_word_and_only_whole_word_starts() -> None:
     rules = load_rules()
     anchors = ("kremlin", "zelenskyy", "kyiv's", "donbas", "azovstal", "normandy format", "україна", "путин")
