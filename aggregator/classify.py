@@ -2394,6 +2394,19 @@ def _met_repeatedly(analysis: _Analysis, sentence: _Sentence) -> bool:
 _LATER_SESSION = frozenset(("next", "further", "another", "new", "following", "subsequent", "future"))
 
 
+def _being_arranged(analysis: _Analysis) -> bool:
+    """Whether the item says the date of a session will be agreed within days ("I think we will be able to
+    agree on the date next week"): a round being arranged, not bare readiness."""
+    return _ARRANGING.search(analysis.norm) is not None
+
+
+_ARRANGING = re.compile(
+    r"\b(?:will(?:\s+be\s+able\s+to)?|expects?\s+to|expected\s+to|plans?\s+to|should)\s+(?:\w+\s+)?agree\s+"
+    r"(?:on\s+)?(?:a|the)\s+(?:new\s+)?(?:date|dates|time)\b[^.;]{0,40}?"
+    r"\b(?:next\s+week|this\s+week|in\s+the\s+coming\s+days|within\s+days|tomorrow|in\s+the\s+next\s+few\s+days)"
+)
+
+
 def _unsettles_a_session(analysis: _Analysis, sentence: _Sentence) -> bool:
     """Whether the sentence's "no date", "not on the agenda" is about a session: the agenda's and the table's
     need one named ("a new round is not on the agenda"; "political questions were not on the agenda" is the
@@ -2872,17 +2885,21 @@ def _round_candidate(
     score += 0.15 * sentence.is_title
     if not anchored:
         score -= 0.3  # "talks will continue": no session in particular
-    if (
-        ("unscheduled" in concepts)
-        or _doubts_the_session(analysis, sentence, sessions, dates)
-        or analysis.sentence_text(sentence).rstrip().endswith("?")
-    ):
+    doubted = ("unscheduled" in concepts) or _doubts_the_session(analysis, sentence, sessions, dates)
+    # (in an item that says the date will be agreed next week, "ready to send its delegation ... the date
+    # has not been agreed" is a round being arranged: LABELS' "expect to agree a date next week")
+    if analysis.sentence_text(sentence).rstrip().endswith("?") or (doubted and not _being_arranged(analysis)):
         score -= 0.6
-    elif not dates and any(
-        ("unscheduled" in other.concepts)
-        and _unsettles_a_session(analysis, other)
-        and not (held_or_over and _names_a_later_session(analysis, other, first_to_come=True))
-        for other in analysis.sentences
+    elif (
+        not doubted
+        and not dates
+        and any(
+            ("unscheduled" in other.concepts)
+            and _unsettles_a_session(analysis, other)
+            and not (held_or_over and _names_a_later_session(analysis, other, first_to_come=True))
+            for other in analysis.sentences
+        )
+        and not _being_arranged(analysis)
     ):
         score -= 0.3  # "The Kremlin said no venue had been agreed": the item's session is not yet fixed
     if _near(

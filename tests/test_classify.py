@@ -3249,3 +3249,24 @@ def test_a_possessive_day_of_talks_told_in_the_past_is_the_last_such_day() -> No
         published=date(2026, 8, 21),
     )
     assert new_round(ahead).get("date") == "2026-08-27"
+
+
+def test_a_date_to_be_agreed_next_week_is_a_round_being_arranged() -> None:
+    body = (
+        "The Kremlin confirmed on Saturday that Russia was ready to send its delegation to Istanbul for new "
+        "talks with Ukraine, but said the date had not yet been agreed."
+    )
+    arranged = run(
+        "Kremlin: date of Istanbul meeting with Kiev yet to be fixed",
+        body + ' "I think we will be able to agree on the date next week," Peskov said.',
+        published=date(2026, 11, 28),
+    )
+    assert round_place(arranged) == "Istanbul"
+    # bare readiness and hope stay no round
+    hoped = run(
+        "Kremlin: date of Istanbul meeting with Kiev yet to be fixed",
+        body + ' "We hope the dates will come soon," Peskov said.',
+        published=date(2026, 11, 28),
+    )
+    assert hoped.relevant
+    assert "NEW_ROUND" not in events(hoped)
