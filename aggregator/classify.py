@@ -3707,6 +3707,11 @@ def _on_the_agenda(analysis: _Analysis, sentence: _Sentence, triggers: Sequence[
 _AGENDA_WINDOW = 15  # words from "agenda" to the swap it lists ("should include a halt to ... and a swap")
 
 
+def _governed(hit: _Hit, doubts: Sequence[_Hit]) -> bool:
+    """Whether a doubt stands just before the verb ("must first agree", "hope to agree")."""
+    return any(0 <= hit.first - doubt.last <= 1 for doubt in doubts)
+
+
 def _doubts_the_swap(analysis: _Analysis, sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
     """A proposal or doubt about the swap itself ("proposed an exchange", "the swap could take place"), not
     about something else in the sentence ("revived talk of a summit"); a swap called agreed stands."""
@@ -3722,10 +3727,12 @@ def _doubts_the_swap(analysis: _Analysis, sentence: _Sentence, triggers: Sequenc
     if not doubts or not _near(doubts, triggers, _DOUBT_WINDOW):
         return False
     # (a verb that settles it: "agreement" can be the thing hoped for, "hoped for agreement on a new swap")
+    # ("must first agree an exchange": the verb a doubt governs settles nothing)
+    governed = {hit.first for hit in sentence.hits("concrete", "agreed") if _governed(hit, doubts)}
     settled = [
         hit
         for hit in sentence.hits("concrete", "agreed", "carried_out")
-        if words[hit.first] not in _DEAL_NOUNS
+        if words[hit.first] not in _DEAL_NOUNS and hit.first not in governed
     ]
     if any(
         cue.last <= trigger.first
@@ -3740,6 +3747,7 @@ def _doubts_the_swap(analysis: _Analysis, sentence: _Sentence, triggers: Sequenc
         hit
         for hit in sentence.hits("agreed")
         if not any(hit.first < trigger.last and trigger.first < hit.last for trigger in triggers)
+        and hit.first not in governed
     ]
     if agreed and all(trigger.last <= doubt.first for doubt in doubts for trigger in triggers):
         # "agreed that a thousand prisoners would be released and that each would prepare a proposal": what

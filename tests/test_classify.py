@@ -3270,3 +3270,19 @@ def test_a_date_to_be_agreed_next_week_is_a_round_being_arranged() -> None:
     )
     assert hoped.relevant
     assert "NEW_ROUND" not in events(hoped)
+
+
+def test_a_swap_russia_must_first_agree_is_a_demand() -> None:
+    demand = run(
+        "Kyiv welcomes Ankara's offer, says Russia must first agree 'all for all' exchange",
+        "Ukraine welcomed Turkiye's offer to host talks with Russia on Wednesday.",
+        published=date(2026, 4, 22),
+    )
+    assert demand.relevant
+    assert "EXCHANGE" not in events(demand)
+    agreed = run(
+        "Russia and Ukraine agree 'all for all' exchange",
+        "Ukraine welcomed Turkiye's offer to host talks with Russia on Wednesday.",
+        published=date(2026, 4, 22),
+    )
+    assert "EXCHANGE" in events(agreed)
