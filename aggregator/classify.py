@@ -3539,7 +3539,11 @@ def _exchange_candidate(
     if score < threshold:
         return None
     if (
-        (_is_background(analysis, sentence, dates) and not _old_only_in_its_origin(analysis, sentence, dates))
+        (
+            _is_background(analysis, sentence, dates)
+            and not _old_only_in_its_origin(analysis, sentence, dates)
+            and not _counted_since(analysis, sentence, dates, fresh)
+        )
         or inherited[sentence.index]
         or _deep_and_old(analysis, sentence, dates)
         or any(_counted_sessions(analysis, hit) for hit in sentence.hits("round", "meeting"))
@@ -3673,6 +3677,23 @@ _DOUBT_WINDOW = 10  # words between a swap and the "proposed", "could" or "hope"
 
 # nouns that name a body when it speaks ("the Bring Kids Back UA initiative said"), not a proposal
 _BODIES_NAMED = frozenset(("initiative", "project", "platform", "campaign", "programme", "program"))
+
+
+def _counted_since(
+    analysis: _Analysis, sentence: _Sentence, dates: Sequence[_DateMention], fresh: Sequence[_Hit]
+) -> bool:
+    """ "Another 390 came home today, the 70th exchange since the start of the full-scale invasion": the only
+    background cue is a "since" the swap is counted from, in a sentence that tells the swap as new (a fresh
+    word by it), with no old date or year."""
+    cues = sentence.hits("background", "strong_background")
+    words = analysis.words
+    return (
+        bool(fresh)
+        and bool(cues)
+        and all(words[hit.first] == "since" for hit in cues)
+        and not _has_old_date(analysis, dates)
+        and not _names_past_year(analysis, sentence)
+    )
 
 
 def _old_only_in_its_origin(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_DateMention]) -> bool:

@@ -3286,3 +3286,21 @@ def test_a_swap_russia_must_first_agree_is_a_demand() -> None:
         published=date(2026, 4, 22),
     )
     assert "EXCHANGE" in events(agreed)
+
+
+def test_a_swap_counted_since_the_war_began_is_still_todays() -> None:
+    result = run(
+        "'The 70th exchange': 390 more defenders home",
+        "Another 390 Ukrainian defenders came home from Russian captivity today, in what the coordination "
+        "headquarters called the 70th exchange since the start of the full-scale invasion.",
+        published=date(2026, 5, 29),
+    )
+    assert facts_of(result, "EXCHANGE") == {"count": 390, "date": "2026-05-29"}
+    # without anything new, the same "since" is a recap
+    recap = run(
+        "Swaps in numbers",
+        "Ukrainian defenders have come home from Russian captivity in 69 exchanges since the start of the "
+        "full-scale invasion, the coordination headquarters said.",
+        published=date(2026, 5, 29),
+    )
+    assert "EXCHANGE" not in events(recap)
