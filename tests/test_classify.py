@@ -3304,3 +3304,19 @@ def test_a_swap_counted_since_the_war_began_is_still_todays() -> None:
         published=date(2026, 5, 29),
     )
     assert "EXCHANGE" not in events(recap)
+
+
+def test_bodies_a_side_got_back_are_a_return_with_their_day() -> None:
+    result = run(
+        "",
+        "Ukraine got back the bodies of 502 fallen defenders on Friday, the coordination headquarters said.",
+        published=date(2024, 11, 29),  # a Friday
+    )
+    assert facts_of(result, "EXCHANGE") == {"count": 502, "date": "2024-11-29"}
+    # talks that got back on track are no return
+    talks = run(
+        "",
+        "Russia and Ukraine got back to the negotiating table in Istanbul on Friday, officials said.",
+        published=date(2024, 11, 29),
+    )
+    assert "EXCHANGE" not in events(talks)
