@@ -2102,7 +2102,7 @@ _WEEKS_BACK = re.compile(
 # "humanitarian arrangements agreed at talks in Istanbul", "under an arrangement reached at the talks"
 _AGREED_THERE = re.compile(
     r"(?:\b(?:swaps?|exchanges?|repatriations?|arrangements?|deals?|agreements?|accords?|terms|releases?|"
-    r"handovers?|commitments?|steps?|ceasefire|truce)\s+(?:of\s+(?:[\w'-]+\s+){0,4}?[\w'-]+)?,?\s*"
+    r"handovers?|commitments?|steps?|ceasefire|truce)\s+(?:of\s+(?:[\w'-]+,?\s+){0,5}?[\w'-]+)?,?\s*"
     # ("the exchange that was agreed at", "the deal their delegations agreed in")
     r"(?:(?:that|which)\s+(?:[\w'-]+\s+){0,4}?|(?:[\w'-]+\s+){1,3}?)?(?:(?:was|were|had\s+been)\s+)?"
     r"|\bas\s+(?:was\s+)?)"  # "exchanged on Tuesday, as agreed at the talks"

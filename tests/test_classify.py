@@ -3320,3 +3320,15 @@ def test_bodies_a_side_got_back_are_a_return_with_their_day() -> None:
         published=date(2024, 11, 29),
     )
     assert "EXCHANGE" not in events(talks)
+
+
+def test_a_swap_agreed_earlier_this_month_is_carried_out_today() -> None:
+    result = run(
+        "Russia and Ukraine carry out latest prisoner swap",
+        "Russia and Ukraine exchanged another group of prisoners of war on Saturday, the latest stage of a "
+        "swap of wounded, sick and young soldiers that the two sides agreed at direct talks in Istanbul "
+        "earlier this month.",
+        published=date(2025, 6, 15),  # a Sunday
+    )
+    assert facts_of(result, "EXCHANGE").get("date") == "2025-06-14"
+    assert "NEW_ROUND" not in events(result)
