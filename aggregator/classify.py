@@ -2394,6 +2394,12 @@ def _met_repeatedly(analysis: _Analysis, sentence: _Sentence) -> bool:
 _LATER_SESSION = frozenset(("next", "further", "another", "new", "following", "subsequent", "future"))
 
 
+_IDENTIFIES_THE_SESSION = re.compile(
+    r"\s*(?:the|these|this|today's|yesterday's)\s+(?:talks|meeting|session|negotiations|consultations)\s+"
+    r"(?:was|were|are|is)\s+the\s+(?:[\w-]+\s+){0,2}?(?:round|meeting|session)\b"
+)
+
+
 def _being_arranged(analysis: _Analysis) -> bool:
     """Whether the item says the date of a session will be agreed within days ("I think we will be able to
     agree on the date next week"): a round being arranged, not bare readiness."""
@@ -2915,8 +2921,12 @@ def _round_candidate(
         return None
     # the session's own day decides ("returned on Friday under the deal agreed at the talks on 2 June"; "the
     # third round opened in Geneva on Tuesday, after two rounds in Abu Dhabi" is news)
+    # "The talks were the fifth round of direct negotiations ...": the item's session, numbered
+    identity = _IDENTIFIES_THE_SESSION.match(analysis.sentence_text(sentence)) is not None
     if attached:
         background = _has_old_date(analysis, attached)
+    elif identity:  # (its cues are the clauses' that follow: "a group the sides set up earlier this year")
+        background = _has_old_date(analysis, dates) or _names_past_year(analysis, sentence)
     else:
         background = _is_background(analysis, sentence, dates) or inherited[sentence.index]
     if not background and not sentence.is_title:
@@ -2929,7 +2939,13 @@ def _round_candidate(
         background = _origin_of_a_swap_done(analysis, sentence, dates)
     if background:
         score -= 0.7
-    if not sentence.is_title and sentence.body_index >= 4 and not dates and "future" not in concepts:
+    if (
+        not sentence.is_title
+        and sentence.body_index >= 4
+        and not dates
+        and "future" not in concepts
+        and not identity
+    ):
         score -= 0.3  # a past session deep in the body, undated: most likely background
     if score < threshold:
         return None

@@ -3332,3 +3332,29 @@ def test_a_swap_agreed_earlier_this_month_is_carried_out_today() -> None:
     )
     assert facts_of(result, "EXCHANGE").get("date") == "2025-06-14"
     assert "NEW_ROUND" not in events(result)
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        "The talks were the fifth round of direct negotiations hosted by Turkey since May 2025.",
+        "The talks were the fifth meeting of a working group the two sides set up earlier this year.",
+    ],
+)
+def test_a_sentence_that_numbers_the_items_talks_gives_the_round(identity: str) -> None:
+    filler = "Officials on both sides said the atmosphere had been calm. " * 4
+    result = run(
+        "Fidan hails Istanbul talks",
+        "Foreign Minister Hakan Fidan on Wednesday praised the outcome of the latest Russian-Ukrainian talks "
+        f"held in Istanbul. {filler}{identity}",
+        published=date(2026, 12, 9),
+    )
+    assert new_round(result).get("round") == 5
+    # a past year in it is still a look back
+    old = run(
+        "Fidan hails Istanbul talks",
+        "Foreign Minister Hakan Fidan on Wednesday praised the outcome of the latest Russian-Ukrainian talks "
+        f"held in Istanbul. {filler}In 2022 the talks were the fifth round of the Belarus series.",
+        published=date(2026, 12, 9),
+    )
+    assert new_round(old).get("round") is None
