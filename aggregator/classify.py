@@ -3939,6 +3939,7 @@ _LIMIT = re.compile(
     rf"|\b(?P<verb>by|until|till|before|no later than|expir(?:e[sd]?|y|ing)(?:\s+(?:on|at))?|ends?\s+on"
     rf"|ends?\s+at|ended\s+at(?=\s+(?:midnight|24:00|23:59|00:00))"
     rf"|r[au]ns?\s+out(?:\s+on|\s+at(?=\s+(?:midnight|24:00|23:59|00:00)))?|lapsed on"
+    rf"|lapse[sd]?\s+at(?=\s+(?:midnight|24:00|23:59|00:00))"  # "lapsed at midnight on Monday"
     rf"|lapses?(?:\s+on)?"
     rf"|passed(?:\s+on)?"
     # a deadline moved: "moved forward to August 8", "pushes back Ukraine peace deadline to Sept. 15"

@@ -3358,3 +3358,15 @@ def test_a_sentence_that_numbers_the_items_talks_gives_the_round(identity: str) 
         published=date(2026, 12, 9),
     )
     assert new_round(old).get("round") is None
+
+
+@pytest.mark.parametrize(
+    ("said", "published", "day"),
+    [
+        ("lapsed at midnight on Monday without an extension", date(2026, 9, 22), "2026-09-21"),
+        ("lapses at midnight on Sunday, officials said", date(2026, 9, 22), "2026-09-27"),
+    ],
+)
+def test_a_truce_that_lapses_at_midnight_on_a_day_ends_that_day(said: str, published: date, day: str) -> None:
+    result = run("", f"The moratorium on strikes between Russia and Ukraine {said}.", published=published)
+    assert deadline_of(result) == day
