@@ -271,19 +271,15 @@ class RuleSet:
         # rest at every word ("hand(?<!\\whand)..." opens with a literal the engine skips to in C)
         patterned = [(index, rule) for index, rule in enumerate(self.rules) if rule.pattern]
         at_numbers = [(index, rule) for index, rule in patterned if _opens_at_numbers(rule.pattern)]
-        combined = at_numbers if at_numbers else patterned
+        fast = {index for index, _ in at_numbers}
+        # (with no rule at numbers there is no fast path to keep: all run together)
+        combined = at_numbers or patterned
         self._pattern, self._pattern_rules = _combine_patterns(combined)
         self._pattern_starts = _starts_regex([rule.pattern for _, rule in combined])
         self._patterns_at_numbers = bool(at_numbers)
-        self._other_patterns = (
-            [
-                (re.compile(rule.pattern), index)
-                for index, rule in patterned
-                if not _opens_at_numbers(rule.pattern)
-            ]
-            if at_numbers
-            else []
-        )
+        self._other_patterns = [
+            (re.compile(rule.pattern or ""), index) for index, rule in patterned if fast and index not in fast
+        ]
         pattern_concepts = {rule.concept for rule in self.rules if rule.pattern}
         self.patterns_may_anchor = not pattern_concepts.isdisjoint(_ANCHORS)
         self.patterns_may_weigh = not pattern_concepts.isdisjoint(_CAN_WEIGH)
@@ -2049,6 +2045,11 @@ def _is_background(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_Da
     """Old news inside the item: a background cue, or a date well before publication."""
     if ("background" in sentence.concepts) or ("strong_background" in sentence.concepts):
         return True
+    return _dated_old(analysis, sentence, dates)
+
+
+def _dated_old(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_DateMention]) -> bool:
+    """A date well before publication, or a past year, in the sentence (background without its cues)."""
     return _has_old_date(analysis, dates) or _names_past_year(analysis, sentence)
 
 
@@ -2926,7 +2927,7 @@ def _round_candidate(
     if attached:
         background = _has_old_date(analysis, attached)
     elif identity:  # (its cues are the clauses' that follow: "a group the sides set up earlier this year")
-        background = _has_old_date(analysis, dates) or _names_past_year(analysis, sentence)
+        background = _dated_old(analysis, sentence, dates)
     else:
         background = _is_background(analysis, sentence, dates) or inherited[sentence.index]
     if not background and not sentence.is_title:
@@ -3555,11 +3556,7 @@ def _exchange_candidate(
     if score < threshold:
         return None
     if (
-        (
-            _is_background(analysis, sentence, dates)
-            and not _old_only_in_its_origin(analysis, sentence, dates)
-            and not _counted_since(analysis, sentence, dates, fresh)
-        )
+        (_is_background(analysis, sentence, dates) and not _cues_explained(analysis, sentence, dates, fresh))
         or inherited[sentence.index]
         or _deep_and_old(analysis, sentence, dates)
         or any(_counted_sessions(analysis, hit) for hit in sentence.hits("round", "meeting"))
@@ -3695,36 +3692,26 @@ _DOUBT_WINDOW = 10  # words between a swap and the "proposed", "could" or "hope"
 _BODIES_NAMED = frozenset(("initiative", "project", "platform", "campaign", "programme", "program"))
 
 
-def _counted_since(
+def _cues_explained(
     analysis: _Analysis, sentence: _Sentence, dates: Sequence[_DateMention], fresh: Sequence[_Hit]
 ) -> bool:
-    """ "Another 390 came home today, the 70th exchange since the start of the full-scale invasion": the only
-    background cue is a "since" the swap is counted from, in a sentence that tells the swap as new (a fresh
-    word by it), with no old date or year."""
+    """Whether a swap sentence's background cues belong to something else, and no date or year in it is
+    old: all in the clause that places the agreement, after the swap's own words ("exchanged 900 each on
+    Tuesday, as agreed at the talks in Geneva last month"), or all a "since" the swap is counted from with a
+    fresh word by it ("another 390 came home today, the 70th exchange since the start of the invasion")."""
     cues = sentence.hits("background", "strong_background")
+    if _dated_old(analysis, sentence, dates):
+        return False
     words = analysis.words
-    return (
-        bool(fresh)
-        and bool(cues)
-        and all(words[hit.first] == "since" for hit in cues)
-        and not _has_old_date(analysis, dates)
-        and not _names_past_year(analysis, sentence)
-    )
-
-
-def _old_only_in_its_origin(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_DateMention]) -> bool:
-    """ "Exchanged 900 prisoners each on Tuesday, as agreed at the talks in Geneva last month": the only
-    background cue is in the clause that says where the swap was agreed, after the swap's own words, and
-    no date or year is old: the cue is the agreement's time, not the swap's."""
+    if fresh and cues and all(words[hit.first] == "since" for hit in cues):
+        return True
     clause = _agreed_clause(analysis, sentence)
     triggers = sentence.hits("swap_phrase", "exchange", "return")
-    if clause is None or not triggers or min(hit.first for hit in triggers) >= clause[0]:
-        return False
-    cues = sentence.hits("background", "strong_background")
     return (
-        all(hit.first >= clause[0] for hit in cues)
-        and not _has_old_date(analysis, dates)
-        and not _names_past_year(analysis, sentence)
+        clause is not None
+        and bool(triggers)
+        and min(hit.first for hit in triggers) < clause[0]
+        and all(hit.first >= clause[0] for hit in cues)
     )
 
 
@@ -4263,7 +4250,7 @@ def _deadline_candidate(
     sentence: _Sentence,
     context: _Context,
     inherited: _InheritedBackground,
-    month_end: bool = True,  # whether the item names an "end of May target" anywhere
+    swap_target: bool = False,  # whether it may set a target date (_may_set_a_swap_target, a month's end)
 ) -> _Candidate | None:
     if (
         context.other
@@ -4277,9 +4264,6 @@ def _deadline_candidate(
     words = sentence.hits("deadline")
     has_context = not sentence.concepts.keys().isdisjoint(_DEADLINE_CONTEXT)
     proposed_meeting = ("proposal" in sentence.concepts) and ("meeting" in sentence.concepts)
-    swap_target = _may_set_a_swap_target(analysis, sentence) or (
-        month_end and _names_a_month_end_target(analysis, sentence)
-    )
     if (
         not words
         and not has_context
@@ -4600,16 +4584,15 @@ def _detect_deadline(
 ) -> DetectedEvent | None:
     # (one search of the whole text, before any sentence's)
     month_end = _MONTH_END_TARGET.search(analysis.norm) is not None
-    candidates = [
-        candidate
-        for sentence, context in zip(analysis.sentences, contexts, strict=True)
-        if (
-            not sentence.concepts.keys().isdisjoint(_DEADLINE_TRIGGERS)
-            or _may_set_a_swap_target(analysis, sentence)
-            or (month_end and _names_a_month_end_target(analysis, sentence))
+    candidates = []
+    for sentence, context in zip(analysis.sentences, contexts, strict=True):
+        may_target = _may_set_a_swap_target(analysis, sentence) or (
+            month_end and _names_a_month_end_target(analysis, sentence)
         )
-        and (candidate := _deadline_candidate(analysis, sentence, context, inherited, month_end))
-    ]
+        if may_target or not sentence.concepts.keys().isdisjoint(_DEADLINE_TRIGGERS):
+            candidate = _deadline_candidate(analysis, sentence, context, inherited, may_target)
+            if candidate is not None:
+                candidates.append(candidate)
     threshold = analysis.rules.scores["deadline_threshold"]
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
     if asserted and any(
