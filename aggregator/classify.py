@@ -1943,6 +1943,12 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
                 way = True
             elif of_holding or _BACKWARD_BEFORE.search(before):
                 way = False
+            elif (
+                not way
+                and _PROPOSED_EARLIER.search(text, max(0, found.start() - 110), found.start())
+                and not _SPEECH_BEFORE.search(before)
+            ):
+                way = True
             elif way and _PAST_AFTER_POSSESSIVE.match(text, found.end()):
                 way = False  # "Thursday's talks at the palace also produced an understanding": that was
         value = _resolve_date(kind, span, base, way) if base is not None else None
@@ -1994,6 +2000,13 @@ _BACKWARD_BEFORE = re.compile(
 _HELD_THERE_BEFORE = re.compile(
     r"(?<!\bbe )\b(?:held|took place|met|ended|began|started|concluded|opened|closed|wrapped up)"
     r"(?:\s+(?!will\b|would\b|to\b|be\b|and\b|but\b)[\w'-]+){1,5}\s+on\s+$"
+)
+# "Putin proposed that the delegations resume talks in Istanbul on Thursday", "accept his offer of talks on
+# Thursday": what is proposed is still to come, whatever the tense of the proposing (but "proposed on Sunday"
+# dates the proposal, and a past verb in between, "... which were held on Monday", dates what happened)
+_PROPOSED_EARLIER = re.compile(
+    r"\b(?:propos(?:ed|es|ing|al|als)|offer(?:ed|s|ing)?|invit(?:ed|es|ing|ation)|suggest(?:ed|s|ing))"
+    r"(?:\s+(?!(?:was|were|had|held|met|took|began|started|ended|returned)\b)[\w'\u2019,-]+){1,14}\s+on\s+$"
 )
 _PAIRED_BEFORE = re.compile(r"\b(?:and|or|to|through|till|until)\s+$|-\s*$")
 _SPEECH_BEFORE = re.compile(

@@ -3222,6 +3222,34 @@ def test_a_day_before_the_verb_of_a_proposal_is_the_proposals() -> None:
     assert new_round(result) == {"place": "Ankara"}
 
 
+def test_a_bare_weekday_of_what_was_proposed_is_the_next_one() -> None:
+    # the proposing is told in the past, the session it proposes is still to come
+    result = run(
+        "Turkey ready to host the talks, Erdogan tells Putin",
+        "Putin had proposed early on Sunday that Russian and Ukrainian delegations resume direct "
+        "negotiations in Istanbul on Thursday, without preconditions.",
+        published=date(2025, 5, 11),  # a Sunday
+    )
+    assert new_round(result) == {"place": "Istanbul", "date": "2025-05-15"}
+    offer = run(
+        "",
+        "In proposing direct negotiations with the Ukrainian delegation on Thursday in Istanbul, the Kremlin "
+        "shifted the burden to Kyiv, analysts said.",
+        published=date(2025, 5, 12),  # a Monday
+    )
+    assert new_round(offer).get("date") == "2025-05-15"
+
+
+def test_a_weekday_after_a_past_verb_is_not_taken_for_a_proposal() -> None:
+    result = run(
+        "",
+        "The talks Erdogan had proposed were held in Istanbul on Thursday between the Russian and "
+        "Ukrainian delegations.",
+        published=date(2025, 5, 17),  # a Saturday
+    )
+    assert new_round(result).get("date") == "2025-05-15"
+
+
 def test_an_agency_dateline_without_the_agency_dates_the_filing() -> None:
     result = run(
         "Russian delegation for Ankara talks named",
