@@ -3495,13 +3495,24 @@ def _whole_count(analysis: _Analysis, sentence: _Sentence) -> tuple[int, _Proof]
             start, value, end = min(found_values)
             if patterns[0] is _STATED:  # "270 soldiers and 120 civilians came home": the group is both
                 more = _AND_MORE.match(text, end)
-                if more is not None and (added := _count_value(more, "n")) is not None:
+                if (
+                    more is not None
+                    and (added := _count_value(more, "n")) is not None
+                    and not _of_both_sides(text[start:end], more.group())
+                ):
                     value, end = value + added, more.end()
             return value, ((sentence.start + start, sentence.start + end), "fact.count")
     return None
 
 
 _AND_MORE = re.compile(rf"\s+and\s+(?P<n>{_NUMBER})\s+(?:[\w-]+\s+)?{_CAPTIVE_WORDS}\b")
+
+
+def _of_both_sides(first: str, second: str) -> bool:
+    """ "130 Ukrainian prisoners and 90 Russian prisoners": one figure per side, not one group of two parts
+    (an unequal swap has no per-side figure; the first stated one stands)."""
+    first, second = first.lower(), second.lower()
+    return ("ukrain" in first and "russia" in second) or ("russia" in first and "ukrain" in second)
 
 
 def _count_value(found: re.Match[str], group: str) -> int | None:

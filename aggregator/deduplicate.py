@@ -424,9 +424,13 @@ class _ItemProfile:
     main_phase: int  # the phase of that event's stage in the item (_PHASE), -1 for none
     # (event type, fact, value, its agreement with other values) of each event, in order
     facts: tuple[tuple[str, str, object, _Agreement], ...]
+    # the figures of people the text states, when it reports a swap's count (see _other_sides_figure)
+    figures: frozenset[int]
 
     @classmethod
-    def of(cls, events: Sequence[DetectedEvent], stages: Mapping[str, str]) -> _ItemProfile:
+    def of(
+        cls, events: Sequence[DetectedEvent], stages: Mapping[str, str], words: frozenset[str]
+    ) -> _ItemProfile:
         main = _primary_type(events)
         return cls(
             types=frozenset(event.type for event in events),
@@ -437,6 +441,10 @@ class _ItemProfile:
                 for event in events
                 for name, value in event.facts.items()
             ),
+            # (text_terms keeps a figure as its digits, "1,200" as "1200")
+            figures=frozenset(int(word) for word in words if word.isdigit() and len(word) < 8)
+            if any("count" in event.facts for event in events)
+            else frozenset(),
         )
 
     def stated(self, event_type: str) -> dict[str, object]:
@@ -564,7 +572,7 @@ class Deduplicator:
         event_stages = [event_stage(event, published_day) for event in item.events]
         # By type: an item reporting one type twice is at the stage its last report of it says.
         stages = {event.type: stage for event, stage in zip(item.events, event_stages, strict=True)}
-        profile = _ItemProfile.of(item.events, stages)
+        profile = _ItemProfile.of(item.events, stages, words)
         best, best_score = self._best_story(profile, published, self._weights(words, actors))
         new_story = best is None
         if best is None:
@@ -584,7 +592,7 @@ class Deduplicator:
             self._add_story(best)
             best_score = 0.0
         self._grow_story(best, item, words, actors, stages, profile.main)
-        events, decisions = self._track_events(best, item, stages, event_stages)
+        events, decisions = self._track_events(best, item, stages, event_stages, profile.figures)
         self._forget_old(published)
         return Assignment(item, best.snapshot(), new_story, round(best_score, 4), events, decisions)
 
@@ -927,14 +935,19 @@ class Deduplicator:
     # -- events --
 
     def _track_events(
-        self, story: _StoryEntry, item: StoryInput, stages: Mapping[str, str], event_stages: Sequence[str]
+        self,
+        story: _StoryEntry,
+        item: StoryInput,
+        stages: Mapping[str, str],
+        event_stages: Sequence[str],
+        figures: frozenset[int],
     ) -> tuple[tuple[Event, ...], tuple[AlertDecision, ...]]:
         events: list[Event] = []
         decisions: list[AlertDecision] = []
         for detected, stage in zip(item.events, event_stages, strict=True):
             if any(e.type == detected.type for e in events):
                 continue  # an item reporting one type twice reports one development
-            entry = self._event_for(story, detected, stage, item.published)
+            entry = self._event_for(story, detected, stage, item.published, figures)
             before = entry.snapshot() if entry is not None else None
             last_seen = entry.last_seen if entry is not None else None
             if entry is None:
@@ -967,7 +980,12 @@ class Deduplicator:
         return tuple(events), tuple(decisions)
 
     def _event_for(
-        self, story: _StoryEntry, detected: DetectedEvent, stage: str, moment: datetime
+        self,
+        story: _StoryEntry,
+        detected: DetectedEvent,
+        stage: str,
+        moment: datetime,
+        figures: frozenset[int] = frozenset(),
     ) -> _EventEntry | None:
         """The tracked event an item's report belongs to: its story's, else the best match among recent ones.
 
@@ -1013,6 +1031,13 @@ class Deduplicator:
                     theirs = facts[name]
                     if not (value == theirs or agreement.with_(theirs)):  # (facts_agree's first test, inline)
                         if _clash_explained(name, detected.type, detected.facts, facts):
+                            continue
+                        if (
+                            name == "count"
+                            and _other_sides_figure(theirs, figures, moment, event)
+                            and _same_day_or_undated(detected.facts, facts)
+                        ):
+                            score += weight
                             continue
                         score = -1
                         break
@@ -1264,6 +1289,22 @@ def _clash_explained(
     return name == "date" and _same_numbered_round(event_type, stated, known)
 
 
+def _other_sides_figure(known: object, figures: frozenset[int], moment: datetime, event: _EventEntry) -> bool:
+    """ "63 Russian servicemen returned ... In return, 116 prisoners of war were handed over": an unequal swap
+    told by each side with its own figure is one swap when the report also gives the figure already known,
+    within days of it (a swap told weeks later with another's figure as background is another)."""
+    return known in figures and moment - event.last_seen <= _OTHER_SIDE_WINDOW
+
+
+_OTHER_SIDE_WINDOW = timedelta(days=2)
+
+
+def _same_day_or_undated(stated: Mapping[str, object], known: Mapping[str, object]) -> bool:
+    """No date of the two says they are different swaps ("the last 303 came home on Sunday, after 390 on
+    Friday" is the next stage, its own story)."""
+    return "date" not in stated or "date" not in known or _agree("date", stated["date"], known["date"])
+
+
 def _same_occasion(event_type: str, stated: Mapping[str, object], known: Mapping[str, object]) -> bool:
     # The very day (facts_agree lets dates a day apart agree: a swap's stages are a day apart) and the place.
     needed = _OCCASION_FACTS.get(event_type, ())
@@ -1345,6 +1386,12 @@ def _event_logit(profile: _ItemProfile, story: _StoryEntry) -> float:
             other = known[name]
             if value == other or agreement.with_(other):  # (facts_agree's first test, inline)
                 agreeing += 1
+            elif (
+                name == "count"
+                and other in profile.figures
+                and _same_day_or_undated(profile.stated(kind), known)
+            ):
+                agreeing += 1  # the report gives the story's figure too: the other side's, of one swap
             elif name in _IDENTITY_FACTS and not _same_occasion(kind, profile.stated(kind), known):
                 return -math.inf  # the fourth round is not the fifth, a swap of 84 is not one of 1,200
             else:

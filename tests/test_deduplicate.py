@@ -1031,3 +1031,80 @@ def test_a_date_taken_from_the_reports_day_is_not_the_events(rules: RuleSet) -> 
     (tracked,) = [event for event in assignment.events if event.type == "NEW_ROUND"]
     assert "date" not in tracked.facts
     assert tracked.facts["place"] == "Ankara"
+
+
+def unequal_swap(rules: RuleSet) -> list[StoryInput]:
+    """One swap of 121 Ukrainians for 68 Russians, each side telling its own figure, and a mediator both."""
+    sunday = datetime(2026, 3, 8, 10, 0, tzinfo=UTC)
+    return [
+        report(
+            rules,
+            "u1",
+            "kyiv-outlet",
+            sunday,
+            "121 Ukrainian defenders back home from Russian captivity",
+            "One hundred and twenty-one Ukrainians came home from Russian captivity today in a new prisoner "
+            "exchange, Zelensky said: 121 of our people are free, among them defenders of Kherson.",
+        ),
+        report(
+            rules,
+            "u2",
+            "moscow-outlet",
+            sunday + timedelta(hours=3),
+            "68 Russian servicemen returned from captivity",
+            "Sixty-eight Russian servicemen were returned from Ukrainian-controlled territory in an "
+            "exchange, the Russian Defence Ministry said. In return, 121 Ukrainian prisoners of war were "
+            "handed over.",
+        ),
+        report(
+            rules,
+            "u3",
+            "gulf-outlet",
+            sunday + timedelta(hours=20),
+            "UAE mediation frees captives of both sides",
+            "The UAE said its mediation between Russia and Ukraine had secured the exchange of 121 Ukrainian "
+            "prisoners and 68 Russian prisoners on Sunday.",
+        ),
+    ]
+
+
+def test_an_unequal_swap_told_by_each_side_with_its_own_figure_is_one_story_and_one_alert(
+    rules: RuleSet,
+) -> None:
+    deduplicator = Deduplicator()
+    reports = unequal_swap(rules)
+    assert [only(item.events).facts.get("count") for item in reports] == [121, 68, 121]
+    assignments = assign_all(deduplicator, reports)
+    assert deduplicator.story_count == 1
+    assert len({only(a.events).id for a in assignments}) == 1
+    assert [only(a.decisions).alert for a in assignments] == [True, False, False]
+    assert only(assignments[-1].events).facts["count"] == 121  # the figure first known stays
+
+
+def test_a_later_stage_naming_the_earlier_stages_figure_is_another_story_and_event(rules: RuleSet) -> None:
+    deduplicator = Deduplicator()
+    friday = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
+    first = deduplicator.assign(
+        report(
+            rules,
+            "v1",
+            "wire-a",
+            friday,
+            "390 Ukrainians home in first stage of a large exchange",
+            "Russia and Ukraine exchanged 390 prisoners each on Friday, March 6, in the first stage of a "
+            "swap agreed at the talks.",
+        )
+    )
+    third = deduplicator.assign(
+        report(
+            rules,
+            "v3",
+            "wire-b",
+            friday + timedelta(days=2),
+            "Last 303 prisoners exchanged as the swap ends",
+            "Russia and Ukraine exchanged 303 prisoners each on Sunday, March 8, completing the swap that "
+            "began with 390 on Friday.",
+        )
+    )
+    assert third.story.id != first.story.id
+    assert only(third.events).id != only(first.events).id
