@@ -76,6 +76,8 @@ COLUMNS = Path(__file__).parent / "data" / "corpus" / "columns.jsonl"
 JOURNALS = Path(__file__).parent / "data" / "corpus" / "journals.jsonl"
 # a fourteenth (DAILIES.md): most developments told by three to five outlets, same-day ones kept apart
 DAILIES = Path(__file__).parent / "data" / "corpus" / "dailies.jsonl"
+# a fifteenth (ANALYSES.md): the briefings, interviews and analysis between developments, and events buried in them
+ANALYSES = Path(__file__).parent / "data" / "corpus" / "analyses.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.15},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.15},
@@ -93,6 +95,7 @@ STORY_FLOORS = {
     COLUMNS.name: {"clustering": 0.88, "gold_alerted": 0.92, "per_gold": 1.55},
     JOURNALS.name: {"clustering": 0.77, "gold_alerted": 0.85, "per_gold": 1.25},
     DAILIES.name: {"clustering": 0.94, "gold_alerted": 0.95, "per_gold": 1.55},
+    ANALYSES.name: {"clustering": 0.8, "gold_alerted": 0.88, "per_gold": 2.35},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -109,6 +112,7 @@ LONG_FLOORS = {
     COLUMNS.name: {"relevance": 0.95, "NEW_ROUND": 0.8, "EXCHANGE": 0.95, "DEADLINE": 0.84},
     JOURNALS.name: {"relevance": 0.96, "NEW_ROUND": 0.78, "EXCHANGE": 0.87, "DEADLINE": 0.83},
     DAILIES.name: {"relevance": 0.96, "NEW_ROUND": 0.86, "EXCHANGE": 0.95, "DEADLINE": 0.88},
+    ANALYSES.name: {"relevance": 0.92, "NEW_ROUND": 0.55, "EXCHANGE": 0.77, "DEADLINE": 0.73},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -125,6 +129,7 @@ LONG_FACT_FLOORS = {
     COLUMNS.name: {"round": 0.95, "place": 0.87, "date": 0.85, "count": 0.95, "deadline": 0.7},
     JOURNALS.name: {"round": 0.6, "place": 0.8, "date": 0.85, "count": 0.93, "deadline": 0.55},
     DAILIES.name: {"round": 0.95, "place": 0.95, "date": 0.93, "count": 0.8, "deadline": 0.83},
+    ANALYSES.name: {"round": 0.6, "place": 0.85, "date": 0.75, "count": 0.95, "deadline": 0.5},
 }
 
 
@@ -143,6 +148,7 @@ LONG = [
     COLUMNS,
     JOURNALS,
     DAILIES,
+    ANALYSES,
 ]
 
 
