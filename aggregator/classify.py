@@ -2570,11 +2570,24 @@ def _only_a_topic(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
     """Whether a side is named only as what is discussed ("the Ukrainian settlement", "the Ukraine issue"),
     not as someone at the table."""
     words = analysis.words
-    return all(hit.last < len(words) and words[hit.last] in _TOPIC_NOUNS for hit in hits)
+    return all(
+        (hit.last < len(words) and words[hit.last] in _TOPIC_NOUNS)
+        # "the situation around Ukraine", "a mission of peace for Ukraine", "the war in Ukraine"
+        or (
+            hit.first >= 2
+            and words[hit.first - 1] in _TOPIC_PREPOSITIONS
+            and words[hit.first - 2] in _TOPIC_BEFORE
+        )
+        for hit in hits
+    )
 
 
 _TOPIC_NOUNS = frozenset((
     "settlement", "crisis", "conflict", "issue", "issues", "question", "file", "dossier", "problem", "war",
+))  # fmt: skip
+_TOPIC_PREPOSITIONS = frozenset(("around", "in", "for", "over", "on", "about"))
+_TOPIC_BEFORE = _TOPIC_NOUNS | frozenset((
+    "situation", "peace", "mission", "questions", "ceasefire", "settlement", "fighting",
 ))  # fmt: skip
 
 

@@ -591,6 +591,16 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "Trump said the Vatican would be very interested in hosting negotiations between Russia and "
             "Ukraine, after his call with Putin.",
         ),
+        (
+            "Envoy in Moscow",
+            "Presidential aide Yuri Ushakov, who received the cardinal in his Kremlin office on Tuesday "
+            "evening, said the conversation lasted an hour and covered the situation around Ukraine.",
+        ),
+        (
+            "",
+            "The archbishop, sent by the Pope on a mission of peace for Ukraine, spent Wednesday in Moscow "
+            "meeting Russian officials.",
+        ),
     ],
 )
 def test_a_mediator_with_one_side_is_not_a_new_round(title: str, summary: str) -> None:
