@@ -76,7 +76,7 @@ COLUMNS = Path(__file__).parent / "data" / "corpus" / "columns.jsonl"
 JOURNALS = Path(__file__).parent / "data" / "corpus" / "journals.jsonl"
 # a fourteenth (DAILIES.md): most developments told by three to five outlets, same-day ones kept apart
 DAILIES = Path(__file__).parent / "data" / "corpus" / "dailies.jsonl"
-# a fifteenth (ANALYSES.md): the briefings, interviews and analysis between developments, and events buried in them
+# a fifteenth (ANALYSES.md): the briefings and analysis between developments, events buried in them
 ANALYSES = Path(__file__).parent / "data" / "corpus" / "analyses.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.15},
