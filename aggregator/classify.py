@@ -1563,7 +1563,12 @@ def _names_a_session_of_both(analysis: _Analysis, sentence: _Sentence) -> _Hit |
         )
     ):
         return None
-    sessions = sentence.hits("meeting", "round", "talks")
+    # (a round in a sentence about a bout or a match is the game's: "stopped him in the ninth round")
+    sessions = (
+        sentence.hits("meeting", "talks")
+        if "sport" in concepts
+        else sentence.hits("meeting", "round", "talks")
+    )
     return sessions[0] if sessions else None
 
 
@@ -1589,6 +1594,10 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
     total = 0.0
     shown: list[_Hit] = []
     war_unnamed = None
+    headline_weighed = False  # whether a headline gave weight either way
+    # an item that opens on a bout or a match ("stopped Reeve in the ninth round of their heavyweight bout"):
+    # its rounds are the game's
+    sporting = sum(len(s.hits("sport")) for s in analysis.sentences[:3]) >= 2
     for sentence, context in zip(analysis.sentences, contexts, strict=True):
         concepts = sentence.concepts
         present = concepts.keys()
@@ -1615,7 +1624,7 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
         for concept in sorted(weighted, key=_WEIGHTED_ORDER.__getitem__) if len(weighted) > 1 else weighted:
             for hit in concepts[concept]:
                 rule = hit.rule
-                if rule in seen_rules:
+                if rule in seen_rules or (sporting and concept == "round"):
                     continue  # a word repeated in one sentence says nothing new
                 seen_rules.add(rule)
                 if concept == "swap_phrase" and not _swap_of_ukraine(sentence, context):
@@ -1645,7 +1654,10 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
             used.append(ultimatum)
         if not used:
             continue
-        if sentence.is_title and (
+        headline_weighed = headline_weighed or sentence.is_title
+        # (a lead counts as the headline when the headline weighed nothing: "Korniienko wins in Riyadh", then
+        # "Ukrainian heavyweight Korniienko beat Reeve in the ninth round in Riyadh on Saturday")
+        if (sentence.is_title or (sentence.body_index == 0 and not headline_weighed)) and (
             (weight < 0 and ("sport" in sentence.concepts or "arms_control" in sentence.concepts))
             or _leads_with_markets(analysis, sentence)
         ):
@@ -1682,7 +1694,11 @@ def _leads_with_markets(analysis: _Analysis, sentence: _Sentence) -> bool:
         return False
     # (after the dateline: "MOSCOW, Dec 9 (Agency) - Russian stocks fell on Wednesday")
     first = _dateline_end(analysis, sentence) if sentence.body_index == 0 else sentence.first_word
-    return not _MARKET_SUBJECTS.isdisjoint(analysis.words[first : first + 4])
+    return not _MARKET_SUBJECTS.isdisjoint(analysis.words[first : first + 4]) or any(
+        # a market named in words opens it: "Moscow Exchange extends gains", "Oil prices slip as ..."
+        hit.first < first + 2 and hit.last - hit.first > 1
+        for hit in sentence.hits("market")
+    )
 
 
 # Ukraine, the war, its settlement or an ultimatum named (a meeting of the US and Russia may be about it)

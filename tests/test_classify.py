@@ -156,6 +156,41 @@ def test_a_sports_headline_outweighs_asides_about_the_war_in_its_body() -> None:
     assert not result.events
 
 
+def test_a_bout_told_in_the_lead_under_a_headline_that_says_nothing_of_it_is_sports_news() -> None:
+    result = run(
+        "Hrytsenko wins in Riyadh, eyes a title shot",
+        "Ukrainian heavyweight Oleh Hrytsenko beat Britain's Tom Varley by stoppage in the seventh round in "
+        "Riyadh on Saturday. He dedicated the win to the prisoners of war waiting to come home. The "
+        "Ukrainian embassy in Riyadh said he had visited it on Friday to meet Ukrainians living in the "
+        "kingdom.",
+        published=date(2026, 9, 13),
+    )
+    assert not result.relevant, result.evidence
+    assert not result.events
+
+
+def test_the_rounds_of_an_item_that_opens_on_a_bout_are_the_bouts() -> None:
+    result = run(
+        "Hrytsenko stops Varley in round seven",
+        "Riyadh, Sept 13: Ukraine's Oleh Hrytsenko stopped Tom Varley in the seventh round of their "
+        "heavyweight bout in Riyadh on Saturday night. He knocked Varley down twice in the round. The "
+        "Ukrainian is now in line for an eliminator, with talks between promoters expected next week.",
+        published=date(2026, 9, 13),
+    )
+    assert not result.relevant, result.evidence
+
+
+def test_a_headline_that_names_the_moscow_exchange_is_market_news() -> None:
+    result = run(
+        "Moscow Exchange extends gains after Riyadh, rouble firmer",
+        "Russian stocks rose for a second day on Wednesday after the Riyadh meeting of the Russian, "
+        "Ukrainian and American delegations ended with an agreement on a prisoner exchange.",
+        published=date(2026, 9, 16),
+    )
+    assert not result.relevant, result.evidence
+    assert not result.events
+
+
 def test_a_market_headline_is_market_news_even_when_the_talks_moved_it() -> None:
     result = run(
         "Moscow stocks jump as Istanbul talks open, then slip after meeting ends",
