@@ -2029,7 +2029,10 @@ _SPEECH_BEFORE = re.compile(
     r"\b(?:said|says|told|stated|added|announced|confirmed|reported|wrote|warned|pressed|urged|proposed"
     r"|suggested)(?:\s+(?:on|late|early))?\s+$"
 )
-_SPEECH_AFTER = re.compile(r"\s+(?:said|stated|announced|proposed|suggested)\b")
+_SPEECH_AFTER = re.compile(
+    r"\s+(?:said|stated|announced|proposed|suggested|welcomed|rejected|accepted|dismissed|urged|warned"
+    r"|insisted|wrote|denied|reiterated)\b"
+)
 
 
 def _is_iso_date(text: str) -> bool:
@@ -2267,6 +2270,7 @@ def _ordinal_hits(analysis: _Analysis, sentence: _Sentence) -> list[tuple[int, _
         if numbers:
             found.append((rules.rules[hit.rule].value or 0, hit))
     return found
+
 
 
 def _session_hits(analysis: _Analysis, sentence: _Sentence) -> list[_Hit]:
@@ -4146,7 +4150,9 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
     by = groups.get("by")
     if not by or base is None:
         return by
-    if by in _WEEKDAY_INDEX and _OF_NEXT_WEEK.match(found.string, found.end()):
+    if by in _WEEKDAY_INDEX and (dated := _WEEKDAY_DATED.match(found.string, found.end())) is not None:
+        by = dated.group("date")  # "until Monday, July 6": the date says which Monday
+    elif by in _WEEKDAY_INDEX and _OF_NEXT_WEEK.match(found.string, found.end()):
         # "until Friday of next week": that week's Friday
         return (base + timedelta(days=7 - base.weekday() + _WEEKDAY_INDEX[by])).isoformat()
     way = _weekday_way(groups.get("verb") or "")
@@ -4156,6 +4162,7 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
 
 
 _OF_NEXT_WEEK = re.compile(r"\s+(?:of\s+)?next\s+week\b")
+_WEEKDAY_DATED = re.compile(rf",?\s+(?:the\s+)?(?P<date>{_DAY_OF_MONTH})\b")
 
 
 _DAY_AND_MONTH = re.compile(_DAY_OF_MONTH)
@@ -4623,7 +4630,8 @@ def _is_demand(found: re.Match[str]) -> bool:
 
 
 _HAS_WINDOW = 40  # characters before "until" that may say who has the time ("has until")
-_HAS_BEFORE = re.compile(r"\b(?:has|have|had|given|gave|gives|giving)\s+(?:\w+\s+)?$")
+# ("has until", "gave Kyiv until", "gave Russia and Ukraine until")
+_HAS_BEFORE = re.compile(r"\b(?:has|have|had|given|gave|gives|giving)\s+(?:[\w'.-]+\s+){0,3}$")
 
 
 def _is_old_deadline(value: object, published: date | None) -> bool:

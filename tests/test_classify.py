@@ -3257,6 +3257,16 @@ def test_children_reunited_with_their_families_are_a_return() -> None:
     assert facts_of(result, "EXCHANGE").get("count") == 11
 
 
+def test_a_day_before_a_hosts_welcome_is_the_welcomes() -> None:
+    result = run(
+        "Riyadh welcomes the proposal, begins contacts on hosting talks",
+        "Saudi Arabia on Thursday welcomed a Ukrainian proposal to hold talks between the Ukrainian and "
+        "Russian delegations in Riyadh this month and said it had begun contacts on the arrangements.",
+        published=date(2026, 9, 3),  # a Thursday
+    )
+    assert new_round(result) == {"place": "Riyadh"}
+
+
 def test_a_day_before_the_verb_of_a_proposal_is_the_proposals() -> None:
     result = run(
         "Zelensky proposes talks in Ankara next week",
@@ -3265,6 +3275,22 @@ def test_a_day_before_the_verb_of_a_proposal_is_the_proposals() -> None:
         published=date(2026, 10, 22),  # a Thursday
     )
     assert new_round(result) == {"place": "Ankara"}
+
+
+@pytest.mark.parametrize(
+    ("published", "expected"),
+    [(date(2026, 6, 30), "2026-07-06"), (date(2026, 7, 7), "2026-07-06")],  # set, then just passed
+)
+def test_a_time_limit_given_to_both_sides_on_a_weekday_with_its_date_is_that_date(
+    published: date, expected: str
+) -> None:
+    result = run(
+        "",
+        "Washington gave Russia and Ukraine until Monday, July 6, to respond to its draft of a peace "
+        "framework.",
+        published=published,
+    )
+    assert deadline_of(result) == expected
 
 
 def test_a_bare_weekday_of_what_was_proposed_is_the_next_one() -> None:
