@@ -2272,7 +2272,6 @@ def _ordinal_hits(analysis: _Analysis, sentence: _Sentence) -> list[tuple[int, _
     return found
 
 
-
 def _session_hits(analysis: _Analysis, sentence: _Sentence) -> list[_Hit]:
     """The words naming one negotiating session: a round near talks, an ordinal before a meeting, or talks
     and meetings anchored by a place or a time."""
