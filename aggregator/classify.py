@@ -3995,10 +3995,11 @@ _LIMIT = re.compile(
     rf"|(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:{_MONTH_NAMES}"
     rf"|(?:the|this|next)\s+(?:month|year|week|day)|(?:19|20)\d\d)"
     # "until the end of Saturday", "the end of 10 May": that day
-    rf"|(?:the\s+)?end\s+of\s+(?:{_WEEKDAYS}|{_DAY_OF_MONTH})"
+    rf"|(?:the\s+)?end\s+of\s+(?:{_WEEKDAYS}|{_DAY_OF_MONTH}|today)"
     rf"|mid-?\s?(?:{_MONTH_NAMES})"
     rf"|(?:{_MIDNIGHT})?{_DAY_OF_MONTH}"
     rf"|(?:{_MIDNIGHT})?(?:(?:next|this|coming)\s+)?(?:{_WEEKDAYS})(?:\s+midnight)?|midnight|tomorrow|tonight"
+    r"|today(?!['\u2019]s)"  # "expires today" (not "before today's session")
     rf"|thanksgiving|christmas\s+eve|christmas|new\s+year'?s?\s+eve|new year|easter|(?:{_MONTH_NAMES}))\b"
 )
 
@@ -4236,7 +4237,7 @@ def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | No
         by = by.replace("-", " ")  # "the end-of-May target"
     if by.startswith("end of ") and not by.startswith("end of the "):
         day = by.removeprefix("end of ")
-        if day in _WEEKDAY_INDEX or _DAY_AND_MONTH.fullmatch(day):
+        if day in _WEEKDAY_INDEX or day == "today" or _DAY_AND_MONTH.fullmatch(day):
             by = day  # "the end of Saturday" is Saturday
     season = _SEASON_PART.fullmatch(by)
     if season is not None:  # "by the start of summer": its first month's first day
@@ -4281,7 +4282,7 @@ def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | No
     ).strip()
     if cleaned == "tomorrow":
         return (base + timedelta(days=1)).isoformat()
-    if cleaned in ("tonight", ""):
+    if cleaned in ("tonight", "today", ""):
         return base.isoformat()
     if cleaned in _WEEKDAY_INDEX:
         if _WEEKDAY_INDEX[cleaned] == base.weekday() and not by.startswith("next"):
@@ -4315,9 +4316,9 @@ def _deadline_candidate(
         context.other
         or not (context.ukraine or context.russia)
         or ("tax" in sentence.concepts)
-        or (
-            "gas_transit" in sentence.concepts
-        )  # "a transit contract to replace the one expiring in December"
+        # "a transit contract to replace the one expiring in December", "the New START treaty expires today"
+        or ("gas_transit" in sentence.concepts)
+        or ("arms_control" in sentence.concepts)
     ):
         return None
     words = sentence.hits("deadline")

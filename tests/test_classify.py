@@ -3293,6 +3293,31 @@ def test_a_time_limit_given_to_both_sides_on_a_weekday_with_its_date_is_that_dat
     assert deadline_of(result) == expected
 
 
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "The US deadline for Russia and Ukraine to answer Washington's draft runs until the end of today.",
+        "The American deadline for Moscow to reply to the ceasefire draft expires today, officials said.",
+    ],
+)
+def test_a_deadline_that_runs_out_today_is_the_day_of_publication(summary: str) -> None:
+    assert deadline_of(run("", summary, published=date(2026, 7, 6))) == "2026-07-06"
+
+
+def test_an_arms_treaty_expiring_in_a_live_blog_of_the_talks_is_no_deadline() -> None:
+    result = run(
+        "Live: Abu Dhabi talks, day two",
+        "The Russian and Ukrainian delegations resumed their talks in Abu Dhabi on Thursday. The New START "
+        "treaty between the US and Russia expires on February 5; Washington says it is not on the agenda.",
+        published=date(2026, 2, 4),
+    )
+    assert "DEADLINE" not in events(result)
+    today = run(
+        "", "The New START treaty between the US and Russia expires today.", published=date(2026, 2, 5)
+    )
+    assert "DEADLINE" not in events(today)
+
+
 def test_a_bare_weekday_of_what_was_proposed_is_the_next_one() -> None:
     # the proposing is told in the past, the session it proposes is still to come
     result = run(
