@@ -78,6 +78,8 @@ JOURNALS = Path(__file__).parent / "data" / "corpus" / "journals.jsonl"
 DAILIES = Path(__file__).parent / "data" / "corpus" / "dailies.jsonl"
 # a fifteenth (ANALYSES.md): the briefings and analysis between developments, events buried in them
 ANALYSES = Path(__file__).parent / "data" / "corpus" / "analyses.jsonl"
+# a sixteenth (REVIEWS.md): weekly reviews, briefing transcripts, explainers; an event in one section
+REVIEWS = Path(__file__).parent / "data" / "corpus" / "reviews.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.15},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.15},
@@ -96,6 +98,7 @@ STORY_FLOORS = {
     JOURNALS.name: {"clustering": 0.77, "gold_alerted": 0.85, "per_gold": 1.25},
     DAILIES.name: {"clustering": 0.94, "gold_alerted": 0.95, "per_gold": 1.55},
     ANALYSES.name: {"clustering": 0.8, "gold_alerted": 0.88, "per_gold": 2.35},
+    REVIEWS.name: {"clustering": 0.82, "gold_alerted": 0.9, "per_gold": 2.1},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -113,6 +116,7 @@ LONG_FLOORS = {
     JOURNALS.name: {"relevance": 0.96, "NEW_ROUND": 0.78, "EXCHANGE": 0.87, "DEADLINE": 0.83},
     DAILIES.name: {"relevance": 0.96, "NEW_ROUND": 0.86, "EXCHANGE": 0.95, "DEADLINE": 0.88},
     ANALYSES.name: {"relevance": 0.92, "NEW_ROUND": 0.55, "EXCHANGE": 0.77, "DEADLINE": 0.73},
+    REVIEWS.name: {"relevance": 0.94, "NEW_ROUND": 0.78, "EXCHANGE": 0.72, "DEADLINE": 0.8},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -130,6 +134,7 @@ LONG_FACT_FLOORS = {
     JOURNALS.name: {"round": 0.6, "place": 0.8, "date": 0.85, "count": 0.93, "deadline": 0.55},
     DAILIES.name: {"round": 0.95, "place": 0.95, "date": 0.93, "count": 0.8, "deadline": 0.83},
     ANALYSES.name: {"round": 0.6, "place": 0.85, "date": 0.75, "count": 0.95, "deadline": 0.5},
+    REVIEWS.name: {"round": 0.8, "place": 0.95, "date": 0.78, "count": 0.95, "deadline": 0.72},
 }
 
 
@@ -149,6 +154,7 @@ LONG = [
     JOURNALS,
     DAILIES,
     ANALYSES,
+    REVIEWS,
 ]
 
 
