@@ -3617,6 +3617,7 @@ def _exchange_candidate(
         or _deep_and_old(analysis, sentence, dates)
         or any(_counted_sessions(analysis, hit) for hit in sentence.hits("round", "meeting"))
         or (not (sentence.is_title or lead or recent) and _names_another_month(analysis, sentence))
+        or _told_as_what_came_before(analysis, sentence, triggers)
     ):  # ("three rounds since May produced swaps but no ceasefire" is a recap; so, in December, is "an
         # exchange of 1,000 prisoners per side in May", told in the body)
         score -= 0.7
@@ -3650,6 +3651,24 @@ def _exchange_candidate(
 
 
 _BULLETS = ("-", "\u2022", "*", "\u2013", "\u2014")
+
+
+def _told_as_what_came_before(analysis: _Analysis, sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
+    """ "The Kremlin said no date had been set, days after the two countries carried out a prisoner exchange":
+    every word of the swap sits in a clause of what came days before the news."""
+    if not triggers:
+        return False
+    text = analysis.sentence_text(sentence)
+    for hit in triggers:
+        at = analysis.span(hit)[0] - sentence.start
+        if _IN_A_CLAUSE_OF_DAYS_BEFORE.search(text, max(0, at - 90), at) is None:
+            return False
+    return True
+
+
+_IN_A_CLAUSE_OF_DAYS_BEFORE = re.compile(
+    r"\b(?:days|weeks|months|a\s+week|a\s+month|a\s+fortnight)\s+(?:after|since)\b[^,;:.]*$"
+)
 
 
 def _swap_of_another_conflict(sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:

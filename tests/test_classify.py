@@ -2714,6 +2714,32 @@ def test_a_number_that_came_back_in_total_is_this_swaps_sum() -> None:
     assert facts_of(result, "EXCHANGE") == {"count": 190, "date": "2025-10-03"}
 
 
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (
+            "Mediator: no new Russia-Ukraine exchange agreed yet",
+            "The Emirates continue to work on humanitarian cases between Russia and Ukraine, but no new "
+            "exchange of prisoners has been agreed, a foreign ministry official said on Tuesday.",
+        ),
+        (
+            "Fact check: did Washington bring the prisoners home?",
+            '"Thanks to this administration, thousands of Ukrainian prisoners have come home," a White '
+            "House official said in an interview on Monday. Most swaps were brokered by the Emirates.",
+        ),
+        (
+            "Kremlin: no date for the next meeting",
+            "The Kremlin said on Thursday that no date had been set for a new meeting with Kyiv, days after "
+            "the two countries carried out a prisoner exchange agreed in Istanbul.",
+        ),
+    ],
+)
+def test_a_swap_denied_tallied_or_told_as_what_came_days_before_is_no_exchange(
+    title: str, summary: str
+) -> None:
+    assert "EXCHANGE" not in events(run(title, summary, published=date(2026, 4, 23)))
+
+
 def test_negotiators_who_came_back_are_not_a_swap() -> None:
     result = run(
         "",
