@@ -3940,6 +3940,8 @@ def _count_told_elsewhere(
             or _is_background(analysis, sentence, dates)
             or _deep_and_old(analysis, sentence, dates)
             or _doubts_the_swap(analysis, sentence, sentence.hits("swap_phrase", "exchange", "return"))
+            # ("the last large exchange took place in February, when each side handed over 157")
+            or (not sentence.is_title and _names_another_month(analysis, sentence))
         ):
             continue
         return counted

@@ -2740,6 +2740,26 @@ def test_a_swap_denied_tallied_or_told_as_what_came_days_before_is_no_exchange(
     assert "EXCHANGE" not in events(run(title, summary, published=date(2026, 4, 23)))
 
 
+def test_a_headline_waiting_for_an_answer_on_all_for_all_is_no_exchange() -> None:
+    result = run(
+        "Kyiv ready for the next meeting, waits for Moscow's answer on 'all for all'",
+        "Ukraine is ready to meet the Russian side again at any time, an official said on Thursday.",
+        published=date(2026, 4, 23),
+    )
+    assert "EXCHANGE" not in events(result)
+
+
+def test_the_size_of_a_swap_months_ago_is_not_the_size_of_todays() -> None:
+    result = run(
+        "Ukraine brings soldiers home",
+        "Ukraine brought home soldiers from Russian captivity on Tuesday, Zelensky said. Many had been held "
+        "since 2022. Their families met them at the border. The last large exchange took place in February, "
+        "when each side handed over 157 prisoners.",
+        published=date(2026, 4, 14),
+    )
+    assert "count" not in facts_of(result, "EXCHANGE")
+
+
 def test_negotiators_who_came_back_are_not_a_swap() -> None:
     result = run(
         "",
