@@ -80,6 +80,8 @@ DAILIES = Path(__file__).parent / "data" / "corpus" / "dailies.jsonl"
 ANALYSES = Path(__file__).parent / "data" / "corpus" / "analyses.jsonl"
 # a sixteenth (REVIEWS.md): weekly reviews, briefing transcripts, explainers; an event in one section
 REVIEWS = Path(__file__).parent / "data" / "corpus" / "reviews.jsonl"
+# a seventeenth (STATEMENTS.md): what officials said, reported by several outlets; a minority of it news
+STATEMENTS = Path(__file__).parent / "data" / "corpus" / "statements.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.15},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.15},
@@ -99,6 +101,7 @@ STORY_FLOORS = {
     DAILIES.name: {"clustering": 0.94, "gold_alerted": 0.95, "per_gold": 1.55},
     ANALYSES.name: {"clustering": 0.8, "gold_alerted": 0.88, "per_gold": 2.35},
     REVIEWS.name: {"clustering": 0.82, "gold_alerted": 0.9, "per_gold": 2.1},
+    STATEMENTS.name: {"clustering": 0.84, "gold_alerted": 0.95, "per_gold": 2.45},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -117,6 +120,7 @@ LONG_FLOORS = {
     DAILIES.name: {"relevance": 0.96, "NEW_ROUND": 0.86, "EXCHANGE": 0.95, "DEADLINE": 0.88},
     ANALYSES.name: {"relevance": 0.92, "NEW_ROUND": 0.55, "EXCHANGE": 0.77, "DEADLINE": 0.73},
     REVIEWS.name: {"relevance": 0.94, "NEW_ROUND": 0.78, "EXCHANGE": 0.72, "DEADLINE": 0.8},
+    STATEMENTS.name: {"relevance": 0.93, "NEW_ROUND": 0.61, "EXCHANGE": 0.63, "DEADLINE": 0.77},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -135,6 +139,7 @@ LONG_FACT_FLOORS = {
     DAILIES.name: {"round": 0.95, "place": 0.95, "date": 0.93, "count": 0.8, "deadline": 0.83},
     ANALYSES.name: {"round": 0.6, "place": 0.85, "date": 0.75, "count": 0.95, "deadline": 0.5},
     REVIEWS.name: {"round": 0.8, "place": 0.95, "date": 0.78, "count": 0.95, "deadline": 0.72},
+    STATEMENTS.name: {"place": 0.95, "date": 0.78, "count": 0.7, "deadline": 0.75},  # (no round labelled)
 }
 
 
@@ -155,6 +160,7 @@ LONG = [
     DAILIES,
     ANALYSES,
     REVIEWS,
+    STATEMENTS,
 ]
 
 
