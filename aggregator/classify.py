@@ -1289,6 +1289,10 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
     for sentence in sentences:
         if "background" in sentence.concepts:
             _drop_record_cues(analysis, sentence)
+        if "us_russia_swap" in sentence.concepts and "war_captives" in sentence.concepts:
+            # "64 defenders and a US citizen freed in new exchange": a war's swap that freed an American too
+            # (a US–Russia swap frees citizens and journalists, never soldiers)
+            del sentence.concepts["us_russia_swap"]
     return analysis
 
 

@@ -2760,6 +2760,27 @@ def test_the_size_of_a_swap_months_ago_is_not_the_size_of_todays() -> None:
     assert "count" not in facts_of(result, "EXCHANGE")
 
 
+def test_a_swap_of_soldiers_that_also_freed_an_american_is_ukraines_swap() -> None:
+    result = run(
+        "58 defenders and a US citizen freed in new exchange",
+        "Ukraine brought home 58 servicemen from Russian captivity today, the head of the presidential "
+        "office wrote. The exchange also freed an American who had been held in Donetsk since the summer.",
+        published=date(2022, 12, 14),
+    )
+    assert result.relevant
+    assert facts_of(result, "EXCHANGE")["count"] == 58
+
+
+def test_bodies_a_side_took_back_are_a_repatriation() -> None:
+    result = run(
+        "Ukraine takes back 800 bodies",
+        "Ukraine took back 800 bodies today which, according to Moscow, belong to Ukrainian servicemen, the "
+        "Coordination Headquarters said.",
+        published=date(2026, 5, 28),
+    )
+    assert facts_of(result, "EXCHANGE") == {"count": 800, "date": "2026-05-28"}
+
+
 def test_negotiators_who_came_back_are_not_a_swap() -> None:
     result = run(
         "",
