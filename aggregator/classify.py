@@ -1277,13 +1277,13 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
     concept_of = rules._concept
     for hit in rules.unmasked(hits):
         concept = concept_of[hit.rule]
-        if (
-            concept in _PLACES
-            and hit.last < len(words)
-            and words[hit.last] in _SPEAKS
-            and _speaks(analysis, hit)
+        if concept in _PLACES and (
+            (hit.last < len(words) and words[hit.last] in _SPEAKS and _speaks(analysis, hit))
+            or _cited(words, hit.first)
         ):
-            continue  # "Ankara says Turkey is an ideal venue": a capital that speaks is its government
+            # "Ankara says Turkey is an ideal venue", "lasted forty minutes, according to the Vatican": a
+            # capital that speaks is its government
+            continue
         sentence = sentences[word_sentence[hit.first]]
         sentence.concepts.setdefault(concept, []).append(hit)
     for sentence in sentences:
@@ -1297,6 +1297,18 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
 
 
 _PLACES = frozenset(("venue", "talks_venue"))
+
+
+def _cited(words: Sequence[str], first: int) -> bool:
+    """Whether the words before a name cite it as a source: "according to (the) ..."."""
+    return (first >= 2 and words[first - 2] == "according" and words[first - 1] == "to") or (
+        first >= 3
+        and words[first - 3] == "according"
+        and words[first - 2] == "to"
+        and words[first - 1] == "the"
+    )
+
+
 # verbs of a government's voice: a venue's name just before one is the government, not the place
 _SPEAKS = frozenset((
     "says", "said", "say", "urges", "urged", "warns", "warned", "insists", "insisted", "denies", "denied",
@@ -2559,6 +2571,10 @@ def _session_of_both(
     if "mediator" in concepts and "ukraine" in concepts and _only_a_topic(analysis, concepts["ukraine"]):
         # "Dmitriev's talks with Witkoff in Miami, where the sides discussed the Ukrainian settlement"
         concepts = {name: hits for name, hits in concepts.items() if name != "ukraine"}
+    if "mediator" in concepts and "russia" in concepts and _only_the_war(analysis, concepts["russia"]):
+        # "the cardinal met Ukraine's ombudsman and prayed in Bucha, where civilians died under Russian
+        # occupation": Russia named as the war, not at the table
+        concepts = {name: hits for name, hits in concepts.items() if name != "russia"}
     if (
         "mediator" in concepts
         and (("russia" in concepts) != ("ukraine" in concepts))
@@ -2609,6 +2625,18 @@ _TOPIC_NOUNS = frozenset((
     "settlement", "crisis", "conflict", "issue", "issues", "question", "file", "dossier", "problem", "war",
 ))  # fmt: skip
 _TOPIC_PREPOSITIONS = frozenset(("around", "in", "for", "over", "on", "about"))
+
+
+def _only_the_war(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
+    """Whether a side is named only as the war it wages ("Russian occupation", "Russian missiles")."""
+    words = analysis.words
+    return all(hit.last < len(words) and words[hit.last] in _WAR_NOUNS for hit in hits)
+
+
+_WAR_NOUNS = frozenset((
+    "occupation", "invasion", "aggression", "attack", "attacks", "strike", "strikes", "missile", "missiles",
+    "drone", "drones", "shelling", "bombing", "troops", "forces", "army", "soldiers", "captivity",
+))  # fmt: skip
 _TOPIC_BEFORE = _TOPIC_NOUNS | frozenset((
     "situation", "peace", "mission", "questions", "ceasefire", "settlement", "fighting",
 ))  # fmt: skip

@@ -636,10 +636,31 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "The archbishop, sent by the Pope on a mission of peace for Ukraine, spent Wednesday in Moscow "
             "meeting Russian officials.",
         ),
+        (
+            "Cardinal ends Kyiv visit",
+            "The cardinal met Zelensky in Kyiv on Tuesday. On Monday the cardinal had met Dmytro Lubinets, "
+            "Ukraine's human rights commissioner, and prayed in Bucha, where civilians were killed under "
+            "Russian occupation.",
+        ),
+        (
+            "Erdogan ready to host the sides",
+            "Speaking to reporters after a cabinet meeting on Monday, Erdogan said he had discussed the "
+            "matter by telephone with Putin and with Zelensky.",
+        ),
     ],
 )
 def test_a_mediator_with_one_side_is_not_a_new_round(title: str, summary: str) -> None:
     assert "NEW_ROUND" not in events(run(title, summary))
+
+
+def test_a_place_cited_as_a_source_is_not_where_the_sides_met() -> None:
+    result = run(
+        "Negotiators meet",
+        "Russian and Ukrainian negotiators met on Tuesday for a new round of talks. The meeting lasted about "
+        "forty minutes, according to the Vatican.",
+        published=date(2023, 6, 6),
+    )
+    assert "place" not in new_round(result)
 
 
 def test_a_summit_in_alaska_is_the_us_and_russia_alone() -> None:
