@@ -2467,12 +2467,17 @@ def _unsettles_a_session(analysis: _Analysis, sentence: _Sentence) -> bool:
     need one named ("a new round is not on the agenda"; "political questions were not on the agenda" is the
     talks' subject matter)."""
     words = analysis.words
-    if any(words[hit.last - 1] not in _AGENDA_WORDS for hit in sentence.hits("unscheduled")):
+    if any(
+        words[hit.last - 1] not in _AGENDA_WORDS and _DECIDED.isdisjoint(words[hit.first : hit.last])
+        for hit in sentence.hits("unscheduled")
+    ):
         return True
+    # ("no decision on the meeting"; "Putin has not decided whether to prolong the pause" is the pause's)
     return not sentence.concepts.keys().isdisjoint(("round", "meeting", "talks"))
 
 
 _AGENDA_WORDS = frozenset(("agenda", "table"))
+_DECIDED = frozenset(("decision", "decided"))
 
 
 def _names_a_later_session(analysis: _Analysis, sentence: _Sentence, first_to_come: bool = False) -> bool:

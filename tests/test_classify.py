@@ -653,6 +653,28 @@ def test_a_mediator_with_one_side_is_not_a_new_round(title: str, summary: str) -
     assert "NEW_ROUND" not in events(run(title, summary))
 
 
+def test_a_hosts_offer_with_no_decision_on_the_meeting_is_no_round() -> None:
+    result = run(
+        "Kremlin grateful for Turkish offer, no decision on meeting",
+        "MOSCOW, April 2 - The Kremlin is grateful to Turkey for its offer to host a new meeting of Russian "
+        "and Ukrainian negotiators, but no decision has been taken, spokesman Dmitry Peskov said on "
+        "Thursday.",
+        published=date(2026, 4, 2),
+    )
+    assert "NEW_ROUND" not in events(result)
+
+
+def test_no_decision_on_something_else_leaves_a_round_being_arranged() -> None:
+    result = run(
+        "",
+        "The Kremlin expects the dates of a fifth round of the three-way talks with Kyiv and Washington to "
+        "be agreed next week, Peskov said on Wednesday. He said Putin had not yet decided whether to "
+        "prolong the pause on strikes against energy facilities; no decision has been taken on it.",
+        published=date(2026, 6, 3),
+    )
+    assert new_round(result).get("round") == 5
+
+
 def test_a_place_cited_as_a_source_is_not_where_the_sides_met() -> None:
     result = run(
         "Negotiators meet",
