@@ -4058,7 +4058,8 @@ _LIMIT = re.compile(
     rf"|(?:{_MIDNIGHT})?{_DAY_OF_MONTH}"
     rf"|(?:{_MIDNIGHT})?(?:(?:next|this|coming)\s+)?(?:{_WEEKDAYS})(?:\s+midnight)?|midnight|tomorrow|tonight"
     r"|today(?!['\u2019]s)"  # "expires today" (not "before today's session")
-    rf"|thanksgiving|christmas\s+eve|christmas|new\s+year'?s?\s+eve|new year|easter|(?:{_MONTH_NAMES}))\b"
+    rf"|thanksgiving|christmas\s+eve|christmas|new\s+year'?s?\s+eve|new year|(?:orthodox\s+)?easter"
+    rf"|(?:{_MONTH_NAMES}))\b"
 )
 
 
@@ -4132,7 +4133,7 @@ def _holiday(name: str, base: date) -> date | None:
         elif name == "thanksgiving":  # the fourth Thursday of November (US)
             first = date(year, 11, 1)
             moment = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
-        elif name == "easter":  # the Orthodox Easter Sunday both Russia and Ukraine keep
+        elif name in ("easter", "orthodox easter"):  # the Orthodox Easter Sunday both Russia and Ukraine keep
             moment = easter(year, EASTER_ORTHODOX)
         else:
             return None

@@ -3428,6 +3428,16 @@ def test_an_arms_treaty_expiring_in_a_live_blog_of_the_talks_is_no_deadline() ->
     assert "DEADLINE" not in events(today)
 
 
+def test_a_swap_due_by_orthodox_easter_has_that_sunday_for_its_target() -> None:
+    result = run(
+        "",
+        "Russia and Ukraine agreed in Antalya to exchange 350 prisoners of war from each side, to be carried "
+        "out by Orthodox Easter.",
+        published=date(2026, 4, 11),
+    )
+    assert deadline_of(result) == "2026-04-12"  # Orthodox Easter Sunday, 2026
+
+
 def test_a_bare_weekday_of_what_was_proposed_is_the_next_one() -> None:
     # the proposing is told in the past, the session it proposes is still to come
     result = run(
