@@ -99,9 +99,9 @@ STORY_FLOORS = {
     COLUMNS.name: {"clustering": 0.88, "gold_alerted": 0.92, "per_gold": 1.55},
     JOURNALS.name: {"clustering": 0.77, "gold_alerted": 0.85, "per_gold": 1.25},
     DAILIES.name: {"clustering": 0.94, "gold_alerted": 0.95, "per_gold": 1.55},
-    ANALYSES.name: {"clustering": 0.8, "gold_alerted": 0.88, "per_gold": 2.35},
-    REVIEWS.name: {"clustering": 0.82, "gold_alerted": 0.9, "per_gold": 2.1},
-    STATEMENTS.name: {"clustering": 0.84, "gold_alerted": 0.95, "per_gold": 2.45},
+    ANALYSES.name: {"clustering": 0.79, "gold_alerted": 0.88, "per_gold": 2.0},
+    REVIEWS.name: {"clustering": 0.8, "gold_alerted": 0.9, "per_gold": 1.85},
+    STATEMENTS.name: {"clustering": 0.9, "gold_alerted": 0.95, "per_gold": 2.35},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -118,9 +118,9 @@ LONG_FLOORS = {
     COLUMNS.name: {"relevance": 0.95, "NEW_ROUND": 0.8, "EXCHANGE": 0.95, "DEADLINE": 0.84},
     JOURNALS.name: {"relevance": 0.96, "NEW_ROUND": 0.78, "EXCHANGE": 0.87, "DEADLINE": 0.83},
     DAILIES.name: {"relevance": 0.96, "NEW_ROUND": 0.86, "EXCHANGE": 0.95, "DEADLINE": 0.88},
-    ANALYSES.name: {"relevance": 0.92, "NEW_ROUND": 0.55, "EXCHANGE": 0.77, "DEADLINE": 0.73},
-    REVIEWS.name: {"relevance": 0.94, "NEW_ROUND": 0.78, "EXCHANGE": 0.72, "DEADLINE": 0.8},
-    STATEMENTS.name: {"relevance": 0.93, "NEW_ROUND": 0.61, "EXCHANGE": 0.63, "DEADLINE": 0.77},
+    ANALYSES.name: {"relevance": 0.94, "NEW_ROUND": 0.66, "EXCHANGE": 0.77, "DEADLINE": 0.73},
+    REVIEWS.name: {"relevance": 0.94, "NEW_ROUND": 0.78, "EXCHANGE": 0.82, "DEADLINE": 0.8},
+    STATEMENTS.name: {"relevance": 0.95, "NEW_ROUND": 0.68, "EXCHANGE": 0.72, "DEADLINE": 0.78},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -137,9 +137,9 @@ LONG_FACT_FLOORS = {
     COLUMNS.name: {"round": 0.95, "place": 0.87, "date": 0.85, "count": 0.95, "deadline": 0.7},
     JOURNALS.name: {"round": 0.6, "place": 0.8, "date": 0.85, "count": 0.93, "deadline": 0.55},
     DAILIES.name: {"round": 0.95, "place": 0.95, "date": 0.93, "count": 0.8, "deadline": 0.83},
-    ANALYSES.name: {"round": 0.6, "place": 0.85, "date": 0.75, "count": 0.95, "deadline": 0.5},
-    REVIEWS.name: {"round": 0.8, "place": 0.95, "date": 0.78, "count": 0.95, "deadline": 0.72},
-    STATEMENTS.name: {"place": 0.95, "date": 0.78, "count": 0.7, "deadline": 0.75},  # (no round labelled)
+    ANALYSES.name: {"round": 0.6, "place": 0.85, "date": 0.75, "count": 0.95, "deadline": 0.72},
+    REVIEWS.name: {"round": 0.8, "place": 0.95, "date": 0.85, "count": 0.95, "deadline": 0.72},
+    STATEMENTS.name: {"place": 0.95, "date": 0.9, "count": 0.85, "deadline": 0.85},  # (no round labelled)
 }
 
 
