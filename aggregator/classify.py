@@ -1301,12 +1301,8 @@ _PLACES = frozenset(("venue", "talks_venue"))
 
 def _cited(words: Sequence[str], first: int) -> bool:
     """Whether the words before a name cite it as a source: "according to (the) ..."."""
-    return (first >= 2 and words[first - 2] == "according" and words[first - 1] == "to") or (
-        first >= 3
-        and words[first - 3] == "according"
-        and words[first - 2] == "to"
-        and words[first - 1] == "the"
-    )
+    before = list(words[max(0, first - 3) : first])
+    return before[-2:] == ["according", "to"] or before == ["according", "to", "the"]
 
 
 # verbs of a government's voice: a venue's name just before one is the government, not the place
@@ -1640,8 +1636,10 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
         for concept in sorted(weighted, key=_WEIGHTED_ORDER.__getitem__) if len(weighted) > 1 else weighted:
             for hit in concepts[concept]:
                 rule = hit.rule
-                if rule in seen_rules or (sporting and concept == "round"):
+                if rule in seen_rules:
                     continue  # a word repeated in one sentence says nothing new
+                if sporting and concept == "round":
+                    continue  # the game's round
                 seen_rules.add(rule)
                 if concept == "swap_phrase" and not _swap_of_ukraine(sentence, context):
                     continue  # a swap without Ukraine is someone else's (US–Russia)
@@ -2615,7 +2613,7 @@ def _only_a_topic(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
     not as someone at the table."""
     words = analysis.words
     return all(
-        (hit.last < len(words) and words[hit.last] in _TOPIC_NOUNS)
+        _followed_by(words, hit, _TOPIC_NOUNS)
         # "the situation around Ukraine", "a mission of peace for Ukraine", "the war in Ukraine"
         or (
             hit.first >= 2
@@ -2626,24 +2624,25 @@ def _only_a_topic(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
     )
 
 
+def _only_the_war(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
+    """Whether a side is named only as the war it wages ("Russian occupation", "Russian missiles")."""
+    return all(_followed_by(analysis.words, hit, _WAR_NOUNS) for hit in hits)
+
+
+def _followed_by(words: Sequence[str], hit: _Hit, nouns: frozenset[str]) -> bool:
+    return hit.last < len(words) and words[hit.last] in nouns
+
+
 _TOPIC_NOUNS = frozenset((
     "settlement", "crisis", "conflict", "issue", "issues", "question", "file", "dossier", "problem", "war",
 ))  # fmt: skip
 _TOPIC_PREPOSITIONS = frozenset(("around", "in", "for", "over", "on", "about"))
-
-
-def _only_the_war(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
-    """Whether a side is named only as the war it wages ("Russian occupation", "Russian missiles")."""
-    words = analysis.words
-    return all(hit.last < len(words) and words[hit.last] in _WAR_NOUNS for hit in hits)
-
-
+_TOPIC_BEFORE = _TOPIC_NOUNS | frozenset((
+    "situation", "peace", "mission", "questions", "ceasefire", "fighting",
+))  # fmt: skip
 _WAR_NOUNS = frozenset((
     "occupation", "invasion", "aggression", "attack", "attacks", "strike", "strikes", "missile", "missiles",
     "drone", "drones", "shelling", "bombing", "troops", "forces", "army", "soldiers", "captivity",
-))  # fmt: skip
-_TOPIC_BEFORE = _TOPIC_NOUNS | frozenset((
-    "situation", "peace", "mission", "questions", "ceasefire", "settlement", "fighting",
 ))  # fmt: skip
 
 

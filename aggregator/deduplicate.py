@@ -424,7 +424,7 @@ class _ItemProfile:
     main_phase: int  # the phase of that event's stage in the item (_PHASE), -1 for none
     # (event type, fact, value, its agreement with other values) of each event, in order
     facts: tuple[tuple[str, str, object, _Agreement], ...]
-    # the figures of people the text states, when it reports a swap's count (see _other_sides_figure)
+    # the figures of people the text states, when it reports a swap's count (_gives_the_other_sides_figure)
     figures: frozenset[int]
 
     @classmethod
@@ -985,7 +985,7 @@ class Deduplicator:
         detected: DetectedEvent,
         stage: str,
         moment: datetime,
-        figures: frozenset[int] = frozenset(),
+        figures: frozenset[int],
     ) -> _EventEntry | None:
         """The tracked event an item's report belongs to: its story's, else the best match among recent ones.
 
@@ -1034,8 +1034,8 @@ class Deduplicator:
                             continue
                         if (
                             name == "count"
-                            and _other_sides_figure(theirs, figures, moment, event)
-                            and _same_day_or_undated(detected.facts, facts)
+                            and _gives_the_other_sides_figure(figures, detected.facts, facts)
+                            and moment - event.last_seen <= _OTHER_SIDE_WINDOW
                         ):
                             score += weight
                             continue
@@ -1289,20 +1289,20 @@ def _clash_explained(
     return name == "date" and _same_numbered_round(event_type, stated, known)
 
 
-def _other_sides_figure(known: object, figures: frozenset[int], moment: datetime, event: _EventEntry) -> bool:
+def _gives_the_other_sides_figure(
+    figures: frozenset[int], stated: Mapping[str, object], known: Mapping[str, object]
+) -> bool:
     """ "63 Russian servicemen returned ... In return, 116 prisoners of war were handed over": an unequal swap
     told by each side with its own figure is one swap when the report also gives the figure already known,
-    within days of it (a swap told weeks later with another's figure as background is another)."""
-    return known in figures and moment - event.last_seen <= _OTHER_SIDE_WINDOW
+    and no date of the two says they are different swaps ("the last 303 came home on Sunday, after 390 on
+    Friday" is the next stage, its own story). (An event also asks that it be within days: a swap told weeks
+    later with another's figure as background is another.)"""
+    return known.get("count") in figures and (
+        "date" not in stated or "date" not in known or _agree("date", stated["date"], known["date"])
+    )
 
 
 _OTHER_SIDE_WINDOW = timedelta(days=2)
-
-
-def _same_day_or_undated(stated: Mapping[str, object], known: Mapping[str, object]) -> bool:
-    """No date of the two says they are different swaps ("the last 303 came home on Sunday, after 390 on
-    Friday" is the next stage, its own story)."""
-    return "date" not in stated or "date" not in known or _agree("date", stated["date"], known["date"])
 
 
 def _same_occasion(event_type: str, stated: Mapping[str, object], known: Mapping[str, object]) -> bool:
@@ -1386,10 +1386,8 @@ def _event_logit(profile: _ItemProfile, story: _StoryEntry) -> float:
             other = known[name]
             if value == other or agreement.with_(other):  # (facts_agree's first test, inline)
                 agreeing += 1
-            elif (
-                name == "count"
-                and other in profile.figures
-                and _same_day_or_undated(profile.stated(kind), known)
+            elif name == "count" and _gives_the_other_sides_figure(
+                profile.figures, profile.stated(kind), known
             ):
                 agreeing += 1  # the report gives the story's figure too: the other side's, of one swap
             elif name in _IDENTITY_FACTS and not _same_occasion(kind, profile.stated(kind), known):
