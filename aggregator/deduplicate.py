@@ -915,17 +915,16 @@ class Deduplicator:
         for event in [e for e in self._events.values() if e.last_seen < forgotten]:
             del self._events[event.id]
             self._open_events[event.type].pop(event.id, None)
-        late = latest - timedelta(days=1)  # a day's grace for reports that arrive late
+        late = latest - _LATE_GRACE
         for kind, events in self._open_events.items():
             horizon = self.settings.event_horizon[kind]
-            # within the horizon of `late` (see _event_for), or a deadline still near
-            earliest, latest_first = late - horizon, late + horizon
+            # seen within the horizon of `late` (see _event_for), or a deadline still near
+            earliest = late - horizon
             deadlines = kind == "DEADLINE"
             for event in [
                 e
                 for e in events.values()
-                if not (e.first_seen <= latest_first and e.last_seen >= earliest)
-                and not (deadlines and _deadline_near(late, e))
+                if e.last_seen < earliest and not (deadlines and _deadline_near(late, e))
             ]:
                 del events[event.id]  # past its horizon: no new report can match it
             recent = self._recency[kind]
@@ -1303,6 +1302,11 @@ def _gives_the_other_sides_figure(
 
 
 _OTHER_SIDE_WINDOW = timedelta(days=2)
+# How late a report may come and still find its event open: a poll assigns what it fetched in batches as feeds
+# finish, so one outlet's report of Monday's swap may come after another's of Saturday's; a feed back after
+# days of errors brings days-old reports. (In time order, the events kept open longer cost nothing: the
+# search stops at the first too old for the report.)
+_LATE_GRACE = timedelta(days=7)
 
 
 def _same_occasion(event_type: str, stated: Mapping[str, object], known: Mapping[str, object]) -> bool:

@@ -1108,3 +1108,46 @@ def test_a_later_stage_naming_the_earlier_stages_figure_is_another_story_and_eve
     )
     assert third.story.id != first.story.id
     assert only(third.events).id != only(first.events).id
+
+
+def test_a_report_that_comes_days_late_still_finds_its_swap() -> None:
+    """A poll assigns what it fetched as feeds finish: the wire's report of Tuesday's round and its swap can
+    come after a regional outlet's reports of the days since. Its swap is Tuesday's; nobody is paged again."""
+    deduplicator = Deduplicator()
+    tuesday = datetime(2026, 7, 14, 16, 0, tzinfo=UTC)
+    agreed = ("modality.agreed", "agreed")
+
+    def report_of(key: str, published: datetime, title: str, *events: DetectedEvent) -> StoryInput:
+        return StoryInput(
+            key, "regional" if key.startswith("r") else "wire", title, title + ".", published, events
+        )
+
+    first = deduplicator.assign(
+        report_of(
+            "r0",
+            tuesday + timedelta(hours=2),
+            "Dnipro families wait for names of the thousand captives",
+            detected("EXCHANGE", {"count": 1000}, agreed),
+        )
+    )
+    for day, count in ((3, 500), (6, 3000)):  # the same outlet's later swaps move the clock on
+        deduplicator.assign(
+            report_of(
+                f"r{day}",
+                tuesday + timedelta(days=day),
+                f"{count} more come home",
+                detected("EXCHANGE", {"count": count}, ("modality.carried_out", "returned")),
+            )
+        )
+    late = deduplicator.assign(
+        report_of(
+            "w0",
+            tuesday,
+            "Fourth round of talks ends in Istanbul; each side to free 1,000",
+            detected("NEW_ROUND", {"round": 4, "place": "Istanbul"}, ("modality.past", "ended")),
+            detected("EXCHANGE", {"count": 1000}, agreed),
+        )
+    )
+    swap = next(event for event in late.events if event.type == "EXCHANGE")
+    assert swap.id == only(first.events).id
+    assert [d.alert for d in late.decisions if d.event_type == "EXCHANGE"] == [False]
