@@ -1299,9 +1299,9 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
 _PLACES = frozenset(("venue", "talks_venue"))
 
 
-def _cited(words: Sequence[str], first: int) -> bool:
+def _cited(words: list[str], first: int) -> bool:
     """Whether the words before a name cite it as a source: "according to (the) ..."."""
-    before = list(words[max(0, first - 3) : first])
+    before = words[max(0, first - 3) : first]
     return before[-2:] == ["according", "to"] or before == ["according", "to", "the"]
 
 
@@ -4004,7 +4004,8 @@ _DAY_OF_MONTH = (
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))"  # "8 August", "15th of May"
 )
 # "midnight on", "24:00 Moscow time on", "23:59 on": the end of the day named next
-_MIDNIGHT = r"(?:midnight|24:00|23:59|00:00)\s+(?:[a-z]+\s+time\s+)?(?:on\s+)?"
+_MIDNIGHT_TIME = r"(?:midnight|24:00|23:59|00:00)"
+_MIDNIGHT = rf"{_MIDNIGHT_TIME}\s+(?:[a-z]+\s+time\s+)?(?:on\s+)?"
 _LIMIT = re.compile(
     rf"\b(?:with)?in\s+(?:the\s+next\s+)?(?P<in_n>{_AMOUNT}){_OR_MORE}\s+(?P<in_unit>{_UNIT})\b"
     rf"|\b(?:(?:gave|give|gives|giving|given|grant(?:ed|s)?)\s+(?:\w+\s+){{0,3}}?"
@@ -4037,9 +4038,9 @@ _LIMIT = re.compile(
     rf"(?:another\s+|a\s+further\s+)?(?P<ext_n>{_AMOUNT})\s+"
     rf"(?:more\s+|further\s+|additional\s+)?(?P<ext_unit>{_UNIT})\b"
     rf"|\b(?P<verb>by|until|till|before|no later than|expir(?:e[sd]?|y|ing)(?:\s+(?:on|at))?|ends?\s+on"
-    rf"|ends?\s+at|ended\s+at(?=\s+(?:midnight|24:00|23:59|00:00))"
-    rf"|r[au]ns?\s+out(?:\s+on|\s+at(?=\s+(?:midnight|24:00|23:59|00:00)))?|lapsed on"
-    rf"|lapse[sd]?\s+at(?=\s+(?:midnight|24:00|23:59|00:00))"  # "lapsed at midnight on Monday"
+    rf"|ends?\s+at|ended\s+at(?=\s+{_MIDNIGHT_TIME})"
+    rf"|r[au]ns?\s+out(?:\s+on|\s+at(?=\s+{_MIDNIGHT_TIME}))?|lapsed on"
+    rf"|lapse[sd]?\s+at(?=\s+{_MIDNIGHT_TIME})"  # "lapsed at midnight on Monday"
     rf"|lapses?(?:\s+on)?"
     rf"|passed(?:\s+on)?"
     # a deadline moved: "moved forward to August 8", "pushes back Ukraine peace deadline to Sept. 15"
