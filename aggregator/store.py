@@ -52,6 +52,8 @@ from .models import (
 )
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
+# The newest migration's revision (tests/test_store.py holds it equal to the scripts' head)
+SCHEMA_HEAD = "0004"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_WAL_AUTOCHECKPOINT_PAGES = 4_000
 # Old SQLite builds allow 999 bound parameters per statement; chunked IN lists stay under that everywhere.
@@ -398,6 +400,8 @@ class Store:
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (``alembic upgrade head``); a no-op when it is there."""
+        if self._schema_is_current():
+            return
         from alembic import command
         from alembic.config import Config
         from alembic.runtime.migration import MigrationContext
@@ -425,6 +429,16 @@ class Store:
             raise StoreError(
                 f"cannot open or migrate the database {self._shown_url}: {_db_message(exc)}"
             ) from exc
+
+    def _schema_is_current(self) -> bool:
+        """The database is at SCHEMA_HEAD: every start of the CLI opens the store, and importing Alembic
+        to learn that there is nothing to do costs a tenth of a second."""
+        try:
+            with self._engine.connect() as conn:
+                versions = conn.scalars(sa.text("SELECT version_num FROM alembic_version")).all()
+        except sa.exc.DBAPIError:
+            return False  # no version table yet (a new database): Alembic creates it
+        return versions == [SCHEMA_HEAD]
 
     def close(self) -> None:
         self._engine.dispose()
@@ -542,6 +556,8 @@ class Store:
         batches finished feeds here. Each log entry's new/updated counts are filled from its save.
         """
         saved: list[SaveResult] = []
+        states: list[FeedState] = []
+        entries: list[FetchLogEntry] = []
         with self._write() as conn:
             for outcome in outcomes:
                 verdicts = {
@@ -550,35 +566,40 @@ class Store:
                     if verdict is not None
                 }
                 result = self._save_items(conn, outcome.state.id, outcome.items, now, verdicts)
-                self._update_feed(conn, outcome.state)
                 entry = outcome.log
                 if outcome.items:
                     entry = replace(entry, new_items=result.new, updated_items=result.updated)
-                self._record_fetch(conn, entry)
+                states.append(outcome.state)
+                entries.append(entry)
                 saved.append(result)
+            # One executemany each: a 304-only poll of 500 feeds was 1,000 single statements
+            self._update_feeds(conn, states)
+            self._record_fetches(conn, entries)
         return saved
 
     def _update_feed(self, conn: Connection, state: FeedState) -> None:
-        values = {
-            "url": state.url,
-            "status": FeedStatus(state.status).value,
-            "etag": state.etag,
-            "last_modified": state.last_modified,
-            "body_hash": state.body_hash,
-            "next_due": state.next_due,
-            "error_count": state.error_count,
-            "last_error": state.last_error,
-            "last_error_reason": state.last_error_reason,
-            "last_status": state.last_status,
-            "last_fetch_at": state.last_fetch_at,
-            "last_success_at": state.last_success_at,
-            "gone_reason": state.gone_reason,
-            "last_problem": state.last_problem,
-            "updated_at": datetime.now(UTC),
-        }
-        result = conn.execute(_UPDATE_FEED, {"b_id": state.id, **{f"b_{k}": v for k, v in values.items()}})
-        if result.rowcount == 0:
-            raise LookupError(f"no feed with id {state.id}")
+        self._update_feeds(conn, [state])
+
+    @staticmethod
+    def _update_feeds(conn: Connection, states: Sequence[FeedState]) -> None:
+        if not states:
+            return
+        updated_at = datetime.now(UTC)
+        rows = [  # every column but the last, updated_at, from the state
+            {
+                **{f"b_{name}": getattr(state, name) for name in _FEED_STATE_COLUMNS[:-1]},
+                "b_id": state.id,
+                "b_status": FeedStatus(state.status).value,
+                "b_updated_at": updated_at,
+            }
+            for state in states
+        ]
+        result = conn.execute(_UPDATE_FEED, rows)
+        # (a driver that cannot count an executemany's rows is trusted: SQLite and psycopg can)
+        if result.rowcount < len(rows) and (len(rows) == 1 or result.supports_sane_multi_rowcount()):
+            ids = {state.id for state in states}
+            found = set(conn.scalars(sa.select(feeds_table.c.id).where(feeds_table.c.id.in_(ids))))
+            raise LookupError(f"no feed with id {min(ids - found, default=states[0].id)}")
 
     # --- items ------------------------------------------------------------------------------------------
 
@@ -1209,20 +1230,29 @@ class Store:
 
     @staticmethod
     def _record_fetch(conn: Connection, entry: FetchLogEntry) -> None:
+        Store._record_fetches(conn, [entry])
+
+    @staticmethod
+    def _record_fetches(conn: Connection, entries: Sequence[FetchLogEntry]) -> None:
+        if not entries:
+            return
         conn.execute(
             _INSERT_FETCH_LOG,
-            {
-                "feed_id": entry.feed_id,
-                "started_at": entry.started_at,
-                "duration_s": entry.duration_s,
-                "outcome": entry.outcome,
-                "status": entry.status,
-                "reason": entry.reason,
-                "bytes": entry.bytes,
-                "new_items": entry.new_items,
-                "updated_items": entry.updated_items,
-                "error": entry.error,
-            },
+            [
+                {
+                    "feed_id": entry.feed_id,
+                    "started_at": entry.started_at,
+                    "duration_s": entry.duration_s,
+                    "outcome": entry.outcome,
+                    "status": entry.status,
+                    "reason": entry.reason,
+                    "bytes": entry.bytes,
+                    "new_items": entry.new_items,
+                    "updated_items": entry.updated_items,
+                    "error": entry.error,
+                }
+                for entry in entries
+            ],
         )
 
     def list_items(

@@ -24,8 +24,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from aggregator.errors import StoreError
-from aggregator.models import FeedState, FeedStatus, FetchLogEntry, Item, SaveResult
-from aggregator.store import MIGRATIONS_DIR, Store, StoredItem, metadata
+from aggregator.models import FeedState, FeedStatus, FetchLogEntry, Item, PolledFeed, SaveResult
+from aggregator.store import MIGRATIONS_DIR, SCHEMA_HEAD, Store, StoredItem, metadata
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PG_URL = os.environ.get("AGGREGATOR_TEST_PG_URL")
@@ -110,6 +110,41 @@ def test_upgrade_is_idempotent_and_keeps_data(db_path: Path) -> None:
     with Store.open(db_url(db_path)) as store:
         store.upgrade()
         assert [state.name for state in store.feed_states()] == ["alpha"]
+    assert raw(db_path, "SELECT version_num FROM alembic_version") == [(HEAD,)]
+
+
+def test_the_schema_head_the_store_checks_is_the_newest_migration() -> None:
+    assert SCHEMA_HEAD == HEAD
+
+
+def test_opening_an_up_to_date_database_does_not_load_alembic(db_path: Path) -> None:
+    with Store.open(db_url(db_path)):
+        pass
+    script = (
+        "import sys\n"
+        "from aggregator.store import Store\n"
+        f"Store.open({db_url(db_path)!r}).close()\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'alembic'))\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[]"
+
+
+def test_a_database_one_migration_behind_is_upgraded(db_path: Path) -> None:
+    with Store.open(db_url(db_path)):
+        pass
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    engine = sa.create_engine(db_url(db_path), poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "-1")
+    finally:
+        engine.dispose()
+    assert raw(db_path, "SELECT version_num FROM alembic_version") != [(HEAD,)]
+    with Store.open(db_url(db_path)):
+        pass
     assert raw(db_path, "SELECT version_num FROM alembic_version") == [(HEAD,)]
 
 
@@ -400,6 +435,55 @@ def test_update_feed_of_an_unknown_id_raises(store: Store) -> None:
         store.update_feed(
             FeedState(id=4242, name="x", url="https://x.example", config_url="https://x.example")
         )
+
+
+def test_a_polls_batch_naming_an_unknown_feed_raises_and_writes_nothing(
+    store: Store, feed_ids: dict[str, int], db_path: Path
+) -> None:
+    alpha = store.feed_state("alpha")
+    assert alpha is not None
+    polled = [
+        PolledFeed(
+            state=replace(alpha, status=FeedStatus.OK, etag='"a2"'),
+            log=FetchLogEntry(feed_id=alpha.id, started_at=NOW, duration_s=0.1, outcome="ok", status=200),
+            items=(make_item("alpha", "a1"),),
+        ),
+        PolledFeed(
+            state=FeedState(id=4242, name="x", url="https://x.example", config_url="https://x.example"),
+            log=FetchLogEntry(feed_id=alpha.id, started_at=NOW, duration_s=0.1, outcome="not_modified"),
+        ),
+    ]
+    with pytest.raises(LookupError, match="4242"):
+        store.record_polled(polled, NOW)
+    # One transaction: the known feed's state, its item and both log rows are rolled back with it
+    assert store.feed_state("alpha") == alpha
+    assert raw(db_path, "SELECT count(*) FROM items") == [(0,)]
+    assert raw(db_path, "SELECT count(*) FROM fetch_log") == [(0,)]
+
+
+def test_a_polls_batch_writes_each_feeds_state_and_log(
+    store: Store, feed_ids: dict[str, int], db_path: Path
+) -> None:
+    states = [store.feed_state(name) for name in ("alpha", "beta")]
+    assert states[0] is not None and states[1] is not None
+    polled = [
+        PolledFeed(
+            state=replace(state, status=FeedStatus.OK, etag=f'"{state.name}"', last_status=304),
+            log=FetchLogEntry(
+                feed_id=state.id, started_at=NOW, duration_s=0.5, outcome="not_modified", status=304
+            ),
+        )
+        for state in states
+        if state is not None
+    ]
+    store.record_polled(polled, NOW)
+    for state in states:
+        assert state is not None
+        back = store.feed_state(state.name)
+        assert back is not None and back.etag == f'"{state.name}"' and back.status is FeedStatus.OK
+    assert raw(db_path, "SELECT feed_id, outcome, status FROM fetch_log ORDER BY feed_id") == sorted(
+        (state.id, "not_modified", 304) for state in states if state is not None
+    )
 
 
 def test_naive_datetimes_are_refused(store: Store, feed_ids: dict[str, int]) -> None:
