@@ -46,7 +46,15 @@ from typing import Any, NamedTuple
 from dateutil.easter import EASTER_ORTHODOX, easter
 
 from .errors import ConfigError
-from .models import DATE_OF_PUBLICATION, Classification, DetectedEvent, Evidence, Item
+from .models import (
+    DATE_OF_PUBLICATION,
+    EVENT_TYPES,
+    Classification,
+    ClassifierConfig,
+    DetectedEvent,
+    Evidence,
+    Item,
+)
 
 __all__ = [
     "CONCEPTS",
@@ -60,8 +68,6 @@ __all__ = [
     "item_facts",
     "load_rules",
 ]
-
-EVENT_TYPES = ("NEW_ROUND", "EXCHANGE", "DEADLINE")
 
 # The concepts the engine understands; a rule feeds exactly one. (What each means is in talks.toml.)
 CONCEPTS = frozenset({
@@ -830,24 +836,6 @@ def _read_rule_document(path: Path | None) -> tuple[dict[str, Any], str]:
         return tomllib.loads(text), source
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(source, "", f"TOML syntax error: {error}") from None
-
-
-@dataclass(frozen=True, slots=True)
-class ClassifierConfig:
-    """The [classifier] section of the configuration: which rules classify items (default: the packaged
-    set). It lives here, not in config, so that a parse worker can receive it without importing what the
-    configuration needs (SQLAlchemy, requests)."""
-
-    rules_path: Path | None = None  # replaces the packaged rules (relative ones anchored at the config)
-    threshold: float | None = None  # overrides the rule set's relevance threshold
-    terms: tuple[Mapping[str, Any], ...] = ()  # inline rules added to (or replacing, by name) the rule set
-
-    def load_rules(self, source: str = "[classifier]") -> RuleSet:
-        """The compiled rule set this section describes (ConfigError naming the file and the rule)."""
-        return load_rules(
-            self.rules_path, extra=self.terms, threshold=self.threshold, extra_source=source,
-            extra_key="classifier.terms",
-        )  # fmt: skip
 
 
 def load_rules(

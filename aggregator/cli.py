@@ -14,27 +14,21 @@ import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from . import __version__
-from .classify import (
-    EVENT_TYPES,
-    RuleSet,
-    classification_to_dict,
-    classified_text,
-    classify,
-    classify_item,
-    default_rules,
-    load_rules,
-)
+from . import __version__, use_utc_clock
 from .config import Config, describe_config, load_config
-from .deduplicate import decision_to_dict, event_to_dict, story_to_dict
 from .errors import AggregatorError, ConfigError
-from .evaluate import evaluate, format_report, read_corpus
-from .models import Classification
+from .models import EVENT_TYPES
 from .pipeline import FeedPollResult, Poller, PollReport, apply_retention, rules_for_config
 from .store import Store
-from .worker import use_utc_clock
+
+if TYPE_CHECKING:
+    from .classify import RuleSet
+    from .models import Classification
+
+# The classifier, the story stage and the evaluation are imported by the commands that use them: the CLI
+# starts for every poll (a timer, a cron job), and one where every feed answers 304 never needs them
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
 
@@ -354,6 +348,8 @@ def cmd_stories(config: Config, args: argparse.Namespace, out: TextIO) -> int:
         stories = store.list_stories(event_type=args.event, since=since, limit=args.limit)
         members = {story.id: store.story_item_ids(story.id) for story in stories}
     if args.json:
+        from .deduplicate import story_to_dict
+
         rows = [{**story_to_dict(story), "item_ids": members[story.id]} for story in stories]
         out.write(json.dumps(rows, ensure_ascii=False) + "\n")
         return EXIT_OK
@@ -378,6 +374,8 @@ def cmd_events(config: Config, args: argparse.Namespace, out: TextIO) -> int:
         events = store.list_events(limit=args.limit)
         decisions = {event.id: store.decisions(event_id=event.id) for event in events}
     if args.json:
+        from .deduplicate import decision_to_dict, event_to_dict
+
         rows = [
             {
                 **event_to_dict(event),
@@ -408,6 +406,8 @@ def cmd_prune(config: Config, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_reclassify(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    from .classify import classify_item
+
     since = datetime.combine(_date(args.since), datetime.min.time(), UTC) if args.since else None
     rules = rules_for_config(config)
     counts: Counter[str] = Counter()
@@ -590,6 +590,8 @@ COMMANDS = {
 
 def classifier_rules(args: argparse.Namespace) -> RuleSet:
     """--rules, else the configured rules, else the packaged ones (no configuration file is needed)."""
+    from .classify import default_rules, load_rules
+
     if args.rules:
         return load_rules(args.rules)
     explicit = args.config or os.environ.get("AGGREGATOR_CONFIG")
@@ -599,6 +601,8 @@ def classifier_rules(args: argparse.Namespace) -> RuleSet:
 
 
 def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    from .evaluate import evaluate, format_report, read_corpus
+
     evaluation = evaluate(read_corpus(args.corpus), classifier_rules(args))
     if args.json:
         out.write(json.dumps(evaluation.as_dict()) + "\n")
@@ -608,6 +612,8 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
+    from .classify import classification_to_dict, classify
+
     rules = classifier_rules(args)
     text = sys.stdin.read() if args.file == "-" else _read_text(args.file)
     for title, summary, published in classify_inputs(text, args.published):
@@ -649,6 +655,8 @@ def _date(value: str) -> date:
 
 def format_verdict(title: str, summary: str, result: Classification, *, color: bool) -> str:
     """The verdict, the events with their facts, and the text with every piece of evidence marked."""
+    from .classify import classified_text
+
     verdict = "RELEVANT" if result.relevant else "not relevant"
     lines = [f"{verdict} (score {result.score:.2f}, rules {result.rules_version}) — {title or summary[:80]}"]
     for event in result.events:

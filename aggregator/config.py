@@ -41,10 +41,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from . import USER_AGENT
-from .classify import ClassifierConfig
 from .errors import ConfigError
 from .fetch import is_public_address
-from .models import FetchLimits
+from .models import ClassifierConfig, FetchLimits
 
 __all__ = [
     "DEFAULT_DATABASE",

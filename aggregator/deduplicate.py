@@ -40,6 +40,7 @@ import snowballstemmer
 
 from .models import (
     DATE_OF_PUBLICATION,
+    STORY_RETENTION,
     AlertDecision,
     DetectedEvent,
     Event,
@@ -76,7 +77,7 @@ class DedupSettings:
 
     story_window: timedelta = timedelta(hours=60)  # an item joins stories this close in time at most
     join_threshold: float = 0.5  # the lowest probability of "same development" that joins a story
-    retention: timedelta = timedelta(days=30)  # stories kept for rarity figures and late items
+    retention: timedelta = STORY_RETENTION  # stories kept for rarity figures and late items
     event_horizon: Mapping[str, timedelta] = field(
         default_factory=lambda: {
             "NEW_ROUND": timedelta(days=21),

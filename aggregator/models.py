@@ -6,11 +6,15 @@ import dataclasses
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import FeedError
+
+if TYPE_CHECKING:
+    from .classify import RuleSet
 
 _Class = TypeVar("_Class", bound=type)
 
@@ -192,8 +196,30 @@ class PolledFeed:
 
 # --- classify ----------------------------------------------------------------------------------------
 
+EVENT_TYPES = ("NEW_ROUND", "EXCHANGE", "DEADLINE")
+
 
 @pickles_as_tuple
+@dataclass(frozen=True, slots=True)
+class ClassifierConfig:
+    """The [classifier] section of the configuration: which rules classify items (default: the packaged
+    set). Plain data here, not in config or classify: a parse worker receives it without importing what the
+    configuration needs (SQLAlchemy, requests), and the configuration reads it without compiling the rules."""
+
+    rules_path: Path | None = None  # replaces the packaged rules (relative ones anchored at the config)
+    threshold: float | None = None  # overrides the rule set's relevance threshold
+    terms: tuple[Mapping[str, Any], ...] = ()  # inline rules added to (or replacing, by name) the rule set
+
+    def load_rules(self, source: str = "[classifier]") -> RuleSet:
+        """The compiled rule set this section describes (ConfigError naming the file and the rule)."""
+        from .classify import load_rules
+
+        return load_rules(
+            self.rules_path, extra=self.terms, threshold=self.threshold, extra_source=source,
+            extra_key="classifier.terms",
+        )  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """One matched span that contributed to a verdict (offsets into the classified text)."""
@@ -203,6 +229,9 @@ class Evidence:
     end: int
     text: str  # the matched text, exactly as it appears in the classified text
 
+
+# How long the story stage keeps stories and events for matching (DedupSettings.retention's default)
+STORY_RETENTION = timedelta(days=30)
 
 # The evidence rule of a date fact taken from the item's own day (classify), which the story stage does not
 # match on: "The meeting ended" without a day is today's news, most likely, but not certainly

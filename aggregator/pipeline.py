@@ -25,16 +25,15 @@ from concurrent.futures import (
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
-from .classify import ClassifierConfig, RuleSet
 from .config import Config, FeedConfig
-from .deduplicate import Assignment, Deduplicator, DedupSettings
 from .errors import FeedError, ParseError
 from .feedstate import after_failure, after_success
 from .fetch import Fetcher
 from .models import (
+    STORY_RETENTION,
     AlertDecision,
     AlertRoute,
     Event,
@@ -48,7 +47,14 @@ from .models import (
     StoryInput,
 )
 from .store import Store
-from .worker import ParseOutcome, parse_and_normalise, start_worker
+
+if TYPE_CHECKING:
+    # The stages that need the classifier's rules, the story window or feedparser are imported where they
+    # first run: a poll where every feed answers 304 never loads them (a fifth of its start-up)
+    from .classify import RuleSet
+    from .deduplicate import Assignment, Deduplicator
+    from .models import ClassifierConfig
+    from .worker import ParseOutcome
 
 # Fetched bodies waiting for a parser: enough to keep the workers busy while the writer commits a batch,
 # bounded in bytes so that a run of 10 MiB feeds cannot pile up in memory.
@@ -200,6 +206,8 @@ class Poller:
         """The story window, rebuilt from the store at first use; relevant items a crash left without a
         story (stored, but their stories not) are assigned then."""
         if self._deduplicator is None:
+            from .deduplicate import Deduplicator, DedupSettings
+
             settings = DedupSettings()
             since = now - settings.retention
             self._deduplicator = Deduplicator(
@@ -218,7 +226,7 @@ class Poller:
         """Before a poll: relevant items a crash left without a story get one now. The window is built only
         when there is such work (or, later, a new relevant item): a poll that stores nothing never pays for
         reading it."""
-        if self._deduplicator is None and self.store.unstoried_items(now - DedupSettings().retention):
+        if self._deduplicator is None and self.store.unstoried_items(now - STORY_RETENTION):
             self.deduplicator(now)
 
     def assign_stories(
@@ -276,6 +284,8 @@ class Poller:
 
     def _parser_locked(self) -> Executor:
         if self._parse_pool is None:
+            from .worker import start_worker
+
             if self.parse_processes <= 0:
                 start_worker(*self._worker_args())
                 self._parse_pool = InlineExecutor()
@@ -574,6 +584,8 @@ class _PollRun:
             self.waiting.append((state, fetched, body_hash))
             self.backlog_bytes += len(fetched.body or b"")
             return
+        from .worker import parse_and_normalise
+
         # A feed parsed before has stored items whose verdicts still hold; a new feed has none to look up.
         stored = self.store.stored_versions(state.id) if state.body_hash is not None else {}
         args = (
@@ -618,6 +630,8 @@ class _PollRun:
         try:
             outcome = future.result()
         except Exception as exc:  # the worker process died (killed, out of memory)
+            from .worker import ParseOutcome
+
             outcome = ParseOutcome(
                 error=f"parser process failed: {type(exc).__name__}", reason="parser_crash"
             )

@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from .classify import ClassifierConfig, RuleSet, classify_item, default_rules
+from . import use_utc_clock
+from .classify import RuleSet, classify_item, default_rules
 from .deduplicate import StoryTerms, text_terms
 from .errors import FeedError
-from .models import Classification, Item, RawEntry
+from .models import Classification, ClassifierConfig, Item, RawEntry
 from .normalise import normalise_feed
 from .parse import parse_feed
 
@@ -176,9 +177,3 @@ def hostile_markup(entries: Iterable[RawEntry]) -> list[str]:
         folded = text.lower()
         found.update(name for name, present in _HOSTILE if name not in found and present(text, folded))
     return sorted(found)
-
-
-def use_utc_clock() -> None:
-    """Feed dates must not depend on the host's time zone: a feedparser date reader uses local time."""
-    os.environ["TZ"] = "UTC"
-    time.tzset()

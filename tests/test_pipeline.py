@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -82,6 +84,32 @@ def test_second_poll_is_all_304_and_stores_nothing_new(
         feed_server.requests_to("/b.xml")[-1].headers["if-modified-since"] == "Tue, 14 Jul 2026 08:00:00 GMT"
     )
     assert store.count_items() == 2
+
+
+def test_a_cli_poll_where_every_feed_answers_304_never_loads_the_parsing_stages(
+    tmp_path: Path, feed_server: FeedServer, store: Store
+) -> None:
+    """The CLI starts for every poll; the parser, the classifier and the story stage are only loaded when
+    there is something to parse (a tenth of a second of regexes, feedparser, lxml and the stemmer)."""
+    a = feed_server.route("/a.xml", rss(("a1", "https://wire.example/1", "Round announced")), etag='"a"')
+    config = write_config(tmp_path, {"a": a})
+    assert poll(config, store).new_items == 1
+    script = (
+        "import sys\n"
+        "from aggregator.cli import main\n"
+        f"code = main(['--config', {str(config.path)!r}, 'poll', '--once', '--force', '--json'])\n"
+        "stages = ('classify', 'parse', 'normalise', 'deduplicate', 'worker', 'evaluate')\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] in ('feedparser', 'lxml', 'snowballstemmer')]\n"
+        "loaded += [m for m in sys.modules if m in {f'aggregator.{stage}' for stage in stages}]\n"
+        "print(code, sorted(loaded), file=sys.stderr)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert '"not_modified": 1' in run.stdout
+    assert run.stderr.strip().splitlines()[-1] == "0 []"
+    # and a poll that fetches something new does load them (the check above can fail)
+    feed_server.route("/a.xml", rss(("a2", "https://wire.example/2", "Swap agreed")), etag='"b"')
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert '"new_items": 1' in run.stdout and "aggregator.classify" in run.stderr
 
 
 def test_feeds_not_due_are_not_fetched(tmp_path: Path, feed_server: FeedServer, store: Store) -> None:
