@@ -8,6 +8,7 @@ tree (the main process and its parse workers) and reported for the main process 
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import json
 import subprocess
@@ -23,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from farm import generate_farm
 
+import aggregator
 from aggregator.demo.server import StaticFeedServer
 
 
@@ -101,6 +103,10 @@ def main() -> int:
     parser.add_argument("--feeds", type=int, default=500)
     args = parser.parse_args()
 
+    # An installed service runs from cached bytecode. A shell with PYTHONDONTWRITEBYTECODE set (this
+    # project's sandbox has it) would otherwise compile every module changed since its last .pyc at each
+    # start, and the warm poll would time the compiler (about 0.4 s), not the poll
+    compileall.compile_dir(str(Path(aggregator.__file__).parent), quiet=1)
     t0 = time.perf_counter()
     farm = generate_farm(args.feeds)
     print(
