@@ -2573,6 +2573,8 @@ def _session_of_both(
         and all(_generic_sides(analysis, hit) for hit in concepts["both_sides"])
     ):
         return False  # "Putin met Witkoff in the Kremlin, which both sides called productive": those two
+    if "mediator" in concepts and _only_talks_with_a_mediator(analysis, concepts):
+        return False  # "Lavrov said after talks with Turkish Foreign Minister Cavusoglu that Kiev must ..."
     if (("russia" in concepts) and ("ukraine" in concepts)) or ("both_sides" in concepts) or context.implied:
         return True
     if "third_party" in concepts:
@@ -2596,6 +2598,9 @@ def _session_of_both(
     return (placed and participants.one_without_mediator) or is_dated()
 
 
+_JOINT_FORMATS = frozenset({"trilateral", "three-way", "three", "joint", "quadrilateral"})
+
+
 def _only_a_topic(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
     """Whether a side is named only as what is discussed ("the Ukrainian settlement", "the Ukraine issue"),
     not as someone at the table."""
@@ -2610,6 +2615,36 @@ def _only_a_topic(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
         )
         for hit in hits
     )
+
+
+def _only_talks_with_a_mediator(analysis: _Analysis, concepts: Mapping[str, list[_Hit]]) -> bool:
+    """Whether every session the sentence names is someone's talks WITH a mediator ("said after talks with
+    Turkish Foreign Minister Cavusoglu", "used Tuesday's meeting with Cardinal Zuppi"), with no side in
+    that company: the other side is then named for something else (the topic, the war, a demand). Not
+    "talks with Russia and the United States", "talks with US mediators" (mediation of a session) or
+    "Russia and Ukraine agreed at talks with ...", where both sides are at the table."""
+    sessions = [*concepts.get("talks", ()), *concepts.get("meeting", ())]
+    if not sessions or "both_sides" in concepts:
+        return False
+    words = analysis.words
+    side_starts = {hit.first for name in ("russia", "ukraine") for hit in concepts.get(name, ())}
+    if any(words[start + 1 : start + 2] == ["and"] and start + 2 in side_starts for start in side_starts):
+        return False  # "Russia and Ukraine agreed at talks with US mediators": both sides named together
+    mediators = concepts["mediator"]
+    for session in sessions:
+        if words[session.last : session.last + 1] != ["with"]:
+            return False
+        if set(words[max(0, session.first - 2) : session.first]) & _JOINT_FORMATS:
+            return False  # "trilateral talks with the United States"
+        mediator = next((m for m in mediators if session.last < m.first <= session.last + 4), None)
+        if mediator is None:
+            return False
+        company = range(session.last + 1, mediator.last + 5)  # "with X and Ukrainian officials in ..."
+        if any(start in company for start in side_starts) or any(
+            words[i].startswith("mediat") for i in company if i < len(words)
+        ):
+            return False
+    return True
 
 
 def _only_the_war(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:

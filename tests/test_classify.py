@@ -647,10 +647,38 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "Speaking to reporters after a cabinet meeting on Monday, Erdogan said he had discussed the "
             "matter by telephone with Putin and with Zelensky.",
         ),
+        (
+            "",
+            "ANKARA, May 4. Moscow will let cargo ships leave Ukrainian harbours once Kiev clears its own "
+            "mines, the Russian foreign minister said after talks with the Turkish foreign minister on "
+            "Tuesday.",
+        ),
+        (
+            "Rome visit",
+            "Zelensky used Friday's meeting with Cardinal Parolin to ask for help in finding children "
+            "deported to Russia.",
+        ),
     ],
 )
 def test_a_mediator_with_one_side_is_not_a_new_round(title: str, summary: str) -> None:
     assert "NEW_ROUND" not in events(run(title, summary))
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Russia and Ukraine agreed at talks with US mediators in Jeddah on Tuesday to pause strikes on "
+        "ports.",
+        "Ukraine's delegation will fly to Doha for the trilateral talks with Russia and the United States "
+        "on Thursday, Kyiv said.",
+        "Umerov said after Monday's talks with Medinsky and the US envoy in Istanbul that a swap had been "
+        "agreed.",
+        "The Russian and Ukrainian delegations held talks with the Turkish foreign minister in Istanbul on "
+        "Monday.",
+    ],
+)
+def test_talks_with_a_mediator_that_both_sides_attend_are_a_round(summary: str) -> None:
+    assert "NEW_ROUND" in events(run("", summary, published=date(2026, 5, 4)))
 
 
 def test_a_hosts_offer_with_no_decision_on_the_meeting_is_no_round() -> None:
