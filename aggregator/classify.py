@@ -2619,8 +2619,8 @@ def _only_a_topic(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
 
 def _only_talks_with_a_mediator(analysis: _Analysis, concepts: Mapping[str, list[_Hit]]) -> bool:
     """Whether every session the sentence names is someone's talks WITH a mediator ("said after talks with
-    Turkish Foreign Minister Cavusoglu", "used Tuesday's meeting with Cardinal Zuppi"), with no side in
-    that company: the other side is then named for something else (the topic, the war, a demand). Not
+    Turkish Foreign Minister Cavusoglu", "used Tuesday's meeting with Cardinal Zuppi", "after consultations
+    with a UN delegation"), with no side in that company: the other side is then named for something else (the topic, the war, a demand). Not
     "talks with Russia and the United States", "talks with US mediators" (mediation of a session) or
     "Russia and Ukraine agreed at talks with ...", where both sides are at the table."""
     sessions = [*concepts.get("talks", ()), *concepts.get("meeting", ())]
@@ -2632,6 +2632,10 @@ def _only_talks_with_a_mediator(analysis: _Analysis, concepts: Mapping[str, list
         return False  # "Russia and Ukraine agreed at talks with US mediators": both sides named together
     mediators = concepts["mediator"]
     for session in sessions:
+        if any(
+            m.last == session.first and "with" in words[max(0, m.first - 2) : m.first] for m in mediators
+        ):
+            continue  # "after consultations with a UN delegation": the mediator's own team
         if words[session.last : session.last + 1] != ["with"]:
             return False
         if set(words[max(0, session.first - 2) : session.first]) & _JOINT_FORMATS:
@@ -2639,7 +2643,9 @@ def _only_talks_with_a_mediator(analysis: _Analysis, concepts: Mapping[str, list
         mediator = next((m for m in mediators if session.last < m.first <= session.last + 4), None)
         if mediator is None:
             return False
-        company = range(session.last + 1, mediator.last + 5)  # "with X and Ukrainian officials in ..."
+        company = range(session.last + 1, mediator.last)
+        if words[mediator.last : mediator.last + 1] == ["and"]:  # "with X and Ukrainian officials"
+            company = range(session.last + 1, mediator.last + 4)
         if any(start in company for start in side_starts) or any(
             words[i].startswith("mediat") for i in company if i < len(words)
         ):

@@ -654,6 +654,12 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "Tuesday.",
         ),
         (
+            "Grain deal extension premature after Geneva talks with UN, says Moscow",
+            "GENEVA, Nov 3. Russia's deputy foreign minister said after consultations with a UN delegation "
+            "in Geneva on Thursday that it was too early to speak of extending the corridor for grain from "
+            "Ukrainian ports.",
+        ),
+        (
             "Rome visit",
             "Zelensky used Friday's meeting with Cardinal Parolin to ask for help in finding children "
             "deported to Russia.",
