@@ -2158,7 +2158,21 @@ def _agreed_clause(analysis: _Analysis, sentence: _Sentence) -> tuple[int, int] 
     starts = analysis.starts_in(sentence)
     first = bisect.bisect_left(starts, sentence.start + found.start()) + sentence.first_word
     after = bisect.bisect_left(starts, sentence.start + found.end()) + sentence.first_word
-    return first, after + _AGREED_THERE_GAP
+    return first, after + _AGREED_THERE_GAP + _time_before_session(analysis.words, after)
+
+
+_PAST_UNITS = frozenset({"week", "month", "weekend", "year"})
+_PAST_DAYS = frozenset({"yesterday", *_WEEKDAYS.split("|")})
+
+
+def _time_before_session(words: Sequence[str], at: int) -> int:
+    """How many words a possessive time takes before the session's ("agreed at last week's talks",
+    "reached at Friday's meeting"): 'last week s' is three words, 'friday s' two."""
+    if words[at : at + 1] == ["last"] and words[at + 1 : at + 2] and words[at + 1] in _PAST_UNITS:
+        return 3 if words[at + 2 : at + 3] == ["s"] else 0
+    if words[at : at + 1] and words[at] in _PAST_DAYS and words[at + 1 : at + 2] == ["s"]:
+        return 2
+    return 0
 
 
 def _agreed_there(clause: tuple[int, int] | None, sessions: Sequence[_Hit]) -> bool:
@@ -2620,9 +2634,10 @@ def _only_a_topic(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
 def _only_talks_with_a_mediator(analysis: _Analysis, concepts: Mapping[str, list[_Hit]]) -> bool:
     """Whether every session the sentence names is someone's talks WITH a mediator ("said after talks with
     Turkish Foreign Minister Cavusoglu", "used Tuesday's meeting with Cardinal Zuppi", "after consultations
-    with a UN delegation"), with no side in that company: the other side is then named for something else (the topic, the war, a demand). Not
-    "talks with Russia and the United States", "talks with US mediators" (mediation of a session) or
-    "Russia and Ukraine agreed at talks with ...", where both sides are at the table."""
+    with a UN delegation"), with no side in that company: the other side is then named for something else
+    (the topic, the war, a demand). Not "talks with Russia and the United States", "talks with US mediators"
+    (mediation of a session) or "Russia and Ukraine agreed at talks with ...", where both sides are at the
+    table."""
     sessions = [*concepts.get("talks", ()), *concepts.get("meeting", ())]
     if not sessions or "both_sides" in concepts:
         return False
@@ -2632,9 +2647,7 @@ def _only_talks_with_a_mediator(analysis: _Analysis, concepts: Mapping[str, list
         return False  # "Russia and Ukraine agreed at talks with US mediators": both sides named together
     mediators = concepts["mediator"]
     for session in sessions:
-        if any(
-            m.last == session.first and "with" in words[max(0, m.first - 2) : m.first] for m in mediators
-        ):
+        if any(m.last == session.first and "with" in words[max(0, m.first - 2) : m.first] for m in mediators):
             continue  # "after consultations with a UN delegation": the mediator's own team
         if words[session.last : session.last + 1] != ["with"]:
             return False

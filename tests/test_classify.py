@@ -885,6 +885,17 @@ def test_talks_named_as_where_a_swap_was_agreed_are_its_background(origin: str) 
     assert events(result) == {"EXCHANGE"}
 
 
+@pytest.mark.parametrize("session", ["talks", "meeting"])
+def test_talks_of_last_week_where_todays_swap_was_agreed_are_its_background(session: str) -> None:
+    result = run(
+        "Prisoners home",
+        "SUMY REGION - Two hundred and ten Ukrainian soldiers returned home from captivity on Friday in an "
+        f"exchange agreed at last week's {session} in Geneva, President Volodymyr Zelensky announced.",
+        published=date(2026, 10, 9),
+    )
+    assert events(result) == {"EXCHANGE"}
+
+
 def test_a_swap_agreed_elsewhere_does_not_hide_the_next_round_in_its_sentence() -> None:
     result = run(
         "",
