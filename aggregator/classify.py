@@ -2738,13 +2738,14 @@ def _without_dateline(analysis: _Analysis, sentence: _Sentence) -> dict[str, lis
 
 # "after Friday's talks", "following the meeting": the session is over, so it was held
 _HELD_BEFORE = frozenset(("after", "following", "после", "після"))
-_HELD_WINDOW = 4  # words from "after" to the session's word ("after Monday's first round")
+_HELD_WINDOW = 4  # words from a past verb to the session's word ("the talks ended")
+_AFTER_WINDOW = 5  # words from "after" to the session's word ("after a day of humanitarian talks")
 
 
 def _held_cue(analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit]) -> bool:
     words = analysis.words
     for hit in sessions:
-        lowest = max(sentence.first_word, hit.first - _HELD_WINDOW)
+        lowest = max(sentence.first_word, hit.first - _AFTER_WINDOW)
         if not _HELD_BEFORE.isdisjoint(words[lowest : hit.first]):
             return True
     return False

@@ -896,6 +896,16 @@ def test_talks_of_last_week_where_todays_swap_was_agreed_are_its_background(sess
     assert events(result) == {"EXCHANGE"}
 
 
+def test_a_swap_agreed_after_a_day_of_talks_reports_the_talks_held() -> None:
+    result = run(
+        "",
+        "DOHA, March 5 - Moscow and Kyiv agreed on Thursday to swap 250 prisoners each, after a day of "
+        "humanitarian talks in Doha mediated by Qatar.",
+        published=date(2026, 3, 5),
+    )
+    assert new_round(result).get("place") == "Doha"
+
+
 def test_a_swap_agreed_elsewhere_does_not_hide_the_next_round_in_its_sentence() -> None:
     result = run(
         "",
