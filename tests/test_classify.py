@@ -906,6 +906,36 @@ def test_a_swap_agreed_after_a_day_of_talks_reports_the_talks_held() -> None:
     assert new_round(result).get("place") == "Doha"
 
 
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (
+            "",
+            "Ukraine's human rights commissioner has handed over to the Russian side a list of civilians "
+            "held in Russia whose release Kyiv seeks, his office said.",
+        ),
+        (
+            "Russian ombudswoman receives list of civilians from Kyiv",
+            "MOSCOW, May 2. Russia's ombudswoman said her office had received from her Ukrainian counterpart "
+            "a list of detained civilians and would check it.",
+        ),
+    ],
+)
+def test_a_list_handed_over_is_contact_between_the_sides_not_a_swap(title: str, summary: str) -> None:
+    result = run(title, summary, published=date(2026, 5, 2))
+    assert result.relevant and "EXCHANGE" not in events(result)
+
+
+def test_a_swap_the_delegations_settled_on_is_agreed() -> None:
+    result = run(
+        "Key points",
+        "- The delegations met in Geneva for six hours on Tuesday.\n- The two delegations settled on a swap "
+        "of 150 prisoners of war per side, Kyiv's negotiator said.",
+        published=date(2026, 5, 5),
+    )
+    assert facts_of(result, "EXCHANGE").get("count") == 150
+
+
 def test_a_swap_agreed_elsewhere_does_not_hide_the_next_round_in_its_sentence() -> None:
     result = run(
         "",
