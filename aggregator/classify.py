@@ -3885,6 +3885,24 @@ def _on_the_agenda(analysis: _Analysis, sentence: _Sentence, triggers: Sequence[
 _AGENDA_WINDOW = 15  # words from "agenda" to the swap it lists ("should include a halt to ... and a swap")
 
 
+_TOPIC_OF = frozenset(("on", "about", "over", "regarding", "concerning"))
+
+
+def _topic_of_a_session(analysis: _Analysis, sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
+    """Whether the swap is only what a session is about ("to meet the Russian side in Doha on the return of
+    children tomorrow", "talks on prisoner exchanges"): every trigger follows the session's word and "on" or
+    "about" stands just before it, and nothing in the sentence is agreed or done."""
+    if not triggers or sentence.hits("agreed", "carried_out"):
+        return False
+    sessions = sentence.hits("meeting", "talks", "round")
+    words = analysis.words
+    return bool(sessions) and all(
+        any(session.last <= trigger.first for session in sessions)
+        and not _TOPIC_OF.isdisjoint(words[max(sentence.first_word, trigger.first - 2) : trigger.first])
+        for trigger in triggers
+    )
+
+
 def _governed(hit: _Hit, doubts: Sequence[_Hit]) -> bool:
     """Whether a doubt stands just before the verb ("must first agree", "hope to agree")."""
     return any(0 <= hit.first - doubt.last <= 1 for doubt in doubts)
@@ -3900,7 +3918,7 @@ def _doubts_the_swap(analysis: _Analysis, sentence: _Sentence, triggers: Sequenc
         for hit in sentence.hits("proposal", "tentative")
         if not (hit.last < len(words) and words[hit.last - 1] in _BODIES_NAMED and words[hit.last] in _SPEAKS)
     ]
-    if _on_the_agenda(analysis, sentence, triggers):
+    if _on_the_agenda(analysis, sentence, triggers) or _topic_of_a_session(analysis, sentence, triggers):
         return True  # "the agenda should include a new exchange of prisoners": an agenda item
     if not doubts or not _near(doubts, triggers, _DOUBT_WINDOW):
         return False

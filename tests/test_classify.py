@@ -926,6 +926,18 @@ def test_a_list_handed_over_is_contact_between_the_sides_not_a_swap(title: str, 
     assert result.relevant and "EXCHANGE" not in events(result)
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Kyiv's team to meet Russian officials in Doha on return of children on Friday",
+        "Delegations to hold talks in Abu Dhabi about prisoner exchanges next week",
+    ],
+)
+def test_a_swap_that_is_only_what_a_session_is_about_is_no_exchange(title: str) -> None:
+    result = run(title, "", published=date(2026, 3, 3))
+    assert "NEW_ROUND" in events(result) and "EXCHANGE" not in events(result)
+
+
 def test_a_swap_the_delegations_settled_on_is_agreed() -> None:
     result = run(
         "Key points",
