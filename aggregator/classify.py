@@ -2343,7 +2343,12 @@ def _origin_of_a_swap_done(analysis: _Analysis, sentence: _Sentence, dates: Sequ
     if analysis.published is None or not _headline_reports_a_swap_done(analysis):
         return False
     recent = analysis.published - timedelta(days=1)
-    return not any(mention.value is not None and mention.value >= recent for mention in dates)
+    # (the dateline's day is the report's: "MOSCOW, Oct 13 - ... brought back following talks")
+    dateline = _DATELINE.match(analysis.sentence_text(sentence)) if sentence.body_index == 0 else None
+    filed = -1 if dateline is None else sentence.start + dateline.end()
+    return not any(
+        mention.value is not None and mention.value >= recent and mention.start >= filed for mention in dates
+    )
 
 
 def _headline_reports_a_swap_done(analysis: _Analysis) -> bool:

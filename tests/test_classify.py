@@ -948,6 +948,17 @@ def test_a_swap_the_delegations_settled_on_is_agreed() -> None:
     assert facts_of(result, "EXCHANGE").get("count") == 150
 
 
+def test_talks_a_swap_followed_are_its_origin_whatever_the_datelines_day() -> None:
+    result = run(
+        "Fifteen Russian soldiers returned from Kiev-held territory - ministry",
+        "MOSCOW, Nov 2 (Agency) - Fifteen Russian soldiers held captive were returned from territory "
+        "controlled by Kiev following talks, the Defence Ministry said. Fifteen Ukrainian prisoners were "
+        "handed over in return.",
+        published=date(2022, 11, 2),
+    )
+    assert events(result) == {"EXCHANGE"}
+
+
 def test_a_swap_agreed_elsewhere_does_not_hide_the_next_round_in_its_sentence() -> None:
     result = run(
         "",
