@@ -450,6 +450,7 @@ def test_a_proposal_with_a_date_counts() -> None:
         "No date has been set for a new round of Russia-Ukraine negotiations, the Kremlin said",
         "A third round of talks between Russia and Ukraine has yet to be scheduled",
         "Russia-Ukraine talks on pause as both sides harden positions",
+        "Kremlin thanks Turkey for its offers, but Kiev banned talks itself",
         "Witkoff met Putin in Moscow for three hours of talks on the war in Ukraine",
         "Could Russia and Ukraine meet for another round of talks?",
         "The United States and Russia held talks in Riyadh on Tuesday on ending the war in Ukraine",
