@@ -4170,6 +4170,8 @@ _LIMIT_OPENERS = frozenset((
     "push", "pushes", "pushed", "put", "puts", "shortened",
     "ultimatum", "window", *_WEEKDAYS.split("|"),
     *(amount.split("-")[0].split()[0] for amount in _AMOUNT.split("|")[1:]),
+    # "July 17, when its current term ends", "the July 17 deadline" (a day written month first)
+    *_ENGLISH_MONTH_NAMES.split("|"),
 ))  # fmt: skip
 
 # every _LIMIT match has a unit of time or one of these words

@@ -960,6 +960,20 @@ def test_talks_a_swap_followed_are_its_origin_whatever_the_datelines_day() -> No
     assert events(result) == {"EXCHANGE"}
 
 
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Türkiye hopes the Black Sea grain deal will be extended beyond August 20, when its current term "
+        "ends, Turkish sources said after a call between Putin and Erdogan.",
+        "Moscow warned it would quit the Black Sea grain deal at the August 20 deadline unless its demands "
+        "were met, and Kyiv urged the UN to act.",
+    ],
+)
+def test_a_days_date_written_month_first_is_the_deadline(summary: str) -> None:
+    result = run("", summary, published=date(2026, 8, 5))
+    assert facts_of(result, "DEADLINE").get("deadline") == "2026-08-20"
+
+
 def test_a_swap_agreed_elsewhere_does_not_hide_the_next_round_in_its_sentence() -> None:
     result = run(
         "",
