@@ -2485,6 +2485,22 @@ _AGENDA_WORDS = frozenset(("agenda", "table"))
 _DECIDED = frozenset(("decision", "decided"))
 
 
+def _of_a_later_session(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """Whether a "no date" sentence is about a later session: one it names, or, when it names none and
+    points back ("No date is given for them"), one the sentence before it names ("further meetings may
+    follow")."""
+    if _names_a_later_session(analysis, sentence, first_to_come=True):
+        return True
+    if sentence.index == 0 or not sentence.concepts.keys().isdisjoint(("round", "meeting", "talks")):
+        return False
+    if _POINTS_BACK.isdisjoint(analysis.words[sentence.first_word : sentence.last_word]):
+        return False  # ("He did not give any dates": whatever the sentence before named)
+    return _names_a_later_session(analysis, analysis.sentences[sentence.index - 1], first_to_come=True)
+
+
+_POINTS_BACK = frozenset(("them", "it", "they", "such"))
+
+
 def _names_a_later_session(analysis: _Analysis, sentence: _Sentence, first_to_come: bool = False) -> bool:
     """Whether a sentence speaks of a later session than the one at hand ("the next round", "further
     meetings"; with ``first_to_come``, also a first one or one again in words to come: "did not say when the
@@ -3032,7 +3048,7 @@ def _round_candidate(
         and any(
             ("unscheduled" in other.concepts)
             and _unsettles_a_session(analysis, other)
-            and not (held_or_over and _names_a_later_session(analysis, other, first_to_come=True))
+            and not (held_or_over and _of_a_later_session(analysis, other))
             for other in analysis.sentences
         )
         and not _being_arranged(analysis)

@@ -974,6 +974,17 @@ def test_a_days_date_written_month_first_is_the_deadline(summary: str) -> None:
     assert facts_of(result, "DEADLINE").get("deadline") == "2026-08-20"
 
 
+def test_no_date_for_later_meetings_leaves_the_round_held() -> None:
+    result = run(
+        "Live: talks in Geneva",
+        "Key points\n- The third round of talks in Geneva ended after seven hours.\n- The sides agreed to "
+        "keep their lists of prisoners under review.\n17:05 - The host says further meetings may follow. "
+        "No date was given for them.",
+        published=date(2026, 9, 8),
+    )
+    assert new_round(result).get("round") == 3
+
+
 def test_a_swap_agreed_elsewhere_does_not_hide_the_next_round_in_its_sentence() -> None:
     result = run(
         "",
