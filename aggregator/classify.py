@@ -2162,16 +2162,13 @@ def _agreed_clause(analysis: _Analysis, sentence: _Sentence) -> tuple[int, int] 
 
 
 _PAST_UNITS = frozenset({"week", "month", "weekend", "year"})
-_PAST_DAYS = frozenset({"yesterday", *_WEEKDAYS.split("|")})
 
 
 def _time_before_session(words: Sequence[str], at: int) -> int:
-    """How many words a possessive time takes before the session's ("agreed at last week's talks",
-    "reached at Friday's meeting"): 'last week s' is three words, 'friday s' two."""
+    """How many words a possessive time takes before the session's ("agreed at last week's talks": 'last
+    week s', three words; "Friday's talks" fits the usual gap)."""
     if words[at : at + 1] == ["last"] and words[at + 1 : at + 2] and words[at + 1] in _PAST_UNITS:
         return 3 if words[at + 2 : at + 3] == ["s"] else 0
-    if words[at : at + 1] and words[at] in _PAST_DAYS and words[at + 1 : at + 2] == ["s"]:
-        return 2
     return 0
 
 
@@ -2633,7 +2630,7 @@ def _session_of_both(
     return (placed and participants.one_without_mediator) or is_dated()
 
 
-_JOINT_FORMATS = frozenset({"trilateral", "three-way", "three", "joint", "quadrilateral"})
+_JOINT_FORMATS = frozenset({"trilateral", "three", "joint", "quadrilateral"})  # ("three-way" is two words)
 
 
 def _only_a_topic(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
@@ -3940,7 +3937,7 @@ def _doubts_the_swap(analysis: _Analysis, sentence: _Sentence, triggers: Sequenc
         if not (hit.last < len(words) and words[hit.last - 1] in _BODIES_NAMED and words[hit.last] in _SPEAKS)
     ]
     if _on_the_agenda(analysis, sentence, triggers) or _topic_of_a_session(analysis, sentence, triggers):
-        return True  # "the agenda should include a new exchange of prisoners": an agenda item
+        return True  # "the agenda should include a new exchange", "talks on the return of children"
     if not doubts or not _near(doubts, triggers, _DOUBT_WINDOW):
         return False
     # (a verb that settles it: "agreement" can be the thing hoped for, "hoped for agreement on a new swap")
