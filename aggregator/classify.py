@@ -3622,7 +3622,11 @@ def _whole_count(analysis: _Analysis, sentence: _Sentence) -> tuple[int, _Proof]
                     break
         if found_values:
             start, value, end = min(found_values)
-            if patterns[0] is _STATED:  # "270 soldiers and 120 civilians came home": the group is both
+            if patterns[0] is _STATED and (whole := _AMONG.match(text, end)) is not None:
+                # "Two marines among the 500 freed": a few of the group, which is the figure
+                if (group := _count_value(whole, "n")) is not None:
+                    value, end = group, whole.end()
+            elif patterns[0] is _STATED:  # "270 soldiers and 120 civilians came home": the group is both
                 more = _AND_MORE.match(text, end)
                 if (
                     more is not None
@@ -3635,6 +3639,7 @@ def _whole_count(analysis: _Analysis, sentence: _Sentence) -> tuple[int, _Proof]
 
 
 _AND_MORE = re.compile(rf"\s+and\s+(?P<n>{_NUMBER})\s+(?:[\w-]+\s+)?{_CAPTIVE_WORDS}\b")
+_AMONG = re.compile(rf"\s+(?:were\s+)?(?:among|of)\s+(?:the\s+)?(?P<n>{_NUMBER})\b")
 
 
 def _of_both_sides(first: str, second: str) -> bool:

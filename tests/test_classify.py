@@ -985,6 +985,18 @@ def test_no_date_for_later_meetings_leaves_the_round_held() -> None:
     assert new_round(result).get("round") == 3
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Two Kharkiv soldiers among the 300 Ukrainians freed by Russia on Sunday",
+        "Four of the 120 Ukrainian prisoners returned by Russia on Sunday were women",
+    ],
+)
+def test_a_few_among_the_freed_are_not_the_swaps_figure(title: str) -> None:
+    result = run(title, "", published=date(2026, 7, 19))
+    assert facts_of(result, "EXCHANGE").get("count") in (300, 120)
+
+
 def test_a_swap_agreed_elsewhere_does_not_hide_the_next_round_in_its_sentence() -> None:
     result = run(
         "",
