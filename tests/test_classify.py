@@ -997,6 +997,18 @@ def test_a_few_among_the_freed_are_not_the_swaps_figure(title: str) -> None:
     assert facts_of(result, "EXCHANGE").get("count") in (300, 120)
 
 
+@pytest.mark.parametrize(
+    ("title", "place"),
+    [
+        ("Russian and Ukrainian delegations to meet in Muscat on Monday", "Muscat"),
+        ("Ukrainian and Russian negotiators will meet in Bratislava next week", "Bratislava"),
+        ("Russia and Ukraine to hold talks in Oman on Monday", "Oman"),
+    ],
+)
+def test_more_capitals_that_could_host_the_sides_give_the_place(title: str, place: str) -> None:
+    assert new_round(run(title, "", published=date(2026, 9, 4))).get("place") == place
+
+
 def test_a_swap_agreed_elsewhere_does_not_hide_the_next_round_in_its_sentence() -> None:
     result = run(
         "",
