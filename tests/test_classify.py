@@ -451,6 +451,8 @@ def test_a_proposal_with_a_date_counts() -> None:
         "A third round of talks between Russia and Ukraine has yet to be scheduled",
         "Russia-Ukraine talks on pause as both sides harden positions",
         "Kremlin thanks Turkey for its offers, but Kiev banned talks itself",
+        "Kremlin: Istanbul a convenient venue, but no concrete plans for a new round of talks with Kyiv",
+        "Kyiv's negotiator did not mention any planned meeting with the Russian delegation",
         "Witkoff met Putin in Moscow for three hours of talks on the war in Ukraine",
         "Could Russia and Ukraine meet for another round of talks?",
         "The United States and Russia held talks in Riyadh on Tuesday on ending the war in Ukraine",
