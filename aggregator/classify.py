@@ -4295,6 +4295,12 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
     by = groups.get("by")
     if not by or base is None:
         return by
+    if (
+        by.endswith("end of the day")
+        and (named := _ON_THE_DAY.match(found.string, found.end())) is not None
+        and (day := named.group("date") or named.group("weekday"))
+    ):
+        by = day  # "until the end of the day on Friday, Jan. 1": that day
     if by in _WEEKDAY_INDEX and (dated := _WEEKDAY_DATED.match(found.string, found.end())) is not None:
         by = dated.group("date")  # "until Monday, July 6": the date says which Monday
     elif by in _WEEKDAY_INDEX and _OF_NEXT_WEEK.match(found.string, found.end()):
@@ -4307,6 +4313,9 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
 
 
 _OF_NEXT_WEEK = re.compile(r"\s+(?:of\s+)?next\s+week\b")
+_ON_THE_DAY = re.compile(
+    rf"\s+on\s+(?:(?P<weekday>{_WEEKDAYS})\b,?\s*)?(?:the\s+)?(?P<date>{_DAY_OF_MONTH})?"
+)
 _WEEKDAY_DATED = re.compile(rf",?\s+(?:the\s+)?(?P<date>{_DAY_OF_MONTH})\b")
 
 

@@ -1011,6 +1011,17 @@ def test_more_capitals_that_could_host_the_sides_give_the_place(title: str, plac
     assert new_round(run(title, "", published=date(2026, 9, 4))).get("place") == place
 
 
+@pytest.mark.parametrize("named", ["on Friday, Jan. 1", "on 1 January", "on Friday"])
+def test_the_end_of_the_day_named_is_that_days(named: str) -> None:
+    result = run(
+        "Putin orders a New Year truce in Ukraine",
+        "MOSCOW, Dec 30 - The truce is to run from 6 p.m. on Thursday until the end of the day "
+        f"{named}, the Kremlin said, and it expects Kyiv to follow suit.",
+        published=date(2026, 12, 30),
+    )
+    assert facts_of(result, "DEADLINE").get("deadline") == "2027-01-01"
+
+
 def test_a_swap_agreed_elsewhere_does_not_hide_the_next_round_in_its_sentence() -> None:
     result = run(
         "",
