@@ -130,18 +130,24 @@ def test_opening_an_up_to_date_database_does_not_load_alembic(db_path: Path) -> 
     assert shown.stdout.strip() == "[]"
 
 
-def test_a_database_one_migration_behind_is_upgraded(db_path: Path) -> None:
-    with Store.open(db_url(db_path)):
-        pass
+def downgrade(db_path: Path, revision: str) -> list[str]:
+    """Run ``alembic downgrade revision`` on the file; the tables left."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     engine = sa.create_engine(db_url(db_path), poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.downgrade(config, "-1")
+            command.downgrade(config, revision)
+        return sa.inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_a_database_one_migration_behind_is_upgraded(db_path: Path) -> None:
+    with Store.open(db_url(db_path)):
+        pass
+    downgrade(db_path, "-1")
     assert raw(db_path, "SELECT version_num FROM alembic_version") != [(HEAD,)]
     with Store.open(db_url(db_path)):
         pass
@@ -149,16 +155,7 @@ def test_a_database_one_migration_behind_is_upgraded(db_path: Path) -> None:
 
 
 def test_migrations_downgrade_to_nothing_and_back(store: Store, db_path: Path) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    engine = sa.create_engine(db_url(db_path), poolclass=sa.pool.NullPool)
-    try:
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.downgrade(config, "base")
-        assert sa.inspect(engine).get_table_names() == ["alembic_version"]
-    finally:
-        engine.dispose()
+    assert downgrade(db_path, "base") == ["alembic_version"]
     store.upgrade()
     assert _schema_diffs(db_url(db_path), metadata) == []
 
