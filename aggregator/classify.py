@@ -2630,9 +2630,6 @@ def _session_of_both(
     return (placed and participants.one_without_mediator) or is_dated()
 
 
-_JOINT_FORMATS = frozenset({"trilateral", "three", "joint", "quadrilateral"})  # ("three-way" is two words)
-
-
 def _only_a_topic(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
     """Whether a side is named only as what is discussed ("the Ukrainian settlement", "the Ukraine issue"),
     not as someone at the table."""
@@ -2658,7 +2655,7 @@ def _only_talks_with_a_mediator(analysis: _Analysis, concepts: Mapping[str, list
     table."""
     sessions = [*concepts.get("talks", ()), *concepts.get("meeting", ())]
     if not sessions or "both_sides" in concepts:
-        return False
+        return False  # ("trilateral talks with the United States": the rules read "trilateral" as both sides)
     words = analysis.words
     side_starts = {hit.first for name in ("russia", "ukraine") for hit in concepts.get(name, ())}
     if any(words[start + 1 : start + 2] == ["and"] and start + 2 in side_starts for start in side_starts):
@@ -2669,8 +2666,6 @@ def _only_talks_with_a_mediator(analysis: _Analysis, concepts: Mapping[str, list
             continue  # "after consultations with a UN delegation": the mediator's own team
         if words[session.last : session.last + 1] != ["with"]:
             return False
-        if set(words[max(0, session.first - 2) : session.first]) & _JOINT_FORMATS:
-            return False  # "trilateral talks with the United States"
         mediator = next((m for m in mediators if session.last < m.first <= session.last + 4), None)
         if mediator is None:
             return False

@@ -400,23 +400,17 @@ class Store:
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (``alembic upgrade head``); a no-op when it is there."""
+        # Look before locking: opening an up-to-date database must not wait for another process's writes.
         if self._schema_is_current():
             return
         from alembic import command
         from alembic.config import Config
-        from alembic.runtime.migration import MigrationContext
-        from alembic.script import ScriptDirectory
         from alembic.util import CommandError
 
         config = Config()
         # configparser interpolation would choke on a '%' in the path
         config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
-        head = ScriptDirectory.from_config(config).get_current_head()
         try:
-            # Look before locking: opening an up-to-date database must not wait for another process's writes.
-            with self._engine.connect() as conn:
-                if MigrationContext.configure(conn).get_current_heads() == (head,):
-                    return
             with self._writer.begin() as conn:  # the write lock serialises two processes migrating at once
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
@@ -547,7 +541,7 @@ class Store:
         ``name`` and ``config_url`` belong to the configuration (see :meth:`sync_feeds`) and are not written.
         """
         with self._write() as conn:
-            self._update_feed(conn, state)
+            self._update_feeds(conn, [state])
 
     def record_polled(self, outcomes: Sequence[PolledFeed], now: datetime) -> list[SaveResult]:
         """Store what a poll found for several feeds — items, feed state, fetch log — in ONE transaction.
@@ -576,9 +570,6 @@ class Store:
             self._update_feeds(conn, states)
             self._record_fetches(conn, entries)
         return saved
-
-    def _update_feed(self, conn: Connection, state: FeedState) -> None:
-        self._update_feeds(conn, [state])
 
     @staticmethod
     def _update_feeds(conn: Connection, states: Sequence[FeedState]) -> None:
@@ -1226,11 +1217,7 @@ class Store:
 
     def record_fetch(self, entry: FetchLogEntry) -> None:
         with self._write() as conn:
-            self._record_fetch(conn, entry)
-
-    @staticmethod
-    def _record_fetch(conn: Connection, entry: FetchLogEntry) -> None:
-        Store._record_fetches(conn, [entry])
+            self._record_fetches(conn, [entry])
 
     @staticmethod
     def _record_fetches(conn: Connection, entries: Sequence[FetchLogEntry]) -> None:
