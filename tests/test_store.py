@@ -154,6 +154,16 @@ def test_a_database_one_migration_behind_is_upgraded(db_path: Path) -> None:
     assert raw(db_path, "SELECT version_num FROM alembic_version") == [(HEAD,)]
 
 
+def test_a_database_from_a_newer_version_is_refused_with_a_hint(db_path: Path) -> None:
+    with Store.open(db_url(db_path)):
+        pass
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(StoreError, match="cannot migrate") as raised:
+        Store.open(db_url(db_path))
+    assert "newer version" in str(raised.value.hint)
+
+
 def test_migrations_downgrade_to_nothing_and_back(store: Store, db_path: Path) -> None:
     assert downgrade(db_path, "base") == ["alembic_version"]
     store.upgrade()
