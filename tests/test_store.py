@@ -11,6 +11,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -130,18 +131,93 @@ def test_opening_an_up_to_date_database_does_not_load_alembic(db_path: Path) -> 
     assert shown.stdout.strip() == "[]"
 
 
-def downgrade(db_path: Path, revision: str) -> list[str]:
-    """Run ``alembic downgrade revision`` on the file; the tables left."""
+def run_alembic(db_path: Path, action: str, revision: str) -> list[str]:
+    """Run ``alembic upgrade|downgrade revision`` on the file; the tables there after."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    db_path.parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(db_url(db_path), poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.downgrade(config, revision)
+            getattr(command, action)(config, revision)
         return sa.inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def downgrade(db_path: Path, revision: str) -> list[str]:
+    return run_alembic(db_path, "downgrade", revision)
+
+
+def schema(db_path: Path) -> dict[str, object]:
+    """Everything the inspector sees of every table: columns, keys, indexes, constraints."""
+    engine = sa.create_engine(db_url(db_path), poolclass=sa.pool.NullPool)
+    try:
+        inspector = sa.inspect(engine)
+        return {
+            table: {
+                "columns": [
+                    (c["name"], str(c["type"]), c["nullable"], c.get("default"), c.get("autoincrement"))
+                    for c in inspector.get_columns(table)
+                ],
+                "primary key": inspector.get_pk_constraint(table),
+                "foreign keys": sorted(map(repr, inspector.get_foreign_keys(table))),
+                "indexes": sorted(map(repr, inspector.get_indexes(table))),
+                "unique": sorted(map(repr, inspector.get_unique_constraints(table))),
+                "checks": sorted(map(repr, inspector.get_check_constraints(table))),
+            }
+            for table in sorted(inspector.get_table_names())
+        }
+    finally:
+        engine.dispose()
+
+
+def test_a_new_database_is_built_as_the_migrations_build_it(tmp_path: Path) -> None:
+    # A new database is created from the table definitions and stamped, not migrated step by step: the two
+    # must give the same schema (and the same version), or the next migration would meet a different one.
+    migrated, created = tmp_path / "migrated.sqlite", tmp_path / "created.sqlite"
+    run_alembic(migrated, "upgrade", "head")
+    with Store.open(db_url(created)):
+        pass
+    assert schema(created) == schema(migrated)
+    assert raw(created, "SELECT version_num FROM alembic_version") == [(HEAD,)]
+    # and the comparison sees a difference where there is one (the check above can fail)
+    [(index,)] = raw(
+        migrated, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL LIMIT 1"
+    )
+    with closing(sqlite3.connect(migrated)) as conn:
+        conn.execute(f"DROP INDEX {index}")
+    assert schema(created) != schema(migrated)
+
+
+def test_a_new_database_is_created_without_loading_alembic_and_alembic_finds_it_at_head(
+    db_path: Path,
+) -> None:
+    script = (
+        "import sys\n"
+        "from aggregator.store import Store\n"
+        f"Store.open({db_url(db_path)!r}).close()\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('alembic', 'mako')))\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[]"
+    assert "alembic_version" in run_alembic(db_path, "upgrade", "head")  # nothing to do, and no error
+    assert raw(db_path, "SELECT version_num FROM alembic_version") == [(HEAD,)]
+    run_alembic(db_path, "downgrade", "-1")  # the stamp is one Alembic migrates from
+    assert raw(db_path, "SELECT version_num FROM alembic_version") not in ([(HEAD,)], [])
+
+
+def test_an_empty_version_table_and_no_tables_make_a_new_database(db_path: Path, tmp_path: Path) -> None:
+    with Store.open(db_url(db_path)):
+        pass
+    assert downgrade(db_path, "base") == ["alembic_version"]  # every table gone, the version table empty
+    with Store.open(db_url(db_path)) as store:
+        store.sync_feeds([("alpha", "https://alpha.example/rss")], NOW)
+    assert raw(db_path, "SELECT version_num FROM alembic_version") == [(HEAD,)]
+    migrated = tmp_path / "migrated.sqlite"
+    run_alembic(migrated, "upgrade", "head")
+    assert schema(db_path) == schema(migrated)
 
 
 def test_a_database_one_migration_behind_is_upgraded(db_path: Path) -> None:
@@ -166,7 +242,7 @@ def test_a_database_from_a_newer_version_is_refused_with_a_hint(db_path: Path) -
 
 def test_migrations_downgrade_to_nothing_and_back(store: Store, db_path: Path) -> None:
     assert downgrade(db_path, "base") == ["alembic_version"]
-    store.upgrade()
+    run_alembic(db_path, "upgrade", "head")  # every migration, in turn (the store would create a new schema)
     assert _schema_diffs(db_url(db_path), metadata) == []
 
 
@@ -190,7 +266,8 @@ def _schema_diffs(url: str, target: sa.MetaData) -> list[object]:
         engine.dispose()
 
 
-def test_migrated_schema_equals_the_metadata(store: Store, db_path: Path) -> None:
+def test_migrated_schema_equals_the_metadata(db_path: Path) -> None:
+    run_alembic(db_path, "upgrade", "head")
     assert _schema_diffs(db_url(db_path), metadata) == []
 
 
