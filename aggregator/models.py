@@ -220,6 +220,7 @@ class ClassifierConfig:
         )  # fmt: skip
 
 
+@pickles_as_tuple
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """One matched span that contributed to a verdict (offsets into the classified text)."""

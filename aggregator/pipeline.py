@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
 # Fetched bodies waiting for a parser: enough to keep the workers busy while the writer commits a batch,
 # bounded in bytes so that a run of 10 MiB feeds cannot pile up in memory.
-PARSE_BACKLOG_JOBS_PER_PROCESS = 32
+PARSE_BACKLOG_JOBS_PER_PROCESS = 12
 PARSE_BACKLOG_BYTES = 48 * 1024 * 1024
 
 
@@ -284,7 +284,7 @@ class Poller:
 
     def _parser_locked(self) -> Executor:
         if self._parse_pool is None:
-            from .worker import start_worker
+            from .worker import WORKER_MODULES, start_worker
 
             if self.parse_processes <= 0:
                 start_worker(*self._worker_args())
@@ -292,7 +292,7 @@ class Poller:
             else:
                 # forkserver: workers never inherit this process's threads (fetch pool, sockets).
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["aggregator.worker"])
+                context.set_forkserver_preload(list(WORKER_MODULES))
                 self._parse_pool = ProcessPoolExecutor(
                     self.parse_processes,
                     mp_context=context,

@@ -15,14 +15,24 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from . import use_utc_clock
-from .classify import RuleSet, classify_item, default_rules
-from .deduplicate import StoryTerms, text_terms
 from .errors import FeedError
 from .models import Classification, ClassifierConfig, Item, RawEntry
-from .normalise import normalise_feed
-from .parse import parse_feed
+
+if TYPE_CHECKING:
+    from .classify import RuleSet
+    from .deduplicate import StoryTerms
+
+# The stages a worker runs. This module imports them only where it runs them: the writer process imports it
+# too (to name the job it sends and to read the outcome it gets back), and has no use for the parser's,
+# the classifier's or the stemmer's memory. The workers' forkserver loads them all once, and every worker
+# forked from it shares those pages.
+WORKER_MODULES = (
+    "aggregator.worker", "aggregator.parse", "aggregator.normalise", "aggregator.classify",
+    "aggregator.deduplicate",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +93,11 @@ def parse_and_normalise(
     `stored` maps the feed's stored keys to their content hashes: an item stored unchanged keeps its verdict
     and is not classified again (most of a re-polled feed).
     """
+    from .classify import classify_item, default_rules
+    from .deduplicate import text_terms
+    from .normalise import normalise_feed
+    from .parse import parse_feed
+
     stored = stored or {}
     try:
         parsed = parse_feed(body, headers, url)
