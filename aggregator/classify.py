@@ -4859,7 +4859,7 @@ def classify(title: str, summary: str, published: datetime | date | None, rules:
     title = title or ""
     text = classified_text(title, summary or "")
     title_end = len(title.strip()) if title.strip() else 0
-    analysis = _analyse(text, title_end, _as_date(published), rules)
+    analysis = _analyse(_without_page_links(text, title_end), title_end, _as_date(published), rules)
     if analysis is None:
         return rules._rejected
     contexts = _contexts(analysis)
@@ -4869,6 +4869,33 @@ def classify(title: str, summary: str, published: datetime | date | None, rules:
     relevant = score >= rules.threshold and not _headed_by_markets(analysis)
     events = _detect_events(analysis, contexts) if relevant else ()
     return Classification(relevant, round(score, 3), events, _unique(evidence), rules.version)
+
+
+# A line of a web page that links to other stories ("Read also: ...", "Related: ...", "READ MORE ..."): a
+# scraped article or a feed's full content carries them, and what they name is not what the item reports
+# (another swap, an older round, a deadline from last month)
+_PAGE_LINK = re.compile(
+    r"^[^\w\n]*(?:"
+    r"(?i:read (?:also|more|next)|also read|see also|related(?: (?:stories|articles|coverage|reading|news))?"
+    r"|more on (?:this|the) (?:story|topic|subject)|recommended(?: for you)?|further reading|editor'?s picks?"
+    r"|you (?:may|might) also (?:like|be interested in)|most (?:read|popular|viewed))"
+    r"\s*(?::|\||»|›|>>?|—|–|-(?=\s))"
+    r"|(?:READ (?:ALSO|MORE|NEXT)|ALSO READ|SEE ALSO|RELATED)\s(?=\S)"
+    r")[^\n]*",
+    re.MULTILINE,
+)
+
+
+def _without_page_links(text: str, title_end: int) -> str:
+    """The text with the body's links to other stories blanked (spaces of the same length: evidence offsets
+    still point into the text as it was)."""
+    if "\n" not in text:
+        return text
+    return text[:title_end] + _PAGE_LINK.sub(_blank, text[title_end:])
+
+
+def _blank(found: re.Match[str]) -> str:
+    return " " * (found.end() - found.start())
 
 
 def _detect_events(analysis: _Analysis, contexts: list[_Context]) -> tuple[DetectedEvent, ...]:

@@ -3786,3 +3786,40 @@ def test_a_sentence_that_numbers_the_items_talks_gives_the_round(identity: str) 
 def test_a_truce_that_lapses_at_midnight_on_a_day_ends_that_day(said: str, published: date, day: str) -> None:
     result = run("", f"The moratorium on strikes between Russia and Ukraine {said}.", published=published)
     assert deadline_of(result) == day
+
+
+# --- a web page's links to other stories ------------------------------------------------------------------
+
+PAGE = (
+    "MOSCOW, March 3 - The Kremlin said on Tuesday that no date had been agreed for another meeting between "
+    "Russian and Ukrainian negotiators, and that it was waiting for Kyiv's answer to its proposals.\n"
+    '"We are ready to continue, but there is nothing on the calendar yet," the spokesman told reporters.\n'
+    "{link}Trump gives Moscow until Friday to accept the ceasefire\n"
+    "{link}Russia and Ukraine exchanged 300 prisoners of war each on Sunday\n"
+    "Sign up for our morning briefing."
+)
+
+
+@pytest.mark.parametrize(
+    "link", ["Read also: ", "Related: ", "RELATED ", "• See also — ", "Related coverage | ", "READ MORE "]
+)
+def test_a_pages_links_to_other_stories_are_not_what_it_reports(link: str) -> None:
+    page = run("Kremlin: no date yet for the next meeting with Kyiv", PAGE.format(link=link))
+    assert page.relevant and events(page) == set()
+    # the same lines as the article's own paragraphs do report a deadline and a swap (the check can fail)
+    told = run("Kremlin: no date yet for the next meeting with Kyiv", PAGE.format(link=""))
+    assert events(told) == {"DEADLINE", "EXCHANGE"}
+
+
+def test_evidence_still_points_into_the_page_as_it_was() -> None:
+    title = "Moscow and Kyiv agree to swap 300 prisoners of war each next week"
+    summary = (
+        "Related: Kremlin says no date for talks\nThe swap was agreed by phone on Monday, officials said."
+    )
+    result = run(title, summary)
+    text = classified_text(title, summary)
+    assert "EXCHANGE" in events(result)
+    assert all(text[e.start : e.end] == e.text for e in result.evidence)
+    assert all(
+        e.start > len(title) + 40 or e.end <= len(title) for e in result.evidence
+    )  # none from the link
