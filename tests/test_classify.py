@@ -3823,3 +3823,26 @@ def test_evidence_still_points_into_the_page_as_it_was() -> None:
     assert all(
         e.start > len(title) + 40 or e.end <= len(title) for e in result.evidence
     )  # none from the link
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (
+            "Miami Open: Ukrainian edges Russian in second round after a long tiebreak",
+            "Court Side\nTennis | Miami Open\nKyiv-born Daria Lutsenko beat Russia's Irina Volkova 7-6, 6-4 "
+            "in a second-round match on Friday and faces the top seed next. Asked about home, she said she "
+            "followed the peace talks between Russia and Ukraine but would not comment on them.",
+        ),
+        (
+            "Shakhtar hold Besiktas in the first leg",
+            "Bosphorus Daily\nSports\nISTANBUL\nShakhtar Donetsk drew 1-1 with Besiktas in the first leg of "
+            "their Europa League tie on Thursday night, both goals coming before the break.\nIstanbul has "
+            "hosted several rounds of negotiations between Russia and Ukraine since 2022.",
+        ),
+    ],
+)
+def test_a_game_between_ukrainians_and_russians_is_sport_whatever_it_recalls_of_the_talks(
+    title: str, summary: str
+) -> None:
+    assert not run(title, summary).relevant
