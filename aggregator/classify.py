@@ -1285,6 +1285,7 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
 
 
 _PLACES = frozenset(("venue", "talks_venue"))
+_FORMATS = frozenset(("format", "formula", "process", "track"))  # "the Vienna format", "the Istanbul process"
 
 
 def _cited(words: list[str], first: int) -> bool:
@@ -2962,6 +2963,11 @@ def _round_candidate(
     if len(venues) > 1 and (agreed := clause()) is not None:
         # "completed the exchange agreed in Abu Dhabi, and the sides will meet in Geneva": the swap's venue
         venues = [hit for hit in venues if not agreed[0] <= hit.first <= agreed[1]] or venues
+    if len(venues) > 1:
+        # "the Vienna format moves to Istanbul": a format named for the city of its first round is a name
+        words = analysis.words
+        named = [hit for hit in venues if hit.last < len(words) and words[hit.last] in _FORMATS]
+        venues = [hit for hit in venues if hit not in named] or venues
     placed = bool(venues) or ("talks_venue" in concepts)
     ordinals = _ordinal_hits(analysis, sentence)
     swap = _has_exchange_trigger(sentence)

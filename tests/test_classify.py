@@ -3846,3 +3846,12 @@ def test_a_game_between_ukrainians_and_russians_is_sport_whatever_it_recalls_of_
     title: str, summary: str
 ) -> None:
     assert not run(title, summary).relevant
+
+
+def test_a_format_named_for_a_city_is_not_the_place_when_the_round_meets_in_another() -> None:
+    result = run(
+        "The 'Geneva format' travels to Doha: third round ends after six hours",
+        "Russian and Ukrainian delegations ended their third round of talks in Doha on Wednesday evening, "
+        "the first held outside Switzerland since the format was launched in January.",
+    )
+    assert round_place(result) == "Doha"
