@@ -2784,12 +2784,37 @@ def _attached_dates(
             continue
         position = _word_of(analysis, mention.start)
         to_session = min(abs(position - hit.first) for hit in sessions)
-        if to_session > _ATTACHED_WINDOW:
+        if to_session > _ATTACHED_WINDOW and not _across_the_parties(analysis, sessions, position):
             continue
         if others and min(abs(position - hit.first) for hit in others) < to_session:
             continue
         attached.append(mention)
     return attached
+
+
+# the words that name who sits at the table: "the talks with Russia and the United States in Istanbul on
+# Friday" put the day as near the talks as "the talks in Istanbul on Friday" does
+_PARTIES = frozenset((
+    "with", "between", "and", "the", "of", "russia", "russian", "russians", "ukraine", "ukrainian",
+    "ukrainians", "united", "states", "us", "u", "s", "america", "american", "americans", "usa", "kyiv",
+    "kiev", "moscow", "washington", "delegations", "delegation", "sides", "mediators", "envoys",
+))  # fmt: skip
+
+
+def _across_the_parties(analysis: _Analysis, sessions: Sequence[_Hit], position: int) -> bool:
+    """Whether a day after a session's word is within _ATTACHED_WINDOW of it once the words naming the parties
+    between them are left out."""
+    words = analysis.words
+    # (only where the day follows the session's place: "in Istanbul on Friday")
+    sentence = analysis.sentences[analysis.word_sentence[position]]
+    if not any(position - 2 <= hit.last <= position for hit in sentence.hits("venue")):
+        return False
+    for hit in sessions:
+        if hit.first < position:
+            between = words[hit.last : position]
+            if sum(word not in _PARTIES for word in between) < _ATTACHED_WINDOW:
+                return True
+    return False
 
 
 def _nearer_to(

@@ -3855,3 +3855,13 @@ def test_a_format_named_for_a_city_is_not_the_place_when_the_round_meets_in_anot
         "the first held outside Switzerland since the format was launched in January.",
     )
     assert round_place(result) == "Doha"
+
+
+def test_a_day_after_the_parties_and_the_place_is_the_sessions_day() -> None:
+    # published on Wednesday 23 July 2025: "on Tuesday" is the 22nd
+    result = run(
+        "Kyiv says it tabled a new list at the talks",
+        "Ukraine put forward a new list of civilians at the third round of talks with Russia and the United "
+        "States in Geneva on Tuesday, the head of its delegation said.",
+    )
+    assert new_round(result) == {"round": 3, "place": "Geneva", "date": "2025-07-22"}
