@@ -1696,7 +1696,9 @@ def _leads_with_markets(analysis: _Analysis, sentence: _Sentence) -> bool:
     if "market" not in sentence.concepts:
         return False
     # (after the dateline: "MOSCOW, Dec 9 (Agency) - Russian stocks fell on Wednesday")
-    first = _dateline_end(analysis, sentence) if sentence.body_index == 0 else sentence.first_word
+    first = (
+        _dateline_end(analysis, sentence) if _opens_with_dateline(analysis, sentence) else sentence.first_word
+    )
     return not _MARKET_SUBJECTS.isdisjoint(analysis.words[first : first + 4]) or any(
         # a market named in words opens it: "Moscow Exchange extends gains", "Oil prices slip as ..."
         hit.first < first + 2 and hit.last - hit.first > 1
@@ -1983,7 +1985,7 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
         mentions.append(
             _DateMention(start, start + len(span), value, kind in ("rel", "wd"), of_speech, of_holding)
         )
-    dateline = _DATELINE.match(text) if sentence.body_index == 0 else None
+    dateline = _opens_with_dateline(analysis, sentence)
     if dateline is not None:
         filed = analysis.word_start(_dateline_end(analysis, sentence))
         if filed > sentence.start:
@@ -2342,7 +2344,7 @@ def _origin_of_a_swap_done(analysis: _Analysis, sentence: _Sentence, dates: Sequ
         return False
     recent = analysis.published - timedelta(days=1)
     # (the dateline's day is the report's: "MOSCOW, Oct 13 - ... brought back following talks")
-    dateline = _DATELINE.match(analysis.sentence_text(sentence)) if sentence.body_index == 0 else None
+    dateline = _opens_with_dateline(analysis, sentence)
     filed = -1 if dateline is None else sentence.start + dateline.end()
     return not any(
         mention.value is not None and mention.value >= recent and mention.start >= filed for mention in dates
@@ -2581,7 +2583,7 @@ def _session_of_both(
     mediator in the sentence (a mediator with one side is not a round). (The time is asked last: finding a
     sentence's dates costs more than the rest.)"""
     concepts = sentence.concepts
-    if sentence.body_index == 0 and ("russia" in concepts or "ukraine" in concepts):
+    if ("russia" in concepts or "ukraine" in concepts) and _opens_with_dateline(analysis, sentence):
         concepts = _without_dateline(analysis, sentence)
     if "one_side_absent" in concepts:
         return False  # "the summit in Anchorage, to which Ukraine was not invited"
@@ -2720,7 +2722,7 @@ _DATELINE = re.compile(
     r"(?:\s*\[[^\]\d]{1,30}\])?"  # and its country in brackets: "kyiv [ukraine], february 6:"
     r"(?:(?P<agency>,[^-\u2013\u2014:()/]{0,20}\d{1,2}\.?\s*/[^/\s]{1,30}/\.?)"  # ", May 23. /TASS/."
     r"|,[^-\u2013\u2014:()]{0,20}\d[^-\u2013\u2014:()]{0,8}"  # ", July 21"
-    r"(?:\([^)]{1,40}\))?\s*[-\u2013\u2014:]"  # " (Agency) -"
+    r"(?:\([^)]{1,40}\)(?:\s*[-\u2013\u2014:])?|\s*[-\u2013\u2014:])"  # " (Agency) -", " (Agency) The"
     r"|\s*\([^)]{1,40}\)\s*[-\u2013\u2014:]"
     # ", October 27. The Russian delegation ...", ", 27 October."
     rf"|,\s*(?:(?:{_ENGLISH_MONTH_NAMES})\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_ENGLISH_MONTH_NAMES}))\."
@@ -2732,6 +2734,24 @@ def _dateline_end(analysis: _Analysis, sentence: _Sentence) -> int:
     """The first word after the sentence's dateline (its first word when it has none)."""
     found = _DATELINE.match(analysis.sentence_text(sentence))
     return sentence.first_word if found is None else analysis.word_of(sentence.start + found.end())
+
+
+_DATELINE_LINES = 10  # body sentences, at most, before a line that opens with a dateline
+
+
+def _opens_with_dateline(analysis: _Analysis, sentence: _Sentence) -> re.Match[str] | None:
+    """The dateline that opens the article: the lead's, or that of a line a little further down, after a
+    page's summary ("Synopsis", "Key Takeaways" and their bullets, then "Istanbul, Apr 24 (Agency) The
+    delegations ..."), when it names a day or an agency."""
+    if sentence.is_title or sentence.body_index > _DATELINE_LINES:
+        return None
+    found = _DATELINE.match(analysis.sentence_text(sentence))
+    if found is None or sentence.body_index == 0:
+        return found
+    norm = analysis.norm
+    if not norm[max(0, sentence.start - 4) : sentence.start].rstrip(" ").endswith("\n"):
+        return None
+    return found if found.group("agency") or any(c.isdigit() for c in found.group()) else None
 
 
 def _without_dateline(analysis: _Analysis, sentence: _Sentence) -> dict[str, list[_Hit]]:
@@ -2981,7 +3001,7 @@ def _round_candidate(
     def clause() -> tuple[int, int] | None:  # where a swap or deal was agreed, read when first asked
         return _agreed_clause(analysis, sentence)
 
-    if len(venues) > 1 and sentence.body_index == 0:
+    if len(venues) > 1 and _opens_with_dateline(analysis, sentence):
         # "ABU DHABI - Monday's second round in Istanbul ...": where the report was filed is not the venue
         filed = _dateline_end(analysis, sentence)
         venues = [hit for hit in venues if hit.first >= filed] or venues

@@ -3865,3 +3865,22 @@ def test_a_day_after_the_parties_and_the_place_is_the_sessions_day() -> None:
         "States in Geneva on Tuesday, the head of its delegation said.",
     )
     assert new_round(result) == {"round": 3, "place": "Geneva", "date": "2025-07-22"}
+
+
+LEAD = (
+    "Istanbul, Jul 23 (Deccan Wire) Delegations of Russia and Ukraine agreed to form two working groups "
+    "after a meeting with US mediators in Istanbul on Tuesday, officials said."
+)
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        LEAD,  # an agency's dateline with no dash after it
+        "Synopsis\nThe sides agreed on working groups.\nKey Takeaways\n- The talks lasted six hours.\n"
+        "- Two working groups will be formed.\n" + LEAD,  # and below a page's summary
+    ],
+)
+def test_a_datelines_day_is_the_filing_not_the_sessions(summary: str) -> None:
+    result = run("Russia, Ukraine agree on working groups after talks in Istanbul", summary)
+    assert new_round(result).get("date") == "2025-07-22"
