@@ -3884,3 +3884,12 @@ LEAD = (
 def test_a_datelines_day_is_the_filing_not_the_sessions(summary: str) -> None:
     result = run("Russia, Ukraine agree on working groups after talks in Istanbul", summary)
     assert new_round(result).get("date") == "2025-07-22"
+
+
+def test_fighting_that_is_to_stop_until_a_day_is_a_truce_that_ends_that_day() -> None:
+    result = run(
+        "Moscow declares a harvest-festival truce",
+        "The Kremlin said the president had ordered a truce for the holiday. Fighting is to stop from 18:00 "
+        "on Friday until the end of Sunday, July 27, it said.",
+    )
+    assert facts_of(result, "DEADLINE") == {"deadline": "2025-07-27"}
