@@ -1606,7 +1606,11 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
             continue  # nothing to weigh, no swap, session or ultimatum: most sentences of a long item
         if "us_russia_pair" in present or "one_sided_pair" in present:
             if war_unnamed is None:
-                war_unnamed = all(s.concepts.keys().isdisjoint(_OF_THE_WAR) for s in analysis.sentences)
+                # ("Ukraine is not on the agenda of these talks" names it only to leave it out)
+                war_unnamed = all(
+                    s.concepts.keys().isdisjoint(_OF_THE_WAR) or _leaves_ukraine_out(analysis, s)
+                    for s in analysis.sentences
+                )
             if war_unnamed:
                 continue  # the US and Russia meeting on something else: Ukraine and the war go unnamed
         if sentence.is_title and context.other and not (context.ukraine or context.russia):
@@ -1707,6 +1711,14 @@ def _leads_with_markets(analysis: _Analysis, sentence: _Sentence) -> bool:
 
 
 # Ukraine, the war, its settlement or an ultimatum named (a meeting of the US and Russia may be about it)
+_UKRAINE_LEFT_OUT = "confounder.ukraine_left_out"
+
+
+def _leaves_ukraine_out(analysis: _Analysis, sentence: _Sentence) -> bool:
+    rules = analysis.rules.rules
+    return any(rules[hit.rule].name == _UKRAINE_LEFT_OUT for hit in sentence.hits("embassy"))
+
+
 _OF_THE_WAR = frozenset((
     "ukraine", "ukraine_topic", "ukraine_place", "peace", "ceasefire", "humanitarian", "minsk", "captives",
     "deadline", "threat",

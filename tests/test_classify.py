@@ -3893,3 +3893,19 @@ def test_fighting_that_is_to_stop_until_a_day_is_a_truce_that_ends_that_day() ->
         "on Friday until the end of Sunday, July 27, it said.",
     )
     assert facts_of(result, "DEADLINE") == {"deadline": "2025-07-27"}
+
+
+@pytest.mark.parametrize(
+    "left_out",
+    [
+        "The consultations were strictly bilateral and unrelated to the Ukrainian settlement, she said.",
+        "Ukraine is not on the agenda of these talks, a spokeswoman said.",
+    ],
+)
+def test_us_russia_talks_that_name_ukraine_only_to_leave_it_out_are_not_relevant(left_out: str) -> None:
+    result = run(
+        "Russian and US diplomats hold a new round of consultations in Istanbul",
+        "Russian and US diplomats held a new round of consultations on the work of their embassies in "
+        f"Istanbul on Thursday. The talks were businesslike, the ministry said. {left_out}",
+    )
+    assert not result.relevant
