@@ -88,6 +88,8 @@ AGENCIES = Path(__file__).parent / "data" / "corpus" / "agencies.jsonl"
 FEATURES = Path(__file__).parent / "data" / "corpus" / "features.jsonl"
 # a twentieth (WORLDFEED.md): a general world-news feed on days the talks are in it, half of it close misses
 WORLDFEED = Path(__file__).parent / "data" / "corpus" / "worldfeed.jsonl"
+# a twenty-first (PAGES.md): whole web pages as a scraper extracts them, furniture and links to other stories
+PAGES = Path(__file__).parent / "data" / "corpus" / "pages.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.15},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.15},
@@ -111,6 +113,7 @@ STORY_FLOORS = {
     AGENCIES.name: {"clustering": 0.83, "gold_alerted": 0.95, "per_gold": 1.1},
     FEATURES.name: {"clustering": 0.92, "gold_alerted": 0.95, "per_gold": 1.85},
     WORLDFEED.name: {"clustering": 0.87, "gold_alerted": 0.95, "per_gold": 1.65},
+    PAGES.name: {"clustering": 0.93, "gold_alerted": 0.95, "per_gold": 1.85},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -133,6 +136,7 @@ LONG_FLOORS = {
     AGENCIES.name: {"relevance": 0.96, "NEW_ROUND": 0.93, "EXCHANGE": 0.87, "DEADLINE": 0.85},
     FEATURES.name: {"relevance": 0.97, "NEW_ROUND": 0.83, "EXCHANGE": 0.89, "DEADLINE": 0.8},
     WORLDFEED.name: {"relevance": 0.91, "NEW_ROUND": 0.9, "EXCHANGE": 0.82, "DEADLINE": 0.95},
+    PAGES.name: {"relevance": 0.93, "NEW_ROUND": 0.94, "EXCHANGE": 0.93, "DEADLINE": 0.87},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -155,6 +159,7 @@ LONG_FACT_FLOORS = {
     AGENCIES.name: {"place": 0.85, "date": 0.87, "count": 0.95, "deadline": 0.75},  # (no round labelled)
     FEATURES.name: {"round": 0.75, "place": 0.83, "date": 0.9, "count": 0.9, "deadline": 0.95},
     WORLDFEED.name: {"round": 0.95, "place": 0.95, "date": 0.77, "count": 0.75, "deadline": 0.62},
+    PAGES.name: {"round": 0.85, "place": 0.95, "date": 0.85, "count": 0.95, "deadline": 0.95},
 }
 
 
@@ -179,6 +184,7 @@ LONG = [
     AGENCIES,
     FEATURES,
     WORLDFEED,
+    PAGES,
 ]
 
 
