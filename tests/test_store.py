@@ -118,17 +118,22 @@ def test_the_schema_head_the_store_checks_is_the_newest_migration() -> None:
     assert SCHEMA_HEAD == HEAD
 
 
-def test_opening_an_up_to_date_database_does_not_load_alembic(db_path: Path) -> None:
-    with Store.open(db_url(db_path)):
-        pass
+def migration_modules_loaded_by_opening(db_path: Path) -> str:
+    """The Alembic and Mako modules a fresh process has loaded after opening the store on the file."""
     script = (
         "import sys\n"
         "from aggregator.store import Store\n"
         f"Store.open({db_url(db_path)!r}).close()\n"
-        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'alembic'))\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('alembic', 'mako')))\n"
     )
     shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert shown.stdout.strip() == "[]"
+    return shown.stdout.strip()
+
+
+def test_opening_an_up_to_date_database_does_not_load_alembic(db_path: Path) -> None:
+    with Store.open(db_url(db_path)):
+        pass
+    assert migration_modules_loaded_by_opening(db_path) == "[]"
 
 
 def run_alembic(db_path: Path, action: str, revision: str) -> list[str]:
@@ -194,14 +199,7 @@ def test_a_new_database_is_built_as_the_migrations_build_it(tmp_path: Path) -> N
 def test_a_new_database_is_created_without_loading_alembic_and_alembic_finds_it_at_head(
     db_path: Path,
 ) -> None:
-    script = (
-        "import sys\n"
-        "from aggregator.store import Store\n"
-        f"Store.open({db_url(db_path)!r}).close()\n"
-        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('alembic', 'mako')))\n"
-    )
-    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert shown.stdout.strip() == "[]"
+    assert migration_modules_loaded_by_opening(db_path) == "[]"
     assert "alembic_version" in run_alembic(db_path, "upgrade", "head")  # nothing to do, and no error
     assert raw(db_path, "SELECT version_num FROM alembic_version") == [(HEAD,)]
     run_alembic(db_path, "downgrade", "-1")  # the stamp is one Alembic migrates from
