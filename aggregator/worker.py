@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     from .deduplicate import StoryTerms
 
 # The stages a worker runs. This module imports them only where it runs them: the writer process imports it
-# too (to name the job it sends and to read the outcome it gets back), and has no use for the parser's,
-# the classifier's or the stemmer's memory. The workers' forkserver loads them all once, and every worker
-# forked from it shares those pages.
+# too (to name the job it sends and to read the outcome it gets back), and has no use for the parser's or
+# the classifier's memory (feedparser, lxml, the rules' regexes). The workers' forkserver loads them all
+# once, and every worker forked from it shares those pages.
 WORKER_MODULES = (
     "aggregator.worker", "aggregator.parse", "aggregator.normalise", "aggregator.classify",
     "aggregator.deduplicate",
