@@ -439,7 +439,7 @@ class Store:
             with self._engine.connect() as conn:
                 versions = conn.scalars(sa.text("SELECT version_num FROM alembic_version")).all()
         except sa.exc.DBAPIError:
-            return False  # no version table yet (a new database): Alembic creates it
+            return False  # no version table yet: a new database (upgrade creates its schema and stamps it)
         return versions == [SCHEMA_HEAD]
 
     def close(self) -> None:
