@@ -814,6 +814,23 @@ def test_event_stage_clear_cases(event: DetectedEvent, stage: str) -> None:
     assert event_stage(event, TODAY) == stage
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ukraine and Russia agreed at the talks in Istanbul that 300 prisoners of war are to be returned "
+        "next week.",
+        "After the talks in Istanbul, Medinsky said the sides agreed that 500 Russian servicemen will be "
+        "returned home and that an equal number will be handed over to the Ukrainian side.",
+    ],
+)
+def test_a_swap_that_will_be_carried_out_is_agreed_not_carried_out(rules: RuleSet, text: str) -> None:
+    """ "will be returned", "are to be returned": the return word in them tells a swap still to come."""
+    result = classify("", text, TODAY, rules)
+    swaps = [event for event in result.events if event.type == "EXCHANGE"]
+    assert len(swaps) == 1
+    assert event_stage(swaps[0], TODAY) == "agreed"
+
+
 def test_event_stage_will_be_held_without_a_date_is_not_held() -> None:
     event = detected(
         "NEW_ROUND", {"place": "Istanbul"}, ("modality.future", "will"), ("modality.concrete", "be held")
