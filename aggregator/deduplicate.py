@@ -1030,7 +1030,9 @@ class Deduplicator:
                 if name in facts:
                     theirs = facts[name]
                     if not (value == theirs or agreement.with_(theirs)):  # (facts_agree's first test, inline)
-                        if _clash_explained(name, detected.type, detected.facts, facts):
+                        if _clash_explained(
+                            name, detected.type, detected.facts, facts, _same_stage(stage, event)
+                        ):
                             continue
                         if (
                             name == "count"
@@ -1104,14 +1106,17 @@ def _deadline_near(moment: datetime, event: _EventEntry) -> bool:
     return bool(deadline) and moment.date() <= deadline + timedelta(days=3)
 
 
-def _fact_match(stated: Mapping[str, object], known: Mapping[str, object], event_type: str) -> int:
+def _fact_match(
+    stated: Mapping[str, object], known: Mapping[str, object], event_type: str, same_stage: bool = True
+) -> int:
     """How well an item's facts identify a known event: -1 when a key fact clashes, else the weight of the
-    facts both state (a place counts 1, the others 2: a place names a venue, not a session)."""
+    facts both state (a place counts 1, the others 2: a place names a venue, not a session). ``same_stage``:
+    see _clash_explained."""
     shared = 0
     for name in KEY_FACTS:
         if name in stated and name in known:
             if not _agree(name, stated[name], known[name]):
-                if _clash_explained(name, event_type, stated, known):
+                if _clash_explained(name, event_type, stated, known, same_stage):
                     continue
                 return -1
             shared += 1 if name == "place" else 2
@@ -1279,14 +1284,29 @@ _OCCASION_FACTS = {"NEW_ROUND": ("date", "place"), "EXCHANGE": ("date",)}
 
 
 def _clash_explained(
-    name: str, event_type: str, stated: Mapping[str, object], known: Mapping[str, object]
+    name: str,
+    event_type: str,
+    stated: Mapping[str, object],
+    known: Mapping[str, object],
+    same_stage: bool = True,
 ) -> bool:
     """Whether the other facts show one event despite a clash of this one: the same day (and place), where
     the number is what one report got wrong; or round 3 in Istanbul dated otherwise (a long round, a slip,
-    a later session misread as it)."""
+    a later session misread as it).
+
+    For swaps, the same day shows one swap only when both reports tell it at the same stage (``same_stage``):
+    the day of a swap only agreed is the day of the talks that agreed it, and nine children brought home that
+    day are not the 300 prisoners the talks agreed to exchange."""
     if name in _IDENTITY_FACTS:
+        if event_type == "EXCHANGE" and not same_stage:
+            return False
         return _same_occasion(event_type, stated, known)
     return name == "date" and _same_numbered_round(event_type, stated, known)
+
+
+def _same_stage(stage: str, event: _EventEntry) -> bool:
+    """Whether a report tells its development at the stage the event it may belong to is at."""
+    return stage == event.status
 
 
 def _gives_the_other_sides_figure(
