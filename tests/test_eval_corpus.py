@@ -90,6 +90,8 @@ FEATURES = Path(__file__).parent / "data" / "corpus" / "features.jsonl"
 WORLDFEED = Path(__file__).parent / "data" / "corpus" / "worldfeed.jsonl"
 # a twenty-first (PAGES.md): whole web pages as a scraper extracts them, furniture and links to other stories
 PAGES = Path(__file__).parent / "data" / "corpus" / "pages.jsonl"
+# a twenty-second (CROWDS.md): few developments, each told by five to seven outlets within two days
+CROWDS = Path(__file__).parent / "data" / "corpus" / "crowds.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.15},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.15},
@@ -114,6 +116,7 @@ STORY_FLOORS = {
     FEATURES.name: {"clustering": 0.92, "gold_alerted": 0.95, "per_gold": 1.85},
     WORLDFEED.name: {"clustering": 0.87, "gold_alerted": 0.95, "per_gold": 1.65},
     PAGES.name: {"clustering": 0.93, "gold_alerted": 0.95, "per_gold": 1.85},
+    CROWDS.name: {"clustering": 0.9, "gold_alerted": 0.95, "per_gold": 2.95},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -137,6 +140,7 @@ LONG_FLOORS = {
     FEATURES.name: {"relevance": 0.97, "NEW_ROUND": 0.83, "EXCHANGE": 0.89, "DEADLINE": 0.8},
     WORLDFEED.name: {"relevance": 0.91, "NEW_ROUND": 0.9, "EXCHANGE": 0.82, "DEADLINE": 0.95},
     PAGES.name: {"relevance": 0.93, "NEW_ROUND": 0.94, "EXCHANGE": 0.93, "DEADLINE": 0.87},
+    CROWDS.name: {"relevance": 0.95, "NEW_ROUND": 0.77, "EXCHANGE": 0.87, "DEADLINE": 0.75},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -160,6 +164,7 @@ LONG_FACT_FLOORS = {
     FEATURES.name: {"round": 0.75, "place": 0.83, "date": 0.9, "count": 0.9, "deadline": 0.95},
     WORLDFEED.name: {"round": 0.95, "place": 0.95, "date": 0.77, "count": 0.75, "deadline": 0.62},
     PAGES.name: {"round": 0.85, "place": 0.95, "date": 0.85, "count": 0.95, "deadline": 0.95},
+    CROWDS.name: {"round": 0.82, "place": 0.84, "date": 0.83, "count": 0.95, "deadline": 0.65},
 }
 
 
@@ -185,6 +190,7 @@ LONG = [
     FEATURES,
     WORLDFEED,
     PAGES,
+    CROWDS,
 ]
 
 
