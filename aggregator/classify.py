@@ -1770,6 +1770,9 @@ _DATE = re.compile(
     rf"(?:{_MONTH_NAMES})\b(?:,?\s+\d{{4}}\b)?)"
     rf"|\b(?P<dm>\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES})\b(?:,?\s+\d{{4}}\b)?)"
     r"|\b(?P<iso>\d{4}-\d{2}-\d{2})\b"
+    # "Tuesday, February 15", "Tuesday 15 February": the date it states, not the next Tuesday
+    rf"|\b(?P<wdate>(?:{_WEEKDAYS}),?\s+(?:(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))\b(?:,?\s+\d{{4}}\b)?)"
     rf"|\b(?P<wd>(?:(?:last|next|this|coming)\s+)?(?:{_WEEKDAYS}|{_FOREIGN_WEEKDAY_FORMS}))\b"
     r"|\b(?P<rel>today|tonight|tomorrow|yesterday|this (?:morning|afternoon|evening))\b"
     rf"|\b(?P<part>(?:early|mid|late)-?\s?(?:{_MONTH_NAMES}))\b"
@@ -1779,6 +1782,9 @@ _DATE = re.compile(
     r"(?![.,]\d|\s*(?:%|percent|per cent|million|billion|bn\b))"
 )
 _VAGUE_MONTH = re.compile(rf"\b(?P<month>{_MONTH_NAMES})\b")
+
+
+_LEADING_WEEKDAY = re.compile(r"^\w+,?\s+")
 
 
 @lru_cache(maxsize=64)
@@ -1848,6 +1854,8 @@ def _resolve_date(kind: str, span: str, base: date, forward: bool) -> date | Non
         except ValueError:
             return None
         return moment if year else _nearest_year(moment, base)
+    if kind == "wdate":  # the weekday adds nothing to the date after it
+        return _resolve_date("md", _LEADING_WEEKDAY.sub("", span), base, forward)
     if kind == "rel":
         offsets = {"tomorrow": 1, "yesterday": -1}
         return base + timedelta(days=offsets.get(span.split()[0], 0))

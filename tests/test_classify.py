@@ -1905,6 +1905,15 @@ def test_last_and_next_weekdays_point_their_own_way_whatever_the_tense() -> None
     assert item_facts(ahead).get("date") == "2025-07-28"
 
 
+@pytest.mark.parametrize(
+    "when", ["Tuesday, August 5", "Tuesday 5 August", "Tuesday, 5th of August", "Tuesday, Aug. 5, 2025"]
+)
+def test_a_weekday_before_a_date_is_that_date_not_the_next_such_weekday(when: str) -> None:
+    # published on Wednesday 23 July 2025: the next Tuesday is the 29th, the date stated the 5th of August
+    result = run("", f"The fourth round of talks between Russia and Ukraine will open on {when} in Istanbul.")
+    assert new_round(result).get("date") == "2025-08-05"
+
+
 def test_russian_and_ukrainian_weekdays_are_dates() -> None:
     russian = run("Переговоры России и Украины прошли в Стамбуле в среду", "")
     assert item_facts(russian).get("date") == PUBLISHED.isoformat()  # published on a Wednesday
