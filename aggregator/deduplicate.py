@@ -1106,17 +1106,15 @@ def _deadline_near(moment: datetime, event: _EventEntry) -> bool:
     return bool(deadline) and moment.date() <= deadline + timedelta(days=3)
 
 
-def _fact_match(
-    stated: Mapping[str, object], known: Mapping[str, object], event_type: str, same_stage: bool = True
-) -> int:
+def _fact_match(stated: Mapping[str, object], known: Mapping[str, object], event_type: str) -> int:
     """How well an item's facts identify a known event: -1 when a key fact clashes, else the weight of the
-    facts both state (a place counts 1, the others 2: a place names a venue, not a session). ``same_stage``:
-    see _clash_explained."""
+    facts both state (a place counts 1, the others 2: a place names a venue, not a session). (Within a story,
+    a swap's reports at different stages may still explain a clash: one story is one development.)"""
     shared = 0
     for name in KEY_FACTS:
         if name in stated and name in known:
             if not _agree(name, stated[name], known[name]):
-                if _clash_explained(name, event_type, stated, known, same_stage):
+                if _clash_explained(name, event_type, stated, known):
                     continue
                 return -1
             shared += 1 if name == "place" else 2
