@@ -1700,9 +1700,8 @@ def _leads_with_markets(analysis: _Analysis, sentence: _Sentence) -> bool:
     if "market" not in sentence.concepts:
         return False
     # (after the dateline: "MOSCOW, Dec 9 (Agency) - Russian stocks fell on Wednesday")
-    first = (
-        _dateline_end(analysis, sentence) if _opens_with_dateline(analysis, sentence) else sentence.first_word
-    )
+    dateline = _opens_with_dateline(analysis, sentence)
+    first = sentence.first_word if dateline is None else _dateline_end(analysis, sentence, dateline)
     return not _MARKET_SUBJECTS.isdisjoint(analysis.words[first : first + 4]) or any(
         # a market named in words opens it: "Moscow Exchange extends gains", "Oil prices slip as ..."
         hit.first < first + 2 and hit.last - hit.first > 1
@@ -1710,7 +1709,6 @@ def _leads_with_markets(analysis: _Analysis, sentence: _Sentence) -> bool:
     )
 
 
-# Ukraine, the war, its settlement or an ultimatum named (a meeting of the US and Russia may be about it)
 _UKRAINE_LEFT_OUT = "confounder.ukraine_left_out"
 
 
@@ -1719,6 +1717,7 @@ def _leaves_ukraine_out(analysis: _Analysis, sentence: _Sentence) -> bool:
     return any(rules[hit.rule].name == _UKRAINE_LEFT_OUT for hit in sentence.hits("embassy"))
 
 
+# Ukraine, the war, its settlement or an ultimatum named (a meeting of the US and Russia may be about it)
 _OF_THE_WAR = frozenset((
     "ukraine", "ukraine_topic", "ukraine_place", "peace", "ceasefire", "humanitarian", "minsk", "captives",
     "deadline", "threat",
@@ -2007,7 +2006,7 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
         )
     dateline = _opens_with_dateline(analysis, sentence)
     if dateline is not None:
-        filed = analysis.word_start(_dateline_end(analysis, sentence))
+        filed = analysis.word_start(_dateline_end(analysis, sentence, dateline))
         if filed > sentence.start:
             # "New Delhi, March 1 (DWS): The first round, held on Monday, ...": the dateline dates the filing,
             # and the sentence's own date the session
@@ -2603,8 +2602,10 @@ def _session_of_both(
     mediator in the sentence (a mediator with one side is not a round). (The time is asked last: finding a
     sentence's dates costs more than the rest.)"""
     concepts = sentence.concepts
-    if ("russia" in concepts or "ukraine" in concepts) and _opens_with_dateline(analysis, sentence):
-        concepts = _without_dateline(analysis, sentence)
+    if ("russia" in concepts or "ukraine" in concepts) and (
+        dateline := _opens_with_dateline(analysis, sentence)
+    ) is not None:
+        concepts = _without_dateline(analysis, sentence, dateline)
     if "one_side_absent" in concepts:
         return False  # "the summit in Anchorage, to which Ukraine was not invited"
     if "us_russia_pair" in concepts and (
@@ -2750,10 +2751,9 @@ _DATELINE = re.compile(
 )
 
 
-def _dateline_end(analysis: _Analysis, sentence: _Sentence) -> int:
-    """The first word after the sentence's dateline (its first word when it has none)."""
-    found = _DATELINE.match(analysis.sentence_text(sentence))
-    return sentence.first_word if found is None else analysis.word_of(sentence.start + found.end())
+def _dateline_end(analysis: _Analysis, sentence: _Sentence, dateline: re.Match[str]) -> int:
+    """The first word after the sentence's dateline (the match _opens_with_dateline gave)."""
+    return analysis.word_of(sentence.start + dateline.end())
 
 
 _DATELINE_LINES = 10  # body sentences, at most, before a line that opens with a dateline
@@ -2774,10 +2774,12 @@ def _opens_with_dateline(analysis: _Analysis, sentence: _Sentence) -> re.Match[s
     return found if found.group("agency") or any(c.isdigit() for c in found.group()) else None
 
 
-def _without_dateline(analysis: _Analysis, sentence: _Sentence) -> dict[str, list[_Hit]]:
+def _without_dateline(
+    analysis: _Analysis, sentence: _Sentence, dateline: re.Match[str]
+) -> dict[str, list[_Hit]]:
     """The lead's concepts without the actors of its dateline: the cities a report was filed from are not
     the parties at the table."""
-    end = _dateline_end(analysis, sentence)
+    end = _dateline_end(analysis, sentence, dateline)
     if end == sentence.first_word:
         return sentence.concepts
     concepts = dict(sentence.concepts)
@@ -3021,9 +3023,9 @@ def _round_candidate(
     def clause() -> tuple[int, int] | None:  # where a swap or deal was agreed, read when first asked
         return _agreed_clause(analysis, sentence)
 
-    if len(venues) > 1 and _opens_with_dateline(analysis, sentence):
+    if len(venues) > 1 and (dateline := _opens_with_dateline(analysis, sentence)) is not None:
         # "ABU DHABI - Monday's second round in Istanbul ...": where the report was filed is not the venue
-        filed = _dateline_end(analysis, sentence)
+        filed = _dateline_end(analysis, sentence, dateline)
         venues = [hit for hit in venues if hit.first >= filed] or venues
     if len(venues) > 1 and (agreed := clause()) is not None:
         # "completed the exchange agreed in Abu Dhabi, and the sides will meet in Geneva": the swap's venue
