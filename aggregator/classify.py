@@ -87,6 +87,7 @@ CONCEPTS = frozenset({
     # confounders
     "market", "sport", "imf", "gas_transit", "tax", "embassy", "accession", "us_russia_swap", "not_a_swap",
     "not_a_round", "arms_control",
+    "trade",  # trade negotiations: a round at a venue of the talks that names neither party is theirs
 })  # fmt: skip
 
 # Engine scores a rule file may tune in its [scores] table (validated: unknown keys are errors).
@@ -1484,11 +1485,16 @@ def _contexts(analysis: _Analysis) -> list[_Context]:
     contexts: list[_Context] = []
     own = [_own_context(sentence) for sentence in analysis.sentences]
     # a sentence at a venue of the talks, in an item that names no one (neither party nor another conflict)
-    # and has a round, the sides or a war's swap somewhere (talks in a capital alone could be anyone's)
-    if not any(
-        context.russia or context.ukraine or context.other or ("us_russia_swap" in sentence.concepts)
-        for sentence, context in zip(analysis.sentences, own, strict=True)
-    ) and any(_names_rounds_or_sides(sentence) for sentence in analysis.sentences):
+    # and has a round, the sides or a war's swap somewhere (talks in a capital alone could be anyone's), and
+    # is not about trade ("a fourth round of free-trade talks in Doha": those venues host others' talks too)
+    if (
+        not any(
+            context.russia or context.ukraine or context.other or ("us_russia_swap" in sentence.concepts)
+            for sentence, context in zip(analysis.sentences, own, strict=True)
+        )
+        and any(_names_rounds_or_sides(sentence) for sentence in analysis.sentences)
+        and not any("trade" in sentence.concepts for sentence in analysis.sentences)
+    ):
         for index, (sentence, context) in enumerate(zip(analysis.sentences, own, strict=True)):
             if not (context.russia or context.ukraine) and _implies_the_talks(sentence):
                 own[index] = _Context(True, True, False, implied=True)
@@ -2840,6 +2846,7 @@ _PARTIES = frozenset((
     "with", "between", "and", "the", "of", "russia", "russian", "russians", "ukraine", "ukrainian",
     "ukrainians", "united", "states", "us", "u", "s", "america", "american", "americans", "usa", "kyiv",
     "kiev", "moscow", "washington", "delegations", "delegation", "sides", "mediators", "envoys",
+    "talks", "negotiations",  # the session's own words: "the round of talks between ... in Doha on Tuesday"
 ))  # fmt: skip
 
 
@@ -4377,9 +4384,15 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
     way = _weekday_way(groups.get("verb") or "")
     if way and _PASSED.match(found.string, found.end(), found.end() + 90):
         way = False  # "by the end of May has passed"
+    elif way and _EXPIRY_OF.search(found.string, max(0, found.start() - 60), found.start()):
+        way = None  # "the expiry of its deadline on Friday": as "its expiry on Friday", the nearest one
     return _deadline_date(by, base, way)
 
 
+_EXPIRY_OF = re.compile(
+    r"\b(?:expiry|expiration|lapse|lapsing|passing)\s+of\s+(?:(?:the|its|his|their|this|that)\s+)?"
+    r"(?:[\w'-]+\s+){0,2}$"
+)
 _OF_NEXT_WEEK = re.compile(r"\s+(?:of\s+)?next\s+week\b")
 _ON_THE_DAY = re.compile(
     rf"\s+on\s+(?:(?P<weekday>{_WEEKDAYS})\b,?\s*)?(?:the\s+)?(?P<date>{_DAY_OF_MONTH})?"

@@ -3918,3 +3918,90 @@ def test_us_russia_talks_that_name_ukraine_only_to_leave_it_out_are_not_relevant
         f"Istanbul on Thursday. The talks were businesslike, the ministry said. {left_out}",
     )
     assert not result.relevant
+
+
+def test_a_headline_that_says_a_round_ends_reports_it_held() -> None:
+    # (the body's "no date for a fourth" is the next round's, not this one's)
+    result = run(
+        "Third round of Russia-Ukraine talks in Geneva ends without a truce",
+        "The delegations shook hands and left. No date was set for a fourth meeting, an aide said.",
+    )
+    assert new_round(result) == {"round": 3, "place": "Geneva"}
+
+
+def test_a_day_after_the_round_of_talks_and_the_parties_is_the_rounds_day() -> None:
+    # "last month" belongs to the working groups, not to the round ended on Tuesday (22 July)
+    result = run(
+        "Geneva talks end after seven hours",
+        "A third round of talks between Russia, Ukraine and the United States ended in Geneva on Tuesday "
+        "after seven hours without a truce, though both sides said the working groups set up last month "
+        "would keep meeting.",
+    )
+    assert new_round(result) == {"round": 3, "place": "Geneva", "date": "2025-07-22"}
+
+
+@pytest.mark.parametrize(
+    "aside",
+    [
+        "leaving the Geneva talks in limbo",
+        "and the White House said it would step back from convening the talks in Geneva",
+    ],
+)
+def test_talks_left_in_limbo_or_dropped_by_their_host_are_no_session(aside: str) -> None:
+    result = run(
+        "US deadline for a truce framework runs out",
+        "The deadline the president set for Russia and Ukraine to sign a truce framework expires at midnight "
+        f"on Friday with no sign that Moscow will sign, {aside}.",
+    )
+    assert "NEW_ROUND" not in events(result)
+    assert deadline_of(result) == "2025-07-25"
+
+
+def test_a_deadline_set_for_the_parties_is_no_schedule_of_a_session() -> None:
+    result = run(
+        "Kremlin silent as deadline nears",
+        "Moscow has not answered. Diplomats in Geneva weighed the deadline the president set for Russia and "
+        "Ukraine to accept the framework of the talks.",
+    )
+    assert "NEW_ROUND" not in events(result)
+
+
+def test_a_mediators_calls_with_both_delegations_are_no_session() -> None:
+    result = run(
+        "Qatar keeps its channels open to Moscow and Kyiv",
+        "Qatar will keep its contacts with Russia and Ukraine, the ministry said. Sources in Doha said "
+        "Qatari officials had spoken by telephone with both delegations on Monday and Tuesday.",
+    )
+    assert "NEW_ROUND" not in events(result)
+
+
+def test_a_just_peace_is_no_fresh_swap() -> None:
+    # ("just" there is the adjective, not "just returned")
+    result = run(
+        "Ukraine and Turkey discuss peace efforts in Kyiv",
+        "The President of Ukraine received Turkey's foreign minister in Kyiv on Tuesday. They discussed "
+        "efforts to achieve a just peace, security in the Black Sea and the return of Ukrainian prisoners "
+        "and deported children.",
+    )
+    assert "EXCHANGE" not in events(result)
+
+
+def test_the_expiry_of_a_deadline_on_a_weekday_is_the_nearest_such_day() -> None:
+    # published on Sunday 27 July 2025: the deadline that expired "on Friday" was the 25th, not 1 August
+    result = run(
+        "Kyiv ready for a fourth round, but no date has been set",
+        "Kyiv hopes Qatar will stay a bridge after the United States stepped back following the expiry of "
+        "its deadline on Friday night, the foreign minister of Ukraine said.",
+        published=date(2025, 7, 27),
+    )
+    assert deadline_of(result) == "2025-07-25"
+
+
+def test_a_round_of_trade_talks_at_a_venue_of_the_talks_is_not_relevant() -> None:
+    result = run(
+        "EU and Gulf states close fourth negotiating round in Doha",
+        "Negotiators of the European Union and the Gulf states wrapped up a fourth round of free-trade talks "
+        "in Doha on Thursday. The round covered tariffs on aluminium. The fifth round is planned for June.",
+    )
+    assert not result.relevant
+    assert not result.events

@@ -116,7 +116,7 @@ STORY_FLOORS = {
     FEATURES.name: {"clustering": 0.92, "gold_alerted": 0.95, "per_gold": 1.85},
     WORLDFEED.name: {"clustering": 0.87, "gold_alerted": 0.95, "per_gold": 1.65},
     PAGES.name: {"clustering": 0.93, "gold_alerted": 0.95, "per_gold": 1.85},
-    CROWDS.name: {"clustering": 0.9, "gold_alerted": 0.95, "per_gold": 2.75},
+    CROWDS.name: {"clustering": 0.9, "gold_alerted": 0.95, "per_gold": 1.9},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -140,7 +140,7 @@ LONG_FLOORS = {
     FEATURES.name: {"relevance": 0.97, "NEW_ROUND": 0.83, "EXCHANGE": 0.89, "DEADLINE": 0.8},
     WORLDFEED.name: {"relevance": 0.91, "NEW_ROUND": 0.9, "EXCHANGE": 0.82, "DEADLINE": 0.95},
     PAGES.name: {"relevance": 0.93, "NEW_ROUND": 0.94, "EXCHANGE": 0.93, "DEADLINE": 0.87},
-    CROWDS.name: {"relevance": 0.95, "NEW_ROUND": 0.77, "EXCHANGE": 0.87, "DEADLINE": 0.75},
+    CROWDS.name: {"relevance": 0.96, "NEW_ROUND": 0.83, "EXCHANGE": 0.9, "DEADLINE": 0.78},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -164,7 +164,7 @@ LONG_FACT_FLOORS = {
     FEATURES.name: {"round": 0.75, "place": 0.83, "date": 0.9, "count": 0.9, "deadline": 0.95},
     WORLDFEED.name: {"round": 0.95, "place": 0.95, "date": 0.77, "count": 0.75, "deadline": 0.62},
     PAGES.name: {"round": 0.85, "place": 0.95, "date": 0.85, "count": 0.95, "deadline": 0.95},
-    CROWDS.name: {"round": 0.82, "place": 0.84, "date": 0.86, "count": 0.95, "deadline": 0.65},
+    CROWDS.name: {"round": 0.85, "place": 0.88, "date": 0.88, "count": 0.95, "deadline": 0.65},
 }
 
 
