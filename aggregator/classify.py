@@ -2003,10 +2003,15 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
         start = sentence.start + found.start()
         # (a possessive day is the thing's it qualifies: "said yesterday's meeting had been constructive")
         # ("Zelensky on Thursday proposed that the delegations meet": the verb may follow the day, too)
+        # ("told journalists on Thursday after the second round": that day dates the round, too)
         of_speech = (
-            _SPEECH_BEFORE.search(text, max(0, found.start() - 24), found.start()) is not None
-            or _SPEECH_AFTER.match(text, found.end()) is not None
-        ) and not text.startswith(("'s", "\u2019s"), found.end())
+            (
+                _SPEECH_BEFORE.search(text, max(0, found.start() - 24), found.start()) is not None
+                or _SPEECH_AFTER.match(text, found.end()) is not None
+            )
+            and not text.startswith(("'s", "\u2019s"), found.end())
+            and _AFTER_THE_SESSION.match(text, found.end()) is None
+        )
         mentions.append(
             _DateMention(start, start + len(span), value, kind in ("rel", "wd"), of_speech, of_holding)
         )
@@ -2057,7 +2062,11 @@ _PROPOSED_EARLIER = re.compile(
 _PAIRED_BEFORE = re.compile(r"\b(?:and|or|to|through|till|until)\s+$|-\s*$")
 _SPEECH_BEFORE = re.compile(
     r"\b(?:said|says|told|stated|added|announced|confirmed|reported|wrote|warned|pressed|urged|proposed"
-    r"|suggested)(?:\s+(?:on|late|early))?\s+$"
+    r"|suggested)(?:\s+(?:reporters|journalists|the\s+press|lawmakers|parliament))?(?:\s+(?:on|late|early))?\s+$"
+)
+_AFTER_THE_SESSION = re.compile(
+    r"\s+(?:right\s+|just\s+|shortly\s+)?after\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
+    r"(?:round|talks|meeting|negotiations|session)\b"
 )
 _SPEECH_AFTER = re.compile(
     r"\s+(?:said|stated|announced|proposed|suggested|welcomed|rejected|accepted|dismissed|urged|warned"
@@ -3331,8 +3340,37 @@ def _reports_a_one_sided_meeting(analysis: _Analysis) -> bool:
         hoped_for = "tentative" in concepts and "past" not in concepts
         if not hoped_for and any(not _generic_sides(analysis, hit) for hit in sentence.hits("both_sides")):
             return False  # (a session of both only hoped for, "a trilateral at some point", is not one)
+        if not hoped_for and _joins_the_third_party(analysis, sentence):
+            return False
         one_sided = one_sided or "one_sided_pair" in concepts
     return one_sided
+
+
+_PAIR_WITH_WINDOW = 4  # words from "with" to the pair it joins ("for talks with representatives of Kiev and")
+
+
+def _joins_the_third_party(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """Whether a pair of one party and the US is what the other party meets: "Russia and Ukraine will hold
+    talks in Qatar with U.S. officials taking part", "a Russian delegation will travel to Doha for talks with
+    representatives of Kiev and Washington" (the party the pair leaves out is named before the "with")."""
+    words = analysis.words
+    if "one_sided_pair" not in sentence.concepts:
+        return False
+    dateline = _opens_with_dateline(analysis, sentence)
+    opening = sentence.first_word if dateline is None else _dateline_end(analysis, sentence, dateline)
+    first_with = next((at for at in range(opening, sentence.last_word) if words[at] == "with"), None)
+    for pair in sentence.hits("one_sided_pair"):
+        lowest = max(opening, pair.first - _PAIR_WITH_WINDOW)
+        if first_with is None or not lowest <= first_with <= pair.first:
+            continue  # (the parties the sentence names before its first "with" hold the talks)
+        named = set(words[pair.first : pair.last])
+        russia_in = any(word.startswith(("russia", "moscow", "kremlin")) for word in named)
+        ukraine_in = any(word.startswith(("ukrain", "kyiv", "kiev")) for word in named)
+        russia_before = any(opening <= hit.first < first_with for hit in sentence.hits("russia"))
+        ukraine_before = any(opening <= hit.first < first_with for hit in sentence.hits("ukraine"))
+        if (russia_in or russia_before) and (ukraine_in or ukraine_before) and not (russia_in and ukraine_in):
+            return True
+    return False
 
 
 _BEGAN_BEFORE = re.compile(r"\b(?:began|begun|opened|started|kicked off|got under way)\s+(?:on\s+)?$")

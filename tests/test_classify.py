@@ -4005,3 +4005,45 @@ def test_a_round_of_trade_talks_at_a_venue_of_the_talks_is_not_relevant() -> Non
     )
     assert not result.relevant
     assert not result.events
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Russia and Ukraine will hold talks in Geneva next week with U.S. officials taking part, the Swiss "
+        "government said.",
+        "A Russian delegation will travel to Geneva next week for talks with representatives of Kyiv and "
+        "Washington, the Kremlin said.",
+    ],
+)
+def test_a_pair_of_one_party_and_the_us_that_the_other_party_meets_is_a_session_of_all(summary: str) -> None:
+    result = run("Geneva to host talks next week", summary)
+    assert round_place(result) == "Geneva"
+
+
+def test_a_party_and_the_us_meeting_after_a_truce_with_russia_is_still_one_sided() -> None:
+    # (Russia is named after the first "with": the truce's, not a party at the table)
+    result = run(
+        "Ukraine backs US proposal for 30-day ceasefire after talks in Jeddah",
+        "Ukraine said on Tuesday it was ready to accept a US proposal for an immediate 30-day ceasefire with "
+        "Russia, after more than eight hours of talks with American officials in the Saudi city.",
+    )
+    assert "NEW_ROUND" not in events(result)
+
+
+def test_the_day_a_spokesman_told_journalists_is_not_the_sessions() -> None:
+    result = run(
+        "Kremlin: delegation will travel to Geneva next week",
+        "A Russian delegation will travel to Geneva next week for talks with Ukraine and the United States, "
+        "the Kremlin spokesman told journalists on Monday.",
+    )
+    assert "date" not in new_round(result)
+
+
+def test_the_day_told_just_after_a_round_is_the_rounds_day() -> None:
+    result = run(
+        "Medinsky: the sides agreed on corridors",
+        "The delegations of Russia and Ukraine agreed on corridors for civilians, the head of the Russian "
+        "delegation told journalists on Tuesday after the second round of negotiations.",
+    )
+    assert new_round(result).get("date") == "2025-07-22"
