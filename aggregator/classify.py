@@ -4239,7 +4239,7 @@ _LIMIT = re.compile(
     rf"|r[au]ns?\s+out(?:\s+on|\s+at(?=\s+{_MIDNIGHT_TIME}))?|lapsed on"
     rf"|lapse[sd]?\s+at(?=\s+{_MIDNIGHT_TIME})"  # "lapsed at midnight on Monday"
     rf"|lapses?(?:\s+on)?"
-    rf"|passed(?:\s+on)?"
+    rf"|passed(?:\s+on|\s+at(?=\s+{_MIDNIGHT_TIME}))?"  # "passed at midnight Friday"
     # a deadline moved: "moved forward to August 8", "pushes back Ukraine peace deadline to Sept. 15"
     rf"|(?:mov|bring|brought|pull|push|put)(?:e[sd]?|s|ed|ing)?\s+(?:forward|up|back)\s+(?:[\w'.-]+\s+){{0,4}}?to"
     rf"|shortened\s+to|extended\s+to"

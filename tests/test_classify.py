@@ -4047,3 +4047,14 @@ def test_the_day_told_just_after_a_round_is_the_rounds_day() -> None:
         "delegation told journalists on Tuesday after the second round of negotiations.",
     )
     assert new_round(result).get("date") == "2025-07-22"
+
+
+def test_a_deadline_that_passed_at_midnight_on_a_weekday_is_that_day() -> None:
+    # published on Saturday 26 July 2025: "midnight Friday" was the 25th
+    result = run(
+        "Deadline passes without a Russian signature",
+        "The deadline the president set for Russia to sign a ceasefire framework passed at midnight Friday "
+        "without a Russian signature, the White House said on Saturday.",
+        published=date(2025, 7, 26),
+    )
+    assert deadline_of(result) == "2025-07-25"
