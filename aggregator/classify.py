@@ -4277,11 +4277,19 @@ def _looked_back_over(limit: re.Match[str]) -> bool:
     one ahead; "five days after the end-of-May target": a time limit the news is measured from."""
     if limit.group("day_of") is not None:
         return _AFTER_BEFORE.search(limit.string, max(0, limit.start() - 20), limit.start()) is not None
+    # ("the delegations agreed this exchange in two days": how long it took, not a limit ahead)
     return limit.group("in_n") is not None and (
         _SUPERLATIVE_BEFORE.search(limit.string, max(0, limit.start() - 40), limit.start()) is not None
+        or _TOOK_BEFORE.search(limit.string, max(0, limit.start() - 50), limit.start()) is not None
     )
 
 
+_TOOK_BEFORE = re.compile(  # (not "unless a deal is reached within 50 days": a condition ahead)
+    r"(?<!\bis )(?<!\bare )(?<!\bbe )(?<!\bbeen )"
+    r"\b(?:agreed|negotiated|reached|struck|sealed|completed|finished|built|drafted|written|arranged"
+    r"|organi[sz]ed|prepared|hammered\s+out|put\s+together)"
+    r"(?:\s+(?!to\b|would\b|will\b|must\b)[\w'-]+){0,3}\s+$"
+)
 _AFTER_BEFORE = re.compile(r"\b(?:after|since)\s+(?:the\s+|an?\s+)?$")
 
 

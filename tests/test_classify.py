@@ -4058,3 +4058,19 @@ def test_a_deadline_that_passed_at_midnight_on_a_weekday_is_that_day() -> None:
         published=date(2025, 7, 26),
     )
     assert deadline_of(result) == "2025-07-25"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "deadline"),
+    [
+        ("In Geneva, the delegations agreed this exchange in two days.", None),
+        ("Washington will impose tariffs unless a deal is reached within 50 days.", "2025-09-11"),
+    ],
+)
+def test_a_span_a_thing_was_done_in_is_no_time_limit(sentence: str, deadline: str | None) -> None:
+    result = run(
+        "At the border, 300 prisoners come home",
+        f"On Tuesday, 300 Ukrainian prisoners of war came home in an exchange with Russia. {sentence}",
+    )
+    found = [event.facts.get("deadline") for event in result.events if event.type == "DEADLINE"]
+    assert found == ([deadline] if deadline else [])
