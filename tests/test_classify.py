@@ -4074,3 +4074,37 @@ def test_a_span_a_thing_was_done_in_is_no_time_limit(sentence: str, deadline: st
     )
     found = [event.facts.get("deadline") for event in result.events if event.type == "DEADLINE"]
     assert found == ([deadline] if deadline else [])
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (  # a swap said to be missing
+            "Geneva round two ends",
+            "The second round of talks between Russia and Ukraine in Geneva on Tuesday looked much like the "
+            "first, minus the prisoner exchange that had made the first meeting a success.",
+        ),
+        (  # people freed before, as whom a measure is for
+            "Kyiv approves payments",
+            "On Tuesday the government in Kyiv approved a programme of financial support for released "
+            "prisoners of war.",
+        ),
+        (  # an aim
+            "Zelensky confirms delegation will go to Geneva",
+            "President Zelensky confirmed on Saturday that a Ukrainian delegation would travel to Geneva for "
+            "Monday's meeting with the Russian side, and said Kyiv's first aim was the release of more "
+            "prisoners.",
+        ),
+        (  # a request
+            "Pope's envoy in Kyiv",
+            "President Zelensky used Tuesday's meeting with the cardinal to ask the Vatican for help on "
+            "bringing back children taken to Russia and freeing prisoners of war.",
+        ),
+        (  # papers, not people
+            "Lubinets hands over to Russian side list of civilians for return",
+            "The ombudsman said the list had been passed to his Russian counterpart.",
+        ),
+    ],
+)
+def test_a_swap_missing_hoped_for_or_on_paper_is_no_exchange(title: str, summary: str) -> None:
+    assert "EXCHANGE" not in events(run(title, summary))
