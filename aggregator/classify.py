@@ -1848,7 +1848,7 @@ def _resolve_date(kind: str, span: str, base: date, forward: bool) -> date | Non
         part, month_name = re.match(r"(early|mid|late)-?\s?(.+)", span).groups()  # type: ignore[union-attr]
         month = _parse_date(month_name, _NEUTRAL_BASE, "current_period")
         day = {"early": 5, "mid": 15, "late": 25}[part]
-        return _nearest_year(month.replace(day=day), base) if month else None
+        return _year_by_tense(month.replace(day=day), base, forward) if month else None
     if kind == "range":  # "23 and 24 January", "23-24 January": the first day
         first, month = re.match(r"(\d+)\D*?\s*(?:and|to|-)\s*\d+(?:st|nd|rd|th)?\s+(.+)", span).groups()  # type: ignore[union-attr]
         return _resolve_date("dm", f"{first} {month}", base, forward)
@@ -1878,10 +1878,15 @@ def _resolve_date(kind: str, span: str, base: date, forward: bool) -> date | Non
     has_year = re.search(r"\d{4}", span) is not None
     if has_year:
         return moment
+    return _year_by_tense(moment, base, forward)
+
+
+def _year_by_tense(moment: date, base: date, forward: bool) -> date:
+    """A day and month without a year: the one nearest publication, but told in the past tense (not looking
+    forward), a day months ahead is last year's ("direct talks resumed in Istanbul on May 16", "last met in
+    late March", in a review written in December)."""
     nearest = _nearest_year(moment, base)
     if not forward and (nearest - base).days > _PAST_TENSE_AHEAD_DAYS:
-        # told in the past tense (not looking forward), a day months ahead is last year's: "direct talks
-        # resumed in Istanbul on May 16", in a review written in December
         earlier = _nearest_year(moment, base.replace(year=base.year - 1, day=min(base.day, 28)))
         return earlier if earlier < base else nearest
     return nearest

@@ -4108,3 +4108,23 @@ def test_a_span_a_thing_was_done_in_is_no_time_limit(sentence: str, deadline: st
 )
 def test_a_swap_missing_hoped_for_or_on_paper_is_no_exchange(title: str, summary: str) -> None:
     assert "EXCHANGE" not in events(run(title, summary))
+
+
+def test_talks_that_last_met_in_late_march_told_in_december_are_background() -> None:
+    result = run(
+        "Ukraine and Russia swap 64 soldiers",
+        "Ukraine and Russia exchanged 64 soldiers each on Wednesday. Political talks between Moscow and "
+        "Kyiv, which last met face to face in Istanbul in late March, have gone nowhere since the spring.",
+        published=date(2022, 12, 14),
+    )
+    assert events(result) == {"EXCHANGE"}
+
+
+def test_a_summit_before_any_new_one_is_only_hoped_for() -> None:
+    result = run(
+        "Troops pull back at Zolote",
+        "Ukrainian forces and Russian-backed fighters began withdrawing from positions near Zolote on "
+        "Tuesday, a step that Kyiv's partners see as a test before any new summit of the Normandy Four.",
+        published=date(2019, 10, 29),
+    )
+    assert "NEW_ROUND" not in events(result)
