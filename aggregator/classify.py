@@ -5005,7 +5005,40 @@ def classify(title: str, summary: str, published: datetime | date | None, rules:
     # however much the talks moved it
     relevant = score >= rules.threshold and not _headed_by_markets(analysis)
     events = _detect_events(analysis, contexts) if relevant else ()
+    if events and _EXPLAINS.match(title):
+        events = tuple(event for event in events if _of_the_day(event, analysis.published))
     return Classification(relevant, round(score, 3), events, _unique(evidence), rules.version)
+
+
+def _of_the_day(event: DetectedEvent, published: date | None) -> bool:
+    """Whether an event an explainer or opinion tells is the day's news: a time limit still to come, or a
+    round or swap the text dates within days of publication (not one dated by the publication alone)."""
+    day = event.facts.get("deadline") if event.type == "DEADLINE" else event.facts.get("date")
+    if not isinstance(day, str):
+        return False
+    if event.type != "DEADLINE" and not any(proof.rule == "fact.date" for proof in event.evidence):
+        return False
+    try:
+        moment = date.fromisoformat(day)
+    except ValueError:
+        return event.type == "DEADLINE"  # a span ("50 days"), counted from now
+    if published is None:
+        return False
+    if event.type == "DEADLINE":
+        return moment >= published
+    return abs((moment - published).days) <= _NEWS_DAYS
+
+
+_NEWS_DAYS = 3
+
+
+# A headline that names the piece an explainer, an opinion or a fact check: it is about the
+# talks, but the rounds, swaps and deadlines it tells are the news' background, not its own
+_EXPLAINS = re.compile(
+    r"\s*(?:explainer|factbox|fact[ -]?check|q\s*&\s*a|opinion|op-ed|editorial)"
+    r"\s*[:|\u2014\u2013-]",
+    re.IGNORECASE,
+)
 
 
 # A line of a web page that links to other stories ("Read also: ...", "Related: ...", "READ MORE ..."): a

@@ -4123,3 +4123,46 @@ def test_a_summit_before_any_new_one_is_only_hoped_for() -> None:
         published=date(2019, 10, 29),
     )
     assert "NEW_ROUND" not in events(result)
+
+
+SWAP_TOLD = (
+    "A thousand Ukrainian prisoners of war came home in an exchange with Russia agreed at the talks in "
+    "Istanbul, the latest of dozens of swaps since 2022."
+)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Explainer: how prisoners are swapped between Kyiv and Moscow",
+        "Opinion | Swaps are the only thing these talks deliver",
+        "Fact check: did the talks in Istanbul bring 1,000 soldiers home?",
+    ],
+)
+def test_an_explainer_opinion_or_fact_check_tells_its_swaps_as_background(title: str) -> None:
+    result = run(
+        title,
+        SWAP_TOLD,
+    )
+    assert result.relevant
+    assert not result.events
+
+
+@pytest.mark.parametrize(
+    ("summary", "kind"),
+    [
+        ("On Tuesday 1,000 Ukrainian prisoners of war came home in an exchange with Russia.", "EXCHANGE"),
+        ("Washington has given Moscow 50 days to agree a ceasefire or face tariffs.", "DEADLINE"),
+    ],
+)
+def test_an_opinion_on_the_days_swap_or_a_deadline_to_come_keeps_its_event(summary: str, kind: str) -> None:
+    result = run("Opinion: what the talks have and have not delivered", summary)
+    assert kind in events(result)
+
+
+def test_an_analysis_reports_its_swap_all_the_same() -> None:
+    result = run(
+        "Analysis: what the thousand-for-thousand swap tells us",
+        SWAP_TOLD,
+    )
+    assert "EXCHANGE" in events(result)
