@@ -4206,6 +4206,8 @@ _DAY_OF_MONTH = (
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))"  # "8 August", "15th of May"
 )
 # "midnight on", "24:00 Moscow time on", "23:59 on": the end of the day named next
+# a year after a day or a month a time limit names ("by 31 March 2028", "the end of March, 2028")
+_YEAR_AFTER = r"(?:,?\s+(?:19|20)\d\d\b)?"
 _MIDNIGHT_TIME = r"(?:midnight|24:00|23:59|00:00)"
 _MIDNIGHT = rf"{_MIDNIGHT_TIME}\s+(?:[a-z]+\s+time\s+)?(?:on\s+)?"
 _LIMIT = re.compile(
@@ -4252,12 +4254,12 @@ _LIMIT = re.compile(
     rf"|falls\s+on)\s+"
     rf"(?P<by>(?:the\s+)?(?:year-end|end-of-year|year's\s+end|year\s+is\s+out)"
     rf"|(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:the\s+)?(?:summer|spring|autumn|fall|winter)"
-    rf"|(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:{_MONTH_NAMES}"
+    rf"|(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:(?:{_MONTH_NAMES}){_YEAR_AFTER}"
     rf"|(?:the|this|next)\s+(?:month|year|week|day)|(?:19|20)\d\d)"
     # "until the end of Saturday", "the end of 10 May": that day
     rf"|(?:the\s+)?end\s+of\s+(?:{_WEEKDAYS}|{_DAY_OF_MONTH}|today)"
     rf"|mid-?\s?(?:{_MONTH_NAMES})"
-    rf"|(?:{_MIDNIGHT})?{_DAY_OF_MONTH}"
+    rf"|(?:{_MIDNIGHT})?{_DAY_OF_MONTH}{_YEAR_AFTER}"
     rf"|(?:{_MIDNIGHT})?(?:(?:next|this|coming)\s+)?(?:{_WEEKDAYS})(?:\s+midnight)?|midnight|tomorrow|tonight"
     r"|today(?!['\u2019]s)"  # "expires today" (not "before today's session")
     rf"|thanksgiving|christmas\s+eve|christmas|new\s+year'?s?\s+eve|new year|(?:orthodox\s+)?easter"
@@ -4354,15 +4356,18 @@ def _holiday(name: str, base: date) -> date | None:
     return None
 
 
-def _month_part(part: str, month_name: str, base: date, just_past: bool = False) -> date | None:
+def _month_part(
+    part: str, month_name: str, base: date, just_past: bool = False, year: int | None = None
+) -> date | None:
     """ "the end/beginning/middle of August" → the last/first/15th day of that month, this year unless
     it is already past (said in August, "the end of August" is this one; with ``just_past``, a limit told
-    as passed, so is the month before: "the end-of-May target has passed", said on 1 June)."""
+    as passed, so is the month before: "the end-of-May target has passed", said on 1 June); a ``year``
+    named ("the end of March 2028") is that year."""
     month = _parse_date(month_name, _NEUTRAL_BASE, "current_period")
     if month is None:
         return None
-    first = date(base.year, month.month, 1)
-    if first < _months_after(base.replace(day=1), -1 if just_past else 0):
+    first = date(year or base.year, month.month, 1)
+    if year is None and first < _months_after(base.replace(day=1), -1 if just_past else 0):
         first = first.replace(year=first.year + 1)
     if part in ("beginning", "start"):
         return first
@@ -4533,15 +4538,18 @@ def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | No
         moment = _month_part(kind if kind != "close" else "end", _ENGLISH_MONTHS[(month - 1) % 12], base)
         return moment.isoformat() if moment else None
     part = re.match(
-        rf"(end|beginning|start|middle|close)\s+of\s+({_MONTH_NAMES})$|mid-?\s?({_MONTH_NAMES})$", by
+        rf"(end|beginning|start|middle|close)\s+of\s+({_MONTH_NAMES})(?:,?\s+((?:19|20)\d\d))?$"
+        rf"|mid-?\s?({_MONTH_NAMES})$",
+        by,
     )
     if part:
         kind = part.group(1) or "mid"
         moment = _month_part(
             "end" if kind == "close" else kind,
-            part.group(2) or part.group(3),
+            part.group(2) or part.group(4),
             base,
             just_past=forward is False,
+            year=int(part.group(3)) if part.group(3) else None,
         )
         return moment.isoformat() if moment else None
     if by in ("year-end", "end-of-year", "year's end", "year is out"):

@@ -4166,3 +4166,29 @@ def test_an_analysis_reports_its_swap_all_the_same() -> None:
         SWAP_TOLD,
     )
     assert "EXCHANGE" in events(result)
+
+
+@pytest.mark.parametrize(
+    ("limit", "deadline"),
+    [
+        ("by 15 June 2026", "2026-06-15"),  # a year named is that year, not the nearest
+        ("by the end of March 2027", "2027-03-31"),
+        ("by June 15, 2026", "2026-06-15"),
+    ],
+)
+def test_a_time_limit_with_its_year_is_in_that_year(limit: str, deadline: str) -> None:
+    result = run(
+        "Washington sets Moscow a deadline",
+        f"The United States gave Russia until a date to agree a ceasefire with Ukraine: it must sign {limit} "
+        "or face new sanctions, the White House said.",
+    )
+    assert deadline_of(result) == deadline
+
+
+def test_a_deadline_of_a_year_before_is_no_deadline_now() -> None:
+    result = run(
+        "Russia and Ukraine to open talks in Geneva",
+        "Russia and Ukraine will open talks in Geneva on August 16, the UN said. An American ultimatum that "
+        "both sides sign a framework by 31 December 2024 was ignored in Moscow.",
+    )
+    assert events(result) == {"NEW_ROUND"}
