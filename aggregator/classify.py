@@ -2253,6 +2253,14 @@ def _names_past_year(analysis: _Analysis, sentence: _Sentence) -> bool:
 _SINCE_BEFORE = re.compile(r"\bsince\s+(?:[\w-]+\s+){0,5}$")  # "since March 2022", "since the spring of 2022"
 
 
+def _names_a_year_before(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """Any year before the publication's in the sentence, "since 2028" too."""
+    published = analysis.published
+    return published is not None and any(
+        int(found.group()) < published.year for found in _YEAR.finditer(analysis.sentence_text(sentence))
+    )
+
+
 class _InheritedBackground:
     """Whether each sentence continues an old-news passage: the sentence before is strongly background and
     this one has no time or freshness of its own ("Moscow and Kyiv agreed ..." after "held on June 2").
@@ -3553,22 +3561,32 @@ def _places_one_side_is_absent_from(analysis: _Analysis) -> set[str]:
 
 def _prefer_a_city(analysis: _Analysis, asserted: list[_Candidate]) -> None:
     """ "Turkey to host the talks ... in Istanbul": a country (a venue of preference 90 or more) gives way
-    to a city the asserting sentences, or failing them the item, name."""
+    to a city the asserting sentences, or failing them the item, name (not a sentence that looks back: "wary
+    of new formats since the Doha meetings of 2028" names no city of this round)."""
     rules = analysis.rules
     countries = {rule.place for rule in rules.rules if rule.concept == "venue" and (rule.value or 50) >= 90}
     if not any(candidate.facts.get("place") in countries for candidate in asserted):
         return
-    sentences = [candidate.sentence for candidate in asserted] + analysis.sentences
+    sentences = [candidate.sentence for candidate in asserted] + [
+        sentence
+        for sentence in analysis.sentences
+        if "venue" in sentence.concepts
+        and "background" not in sentence.concepts
+        and "strong_background" not in sentence.concepts
+        and not _names_a_year_before(analysis, sentence)
+    ]
     cities = [
         rules.rules[hit.rule].place
         for sentence in sentences
         for hit in sentence.hits("venue")
         if (rules.rules[hit.rule].value or 50) < 90
     ]
-    if cities:
-        for candidate in asserted:
-            if candidate.facts.get("place") in countries:
+    for candidate in asserted:
+        if candidate.facts.get("place") in countries:
+            if cities:
                 candidate.facts["place"] = cities[0]
+            else:  # a country is no place (LABELS: a city or venue); it would clash with the city named later
+                del candidate.facts["place"]
 
 
 _LEAD_WEIGHT = 0.25  # what the lead states outranks a better-scoring aside further down
