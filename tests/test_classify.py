@@ -4216,3 +4216,12 @@ def test_a_country_gives_way_to_the_city_the_item_names() -> None:
         "held at a palace in Istanbul.",
     )
     assert round_place(result) == "Istanbul"
+
+
+def test_a_venue_offered_for_a_future_round_is_no_round() -> None:
+    result = run(
+        "Saudi foreign minister in Kyiv offers Riyadh as venue for a future Russia-Ukraine round",
+        "Saudi Arabia's foreign minister met Ukraine's president in Kyiv on Tuesday and said the Kingdom was "
+        "ready to host a future round of negotiations between Ukraine and Russia.",
+    )
+    assert "NEW_ROUND" not in events(result)
