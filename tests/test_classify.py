@@ -4225,3 +4225,22 @@ def test_a_venue_offered_for_a_future_round_is_no_round() -> None:
         "ready to host a future round of negotiations between Ukraine and Russia.",
     )
     assert "NEW_ROUND" not in events(result)
+
+
+@pytest.mark.parametrize("moved", ["postponed by a week", "put back by one week", "delayed until Friday"])
+def test_a_round_moved_by_a_span_or_to_a_day_is_rescheduled_not_paused(moved: str) -> None:
+    result = run(
+        f"Geneva round between Russia and Ukraine {moved}",
+        f"The first round of direct Russia-Ukraine talks in Geneva has been {moved} at Moscow's request, "
+        "the UN envoy's office said.",
+    )
+    assert {"round": 1, "place": "Geneva"}.items() <= new_round(result).items()
+
+
+def test_a_round_postponed_without_a_day_is_a_pause() -> None:
+    result = run(
+        "Geneva round between Russia and Ukraine postponed",
+        "The first round of direct Russia-Ukraine talks in Geneva has been postponed indefinitely, the UN "
+        "envoy's office said.",
+    )
+    assert "NEW_ROUND" not in events(result)
