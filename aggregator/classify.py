@@ -4160,6 +4160,11 @@ def _detect_exchange(
         candidate.facts["count"] for candidate in asserted if isinstance(candidate.facts.get("count"), int)
     }
     halves = {count for count in counts if 2 * count in counts}
+    if counts and not halves:
+        # ("400 captives freed" over "the release of 400 prisoners of war, 200 from each side, in the first
+        # stage of the exchange agreed last month": a sentence the swap's agreement puts in the background
+        # may still give its per-side figure)
+        halves = {count // 2 for count in counts if count % 2 == 0} & _per_side_figures(analysis)
     if halves:  # "exchange of 600 captives" in the headline, "300 from each side" in the lead: per side
         for candidate in asserted:
             if candidate.facts.get("count") in {2 * half for half in halves}:
@@ -4172,6 +4177,23 @@ def _detect_exchange(
             best.evidence.append(counted[1])
     event = _event("EXCHANGE", asserted, analysis, ("count", "date"))
     return _dated_by_publication(analysis, event, asserted, "carried_out")
+
+
+def _per_side_figures(analysis: _Analysis) -> set[int]:
+    """The per-side figures ("200 from each side", "84 for 84") the item's swap sentences give."""
+    figures = set()
+    for sentence in analysis.sentences:
+        if not _has_exchange_trigger(sentence):
+            continue
+        text = analysis.sentence_text(sentence)
+        for pattern, groups in ((_PER_SIDE, ("a",)), (_EACH, ("n", "m", "k"))):
+            for found in pattern.finditer(text):
+                figures.update(
+                    value
+                    for group in groups
+                    if found.group(group) and (value := _count_value(found, group)) is not None
+                )
+    return figures
 
 
 def _count_told_elsewhere(

@@ -4244,3 +4244,12 @@ def test_a_round_postponed_without_a_day_is_a_pause() -> None:
         "envoy's office said.",
     )
     assert "NEW_ROUND" not in events(result)
+
+
+def test_a_per_side_figure_told_beside_the_swaps_agreement_halves_the_headlines_total() -> None:
+    result = run(
+        "Saudi Arabia mediates first stage of prisoner exchange: 400 captives freed",
+        "Saudi mediation secured on Tuesday the release of 400 prisoners of war, 200 from each side, in the "
+        "first stage of the exchange agreed between Russia and Ukraine in Geneva last month.",
+    )
+    assert facts_of(result, "EXCHANGE").get("count") == 200
