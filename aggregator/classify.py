@@ -4180,10 +4180,11 @@ def _detect_exchange(
 
 
 def _per_side_figures(analysis: _Analysis) -> set[int]:
-    """The per-side figures ("200 from each side", "84 for 84") the item's swap sentences give."""
+    """The per-side figures ("200 from each side", "84 for 84") the headline's and the lead's swap sentences
+    give (further down, such a figure is as likely an earlier swap's)."""
     figures = set()
     for sentence in analysis.sentences:
-        if not _has_exchange_trigger(sentence):
+        if not _in_headline_or_lead(sentence) or not _has_exchange_trigger(sentence):
             continue
         text = analysis.sentence_text(sentence)
         for pattern, groups in ((_PER_SIDE, ("a",)), (_EACH, ("n", "m", "k"))):
