@@ -119,7 +119,7 @@ STORY_FLOORS = {
     WORLDFEED.name: {"clustering": 0.87, "gold_alerted": 0.95, "per_gold": 1.65},
     PAGES.name: {"clustering": 0.93, "gold_alerted": 0.95, "per_gold": 1.85},
     CROWDS.name: {"clustering": 0.9, "gold_alerted": 0.95, "per_gold": 1.9},
-    ECHOES.name: {"clustering": 0.83, "gold_alerted": 0.9, "per_gold": 2.0},
+    ECHOES.name: {"clustering": 0.83, "gold_alerted": 0.9, "per_gold": 1.75},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -144,7 +144,7 @@ LONG_FLOORS = {
     WORLDFEED.name: {"relevance": 0.91, "NEW_ROUND": 0.9, "EXCHANGE": 0.82, "DEADLINE": 0.95},
     PAGES.name: {"relevance": 0.93, "NEW_ROUND": 0.94, "EXCHANGE": 0.93, "DEADLINE": 0.87},
     CROWDS.name: {"relevance": 0.96, "NEW_ROUND": 0.83, "EXCHANGE": 0.9, "DEADLINE": 0.78},
-    ECHOES.name: {"relevance": 0.98, "NEW_ROUND": 0.79, "EXCHANGE": 0.94, "DEADLINE": 0.7},
+    ECHOES.name: {"relevance": 0.98, "NEW_ROUND": 0.84, "EXCHANGE": 0.94, "DEADLINE": 0.78},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -169,7 +169,7 @@ LONG_FACT_FLOORS = {
     WORLDFEED.name: {"round": 0.95, "place": 0.95, "date": 0.77, "count": 0.75, "deadline": 0.62},
     PAGES.name: {"round": 0.85, "place": 0.95, "date": 0.85, "count": 0.95, "deadline": 0.95},
     CROWDS.name: {"round": 0.85, "place": 0.88, "date": 0.88, "count": 0.95, "deadline": 0.65},
-    ECHOES.name: {"round": 0.82, "place": 0.84, "date": 0.78, "count": 0.8, "deadline": 0.65},
+    ECHOES.name: {"round": 0.9, "place": 0.9, "date": 0.78, "count": 0.85, "deadline": 0.65},
 }
 
 
