@@ -2238,27 +2238,19 @@ def _agreed_now(analysis: _Analysis, sentence: _Sentence, clause: tuple[int, int
     return any(hit.last <= clause[0] for hit in sentence.hits("agreed"))
 
 
-def _names_past_year(analysis: _Analysis, sentence: _Sentence) -> bool:
-    """ "In 2022", "the 2023 swap": a year before the publication year."""
+def _names_past_year(analysis: _Analysis, sentence: _Sentence, *, since: bool = False) -> bool:
+    """ "In 2022", "the 2023 swap": a year before the publication year (with ``since``, "since 2022" too)."""
     if analysis.published is None or not _has_non_alpha_word(analysis, sentence):
         return False  # (a year is a word of digits)
     text = analysis.sentence_text(sentence)
     return any(
         int(found.group()) < analysis.published.year
-        and _SINCE_BEFORE.search(text, max(0, found.start() - 40), found.start()) is None
+        and (since or _SINCE_BEFORE.search(text, max(0, found.start() - 40), found.start()) is None)
         for found in _YEAR.finditer(text)
     )
 
 
 _SINCE_BEFORE = re.compile(r"\bsince\s+(?:[\w-]+\s+){0,5}$")  # "since March 2022", "since the spring of 2022"
-
-
-def _names_a_year_before(analysis: _Analysis, sentence: _Sentence) -> bool:
-    """Any year before the publication's in the sentence, "since 2028" too."""
-    published = analysis.published
-    return published is not None and any(
-        int(found.group()) < published.year for found in _YEAR.finditer(analysis.sentence_text(sentence))
-    )
 
 
 class _InheritedBackground:
@@ -3573,7 +3565,7 @@ def _prefer_a_city(analysis: _Analysis, asserted: list[_Candidate]) -> None:
         if "venue" in sentence.concepts
         and "background" not in sentence.concepts
         and "strong_background" not in sentence.concepts
-        and not _names_a_year_before(analysis, sentence)
+        and not _names_past_year(analysis, sentence, since=True)
     ]
     cities = [
         rules.rules[hit.rule].place
@@ -4246,9 +4238,9 @@ _DAY_OF_MONTH = (
     rf"(?:(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?"  # "August 8", "Sept. 15"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES}))"  # "8 August", "15th of May"
 )
-# "midnight on", "24:00 Moscow time on", "23:59 on": the end of the day named next
 # a year after a day or a month a time limit names ("by 31 March 2028", "the end of March, 2028")
 _YEAR_AFTER = r"(?:,?\s+(?:19|20)\d\d\b)?"
+# "midnight on", "24:00 Moscow time on", "23:59 on": the end of the day named next
 _MIDNIGHT_TIME = r"(?:midnight|24:00|23:59|00:00)"
 _MIDNIGHT = rf"{_MIDNIGHT_TIME}\s+(?:[a-z]+\s+time\s+)?(?:on\s+)?"
 _LIMIT = re.compile(
@@ -5081,8 +5073,8 @@ def _of_the_day(event: DetectedEvent, published: date | None) -> bool:
 _NEWS_DAYS = 3
 
 
-# A headline that names the piece an explainer, an opinion or a fact check: it is about the
-# talks, but the rounds, swaps and deadlines it tells are the news' background, not its own
+# A headline that names the piece an explainer, an opinion or a fact check: it is about the talks, but the
+# rounds, swaps and deadlines it tells are mostly the news' background, not its own (see _of_the_day)
 _EXPLAINS = re.compile(
     r"\s*(?:explainer|factbox|fact[ -]?check|q\s*&\s*a|opinion|op-ed|editorial)"
     r"\s*[:|\u2014\u2013-]",
