@@ -1706,8 +1706,7 @@ def _leads_with_markets(analysis: _Analysis, sentence: _Sentence) -> bool:
     if "market" not in sentence.concepts:
         return False
     # (after the dateline: "MOSCOW, Dec 9 (Agency) - Russian stocks fell on Wednesday")
-    dateline = _opens_with_dateline(analysis, sentence)
-    first = sentence.first_word if dateline is None else _dateline_end(analysis, sentence, dateline)
+    first = _after_dateline(analysis, sentence)
     return not _MARKET_SUBJECTS.isdisjoint(analysis.words[first : first + 4]) or any(
         # a market named in words opens it: "Moscow Exchange extends gains", "Oil prices slip as ..."
         hit.first < first + 2 and hit.last - hit.first > 1
@@ -2776,6 +2775,12 @@ def _dateline_end(analysis: _Analysis, sentence: _Sentence, dateline: re.Match[s
     return analysis.word_of(sentence.start + dateline.end())
 
 
+def _after_dateline(analysis: _Analysis, sentence: _Sentence) -> int:
+    """The first word after the dateline that opens the sentence; its first word when none does."""
+    dateline = _opens_with_dateline(analysis, sentence)
+    return sentence.first_word if dateline is None else _dateline_end(analysis, sentence, dateline)
+
+
 _DATELINE_LINES = 10  # body sentences, at most, before a line that opens with a dateline
 
 
@@ -3358,11 +3363,10 @@ def _joins_the_third_party(analysis: _Analysis, sentence: _Sentence) -> bool:
     """Whether a pair of one party and the US is what the other party meets: "Russia and Ukraine will hold
     talks in Qatar with U.S. officials taking part", "a Russian delegation will travel to Doha for talks with
     representatives of Kiev and Washington" (the party the pair leaves out is named before the "with")."""
-    words = analysis.words
     if "one_sided_pair" not in sentence.concepts:
         return False
-    dateline = _opens_with_dateline(analysis, sentence)
-    opening = sentence.first_word if dateline is None else _dateline_end(analysis, sentence, dateline)
+    words = analysis.words
+    opening = _after_dateline(analysis, sentence)
     first_with = next((at for at in range(opening, sentence.last_word) if words[at] == "with"), None)
     for pair in sentence.hits("one_sided_pair"):
         lowest = max(opening, pair.first - _PAIR_WITH_WINDOW)
@@ -4181,11 +4185,7 @@ def _per_side_figures(analysis: _Analysis) -> set[int]:
         text = analysis.sentence_text(sentence)
         for pattern, groups in ((_PER_SIDE, ("a",)), (_EACH, ("n", "m", "k"))):
             for found in pattern.finditer(text):
-                figures.update(
-                    value
-                    for group in groups
-                    if found.group(group) and (value := _count_value(found, group)) is not None
-                )
+                figures.update(value for group in groups if (value := _count_value(found, group)) is not None)
     return figures
 
 
