@@ -714,9 +714,7 @@ class Deduplicator:
             if carried is None:
                 by_day = by_term.get(word)
                 carried = carriers[word] = (
-                    0
-                    if by_day is None
-                    else sum(len(ids) for day, ids in by_day.items() if first_day <= day <= last_day)
+                    0 if by_day is None else sum(map(len, _in_days(by_day, first_day, last_day)))
                 )
             if not carried:
                 continue
@@ -726,9 +724,7 @@ class Deduplicator:
                 continue
             holders = tellers.get(word)
             if holders is None:
-                holders = tellers[word] = set().union(
-                    *[stories for day, stories in by_term[word].items() if first_day <= day <= last_day]
-                )
+                holders = tellers[word] = set().union(*_in_days(by_term[word], first_day, last_day))
             for story in holders:
                 count = story.item_count
                 dots[story] = dot_of(story, 0.0) + squared * (story.terms[word] / (count if count > 1 else 1))
@@ -1444,6 +1440,15 @@ def _without_guessed_date(event: DetectedEvent) -> DetectedEvent:
 
 def _day(moment: datetime) -> int:
     return moment.toordinal()
+
+
+def _in_days(by_day: Mapping[int, set[_StoryEntry]], first_day: int, last_day: int) -> list[set[_StoryEntry]]:
+    """A word's postings of the days first_day..last_day: by going through its days, or by looking the
+    window's days up when the word has more days than the window. (A word of every day of a first poll's
+    month of backlog would otherwise cost a month of days at each look-up, not a window's.)"""
+    if len(by_day) <= last_day - first_day + 1:
+        return [ids for day, ids in by_day.items() if first_day <= day <= last_day]
+    return [ids for ids in map(by_day.get, range(first_day, last_day + 1)) if ids]
 
 
 def _entry_from_story(story: Story) -> _StoryEntry:

@@ -14,7 +14,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from aggregator.classify import RuleSet, classify, default_rules
-from aggregator.deduplicate import Assignment, Deduplicator, DedupSettings, _fact_match, decide, event_stage
+from aggregator.deduplicate import (
+    Assignment,
+    Deduplicator,
+    DedupSettings,
+    _fact_match,
+    _in_days,
+    decide,
+    event_stage,
+)
 from aggregator.models import DetectedEvent, Event, Evidence, Story, StoryInput
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the fourth round is announced for Thursday 5 March
@@ -1220,3 +1228,13 @@ def test_a_report_that_comes_days_late_still_finds_its_swap() -> None:
     swap = next(event for event in late.events if event.type == "EXCHANGE")
     assert swap.id == only(first.events).id
     assert [d.alert for d in late.decisions if d.event_type == "EXCHANGE"] == [False]
+
+
+@pytest.mark.parametrize("days", [3, 8, 40])  # fewer days than the window, as many, and a month of them
+def test_a_words_postings_in_a_window_are_those_of_its_days_however_many_days_it_has(days: int) -> None:
+    by_day = {day: {f"story-{day}"} for day in range(100, 100 + days * 2, 2)}  # every other day
+    window = (104, 110)  # days of postings at both ends
+    found = _in_days(by_day, *window)  # type: ignore[arg-type]
+    expected = [stories for day, stories in by_day.items() if window[0] <= day <= window[1]]
+    assert sorted(map(sorted, found)) == sorted(map(sorted, expected))
+    assert found and all(found)  # empty days give no empty sets
