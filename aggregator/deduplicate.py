@@ -1335,18 +1335,24 @@ def _same_occasion(event_type: str, stated: Mapping[str, object], known: Mapping
     )
 
 
+_DAYS_OF_A_ROUND = 2  # a round's first and last day, at most this far apart, when no number tells them
+
+
 def _same_numbered_round(event_type: str, stated: Mapping[str, object], known: Mapping[str, object]) -> bool:
     """The same round number at the same place, whatever the dates (within the event horizon): a round of
     several days (one report dates its start, another its end), a report's slip, or a later session proposed
-    and misread as this round; never another round."""
-    if event_type != "NEW_ROUND" or not all(
-        name in stated and name in known for name in ("round", "place", "date")
-    ):
+    and misread as this round; never another round. Without a number on one side, the same place within
+    _DAYS_OF_A_ROUND: the days of one round (a week on is another session)."""
+    if event_type != "NEW_ROUND" or not all(name in stated and name in known for name in ("place", "date")):
         return False
-    if stated["round"] != known["round"] or not _agree("place", stated["place"], known["place"]):
+    if not _agree("place", stated["place"], known["place"]):
         return False
     first, second = _iso(stated["date"]), _iso(known["date"])
-    return first is not None and second is not None
+    if first is None or second is None:
+        return False
+    if "round" in stated and "round" in known:
+        return stated["round"] == known["round"]
+    return abs((first - second).days) <= _DAYS_OF_A_ROUND
 
 
 def _primary_type(events: Sequence[DetectedEvent]) -> str:

@@ -1042,6 +1042,28 @@ def test_a_round_number_that_clashes_on_the_same_day_and_place_is_the_same_round
     assert not only(second.decisions).alert
 
 
+def test_a_round_dated_two_days_apart_at_the_same_place_is_the_same_round_of_several_days() -> None:
+    # Thursday: one outlet reports the fifth round opening today; another, without its number, dates the
+    # talks by the Saturday they are to end. Neither number clashes: one round of three days, one alert.
+    deduplicator = Deduplicator()
+    first = deduplicator.assign(round_report("a", 72, "Fifth round opens in Abu Dhabi", FIFTH_IN_ABU_DHABI))
+    assert only(first.decisions).status == "under_way"
+    second = deduplicator.assign(
+        round_report(
+            "b", 73, "Abu Dhabi talks to run to Saturday", {"place": "Abu Dhabi", "date": "2026-03-07"}
+        )
+    )
+    assert only(second.events).id == only(first.events).id
+    assert not only(second.decisions).alert
+    assert only(second.events).facts["date"] == "2026-03-05"  # a round under way keeps its day
+    # three days after its opening, at the same place, is another session
+    third = deduplicator.assign(
+        round_report("c", 74, "Abu Dhabi talks next week", {"place": "Abu Dhabi", "date": "2026-03-08"})
+    )
+    assert only(third.events).id != only(first.events).id
+    assert only(third.decisions).alert
+
+
 def test_a_round_number_that_clashes_elsewhere_or_another_day_is_another_round() -> None:
     deduplicator = Deduplicator()
     first = deduplicator.assign(
