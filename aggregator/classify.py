@@ -4430,7 +4430,14 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
         if base is None:
             return groups["day_of"]
         after = found.string[found.end() : found.end() + 90]
-        way = False if _PASSED.match(after) else True if _NEARS.match(after) else None  # else the nearest
+        before = found.string[max(0, found.start() - 40) : found.start()]
+        way: bool | None = None  # a date: the nearest
+        if _PASSED.match(after) or _TOLD_AS_PAST.match(after) or _SINCE.search(before):
+            way = False  # "Monday's deadline passed", "since Monday's deadline"
+        elif groups["day_of"] in _WEEKDAY_INDEX or _NEARS.match(after):
+            # a weekday's deadline told as no past is still to come: "sets Monday deadline", "ahead of
+            # Monday's deadline" (the Monday two days gone would be told as passed)
+            way = True
         return _deadline_date(groups["day_of"], base, way)
     for number_key, unit_key, computable in (
         ("in_n", "in_unit", True),
@@ -4518,6 +4525,8 @@ def _days_ago(before: str) -> timedelta:
 # what follows "Friday's deadline ...": it is over (the last Friday), or still to come (the next one)
 _PASSED = re.compile(r"\s*(?:[\w-]+\s+){0,8}?(?:passed|expired|lapsed|ran out|came and went|missed)\b")
 _NEARS = re.compile(r"\s*(?:[\w-]+\s+){0,8}?(?:nears|looms|approaches|is approaching|will)\b")
+_SINCE = re.compile(r"\b(?:after|since|following|past|beyond|missed|ignored|defied|let)\s+(?:the\s+)?$")
+_TOLD_AS_PAST = re.compile(r"\s*(?:was|were|had)\b")  # "Friday's deadline was meant to bring tariffs"
 
 
 def _weekday_way(verb: str) -> bool | None:

@@ -2004,6 +2004,40 @@ def test_a_weekdays_deadline_still_to_come_is_the_next_one() -> None:
 
 
 @pytest.mark.parametrize(
+    ("title", "summary", "deadline"),
+    [
+        # (published on Wednesday 22 April 2026) set, or waited for: the coming Monday
+        ("Trump sets Monday deadline for Russia to accept Ukraine ceasefire", "", "2026-04-27"),
+        (
+            "Kremlin studies US plan",
+            "The Kremlin said it was studying the US proposal ahead of Monday's deadline set by Trump for a "
+            "ceasefire in Ukraine.",
+            "2026-04-27",
+        ),
+        # told as past: the Monday gone
+        (
+            "Kremlin studies US plan",
+            "Monday's deadline was meant to bring a ceasefire in Ukraine; it brought another Russian "
+            "proposal.",
+            "2026-04-20",
+        ),
+        (
+            "No sanctions yet",
+            "Trump let Monday's deadline for Russia to agree to a ceasefire in Ukraine pass without new "
+            "sanctions.",
+            "2026-04-20",
+        ),
+    ],
+)
+def test_a_deadline_named_by_its_day_is_the_coming_one_unless_told_as_past(
+    title: str, summary: str, deadline: str
+) -> None:
+    result = run(title, summary, date(2026, 4, 22))
+    assert "DEADLINE" in events(result)
+    assert item_facts(result).get("deadline") == deadline
+
+
+@pytest.mark.parametrize(
     ("title", "summary"),
     [
         ("Trump cuts Russia deadline to '10 or 12 days'", ""),
