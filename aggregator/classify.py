@@ -3637,9 +3637,36 @@ def _dated_by_publication(
     ]
     if not told:
         return event
+    day = _lead_day(analysis, asserted)
+    if day is not None:  # "19 children reunited" over "Nineteen children went to their relatives on Monday"
+        facts = {**event.facts, "date": day.value.isoformat()}  # type: ignore[union-attr]
+        evidence = _unique((*event.evidence, analysis.materialise(((day.start, day.end), "fact.date"))))
+        return DetectedEvent(event.type, event.score, MappingProxyType(facts), evidence)
     facts = {**event.facts, "date": analysis.published.isoformat()}
     evidence = _unique((*event.evidence, analysis.materialise((told[0], DATE_OF_PUBLICATION))))
     return DetectedEvent(event.type, event.score, MappingProxyType(facts), evidence)
+
+
+def _lead_day(analysis: _Analysis, asserted: list[_Candidate]) -> _DateMention | None:
+    """The day of the last few days that the lead gives, not as a day of saying, when the event it reports
+    as done is told without one: wires date the news in the lead's first clause ("Nineteen children went to
+    their relatives on Monday, the commissioner said on Tuesday"), whatever sentence asserts it."""
+    published = analysis.published
+    assert published is not None
+    asserting = {candidate.sentence.index for candidate in asserted}
+    days = [
+        mention
+        for sentence in analysis.sentences
+        if sentence.body_index == 0 and sentence.index not in asserting
+        for mention in _dates_in(analysis, sentence, forward=False)
+        if mention.value is not None
+        and not mention.of_speech
+        and 0 < (published - mention.value).days <= _LEAD_DAY_AGO
+    ]
+    return max(days, key=lambda mention: mention.value) if days else None  # type: ignore[arg-type,return-value]
+
+
+_LEAD_DAY_AGO = 3  # days: the news of a wire's lead is of the last few days
 
 
 def _unique(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:

@@ -1996,6 +1996,30 @@ def test_deadlines_told_relative_to_a_day_or_the_year(title: str, summary: str, 
     assert item_facts(run(title, summary)).get("deadline") == deadline
 
 
+@pytest.mark.parametrize(
+    ("lead", "day"),
+    [
+        # the lead gives the day it happened, apart from the day it was told: that day
+        (
+            "The twelve children crossed into Ukraine on Sunday and met their families in Kyiv, the "
+            "Ukrainian ombudsman said on Monday.",
+            "2026-04-19",
+        ),
+        # only the day of saying: the report's own day, as before
+        (
+            "The ombudsman said on Monday that the twelve children had met their families in Kyiv.",
+            "2026-04-20",
+        ),
+    ],
+)
+def test_a_swap_the_headline_tells_as_done_takes_the_leads_day(lead: str, day: str) -> None:
+    result = run(
+        "Twelve Ukrainian children returned home from Russia with Qatar's help", lead, date(2026, 4, 20)
+    )
+    assert item_facts(result).get("date") == day
+    assert item_facts(result).get("count") == 12
+
+
 def test_a_weekdays_deadline_still_to_come_is_the_next_one() -> None:
     result = run(
         "US ultimatum", "Saturday's deadline for Russia to agree to a ceasefire looms over the talks."
