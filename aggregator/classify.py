@@ -4459,7 +4459,7 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
         after = found.string[found.end() : found.end() + 90]
         before = found.string[max(0, found.start() - 40) : found.start()]
         way: bool | None = None  # a date: the nearest
-        if _PASSED.match(after) or _TOLD_AS_PAST.match(after) or _SINCE.search(before):
+        if _PASSED.match(after) or _TOLD_AS_PAST.match(after) or _PASSED_BEFORE.search(before):
             way = False  # "Monday's deadline passed", "since Monday's deadline"
         elif groups["day_of"] in _WEEKDAY_INDEX or _NEARS.match(after):
             # a weekday's deadline told as no past is still to come: "sets Monday deadline", "ahead of
@@ -4552,7 +4552,10 @@ def _days_ago(before: str) -> timedelta:
 # what follows "Friday's deadline ...": it is over (the last Friday), or still to come (the next one)
 _PASSED = re.compile(r"\s*(?:[\w-]+\s+){0,8}?(?:passed|expired|lapsed|ran out|came and went|missed)\b")
 _NEARS = re.compile(r"\s*(?:[\w-]+\s+){0,8}?(?:nears|looms|approaches|is approaching|will)\b")
-_SINCE = re.compile(r"\b(?:after|since|following|past|beyond|missed|ignored|defied|let)\s+(?:the\s+)?$")
+# what comes before it: "since Monday's deadline", "let Monday's deadline (pass)": the last Monday
+_PASSED_BEFORE = re.compile(
+    r"\b(?:after|since|following|past|beyond|missed|ignored|defied|let)\s+(?:the\s+)?$"
+)
 _TOLD_AS_PAST = re.compile(r"\s*(?:was|were|had)\b")  # "Friday's deadline was meant to bring tariffs"
 
 
