@@ -3637,25 +3637,27 @@ def _dated_by_publication(
     ]
     if not told:
         return event
-    day = _lead_day(analysis, asserted)
-    if day is not None:  # "19 children reunited" over "Nineteen children went to their relatives on Monday"
-        facts = {**event.facts, "date": day.value.isoformat()}  # type: ignore[union-attr]
-        evidence = _unique((*event.evidence, analysis.materialise(((day.start, day.end), "fact.date"))))
+    lead = _lead_day(analysis, asserted, analysis.published)
+    if lead is not None:  # "19 children reunited" over "Nineteen children went to their relatives on Monday"
+        day, span = lead
+        facts = {**event.facts, "date": day.isoformat()}
+        evidence = _unique((*event.evidence, analysis.materialise((span, "fact.date"))))
         return DetectedEvent(event.type, event.score, MappingProxyType(facts), evidence)
     facts = {**event.facts, "date": analysis.published.isoformat()}
     evidence = _unique((*event.evidence, analysis.materialise((told[0], DATE_OF_PUBLICATION))))
     return DetectedEvent(event.type, event.score, MappingProxyType(facts), evidence)
 
 
-def _lead_day(analysis: _Analysis, asserted: list[_Candidate]) -> _DateMention | None:
-    """The day of the last few days that the lead gives, not as a day of saying, when the event it reports
-    as done is told without one: wires date the news in the lead's first clause ("Nineteen children went to
-    their relatives on Monday, the commissioner said on Tuesday"), whatever sentence asserts it."""
-    published = analysis.published
-    assert published is not None
+def _lead_day(
+    analysis: _Analysis, asserted: list[_Candidate], published: date
+) -> tuple[date, tuple[int, int]] | None:
+    """The day of the last few days that the lead gives, not as a day of saying, and where it says it, when
+    the event it reports as done is told without one: wires date the news in the lead's first clause
+    ("Nineteen children went to their relatives on Monday, the commissioner said on Tuesday"), whatever
+    sentence asserts it."""
     asserting = {candidate.sentence.index for candidate in asserted}
     days = [
-        mention
+        (mention.value, (mention.start, mention.end))
         for sentence in analysis.sentences
         if sentence.body_index == 0 and sentence.index not in asserting
         for mention in _dates_in(analysis, sentence, forward=False)
@@ -3663,7 +3665,7 @@ def _lead_day(analysis: _Analysis, asserted: list[_Candidate]) -> _DateMention |
         and not mention.of_speech
         and 0 < (published - mention.value).days <= _LEAD_DAY_AGO
     ]
-    return max(days, key=lambda mention: mention.value) if days else None  # type: ignore[arg-type,return-value]
+    return max(days, key=operator.itemgetter(0)) if days else None
 
 
 _LEAD_DAY_AGO = 3  # days: the news of a wire's lead is of the last few days

@@ -1286,7 +1286,7 @@ def _clash_explained(
 ) -> bool:
     """Whether the other facts show one event despite a clash of this one: the same day (and place), where
     the number is what one report got wrong; or round 3 in Istanbul dated otherwise (a long round, a slip,
-    a later session misread as it).
+    a later session misread as it), or the round in Istanbul dated a day or two apart (see _same_round).
 
     For swaps, the same day shows one swap only when both reports tell it at the same stage (``same_stage``):
     the day of a swap only agreed is the day of the talks that agreed it, and nine children brought home that
@@ -1295,7 +1295,7 @@ def _clash_explained(
         if event_type == "EXCHANGE" and not same_stage:
             return False
         return _same_occasion(event_type, stated, known)
-    return name == "date" and _same_numbered_round(event_type, stated, known)
+    return name == "date" and _same_round(event_type, stated, known)
 
 
 def _same_stage(stage: str, event: _EventEntry) -> bool:
@@ -1338,7 +1338,7 @@ def _same_occasion(event_type: str, stated: Mapping[str, object], known: Mapping
 _DAYS_OF_A_ROUND = 2  # a round's first and last day, at most this far apart, when no number tells them
 
 
-def _same_numbered_round(event_type: str, stated: Mapping[str, object], known: Mapping[str, object]) -> bool:
+def _same_round(event_type: str, stated: Mapping[str, object], known: Mapping[str, object]) -> bool:
     """The same round number at the same place, whatever the dates (within the event horizon): a round of
     several days (one report dates its start, another its end), a report's slip, or a later session proposed
     and misread as this round; never another round. Without a number on one side, the same place within
