@@ -82,7 +82,7 @@ CONCEPTS = frozenset({
     "talks_venue", "ordinal",
     # tense and modality
     "concrete", "future", "past", "tentative", "unscheduled", "pause", "background", "strong_background",
-    "fresh", "carried_out", "agreed", "proposal", "withdrawn",
+    "fresh", "carried_out", "agreed", "proposal", "withdrawn", "denial",
     "record",  # "hours earlier", "earlier than planned": hides a background cue, says nothing itself
     # confounders
     "market", "sport", "imf", "gas_transit", "tax", "embassy", "accession", "us_russia_swap", "not_a_swap",
@@ -2627,6 +2627,8 @@ def _session_of_both(
         concepts = _without_dateline(analysis, sentence, dateline)
     if "one_side_absent" in concepts:
         return False  # "the summit in Anchorage, to which Ukraine was not invited"
+    if "mediator" in concepts and _between_one_side_and_a_mediator(analysis, sentence):
+        return False  # "Thursday's talks between the Russian president and the US envoy were useful"
     if "us_russia_pair" in concepts and (
         ("ukraine" not in concepts and "both_sides" not in concepts)
         or any("summit" in analysis.words[hit.first : hit.last] for hit in concepts["us_russia_pair"])
@@ -2671,6 +2673,39 @@ def _session_of_both(
     if not negotiating or not (participants.both or participants.one_without_mediator):
         return False
     return (placed and participants.one_without_mediator) or is_dated()
+
+
+_BETWEEN_GAP = 4  # words from "between" to the first it names, and from one named to the next
+
+
+def _between_one_side_and_a_mediator(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """Whether the sentence's session is one "between" one party and a mediator, by its own words ("talks
+    between the Russian president and the US special envoy"), and none names both parties so."""
+    words = analysis.words
+    actors = sorted(
+        (hit.first, hit.last, name)
+        for name in ("russia", "ukraine", "mediator")
+        for hit in sentence.hits(name)
+    )  # fmt: skip
+    one_sided = False
+    for session in sentence.hits("talks", "meeting", "round"):
+        if words[session.last : session.last + 1] != ["between"]:
+            continue
+        named: set[str] = set()
+        reach = session.last + 1 + _BETWEEN_GAP
+        ands = (at for at in range(session.last + 1, reach + 8) if words[at : at + 1] == ["and"])
+        joined = next(ands, reach)
+        for first, last, name in actors:
+            if first <= session.last or first > reach:
+                continue
+            named.add(name)
+            if first > joined:
+                break  # "between A and B": B is the last ("between the US, Russia and Ukraine")
+            reach = max(reach, last + _BETWEEN_GAP)
+        if {"russia", "ukraine"} <= named:
+            return False
+        one_sided = one_sided or (len(named) == 2 and "mediator" in named)
+    return one_sided
 
 
 def _only_a_topic(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
@@ -2823,6 +2858,46 @@ _HELD_WINDOW = 4  # words from a past verb to the session's word ("the talks end
 _AFTER_WINDOW = 5  # words from "after" to the session's word ("after a day of humanitarian talks")
 
 
+# words that deny the tense after them ("neither side announced", "no date was announced", "did not take
+# place"), and the words that may stand between ("has not yet been scheduled")
+_NEGATORS = frozenset(("not", "never", "neither", "nor", "no", "t"))  # ("t": "didn't", "hasn't")
+_NEGATED_THROUGH = frozenset((
+    "was", "were", "been", "be", "is", "are", "has", "have", "had", "did", "does", "do", "will", "would",
+    "yet", "ever", "side", "sides", "party", "date", "venue", "formally", "officially", "publicly",
+))  # fmt: skip
+_NEGATION_REACH = 3  # words back from a tense to the word that denies it
+
+
+def _negated(analysis: _Analysis, sentence: _Sentence, hit: _Hit) -> bool:
+    words = analysis.words
+    for at in range(hit.first - 1, max(sentence.first_word, hit.first - _NEGATION_REACH) - 1, -1):
+        word = words[at]
+        if word in _NEGATORS:
+            return word != "t" or (at > 0 and words[at - 1].endswith("n"))
+        if word not in _NEGATED_THROUGH:
+            return False
+    return False
+
+
+def _asserted(analysis: _Analysis, sentence: _Sentence, hits: list[_Hit]) -> list[_Hit]:
+    """The tense hits the sentence does not deny."""
+    if not hits:
+        return hits
+    return [hit for hit in hits if not _negated(analysis, sentence, hit)]
+
+
+_SINCE_REACH = 3  # words from "since" to the session it counts from ("since the last round")
+
+
+def _a_reference_session(analysis: _Analysis, sentence: _Sentence, hit: _Hit) -> bool:
+    """Whether a session's word names a session the time is counted from ("since the Vienna talks began",
+    "the first meeting since the third round") or points back ("the first such meeting")."""
+    words = analysis.words
+    if hit.first > sentence.first_word and words[hit.first - 1] == "such":
+        return True
+    return "since" in words[max(sentence.first_word, hit.first - _SINCE_REACH) : hit.first]
+
+
 def _held_cue(analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit]) -> bool:
     words = analysis.words
     for hit in sessions:
@@ -2932,6 +3007,89 @@ def _doubts_the_session(
     )
 
 
+def _denies_the_session(denied: Sequence[_Hit], sessions: Sequence[_Hit]) -> bool:
+    """Whether a tense the sentence denies is the session's ("neither side announced a date for the next
+    round", "the meeting has not been scheduled"), in the reach a doubt has; not a denial further on ("the
+    round ended on Tuesday, and no breakthrough was announced")."""
+    return any(
+        -_DOUBT_AFTER <= session.first - hit.first <= _DOUBT_BEFORE for hit in denied for session in sessions
+    )
+
+
+_REPORT_WORDS = frozenset((
+    "report", "reports", "reported", "reporting", "rumour", "rumours", "rumor", "rumors", "speculation",
+    "claim", "claims", "сообщения", "повідомлення",
+))  # fmt: skip
+_REPORT_REACH = 10  # words from "a report" to the session it tells of ("a report ... of a fourth round")
+
+
+def _a_report_denied(analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit]) -> bool:
+    """Whether the session is what a report tells of, and the sentence denies it ("A report in an Austrian
+    paper of a fourth round in Vienna on June 24 was denied by both", "Peskov dismissed reports of a
+    meeting in Riyadh")."""
+    if "denial" not in sentence.concepts:
+        return False
+    words, opening = analysis.words, sentence.first_word
+    return any(
+        not _REPORT_WORDS.isdisjoint(words[max(opening, session.first - _REPORT_REACH) : session.first])
+        for session in sessions
+    )
+
+
+_ACTORS = ("russia", "ukraine", "mediator", "third_party")
+_PARTY_ACTORS = frozenset(("russia", "ukraine"))
+_LOCATING = frozenset(("in", "to", "from", "at", "with", "of", "for", "on", "by", "near"))
+_TAKEN_UP = frozenset(("accepted", "accepts", "accept", "agreed", "agrees", "request", "requested", "took"))
+_OFFER_REACH = 15  # words from an offer to its session ("offer, made by ..., to host the next round")
+
+
+def _offered_by_another(analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit]) -> bool:
+    """Whether the session is a venue or a meeting offered by someone other than the parties, and not taken
+    up in the sentence ("Austria's foreign minister offers Vienna for a fourth round", "Erdogan offered to
+    host the next round"): a host's offer is no step of a session; a party's is a proposal."""
+    offers = [hit for hit in sentence.hits("proposal") if analysis.words[hit.first].startswith("offer")]
+    if not offers:
+        return False
+    words = analysis.words
+    if not _TAKEN_UP.isdisjoint(words[sentence.first_word : sentence.last_word]):
+        return False  # "Moscow accepted Turkey's offer to host the talks"
+    actors = sorted(
+        (hit.first, hit.last, name) for name in _ACTORS for hit in sentence.hits(name)
+    )  # fmt: skip
+    for offer in offers:
+        if not any(0 < session.first - offer.first <= _OFFER_REACH for session in sessions):
+            continue
+        at = offer.first
+        if at >= 2 and words[at - 1] == "s":  # "Austria's offer": the word before the 's is the offerer
+            by = next((name for first, last, name in actors if first <= at - 2 < last), "another")
+        else:  # the nearest actor before it that is not a place it is made in ("in Kyiv, offers Vienna")
+            by = next(
+                (
+                    name
+                    for first, last, name in reversed(actors)
+                    if last <= at and not (first > sentence.first_word and words[first - 1] in _LOCATING)
+                ),
+                None,
+            )
+        if by in _PARTY_ACTORS or _mediator_at_the_table(analysis, sentence, offer):
+            continue  # (a mediator that sits at the table it offers is one of its parties)
+        if by is not None or "ukraine" not in sentence.concepts or "russia" not in sentence.concepts:
+            return True  # (unnamed, it is a party only where both parties are named)
+    return False
+
+
+_THREE_WAY = frozenset(("trilateral", "three", "tripartite"))
+
+
+def _mediator_at_the_table(analysis: _Analysis, sentence: _Sentence, offer: _Hit) -> bool:
+    """Whether the session the mediator offers is one it sits at: three-way, or named with the mediator
+    among its members after the offer."""
+    words = analysis.words
+    if not _THREE_WAY.isdisjoint(words[sentence.first_word : sentence.last_word]):
+        return True
+    return any(hit.first > offer.last for hit in sentence.hits("mediator"))
+
+
 def _nearer(hits: Sequence[_Hit], these: Sequence[_Hit], those: Sequence[_Hit]) -> list[_Hit]:
     """The hits nearer to one of ``these`` than to any of ``those``."""
     return [
@@ -3031,6 +3189,9 @@ def _round_candidate(
     sessions = _session_hits(analysis, sentence)
     # "Medinsky, who led the Russian delegation in Istanbul, said ...": the delegation says who he is
     sessions = [hit for hit in sessions if not _says_who_led(analysis, hit)]
+    # "the first such meeting since the Vienna talks began": a session the time is counted from, or one
+    # named before ("such"), is not the one the sentence tells
+    sessions = [hit for hit in sessions if not _a_reference_session(analysis, sentence, hit)]
     if not sessions:
         return None
     if (
@@ -3069,14 +3230,17 @@ def _round_candidate(
         sessions = [hit for hit in sessions if not analysis.words[hit.last - 1].endswith("ed")]
         if not sessions:
             return None
-    concrete = sentence.hits("concrete", "future")
+    # "neither side announced a date", "has not yet been scheduled": a tense denied tells nothing held or set
+    told = sentence.hits("concrete", "future")
+    concrete = _asserted(analysis, sentence, told)
+    denied = [hit for hit in told if hit not in concrete] if len(concrete) < len(told) else []
     if swap_words:  # "will release every prisoner they hold": those verbs are the swap's, not the session's
         concrete = _nearer(concrete, sessions, swap_words)
     if not concrete and (dates or placed or ordinals) and not swap:
         # "Monday's talks near the river produced no ceasefire", "agreed at talks in Riyadh on Tuesday":
         # a past tense or an agreement with a time or place reports a session held (in a swap's sentence
         # they are the swap's: "exchanged on Sunday under the deal agreed at the talks in Istanbul")
-        concrete = sentence.hits("past", "agreed")
+        concrete = _asserted(analysis, sentence, sentence.hits("past", "agreed"))
     elif not concrete and (dates or placed or ordinals) and swap_words:
         # "The first round of talks at the Vatican was businesslike, ... agreed to exchange 300": a past tense
         # or agreement ("the delegations agreed in Geneva to carry out an exchange") that follows the session
@@ -3128,7 +3292,13 @@ def _round_candidate(
     score += 0.15 * sentence.is_title
     if not anchored:
         score -= 0.3  # "talks will continue": no session in particular
-    doubted = ("unscheduled" in concepts) or _doubts_the_session(analysis, sentence, sessions, dates)
+    doubted = (
+        ("unscheduled" in concepts)
+        or _doubts_the_session(analysis, sentence, sessions, dates)
+        or _denies_the_session(denied, sessions)
+        or _a_report_denied(analysis, sentence, sessions)
+        or _offered_by_another(analysis, sentence, sessions)
+    )
     # (in an item that says the date will be agreed next week, "ready to send its delegation ... the date
     # has not been agreed" is a round being arranged: LABELS' "expect to agree a date next week")
     if analysis.sentence_text(sentence).rstrip().endswith("?") or (doubted and not _being_arranged(analysis)):
@@ -3170,6 +3340,8 @@ def _round_candidate(
         background = _agreed_there(clause(), sessions) and not _agreed_now(analysis, sentence, clause())
     if not background:
         background = _deep_and_old(analysis, sentence, attached or dates)
+    if not background:
+        background = _long_after_the_session(analysis, sentence, sessions)
     if not background and not sentence.is_title:
         background = _came_after(analysis, sentence, sessions)
     if not background and not sentence.is_title:
@@ -3273,6 +3445,32 @@ def _days_after_the_session(
     amount = _amount(found.group("n")) or 0
     span = (sentence.start + found.start(), sentence.start + found.end("unit"))
     return analysis.published - _span(amount, found.group("unit")), span
+
+
+# "Six months after Russian and Ukrainian negotiators first sat down in Vienna", "Five years after Paris", "a
+# month after the first round opened": time counted from a session, which is then long past
+_LONG_AFTER = re.compile(
+    r"\b(?P<n>a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})\s+"
+    r"(?P<unit>days?|weeks?|months?|years?)\s+(?:after|since)\b"
+)
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+
+def _long_after_the_session(analysis: _Analysis, sentence: _Sentence, sessions: Sequence[_Hit]) -> bool:
+    """Whether the sentence counts a time from the session ("six months after ... first sat down in Vienna")
+    longer than what is news (background_days)."""
+    text = analysis.sentence_text(sentence)
+    if "after" not in text and "since" not in text:
+        return False
+    for found in _LONG_AFTER.finditer(text):
+        amount = 1 if found.group("n") in ("a", "an") else _amount(found.group("n")) or 0
+        days = amount * _UNIT_DAYS[found.group("unit").rstrip("s")]
+        if days < analysis.rules.scores["background_days"]:
+            continue
+        after = _word_of(analysis, sentence.start + found.end())
+        if any(0 <= hit.first - after <= _DAYS_AFTER_WINDOW for hit in sessions):
+            return True
+    return False
 
 
 def _detect_new_round(

@@ -1247,6 +1247,7 @@ _JOIN = {
     "same_event_types": 1.55,
     "neither_has_events": 0.85,
     "one_has_no_events": 1.2,
+    "story_without_events": 0.85,  # a report of an event joining a story of none (an analysis, a reaction)
     "agreeing_fact": 0.15,  # per fact, at most three
     "clashing_fact": -1.0,
     "other_stage": -0.5,
@@ -1387,7 +1388,7 @@ def _event_logit(profile: _ItemProfile, story: _StoryEntry) -> float:
     if not item_types and not story_types:
         return _JOIN["neither_has_events"]
     if not item_types or not story_types:
-        return _JOIN["one_has_no_events"]
+        return _JOIN["one_has_no_events"] if not item_types else _JOIN["story_without_events"]
     logit = 0.0
     main = profile.main
     if main == story.main_event:

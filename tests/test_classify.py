@@ -4311,3 +4311,113 @@ def test_a_per_side_figure_told_beside_the_swaps_agreement_halves_the_headlines_
         "first stage of the exchange agreed between Russia and Ukraine in Geneva last month.",
     )
     assert facts_of(result, "EXCHANGE").get("count") == 200
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        # a tense the sentence denies
+        "Neither side announced a date for the next round of negotiations between Moscow and Kyiv, which "
+        "met in Geneva in the spring.",
+        "Russian troops took three villages near Pokrovsk on Tuesday, while the delegations of Russia and "
+        "Ukraine have not met for four months.",
+        # a report of a session, denied
+        "A newspaper report of a fifth round between Russia and Ukraine in Geneva on August 2 was denied by "
+        "both governments.",
+        "The Kremlin dismissed reports of a Russia-Ukraine meeting in Riyadh next week.",
+    ],
+)
+def test_a_session_denied_or_not_announced_is_no_round(summary: str) -> None:
+    assert "NEW_ROUND" not in events(run("", summary))
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "The two delegations, which had not met since March, sat down in Geneva on Tuesday for a fifth "
+        "round of Russia-Ukraine talks.",
+        "Russia and Ukraine will meet in Geneva on Friday for a fifth round, and no breakthrough was "
+        "announced in advance.",
+    ],
+)
+def test_a_denial_beside_a_session_told_as_held_or_set_leaves_the_round(summary: str) -> None:
+    assert new_round(run("", summary))["place"] == "Geneva"
+
+
+def test_a_session_counted_from_or_pointed_back_to_is_not_the_one_told() -> None:
+    result = run(
+        "",
+        "The Turkish foreign minister spent three hours with Ukraine's president in Kyiv on Tuesday, the "
+        "first such meeting since the Geneva talks between Russia and Ukraine began.",
+    )
+    assert "NEW_ROUND" not in events(result)
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Six months after Russian and Ukrainian negotiators first sat down in Geneva, the talks are stuck.",
+        "Two years after the Russia-Ukraine summit in Paris, little of what was agreed there has been done.",
+    ],
+)
+def test_a_session_a_long_time_is_counted_from_is_background(summary: str) -> None:
+    assert "NEW_ROUND" not in events(run("", summary))
+
+
+def test_a_session_a_few_days_are_counted_from_is_news() -> None:
+    result = run(
+        "",
+        "Two days after the fifth round of Russia-Ukraine talks in Geneva, both sides called it useful.",
+    )
+    assert new_round(result)["place"] == "Geneva"
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (
+            "Swiss foreign minister in Kyiv, offers Geneva for a fifth round",
+            "Switzerland's foreign minister spoke to reporters in Kyiv on Monday.",
+        ),
+        (
+            "",
+            "The Kremlin spokesman brushed aside a question about Switzerland's offer, made by its foreign "
+            "minister in Kyiv on Monday, to host the next round in Geneva.",
+        ),
+    ],
+)
+def test_a_venue_offered_by_a_host_is_no_round(title: str, summary: str) -> None:
+    assert "NEW_ROUND" not in events(run(title, summary))
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("", "Moscow and Kyiv accepted Turkey's offer to host the fifth round in Istanbul on Monday."),
+        ("US envoy offers Miami for the fifth round of trilateral Russia-Ukraine talks", ""),  # a member
+    ],
+)
+def test_a_venue_offered_by_a_member_of_the_talks_or_taken_up_is_a_round(title: str, summary: str) -> None:
+    assert new_round(run(title, summary))["round"] == 5
+
+
+def test_talks_between_one_party_and_a_mediator_are_no_round() -> None:
+    result = run(
+        "",
+        "Tuesday's talks between the Russian president and the US special envoy were long and useful, a "
+        "Kremlin aide said, adding that Kyiv had to accept the new realities.",
+    )
+    assert "NEW_ROUND" not in events(result)
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Talks between US, Russian and Ukrainian delegations that opened in Geneva on Tuesday ended a day "
+        "later without a breakthrough.",
+        "Talks between Russia and Ukraine opened in Geneva on Tuesday, after talks between the US envoy "
+        "and the Russian president.",
+    ],
+)
+def test_talks_between_both_parties_are_a_round(summary: str) -> None:
+    assert new_round(run("", summary))["place"] == "Geneva"
