@@ -1671,7 +1671,7 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
         # (a lead counts as the headline when the headline weighed nothing: "Korniienko wins in Riyadh", then
         # "Ukrainian heavyweight Korniienko beat Reeve in the ninth round in Riyadh on Saturday")
         if (sentence.is_title or (sentence.body_index == 0 and not headline_weighed)) and (
-            (weight < 0 and ("sport" in sentence.concepts or "arms_control" in sentence.concepts))
+            (weight < 0 and not _HEADLINE_CONFOUNDERS.isdisjoint(sentence.concepts))
             or _leads_with_markets(analysis, sentence)
         ):
             # A headline about a title fight, a market or an arms treaty weighs against the whole item: the
@@ -1685,6 +1685,13 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
             shown += used
         total += contribution * _position_factor(sentence, scores)
     return 1.0 - math.exp(-max(total, 0.0)), [analysis.evidence(hit) for hit in shown]
+
+
+# what a headline may be about that makes the talks it names an aside: a title fight, an arms treaty, the
+# embassies, EU accession, taxes, gas transit, the IMF, trade
+_HEADLINE_CONFOUNDERS = frozenset(
+    ("sport", "arms_control", "embassy", "accession", "tax", "gas_transit", "imf", "trade")
+)
 
 
 def _headed_by_markets(analysis: _Analysis) -> bool:
@@ -2433,6 +2440,7 @@ _LED_BEFORE = re.compile(
 
 # the words before a date that make it a time limit: "by September 1", "no later than Friday"; but a
 # meeting "to take place by 1 September" is dated by it
+_CONTINUED_BEFORE = re.compile(r"\bcontinu(?:e|es|ed|ing)\s+(?:on\s+|until\s+|through\s+)?$")
 _LIMIT_BEFORE = re.compile(r"\b(?:by|no\s+later\s+than|until|till)\s+(?:the\s+)?$")
 _MEETING_BY = re.compile(
     r"\b(?:take\s+place|be\s+held|meet|convene|happen|sit\s+down)\s+(?:[\w-]+\s+)?"
@@ -3181,6 +3189,8 @@ def _round_candidate(
                 _LIMIT_BEFORE.search(norm, max(0, m.start - 16), m.start)
                 and not _MEETING_BY.search(norm, max(0, m.start - 40), m.start)
             )
+            # "the talks are due to continue tomorrow": a day of the session under way, not its own
+            and not _CONTINUED_BEFORE.search(norm, max(0, m.start - 24), m.start)
         ]
 
     # who is at the table before which words name the session: most sentences fail here, more cheaply
@@ -4022,6 +4032,10 @@ def _count_value(found: re.Match[str], group: str) -> int | None:
     return value
 
 
+# words that tell a swap new only where it is done or agreed: "a further exchange" is otherwise one to come
+_FRESH_ONCE_DONE = frozenset(("further",))
+
+
 def _exchange_candidate(
     analysis: _Analysis,
     sentence: _Sentence,
@@ -4047,6 +4061,8 @@ def _exchange_candidate(
     )
     # ("ready to host a new meeting ... the humanitarian track, including prisoner exchanges": the meeting's)
     fresh = [hit for hit in sentence.hits("fresh") if _near([hit], triggers, _FRESH_WINDOW)]
+    if fresh and not done:  # "the question of further exchanges", "the modalities of a further exchange"
+        fresh = [hit for hit in fresh if analysis.words[hit.first] not in _FRESH_ONCE_DONE]
     doubted = _doubts_the_swap(analysis, sentence, triggers)
     threshold = analysis.rules.scores["exchange_threshold"]
     # a date close to publication is the most the sentence's dates can add: below the threshold even with

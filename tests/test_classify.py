@@ -331,7 +331,7 @@ def test_a_round_of_another_negotiation_named_just_before_is_not_a_round_of_the_
         "agreed, the document would have to be revised."
     )
     result = run(title, opening + imf + follow)
-    assert result.relevant  # (as the war's budget; the point is the round)
+    assert not result.relevant  # a budget's news (LABELS: tax and budget deadlines are not relevant)
     assert "NEW_ROUND" not in events(result)
     # told after a sentence about the war's talks, in an item the IMF does not lead, the same words are a
     # round of them (told in the lead: deeper, a single cue is an aside that asserts no round alone)
@@ -4421,3 +4421,45 @@ def test_talks_between_one_party_and_a_mediator_are_no_round() -> None:
 )
 def test_talks_between_both_parties_are_a_round(summary: str) -> None:
     assert new_round(run("", summary))["place"] == "Geneva"
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "The Russian foreign minister said the next contact with Ukraine would include the question of "
+        "further prisoner exchanges and the return of bodies.",
+        "The humanitarian group made progress on the modalities of a further exchange of prisoners between "
+        "Russia and Ukraine, the statement said.",
+    ],
+)
+def test_a_further_swap_is_no_swap_done_or_agreed(summary: str) -> None:
+    assert "EXCHANGE" not in events(run("", summary))
+
+
+def test_a_further_swap_carried_out_is_a_swap() -> None:
+    result = run("", "Russia and Ukraine carried out a further exchange of prisoners on Friday, 150 for 150.")
+    assert facts_of(result, "EXCHANGE")["count"] == 150
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (
+            "EU opens accession negotiations with Ukraine",
+            "The European Union opened accession negotiations with Ukraine on Tuesday in Luxembourg. "
+            "Ukraine's delegation was led by a deputy prime minister, who said the talks were a signal to "
+            "Russia.",
+        ),
+    ],
+)
+def test_a_headline_about_something_else_makes_the_talks_an_aside(title: str, summary: str) -> None:
+    assert not run(title, summary).relevant
+
+
+def test_the_day_talks_under_way_continue_is_not_the_sessions() -> None:
+    result = run(
+        "Second round of talks between Russia and Ukraine under way in Riyadh",
+        "The second round of talks between Russia and Ukraine has begun in Riyadh. The talks are due to "
+        "continue tomorrow.",
+    )
+    assert "date" not in new_round(result)

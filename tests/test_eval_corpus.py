@@ -96,6 +96,8 @@ CROWDS = Path(__file__).parent / "data" / "corpus" / "crowds.jsonl"
 ECHOES = Path(__file__).parent / "data" / "corpus" / "echoes.jsonl"
 # a twenty-fourth (TIDINGS.md): eight developments among many items about the talks that report none
 TIDINGS = Path(__file__).parent / "data" / "corpus" / "tidings.jsonl"
+# a twenty-fifth (CABLES.md): eleven developments of a 2031 series told by 3-5 outlets in full articles
+CABLES = Path(__file__).parent / "data" / "corpus" / "cables.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.15},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.15},
@@ -123,6 +125,7 @@ STORY_FLOORS = {
     CROWDS.name: {"clustering": 0.9, "gold_alerted": 0.95, "per_gold": 1.9},
     ECHOES.name: {"clustering": 0.83, "gold_alerted": 0.9, "per_gold": 1.75},
     TIDINGS.name: {"clustering": 0.93, "gold_alerted": 0.95, "per_gold": 3.25},
+    CABLES.name: {"clustering": 0.9, "gold_alerted": 0.85, "per_gold": 1.8},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -149,6 +152,7 @@ LONG_FLOORS = {
     CROWDS.name: {"relevance": 0.96, "NEW_ROUND": 0.83, "EXCHANGE": 0.9, "DEADLINE": 0.78},
     ECHOES.name: {"relevance": 0.98, "NEW_ROUND": 0.84, "EXCHANGE": 0.94, "DEADLINE": 0.78},
     TIDINGS.name: {"relevance": 0.95, "NEW_ROUND": 0.55, "EXCHANGE": 0.84, "DEADLINE": 0.8},
+    CABLES.name: {"relevance": 0.97, "NEW_ROUND": 0.9, "EXCHANGE": 0.93, "DEADLINE": 0.75},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -175,6 +179,7 @@ LONG_FACT_FLOORS = {
     CROWDS.name: {"round": 0.85, "place": 0.88, "date": 0.88, "count": 0.95, "deadline": 0.65},
     ECHOES.name: {"round": 0.9, "place": 0.9, "date": 0.78, "count": 0.85, "deadline": 0.65},
     TIDINGS.name: {"round": 0.7, "place": 0.8, "date": 0.85, "count": 0.95, "deadline": 0.85},
+    CABLES.name: {"round": 0.9, "place": 0.9, "date": 0.85, "count": 0.85, "deadline": 0.95},
 }
 
 
@@ -203,6 +208,7 @@ LONG = [
     CROWDS,
     ECHOES,
     TIDINGS,
+    CABLES,
 ]
 
 
