@@ -5248,11 +5248,24 @@ def _without_page_links(text: str, title_end: int) -> str:
     still point into the text as it was)."""
     if "\n" not in text:
         return text
-    return text[:title_end] + _PAGE_LINK.sub(_blank, text[title_end:])
-
-
-def _blank(found: re.Match[str]) -> str:
-    return " " * (found.end() - found.start())
+    # _PAGE_LINK.sub(_blank, body), with the regex tried only where a line starts (where its ^ can match):
+    # the engine would try it at every character. Its matches are never empty.
+    body = text[title_end:]
+    match = _PAGE_LINK.match
+    pieces: list[str] = []
+    done = line = 0  # where the text after the last match starts; where the line tried starts
+    while True:
+        if line >= done:
+            found = match(body, line)
+            if found is not None:
+                start, end = found.span()
+                pieces += (body[done:start], " " * (end - start))  # (what _blank made of it)
+                done = end
+        newline = body.find("\n", line)
+        if newline < 0:
+            break
+        line = newline + 1
+    return text if not pieces else text[:title_end] + "".join(pieces) + body[done:]
 
 
 def _detect_events(analysis: _Analysis, contexts: list[_Context]) -> tuple[DetectedEvent, ...]:

@@ -47,3 +47,22 @@ def test_same_matches_as_the_regex(pattern: str) -> None:
         found, expected = fast.search(TEXT, pos, endpos), compiled.search(TEXT, pos, endpos)
         assert (found and found.span()) == (expected and expected.span())
     assert [m.span() for m in fast.finditer(TEXT)] == [m.span() for m in compiled.finditer(TEXT)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Title\nRead more: x\nbody\n  -- Related: y\nREAD ALSO z\nSee also: w\n\nrelated\n: spans\nend\n",
+        "T\n\nRelated stories: a\nMost read | b",
+        "T\nrelated\n\n\n- tail",
+        "Read more: t\nx",
+        "\n\nRelated: a\n",
+        "No links here\nat all.",
+    ],
+)
+def test_page_links_blanked_as_by_the_regex(text: str) -> None:
+    """_without_page_links tries _PAGE_LINK only at line starts: what re.sub over the body blanks."""
+    for title_end in range(8):
+        body = text[title_end:]
+        expected = text[:title_end] + engine._PAGE_LINK.sub(lambda found: " " * len(found.group()), body)
+        assert engine._without_page_links(text, title_end) == expected
