@@ -1,0 +1,68 @@
+"""_LiteralLed finds exactly what the regex it wraps finds (finditer and search, with pos and endpos)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from aggregator import classify as engine
+
+TEXT = (
+    "no swaps were held, nor exchanges; without the exchange there is no new swap. the number of prisoners "
+    "returned home rose. tally of children brought home: 40. end of june target missed, the end of july "
+    "deadline stands; sides will agree on a date next week. they should agree on the date within days. "
+    "nobody knows; a noexchange; minus  any  swaps. hand over the lists to kyiv. passed on, receipt of names"
+)
+
+
+def test_wraps_only_what_the_engine_cannot_skip_to() -> None:
+    assert isinstance(engine._literal_led(re.compile(r"\bend\W+of")), engine._LiteralLed)
+    assert isinstance(engine._literal_led(re.compile(r"(?:minus|no|nor)\s+swaps?")), engine._LiteralLed)
+    assert isinstance(engine._literal_led(re.compile(r"hand\s+over")), re.Pattern)  # the engine's prefix
+    assert isinstance(engine._literal_led(re.compile(r"\b\w+\s+of")), re.Pattern)  # no literal opens it
+    assert isinstance(engine._literal_led(re.compile(r"(?i:no)\s+swap")), re.Pattern)  # flags: as it is
+    assert isinstance(engine._literal_led(re.compile(r"(?:no|x?)\s+swap")), re.Pattern)  # may open otherwise
+    led = engine._LiteralLed(re.compile("(?:no|nor|minus)"), ["no", "nor", "minus"])
+    assert led._literals == ("no", "minus")  # "no" finds every "nor"
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        engine._ARRANGING.pattern,
+        engine._MONTH_END_TARGET.pattern,
+        *(p.pattern for p, _ in engine.default_rules()._other_patterns),
+        r"\b(?:no|nor|minus)\b\s*\w*",
+        r"(?:the|then)\s+\w+",
+    ],
+)
+def test_same_matches_as_the_regex(pattern: str) -> None:
+    compiled = re.compile(pattern)
+    fast = engine._literal_led(compiled)
+    for pos, endpos in ((0, len(TEXT)), (0, 10**9), (7, 200), (120, 330), (3, 3)):
+        assert [m.span() for m in fast.finditer(TEXT, pos, endpos)] == [
+            m.span() for m in compiled.finditer(TEXT, pos, endpos)
+        ]
+        found, expected = fast.search(TEXT, pos, endpos), compiled.search(TEXT, pos, endpos)
+        assert (found and found.span()) == (expected and expected.span())
+    assert [m.span() for m in fast.finditer(TEXT)] == [m.span() for m in compiled.finditer(TEXT)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Title\nRead more: x\nbody\n  -- Related: y\nREAD ALSO z\nSee also: w\n\nrelated\n: spans\nend\n",
+        "T\n\nRelated stories: a\nMost read | b",
+        "T\nrelated\n\n\n- tail",
+        "Read more: t\nx",
+        "\n\nRelated: a\n",
+        "No links here\nat all.",
+    ],
+)
+def test_page_links_blanked_as_by_the_regex(text: str) -> None:
+    """_without_page_links tries _PAGE_LINK only at line starts: what re.sub over the body blanks."""
+    for title_end in range(8):
+        body = text[title_end:]
+        expected = text[:title_end] + engine._PAGE_LINK.sub(lambda found: " " * len(found.group()), body)
+        assert engine._without_page_links(text, title_end) == expected
