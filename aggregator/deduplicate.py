@@ -259,12 +259,20 @@ def event_stage(event: DetectedEvent, published: date | None) -> str:
 def _cues(spans: Sequence[Evidence]) -> str:
     """The words of an event's evidence, casefolded, one span after another."""
     # A span inside a longer one ("held" in "be held") is the same words read twice: keep the longer.
-    kept = [
-        e
-        for e in spans
-        if not any(o.start <= e.start and e.end <= o.end and o.end - o.start > e.end - e.start for o in spans)
-    ]
-    return " | ".join(e.text.casefold() for e in kept)
+    # (A span is inside a longer one when another span, not the same, holds it. Read by start, the longest
+    # first, those before a span are the others that start before it or with it and reach further: one of
+    # them holds it when the furthest of their ends reaches its end. Spans compared pairwise were quadratic.)
+    inside: set[tuple[int, int]] = set()
+    furthest = -1
+    for start, end in sorted({(e.start, e.end) for e in spans}, key=_start_longest_first):
+        if furthest >= end:
+            inside.add((start, end))
+        furthest = max(furthest, end)
+    return " | ".join(e.text.casefold() for e in spans if (e.start, e.end) not in inside)
+
+
+def _start_longest_first(span: tuple[int, int]) -> tuple[int, int]:
+    return span[0], -span[1]
 
 
 def _has(text: str, cues: re.Pattern[str]) -> bool:
@@ -365,6 +373,8 @@ class _StoryEntry:
     event_types: frozenset[str] = frozenset()  # the event types its items report
     main_event: str = ""  # the main event type most of its items report ("" for none)
     main_phase: int = -1  # the phase of that event's stage here (_PHASE), -1 for none
+    # each event type's stage (see stage): read for every candidate and snapshot, the stages change less often
+    stage_of: dict[str, str] = field(default_factory=dict)
     # Sorted copies for snapshots; sources and actors only grow, so an equal length means still current.
     sorted_sources: tuple[str, ...] = ()
     sorted_actors: tuple[str, ...] = ()
@@ -374,6 +384,7 @@ class _StoryEntry:
 
     def refresh(self) -> None:
         """Recompute what scoring reads of the story's events, after its stages or primaries changed."""
+        self.stage_of = {kind: self._stage(kind) for kind in self.stages}
         self.event_types = frozenset(self.stages)
         primaries = self.primaries
         # primaries.most_common(1)[0][0]: the first of the most
@@ -403,6 +414,10 @@ class _StoryEntry:
         )
 
     def stage(self, kind: str) -> str:
+        found = self.stage_of.get(kind)
+        return found if found is not None else self._stage(kind)
+
+    def _stage(self, kind: str) -> str:
         stages = self.stages.get(kind)
         if not stages:
             return STATUSES[kind][0]
