@@ -1775,9 +1775,9 @@ def _relevance(analysis: _Analysis, contexts: list[_Context]) -> tuple[float, li
             (weight < 0 and not _HEADLINE_CONFOUNDERS.isdisjoint(sentence.concepts))
             or _leads_with_markets(analysis, sentence)
         ):
-            # A headline about a title fight, a market or an arms treaty weighs against the whole item: the
-            # body's words about captives or talks are asides ("dedicated the title to the soldiers coming
-            # home") or the market's news ("stocks swing as talks open").
+            # A headline about a title fight, a market or another matter (_HEADLINE_CONFOUNDERS) weighs
+            # against the whole item: the body's words about captives or talks are asides ("dedicated the
+            # title to the soldiers coming home") or the market's news ("stocks swing as talks open").
             shown += used
             total -= abs(weight) * _position_factor(sentence, scores)
             continue
@@ -2793,11 +2793,7 @@ def _between_one_side_and_a_mediator(analysis: _Analysis, sentence: _Sentence) -
     """Whether the sentence's session is one "between" one party and a mediator, by its own words ("talks
     between the Russian president and the US special envoy"), and none names both parties so."""
     words = analysis.words
-    actors = sorted(
-        (hit.first, hit.last, name)
-        for name in ("russia", "ukraine", "mediator")
-        for hit in sentence.hits(name)
-    )  # fmt: skip
+    actors = _actors_in(sentence, ("russia", "ukraine", "mediator"))
     one_sided = False
     for session in sentence.hits("talks", "meeting", "round"):
         if words[session.last : session.last + 1] != ["between"]:
@@ -2817,6 +2813,11 @@ def _between_one_side_and_a_mediator(analysis: _Analysis, sentence: _Sentence) -
             return False
         one_sided = one_sided or (len(named) == 2 and "mediator" in named)
     return one_sided
+
+
+def _actors_in(sentence: _Sentence, names: Sequence[str]) -> list[tuple[int, int, str]]:
+    """The sentence's hits of those actor concepts as (first word, last word, concept), in word order."""
+    return sorted((hit.first, hit.last, name) for name in names for hit in sentence.hits(name))
 
 
 def _only_a_topic(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
@@ -2990,11 +2991,15 @@ def _negated(analysis: _Analysis, sentence: _Sentence, hit: _Hit) -> bool:
     return False
 
 
-def _asserted(analysis: _Analysis, sentence: _Sentence, hits: list[_Hit]) -> list[_Hit]:
-    """The tense hits the sentence does not deny."""
+def _asserted(analysis: _Analysis, sentence: _Sentence, hits: list[_Hit]) -> tuple[list[_Hit], list[_Hit]]:
+    """The tense hits the sentence does not deny, and those it denies."""
     if not hits:
-        return hits
-    return [hit for hit in hits if not _negated(analysis, sentence, hit)]
+        return hits, hits
+    asserted: list[_Hit] = []
+    denied: list[_Hit] = []
+    for hit in hits:
+        (denied if _negated(analysis, sentence, hit) else asserted).append(hit)
+    return asserted, denied
 
 
 _SINCE_REACH = 3  # words from "since" to the session it counts from ("since the last round")
@@ -3164,9 +3169,7 @@ def _offered_by_another(analysis: _Analysis, sentence: _Sentence, sessions: Sequ
     words = analysis.words
     if not _TAKEN_UP.isdisjoint(words[sentence.first_word : sentence.last_word]):
         return False  # "Moscow accepted Turkey's offer to host the talks"
-    actors = sorted(
-        (hit.first, hit.last, name) for name in _ACTORS for hit in sentence.hits(name)
-    )  # fmt: skip
+    actors = _actors_in(sentence, _ACTORS)
     for offer in offers:
         if not any(0 < session.first - offer.first <= _OFFER_REACH for session in sessions):
             continue
@@ -3189,14 +3192,17 @@ def _offered_by_another(analysis: _Analysis, sentence: _Sentence, sessions: Sequ
     return False
 
 
-_THREE_WAY = frozenset(("trilateral", "three", "tripartite"))
+_THREE_WAY = frozenset(("trilateral", "tripartite"))
+_THREE_SIDED = frozenset(("way", "sided", "party"))  # "three-way", "three-sided", "three-party"
 
 
 def _mediator_at_the_table(analysis: _Analysis, sentence: _Sentence, offer: _Hit) -> bool:
     """Whether the session the mediator offers is one it sits at: three-way, or named with the mediator
     among its members after the offer."""
-    words = analysis.words
-    if not _THREE_WAY.isdisjoint(words[sentence.first_word : sentence.last_word]):
+    words = analysis.words[sentence.first_word : sentence.last_word]
+    if not _THREE_WAY.isdisjoint(words) or any(
+        word == "three" and following in _THREE_SIDED for word, following in itertools.pairwise(words)
+    ):
         return True
     return any(hit.first > offer.last for hit in sentence.hits("mediator"))
 
@@ -3344,16 +3350,14 @@ def _round_candidate(
         if not sessions:
             return None
     # "neither side announced a date", "has not yet been scheduled": a tense denied tells nothing held or set
-    told = sentence.hits("concrete", "future")
-    concrete = _asserted(analysis, sentence, told)
-    denied = [hit for hit in told if hit not in concrete] if len(concrete) < len(told) else []
+    concrete, denied = _asserted(analysis, sentence, sentence.hits("concrete", "future"))
     if swap_words:  # "will release every prisoner they hold": those verbs are the swap's, not the session's
         concrete = _nearer(concrete, sessions, swap_words)
     if not concrete and (dates or placed or ordinals) and not swap:
         # "Monday's talks near the river produced no ceasefire", "agreed at talks in Riyadh on Tuesday":
         # a past tense or an agreement with a time or place reports a session held (in a swap's sentence
         # they are the swap's: "exchanged on Sunday under the deal agreed at the talks in Istanbul")
-        concrete = _asserted(analysis, sentence, sentence.hits("past", "agreed"))
+        concrete = _asserted(analysis, sentence, sentence.hits("past", "agreed"))[0]
     elif not concrete and (dates or placed or ordinals) and swap_words:
         # "The first round of talks at the Vatican was businesslike, ... agreed to exchange 300": a past tense
         # or agreement ("the delegations agreed in Geneva to carry out an exchange") that follows the session
