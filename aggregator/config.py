@@ -92,6 +92,7 @@ class Settings:
     templates: Path | None = None  # a directory of templates overriding the shipped ones (by file name)
     http: str | None = None  # "127.0.0.1:8089": the daemon serves /healthz and /metrics there
     alert_retention_s: float | None = 90 * 86400  # sent alerts older than this are pruned (None: never)
+    corroborate_weak: bool = True  # a weakly read new event alerts once a second outlet reports it
 
     def fetch_limits(self) -> FetchLimits:
         """The limits the fetch stage takes, from these settings."""
@@ -535,7 +536,7 @@ _TOP_LEVEL_KEYS = ("settings", "feeds", "classifier", "channels")
 _SETTINGS_KEYS = (
     "database", "database_env", "poll_interval", "allow_private_networks", "fetch_timeout", "connect_timeout",
     "max_feed_size", "workers", "per_host", "item_retention", "fetch_log_retention", "user_agent",
-    "templates", "http", "alert_retention",
+    "templates", "http", "alert_retention", "corroborate_weak",
 )  # fmt: skip
 _FEED_KEYS = ("name", "url", "interval", "enabled")
 
@@ -559,6 +560,7 @@ def _read_settings(table: _Table, env: Mapping[str, str], config_dir: Path) -> S
         templates=_read_templates(table, config_dir),
         http=table.read("http", _listen_address, None),
         alert_retention_s=table.read("alert_retention", _retention, defaults.alert_retention_s),
+        corroborate_weak=table.read("corroborate_weak", _boolean, defaults.corroborate_weak),
     )
 
 
@@ -1008,6 +1010,7 @@ def describe_config(config: Config) -> str:
         f"  item_retention = {retention}",
         f"  fetch_log_retention = {format_duration(settings.fetch_log_retention_s)}",
         f"  user_agent = {settings.user_agent}",
+        f"  corroborate_weak = {'true' if settings.corroborate_weak else 'false'}",
     ]
     enabled = sum(feed.enabled for feed in config.feeds)
     lines.append(f"feeds: {len(config.feeds)} ({enabled} enabled)")

@@ -329,7 +329,7 @@ class AlertDecision:
     story_id: str
     item_key: str
     alert: bool
-    kind: str  # "new", "update" or "repeat"
+    kind: str  # "new", "update", "repeat" or "pending" (a weak reading waiting for a second outlet)
     reason: str
     status: str
     facts: Mapping[str, object]

@@ -208,7 +208,11 @@ class Poller:
         if self._deduplicator is None:
             from .deduplicate import Deduplicator, DedupSettings
 
-            settings = DedupSettings()
+            settings = (
+                DedupSettings()
+                if self.config.settings.corroborate_weak
+                else DedupSettings(corroborate_below={})
+            )
             since = now - settings.retention
             self._deduplicator = Deduplicator(
                 self.store.recent_stories(since), self.store.recent_events(since), settings

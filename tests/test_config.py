@@ -95,6 +95,7 @@ per_host = 2
 item_retention = "forever"
 fetch_log_retention = "1w"
 user_agent = "test-agent/1.0"
+corroborate_weak = false
 
 [[feeds]]
 name = "Kyiv Independent"
@@ -127,6 +128,7 @@ def test_a_full_configuration_round_trips_into_typed_values(tmp_path: Path) -> N
             item_retention_s=None,
             fetch_log_retention_s=7 * 86400.0,
             user_agent="test-agent/1.0",
+            corroborate_weak=False,
         ),
         feeds=(
             FeedConfig(name="Kyiv Independent", url="https://kyivindependent.com/rss/", interval_s=5400.0),
@@ -312,6 +314,7 @@ def test_a_database_env_key_is_known_but_other_env_keys_are_not(tmp_path: Path) 
         ("max_feed_size = 1.5", "max_feed_size",
          "expected a size (use 500KB, 10MiB, 1GiB or a number of bytes), got 1.5"),
         ("user_agent = 5", "user_agent", "expected a string, got 5"),
+        ('corroborate_weak = "yes"', "corroborate_weak", 'expected true or false, got "yes"'),
         ("user_agent = {a = 1}", "user_agent", "expected a string, got a table"),
         ("database = 1", "database", "expected a string, got 1"),
         ("item_retention = 30", "item_retention", "30 needs a unit: write it as a string (use 30s, 15m, 2h)"),
@@ -710,6 +713,7 @@ enabled = false
         "  item_retention = forever",
         "  fetch_log_retention = 30d",
         f"  user_agent = {USER_AGENT}",
+        "  corroborate_weak = true",
         "feeds: 2 (1 enabled)",
         "  kyiv     every 1h30m   https://kyivindependent.com/rss/",
         "  private  every 15m     https://reader:***@feeds.example/rss  (disabled)",
