@@ -5352,10 +5352,41 @@ def _detect_deadline(
         for sentence in analysis.sentences
     ):  # "Trump lets go of his deadline" over "he no longer had a deadline": what states no date of its own
         asserted = [candidate for candidate in asserted if "deadline" in candidate.facts]
+    if asserted:
+        # "There is no end-of-August deadline": the date a sentence denies is not asserted by another
+        denied = _denied_deadlines(analysis)
+        asserted = [candidate for candidate in asserted if candidate.facts.get("deadline") not in denied]
     if not asserted:
         return None
     _prefer_stated_dates(asserted, analysis.published)
     return _event("DEADLINE", asserted, analysis, ("deadline",))
+
+
+# "no end-of-August deadline", "not setting a deadline", "never set a 1 September ultimatum"
+_NO_DEADLINE = re.compile(
+    r"(?<!\w)(?:no|not|never)\s+(?:(?:set|setting|give|giving|gave)\s+)?(?:[\w-]+\s+){0,3}?"
+    r"(?:deadline|ultimatum)s?\b"
+)
+
+
+def _denied_deadlines(analysis: _Analysis) -> set[object]:
+    """Deadlines named inside a denial of one: "there is no end-of-August deadline" (not "Moscow said it does
+    not work with deadlines", of a deadline told in the same sentence)."""
+    denied: set[object] = set()
+    for sentence in analysis.sentences:
+        if "deadline" not in sentence.concepts:
+            continue
+        denials = [m.span() for m in _NO_DEADLINE.finditer(analysis.sentence_text(sentence))]
+        if not denials:
+            continue
+        limits = _limits(analysis, sentence)
+        given_on = _day_given(analysis, sentence, limits)
+        for found in limits:
+            if any(start <= found.start() and found.end() <= end + 1 for start, end in denials):
+                value = _deadline_fact(found, analysis.published, given_on)
+                if value:
+                    denied.add(value)
+    return denied
 
 
 def _prefer_stated_dates(asserted: list[_Candidate], published: date | None) -> None:

@@ -1605,6 +1605,40 @@ def test_a_withdrawn_deadline_is_not_a_deadline() -> None:
     assert "DEADLINE" not in events(result)
 
 
+def test_a_date_denied_as_a_deadline_is_not_one_where_another_sentence_names_it() -> None:
+    # the remark names the date; the denial names the same one: no deadline. A date the denial does not
+    # name is still a deadline
+    remark = (
+        "a day after the president told supporters he wanted the two sides to sign a peace deal by the end "
+        "of September."
+    )
+    result = run(
+        "White House says end-of-September remark was 'an aspiration, not a deadline'",
+        "The president was describing an aspiration, not setting a deadline, his spokeswoman said on "
+        f'Thursday. "There is no end-of-September deadline for Russia or Ukraine," she said, {remark}',
+        published=date(2031, 9, 4),
+    )
+    assert result.relevant
+    assert "DEADLINE" not in events(result)
+    other = run(
+        "White House: no end-of-September deadline, but Moscow must answer by 15 October",
+        '"There is no end-of-September deadline," the spokeswoman said on Thursday. But she said Russia had '
+        "until 15 October to answer the US proposal for a ceasefire in Ukraine, or face new sanctions.",
+        published=date(2031, 9, 4),
+    )
+    assert deadline_of(other) == "2031-10-15"
+
+
+def test_a_deadline_told_with_a_side_that_does_not_work_with_deadlines_stands() -> None:
+    result = run(
+        "",
+        "The deadline the US president set for Russia to accept a ceasefire in Ukraine ran out on Monday, "
+        "22 September, without an answer from Moscow, which said it did not work with deadlines.",
+        published=date(2031, 9, 23),
+    )
+    assert deadline_of(result) == "2031-09-22"
+
+
 def test_a_background_deadline_long_past_is_not_a_deadline() -> None:
     result = run(
         "Kremlin says talks with Kyiv will go on",
