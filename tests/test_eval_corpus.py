@@ -98,6 +98,8 @@ ECHOES = Path(__file__).parent / "data" / "corpus" / "echoes.jsonl"
 TIDINGS = Path(__file__).parent / "data" / "corpus" / "tidings.jsonl"
 # a twenty-fifth (CABLES.md): eleven developments of a 2031 series told by 3-5 outlets in full articles
 CABLES = Path(__file__).parent / "data" / "corpus" / "cables.jsonl"
+# a twenty-sixth (DOSSIERS.md): fourteen developments of a 2033 series, analyses carrying all three events
+DOSSIERS = Path(__file__).parent / "data" / "corpus" / "dossiers.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.0},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.0},
@@ -126,6 +128,7 @@ STORY_FLOORS = {
     ECHOES.name: {"clustering": 0.83, "gold_alerted": 0.9, "per_gold": 1.5},
     TIDINGS.name: {"clustering": 0.93, "gold_alerted": 0.95, "per_gold": 2.2},
     CABLES.name: {"clustering": 0.9, "gold_alerted": 0.85, "per_gold": 1.75},
+    DOSSIERS.name: {"clustering": 0.9, "gold_alerted": 0.85, "per_gold": 1.4},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -153,6 +156,7 @@ LONG_FLOORS = {
     ECHOES.name: {"relevance": 0.98, "NEW_ROUND": 0.84, "EXCHANGE": 0.94, "DEADLINE": 0.78},
     TIDINGS.name: {"relevance": 0.95, "NEW_ROUND": 0.55, "EXCHANGE": 0.84, "DEADLINE": 0.8},
     CABLES.name: {"relevance": 0.97, "NEW_ROUND": 0.9, "EXCHANGE": 0.93, "DEADLINE": 0.75},
+    DOSSIERS.name: {"relevance": 0.97, "NEW_ROUND": 0.9, "EXCHANGE": 0.88, "DEADLINE": 0.86},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -180,6 +184,7 @@ LONG_FACT_FLOORS = {
     ECHOES.name: {"round": 0.9, "place": 0.9, "date": 0.78, "count": 0.85, "deadline": 0.65},
     TIDINGS.name: {"round": 0.7, "place": 0.8, "date": 0.85, "count": 0.95, "deadline": 0.85},
     CABLES.name: {"round": 0.9, "place": 0.9, "date": 0.85, "count": 0.85, "deadline": 0.95},
+    DOSSIERS.name: {"round": 0.7, "place": 0.9, "date": 0.8, "count": 0.93, "deadline": 0.9},
 }
 
 
@@ -209,6 +214,7 @@ LONG = [
     ECHOES,
     TIDINGS,
     CABLES,
+    DOSSIERS,
 ]
 
 
