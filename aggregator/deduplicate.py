@@ -1266,10 +1266,8 @@ def decide(
 def _weak_reading(event_type: str, item: StoryInput, corroborate_below: Mapping[str, float]) -> float | None:
     """The item's score for the event type when it is below the type's confident level (else None)."""
     level = corroborate_below.get(event_type)
-    scores = [event.score for event in item.events if event.type == event_type]
-    if level is None or not scores or max(scores) >= level:
-        return None
-    return max(scores)
+    score = max((event.score for event in item.events if event.type == event_type), default=None)
+    return score if level is not None and score is not None and score < level else None
 
 
 def _decision(
