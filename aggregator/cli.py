@@ -20,7 +20,14 @@ from . import __version__, use_utc_clock
 from .config import Config, describe_config, load_config
 from .errors import AggregatorError, ConfigError
 from .models import EVENT_TYPES
-from .pipeline import FeedPollResult, Poller, PollReport, apply_retention, rules_for_config
+from .pipeline import (
+    FeedPollResult,
+    Poller,
+    PollReport,
+    apply_retention,
+    rules_for_config,
+    story_settings,
+)
 from .store import Store
 
 if TYPE_CHECKING:
@@ -588,22 +595,29 @@ COMMANDS = {
 }
 
 
-def classifier_rules(args: argparse.Namespace) -> RuleSet:
-    """--rules, else the configured rules, else the packaged ones (no configuration file is needed)."""
+def configured(args: argparse.Namespace) -> Config | None:
+    """The configuration, where one is named or ./feeds.toml exists (classify and eval need none)."""
+    explicit = args.config or os.environ.get("AGGREGATOR_CONFIG")
+    if explicit or os.path.exists("feeds.toml"):
+        return load_config(config_path(args))
+    return None
+
+
+def classifier_rules(args: argparse.Namespace, config: Config | None) -> RuleSet:
+    """--rules, else the configuration's rules, else the packaged ones."""
     from .classify import default_rules, load_rules
 
     if args.rules:
         return load_rules(args.rules)
-    explicit = args.config or os.environ.get("AGGREGATOR_CONFIG")
-    if explicit or os.path.exists("feeds.toml"):
-        return rules_for_config(load_config(config_path(args)))
-    return default_rules()
+    return rules_for_config(config) if config is not None else default_rules()
 
 
 def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     from .evaluate import evaluate, format_report, read_corpus
 
-    evaluation = evaluate(read_corpus(args.corpus), classifier_rules(args))
+    config = None if args.rules else configured(args)  # (--rules needs no configuration, as in classify)
+    settings = story_settings(config) if config is not None else None
+    evaluation = evaluate(read_corpus(args.corpus), classifier_rules(args, config), settings)
     if args.json:
         out.write(json.dumps(evaluation.as_dict()) + "\n")
     else:
@@ -614,7 +628,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
     from .classify import classification_to_dict, classify
 
-    rules = classifier_rules(args)
+    rules = classifier_rules(args, None if args.rules else configured(args))
     text = sys.stdin.read() if args.file == "-" else _read_text(args.file)
     for title, summary, published in classify_inputs(text, args.published):
         result = classify(title, summary, published, rules)

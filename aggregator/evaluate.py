@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .classify import EVENT_TYPES, RuleSet, classified_text, classify, item_facts
-from .deduplicate import Deduplicator, StoryInput
+from .deduplicate import Deduplicator, DedupSettings, StoryInput
 from .errors import AggregatorError
 from .models import Classification
 
@@ -207,7 +207,11 @@ def _fold(text: str) -> str:
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
-def evaluate(items: Sequence[LabelledItem], rules: RuleSet) -> Evaluation:
+def evaluate(
+    items: Sequence[LabelledItem], rules: RuleSet, settings: DedupSettings | None = None
+) -> Evaluation:
+    """Score the rules on the corpus, and replay it through the story stage with ``settings`` (the
+    defaults when None, as a configuration without [settings] has them)."""
     relevance = [0, 0, 0]
     per_event = {name: [0, 0, 0] for name in EVENT_TYPES}
     facts = {key: [0, 0] for key in FACT_KEYS}
@@ -232,7 +236,7 @@ def evaluate(items: Sequence[LabelledItem], rules: RuleSet) -> Evaluation:
                 facts[key][0] += 1
             else:
                 misses.append(Miss(item, f"fact:{key}", expected, got_facts.get(key), result))
-    clustering, alerts, story_misses = replay(items, results)
+    clustering, alerts, story_misses = replay(items, results, settings)
     return Evaluation(
         n=len(items),
         relevance=Scores(*relevance),
@@ -246,7 +250,9 @@ def evaluate(items: Sequence[LabelledItem], rules: RuleSet) -> Evaluation:
 
 
 def replay(
-    items: Sequence[LabelledItem], results: Sequence[Classification]
+    items: Sequence[LabelledItem],
+    results: Sequence[Classification],
+    settings: DedupSettings | None = None,
 ) -> tuple[Scores, AlertFigures, list[StoryMiss]]:
     """Feed the corpus in publication order through the story stage, as a poll would, and score it.
 
@@ -254,7 +260,7 @@ def replay(
     item the classifier dropped is a story of its own. Alerts are what the replay would send, against the
     distinct (story, event type) pairs of the labels.
     """
-    deduplicator = Deduplicator()
+    deduplicator = Deduplicator(settings=settings)
     story_of: dict[int, str] = {}
     alerted: set[tuple[str | None, str]] = set()
     sent = 0

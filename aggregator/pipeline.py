@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     # The stages that need the classifier's rules, the story window or feedparser are imported where they
     # first run: a poll where every feed answers 304 never loads them (a fifth of its start-up)
     from .classify import RuleSet
-    from .deduplicate import Assignment, Deduplicator
+    from .deduplicate import Assignment, Deduplicator, DedupSettings
     from .models import ClassifierConfig
     from .worker import ParseOutcome
 
@@ -152,6 +152,13 @@ def rules_for_config(config: Config) -> RuleSet:
     return config.classifier.load_rules(f"{config.path.name}: [classifier]")
 
 
+def story_settings(config: Config) -> DedupSettings:
+    """The story stage's settings a configuration asks for: whether weak readings wait for a second outlet."""
+    from .deduplicate import DedupSettings
+
+    return DedupSettings() if config.settings.corroborate_weak else DedupSettings(corroborate_below={})
+
+
 class InlineExecutor(Executor):
     """Runs work at submission, in this process: for tests and tiny set-ups without worker processes."""
 
@@ -206,13 +213,9 @@ class Poller:
         """The story window, rebuilt from the store at first use; relevant items a crash left without a
         story (stored, but their stories not) are assigned then."""
         if self._deduplicator is None:
-            from .deduplicate import Deduplicator, DedupSettings
+            from .deduplicate import Deduplicator
 
-            settings = (
-                DedupSettings()
-                if self.config.settings.corroborate_weak
-                else DedupSettings(corroborate_below={})
-            )
+            settings = story_settings(self.config)
             since = now - settings.retention
             self._deduplicator = Deduplicator(
                 self.store.recent_stories(since), self.store.recent_events(since), settings

@@ -88,6 +88,29 @@ def test_eval_text_lists_every_error_with_its_evidence(tmp_path: Path) -> None:
     assert "relevance missed" in result.stdout and "[b]" in result.stdout
 
 
+def test_eval_replays_with_the_configured_story_settings(tmp_path: Path) -> None:
+    # one outlet's report of talks it reads only weakly: it waits for a second outlet, unless the
+    # configuration turns that off
+    weak_round = (
+        "Russia and Ukraine agree to swap 1,000 prisoners each at Istanbul talks",
+        "Russian and Ukrainian delegations meeting in Istanbul agreed to exchange 1,000 prisoners of war "
+        "each, the head of the Ukrainian delegation said.",
+    )
+    path = corpus(tmp_path)
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    rows[0].update(title=weak_round[0], summary=weak_round[1], events=["NEW_ROUND", "EXCHANGE"], facts={})
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    sent = {}
+    for corroborate in ("true", "false"):
+        (tmp_path / "feeds.toml").write_text(
+            f'[settings]\ncorroborate_weak = {corroborate}\n\n[[feeds]]\nname = "a"\nurl = "https://a.example/rss"\n'
+        )
+        result = run("eval", str(path), "--json", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        sent[corroborate] = json.loads(result.stdout)["alerts"]["sent"]
+    assert sent == {"true": 1, "false": 2}
+
+
 def test_eval_reports_a_broken_corpus_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "x", "title": "t", "summary": "s", "relevant": true, "events": ["WAR"]}\n')
