@@ -2596,7 +2596,8 @@ _LATER_SESSION = frozenset(("next", "further", "another", "new", "following", "s
 
 
 _IDENTIFIES_THE_SESSION = re.compile(
-    r"\s*(?:the|these|this|today's|yesterday's)\s+(?:talks|meeting|session|negotiations|consultations)\s+"
+    r"\s*(?:the|these|this|today's|yesterday's|\w+'s)\s+(?:[\w-]+\s+)?"
+    r"(?:talks|meeting|session|negotiations|consultations)(?:\s+(?:in|at|on)\s+[\w-]+)?\s+"
     r"(?:was|were|are|is)\s+the\s+(?:[\w-]+\s+){0,2}?(?:round|meeting|session)\b"
 )
 
@@ -3749,6 +3750,9 @@ def _round_told_elsewhere(analysis: _Analysis) -> int | None:
     """The number of a round told where no sentence reports the session itself: "This was the third meeting
     in the Turkish city", or counted from the ones before it ("the venue of the previous two rounds")."""
     words = analysis.words
+    headed = _round_of_headline_and_lead(analysis)
+    if headed is not None:
+        return headed
     for sentence in analysis.sentences:
         start = sentence.first_word
         opening = words[start : min(start + 2, sentence.last_word)]
@@ -3756,6 +3760,16 @@ def _round_told_elsewhere(analysis: _Analysis) -> int | None:
             numbered = [value for value, hit in _ordinal_hits(analysis, sentence) if hit.first < start + 6]
             if numbered:
                 return numbered[0]
+        # "..., and the Geneva meeting on Friday was the second round since ...": a number stated of a
+        # session, unless in a year gone by ("In 2022 the talks were the fifth round")
+        stated = [
+            value
+            for value, hit in _ordinal_hits(analysis, sentence)
+            if hit.first >= start + 2 and words[hit.first - 1] == "the" and words[hit.first - 2] in _IS
+        ]
+        told_as_past = "background" in sentence.concepts or "strong_background" in sentence.concepts
+        if stated and not told_as_past and not _names_past_year(analysis, sentence):
+            return stated[0]
     for sentence in analysis.sentences:
         for hit in sentence.hits("round", "meeting"):
             if words[hit.first] not in _SESSION_PLURALS:
@@ -3766,6 +3780,21 @@ def _round_told_elsewhere(analysis: _Analysis) -> int | None:
                 if 0 < counted < 10:
                     return counted + 1
     return None
+
+
+def _round_of_headline_and_lead(analysis: _Analysis) -> int | None:
+    """The one session number the headline and the lead give ("Qatar ready to host third round"), where the
+    sentence that reports the session does not number it. None when they give two (one is background)."""
+    values = {
+        value
+        for sentence in analysis.sentences
+        if _in_headline_or_lead(sentence)
+        and "background" not in sentence.concepts
+        and "strong_background" not in sentence.concepts
+        for value, _ in _ordinal_hits(analysis, sentence)
+        if value
+    }
+    return values.pop() if len(values) == 1 else None
 
 
 # the words that make an absence a side's, not one man's ("Putin will not attend")

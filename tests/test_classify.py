@@ -1051,6 +1051,37 @@ def test_a_round_is_numbered_by_a_sentence_that_says_which_it_was() -> None:
     assert new_round(result).get("round") == 3
 
 
+def test_a_round_is_numbered_by_a_later_sentence_that_states_its_number() -> None:
+    result = run(
+        "",
+        "Moscow and Kyiv have agreed on another swap of prisoners of war, 500 for 500, after the talks in "
+        "Vienna, the head of the Russian delegation told reporters. He said the lists were being finalised. "
+        "He said Russia had again set out its conditions for a settlement. The Ukrainian side, he added, "
+        "raised a meeting of the presidents once more. Contacts would continue through the usual channels, "
+        "a deputy minister said. The talks in Vienna were the fourth round since direct negotiations "
+        "resumed in Istanbul in March.",
+        date(2027, 6, 1),
+    )
+    assert new_round(result).get("round") == 4
+
+
+def test_a_round_is_numbered_by_the_headline_when_its_own_sentence_is_not() -> None:
+    body = (
+        "Norway is ready to host a fourth round of direct talks between Russia and Ukraine, its foreign "
+        "ministry said on Monday. Russian and Ukrainian delegations are expected to meet in Oslo next week, "
+        "a diplomat said."
+    )
+    result = run("Norway ready to host fourth round of Russia-Ukraine talks", body, date(2027, 3, 1))
+    assert new_round(result) == {"round": 4, "place": "Oslo"}
+    # a headline and a lead that number two rounds leave the number open: one of them is background
+    two = run(
+        "Norway ready to host fourth round of Russia-Ukraine talks",
+        "After the third round ended without a deal, " + body[0].lower() + body[1:],
+        date(2027, 3, 1),
+    )
+    assert new_round(two) == {"place": "Oslo"}
+
+
 def test_a_round_is_numbered_by_counting_the_ones_before_it() -> None:
     result = run(
         "Delegations to meet again in Istanbul on Friday",
@@ -3855,6 +3886,8 @@ def test_a_swap_agreed_earlier_this_month_is_carried_out_today() -> None:
     [
         "The talks were the fifth round of direct negotiations hosted by Turkey since May 2025.",
         "The talks were the fifth meeting of a working group the two sides set up earlier this year.",
+        "The talks in Istanbul were the fifth round of direct negotiations since May 2025.",
+        "Wednesday's Istanbul meeting was the fifth session since the two sides resumed direct contacts.",
     ],
 )
 def test_a_sentence_that_numbers_the_items_talks_gives_the_round(identity: str) -> None:
