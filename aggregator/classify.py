@@ -1976,6 +1976,12 @@ def _resolve_date(kind: str, span: str, base: date, forward: bool) -> date | Non
         name = _WEEKDAY_OF_FORM.get(name, name)
         if prefix and prefix[0] in ("last", "next", "coming"):
             forward = prefix[0] != "last"  # "last Friday" is past, "next Friday" ahead, whatever the tense
+        elif prefix and prefix[0] == "this":
+            # "this Friday" is the Friday of the week it is said in (said on a Tuesday, three days ahead),
+            # whatever tense the sentence's verb of saying has; a day of it already past, in a sentence about
+            # what is to come, is next week's
+            moment = base + timedelta(days=_WEEKDAY_INDEX[name] - base.weekday())
+            return moment if moment >= base or not forward else moment + timedelta(days=7)
         elif _WEEKDAY_INDEX[name] == base.weekday():
             return base
         return _weekday_from(name, base, forward)

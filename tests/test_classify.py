@@ -4530,3 +4530,27 @@ def test_the_day_talks_under_way_continue_is_not_the_sessions() -> None:
         "continue tomorrow.",
     )
     assert "date" not in new_round(result)
+
+
+@pytest.mark.parametrize(
+    ("said", "day"),
+    [
+        (date(2027, 4, 13), "2027-04-16"),  # on a Tuesday: three days ahead, though "said" is past
+        (date(2027, 4, 16), "2027-04-16"),  # on the Friday itself
+    ],
+)
+def test_this_weekday_is_the_day_of_the_week_it_is_said_in(said: date, day: str) -> None:
+    result = run(
+        "Kremlin expects working session in Geneva",
+        "Moscow expects the second round of Russian-Ukrainian negotiations, due in Geneva this Friday, to "
+        "be a working session rather than a breakthrough, the Kremlin spokesman said on Tuesday.",
+        said,
+    )
+    assert new_round(result).get("date") == day
+    # said on a Saturday of a round still to come: next week's
+    later = run(
+        "Delegations to meet in Geneva",
+        "Russian and Ukrainian delegations will meet in Geneva this Friday for a second round, Kyiv said.",
+        date(2027, 4, 17),
+    )
+    assert new_round(later).get("date") == "2027-04-23"
