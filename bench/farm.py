@@ -367,6 +367,11 @@ TOPIC_TITLES: dict[str, tuple[str, ...]] = {
 
 SECTIONS = {"diplomacy": "world", "war": "war", "markets": "business", "sports": "sport"}
 
+# "talks": foreign news, a quarter of it about the talks (the classifier and the story stage busy); "general":
+# markets and sport only, as most of a general news farm is (the classifier mostly turns items away)
+MIXES = ("talks", "general")
+GENERAL_BEATS: tuple[dict[str, float], ...] = ({"markets": 0.6, "sports": 0.4},)
+GENERAL_SHARED_TOPICS = ("markets", "sports")
 FEED_BEATS: tuple[dict[str, float], ...] = (
     {"diplomacy": 0.35, "war": 0.25, "markets": 0.25, "sports": 0.15},  # general news
     {"diplomacy": 0.6, "war": 0.3, "markets": 0.1},  # foreign desk
@@ -729,27 +734,32 @@ def generate_farm(
     min_items: int = 30,
     max_items: int = 100,
     now: datetime | None = None,
+    mix: str = "talks",
 ) -> Farm:
-    """Generate ``n_feeds`` feeds dated up to ``now`` (default: the current hour, UTC).
+    """Generate ``n_feeds`` feeds dated up to ``now`` (default: the current hour, UTC), of one of MIXES.
 
     Deterministic: the same arguments give the same bytes (``now`` is rounded down to the hour, so two
     calls within one hour agree without passing it).
     """
     if n_feeds < 1 or not 1 <= min_items <= max_items:
         raise ValueError("need n_feeds >= 1 and 1 <= min_items <= max_items")
+    if mix not in MIXES:
+        raise ValueError(f"mix must be one of {', '.join(MIXES)}")
+    general = mix == "general"
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     rng = random.Random(seed)
     text = _TextMaker(rng)
-    styles = _make_styles(n_feeds, rng)
+    styles = _make_styles(n_feeds, rng, GENERAL_BEATS if general else FEED_BEATS)
     counts = [rng.randint(min_items, max_items) for _ in styles]
     serials = itertools.count(1)
-    placements = _place_shared_stories(text, styles, counts, now, serials)
+    shared_topics = GENERAL_SHARED_TOPICS if general else SHARED_TOPICS
+    placements = _place_shared_stories(text, styles, counts, now, serials, shared_topics)
     for style, carried, count in zip(styles, placements, counts, strict=True):
         _fill_with_own_stories(text, style, carried, count, now, serials)
     return _render(styles, placements, now)
 
 
-def _make_styles(n_feeds: int, rng: random.Random) -> list[FeedStyle]:
+def _make_styles(n_feeds: int, rng: random.Random, beats: Sequence[dict[str, float]]) -> list[FeedStyle]:
     formats = [name for name, share in FORMAT_SHARES for _ in range(round(n_feeds * share))]
     formats = (formats + ["rss"] * n_feeds)[:n_feeds]  # rounding may leave a feed or two over or short
     rng.shuffle(formats)
@@ -763,7 +773,7 @@ def _make_styles(n_feeds: int, rng: random.Random) -> list[FeedStyle]:
                 title=title,
                 slug=f"{index:04d}-{_slugify(title)}",
                 domain=f"{_slugify(title).replace('-', '')}{index}.example",
-                beat=rng.choice(FEED_BEATS),
+                beat=rng.choice(beats),
                 offset=timezone(timedelta(hours=hours)),
                 date_style=rng.randrange(4 if feed_format == "rss" else 3),
                 cdata=rng.random() < 0.5,
@@ -778,7 +788,12 @@ def _make_styles(n_feeds: int, rng: random.Random) -> list[FeedStyle]:
 
 
 def _place_shared_stories(
-    text: _TextMaker, styles: list[FeedStyle], counts: list[int], now: datetime, serials: Iterator[int]
+    text: _TextMaker,
+    styles: list[FeedStyle],
+    counts: list[int],
+    now: datetime,
+    serials: Iterator[int],
+    topics: Sequence[str],
 ) -> list[list[Placement]]:
     """Put about SHARED_FRACTION of all items into 2-5 feeds each, before the feeds get their own stories."""
     rng = text.rng
@@ -791,7 +806,7 @@ def _place_shared_stories(
         carriers = [i for i in rng.sample(range(len(styles)), copies) if len(placements[i]) < counts[i]]
         if len(carriers) < 2:
             continue
-        topic = rng.choice(SHARED_TOPICS)
+        topic = rng.choice(topics)
         story = _make_story(text, topic, now, full=True)
         serial = next(serials)
         if rng.random() < WIRE_SHARE:  # every carrier links to the agency's article, with its own utm tags
@@ -858,13 +873,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Generate the benchmark's feed farm; optionally serve it.")
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--mix", choices=MIXES, default="talks", help="what the feeds write about")
     parser.add_argument("--serve", action="store_true", help="serve the farm on 127.0.0.1 until interrupted")
     parser.add_argument("--port", type=int, default=0, help="with --serve: the port (default: any free one)")
     parser.add_argument("--write", type=Path, metavar="DIR", help="also write every feed to a file under DIR")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    farm = generate_farm(args.feeds, seed=args.seed)
+    farm = generate_farm(args.feeds, seed=args.seed, mix=args.mix)
     elapsed = time.perf_counter() - started
     print(
         f"{len(farm.feed_paths)} feeds, {farm.total_items} items, {farm.total_bytes / 1e6:.1f} MB "

@@ -480,6 +480,24 @@ def test_farm_entries_have_dated_8_to_15_word_titles_within_30_days(small_farm):
             assert NOW - timedelta(days=30) <= published <= NOW
 
 
+def test_a_general_news_farm_carries_no_foreign_news(farm_module, small_farm):
+    general = farm_module.generate_farm(20, seed=3, min_items=30, max_items=40, now=NOW, mix="general")
+    sections = Counter(
+        urlsplit(link).path.split("/")[1]
+        for path, document in general.documents.items()
+        for link in farm_links(path, document)
+    )
+    assert set(sections) == {"business", "sport"}
+    talks = Counter(
+        urlsplit(link).path.split("/")[1]
+        for path, document in small_farm.documents.items()
+        for link in farm_links(path, document)
+    )
+    assert {"world", "war"} <= set(talks)
+    with pytest.raises(ValueError, match="mix"):
+        farm_module.generate_farm(2, mix="sports")
+
+
 def test_about_a_tenth_of_farm_items_are_shared_between_feeds(small_farm):
     feeds_by_article: dict[str, set[str]] = {}
     feeds_by_title: dict[str, set[str]] = {}
