@@ -1938,6 +1938,8 @@ def _nearest_year(moment: date, base: date) -> date:
 # dateparser reads day-and-month spans against this base and the item's year is chosen afterwards, so its
 # (slow) answers are cached per span rather than per span and publication date; a leap year, for 29 February
 _NEUTRAL_BASE = date(2024, 1, 1)
+_NEEDS_A_BASE = frozenset(("rel", "wd", "part"))  # kinds of date read from the publication's, year or not
+_STATES_A_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 
 def _weekday_from(name: str, base: date, forward: bool) -> date:
@@ -2118,6 +2120,9 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
         value = _resolve_date(kind, span, base, way) if base is not None else None
         if base is None and kind == "iso":
             value = date.fromisoformat(span) if _is_iso_date(span) else None
+        elif base is None and kind not in _NEEDS_A_BASE and _STATES_A_YEAR.search(span):
+            # an undated item's "on 23 July 2033" is that day all the same
+            value = _resolve_date(kind, span, _NEUTRAL_BASE, way)
         start = sentence.start + found.start()
         # (a possessive day is the thing's it qualifies: "said yesterday's meeting had been constructive")
         # ("Zelensky on Thursday proposed that the delegations meet": the verb may follow the day, too)

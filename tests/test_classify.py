@@ -4554,3 +4554,11 @@ def test_this_weekday_is_the_day_of_the_week_it_is_said_in(said: date, day: str)
         date(2027, 4, 17),
     )
     assert new_round(later).get("date") == "2027-04-23"
+
+
+def test_an_undated_item_still_dates_what_it_names_with_a_year() -> None:
+    swap = "Russia and Ukraine exchanged 150 prisoners of war each on 14 March 2031, both sides said."
+    assert facts_of(run("", swap, None), "EXCHANGE").get("date") == "2031-03-14"
+    # a day without its year, or a weekday, is read from the publication's date: an undated item has none
+    assert "date" not in facts_of(run("", swap.replace(" 2031", ""), None), "EXCHANGE")
+    assert "date" not in facts_of(run("", swap.replace("14 March 2031", "Friday"), None), "EXCHANGE")
