@@ -4818,7 +4818,7 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
         return (start + _span(amount, groups["from_unit"])).isoformat()
     if groups.get("day_of"):  # "Friday's deadline", "the year-end target"
         if base is None:
-            return groups["day_of"]
+            return _undated_deadline(groups["day_of"])
         after = found.string[found.end() : found.end() + 90]
         before = found.string[max(0, found.start() - 40) : found.start()]
         way: bool | None = None  # a date: the nearest
@@ -4852,10 +4852,14 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
     if groups.get("hold"):
         return groups["hold"]
     if groups.get("when_day"):
-        return _deadline_date(groups["when_day"], base) if base is not None else groups["when_day"]
+        return (
+            _deadline_date(groups["when_day"], base)
+            if base is not None
+            else _undated_deadline(groups["when_day"])
+        )
     by = groups.get("by")
     if not by or base is None:
-        return by
+        return _undated_deadline(by) if by else by
     if (
         by.endswith("end of the day")
         and (named := _ON_THE_DAY.match(found.string, found.end())) is not None
@@ -4955,6 +4959,14 @@ _SEASON_PART = re.compile(
     r"(end|beginning|start|middle|close)\s+of\s+(?:the\s+)?(summer|spring|autumn|fall|winter)"
 )
 _SEASON_MONTHS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 14)}
+
+
+def _undated_deadline(stated: str) -> str:
+    """A deadline an item without a publication date states: its ISO date when it names its year ("by 1
+    September 2031"), else as stated ("Friday" says nothing without the day it was said)."""
+    if _STATES_A_YEAR.search(stated) is None:
+        return stated
+    return _deadline_date(stated, _NEUTRAL_BASE, None) or stated
 
 
 def _deadline_date(by: str, base: date, forward: bool | None = True) -> str | None:

@@ -4562,3 +4562,11 @@ def test_an_undated_item_still_dates_what_it_names_with_a_year() -> None:
     # a day without its year, or a weekday, is read from the publication's date: an undated item has none
     assert "date" not in facts_of(run("", swap.replace(" 2031", ""), None), "EXCHANGE")
     assert "date" not in facts_of(run("", swap.replace("14 March 2031", "Friday"), None), "EXCHANGE")
+
+
+def test_an_undated_item_gives_a_deadline_that_names_its_year_as_a_date() -> None:
+    text = "Washington gave Moscow until {} to agree to a ceasefire with Ukraine or face new sanctions."
+    assert facts_of(run("", text.format("1 September 2031"), None), "DEADLINE") == {"deadline": "2031-09-01"}
+    assert facts_of(run("", text.format("the end of 2031"), None), "DEADLINE") == {"deadline": "2031-12-31"}
+    # a weekday cannot be dated without the day it was said: it stays as stated
+    assert facts_of(run("", text.format("Friday"), None), "DEADLINE") == {"deadline": "friday"}
