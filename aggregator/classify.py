@@ -2237,9 +2237,12 @@ def _near(first: Sequence[_Hit], second: Sequence[_Hit], window: float) -> bool:
 
 def _is_background(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_DateMention]) -> bool:
     """Old news inside the item: a background cue, or a date well before publication."""
-    if ("background" in sentence.concepts) or ("strong_background" in sentence.concepts):
-        return True
-    return _dated_old(analysis, sentence, dates)
+    return _cued_as_background(sentence) or _dated_old(analysis, sentence, dates)
+
+
+def _cued_as_background(sentence: _Sentence) -> bool:
+    """Whether the sentence has a cue of old news ("last year", "previously", "in March 2022")."""
+    return "background" in sentence.concepts or "strong_background" in sentence.concepts
 
 
 def _dated_old(analysis: _Analysis, sentence: _Sentence, dates: Sequence[_DateMention]) -> bool:
@@ -3592,7 +3595,7 @@ def _long_after_the_session(analysis: _Analysis, sentence: _Sentence, sessions: 
     if "after" not in text and "since" not in text:
         return False
     for found in _LONG_AFTER.finditer(text):
-        amount = 1 if found.group("n") in ("a", "an") else _amount(found.group("n")) or 0
+        amount = 1 if found.group("n") == "an" else _amount(found.group("n")) or 0
         days = amount * _UNIT_DAYS[found.group("unit").rstrip("s")]
         if days < analysis.rules.scores["background_days"]:
             continue
@@ -3672,7 +3675,7 @@ def _reports_a_one_sided_meeting(analysis: _Analysis) -> bool:
     one_sided = False
     for sentence in analysis.sentences:
         concepts = sentence.concepts
-        if "background" in concepts or "strong_background" in concepts:
+        if _cued_as_background(sentence):
             continue
         hoped_for = "tentative" in concepts and "past" not in concepts
         if not hoped_for and any(not _generic_sides(analysis, hit) for hit in sentence.hits("both_sides")):
@@ -3765,21 +3768,23 @@ def _round_told_elsewhere(analysis: _Analysis) -> int | None:
     if headed is not None:
         return headed
     for sentence in analysis.sentences:
+        ordinals = _ordinal_hits(analysis, sentence)
+        if not ordinals:
+            continue
         start = sentence.first_word
         opening = words[start : min(start + 2, sentence.last_word)]
         if len(opening) == 2 and opening[0] in _THIS_SESSION and opening[1] in _IS:
-            numbered = [value for value, hit in _ordinal_hits(analysis, sentence) if hit.first < start + 6]
+            numbered = [value for value, hit in ordinals if hit.first < start + 6]
             if numbered:
                 return numbered[0]
         # "..., and the Geneva meeting on Friday was the second round since ...": a number stated of a
         # session, unless in a year gone by ("In 2022 the talks were the fifth round")
         stated = [
             value
-            for value, hit in _ordinal_hits(analysis, sentence)
+            for value, hit in ordinals
             if hit.first >= start + 2 and words[hit.first - 1] == "the" and words[hit.first - 2] in _IS
         ]
-        told_as_past = "background" in sentence.concepts or "strong_background" in sentence.concepts
-        if stated and not told_as_past and not _names_past_year(analysis, sentence):
+        if stated and not _cued_as_background(sentence) and not _names_past_year(analysis, sentence):
             return stated[0]
     for sentence in analysis.sentences:
         for hit in sentence.hits("round", "meeting"):
@@ -3799,9 +3804,7 @@ def _round_of_headline_and_lead(analysis: _Analysis) -> int | None:
     values = {
         value
         for sentence in analysis.sentences
-        if _in_headline_or_lead(sentence)
-        and "background" not in sentence.concepts
-        and "strong_background" not in sentence.concepts
+        if _in_headline_or_lead(sentence) and not _cued_as_background(sentence)
         for value, _ in _ordinal_hits(analysis, sentence)
         if value
     }
@@ -3880,7 +3883,7 @@ def _places_one_side_is_absent_from(analysis: _Analysis) -> set[str]:
             continue
         if held_of_both is None:
             held_of_both = _holds_a_session_of_both(analysis)
-        if "background" in sentence.concepts or "strong_background" in sentence.concepts:
+        if _cued_as_background(sentence):
             continue  # "last year the Saudi capital hosted separate meetings": not this round's venue
         if _a_mediator_met_each_side_apart(analysis, sentence, held_of_both):
             continue
@@ -3922,8 +3925,7 @@ def _prefer_a_city(analysis: _Analysis, asserted: list[_Candidate]) -> None:
         sentence
         for sentence in analysis.sentences
         if "venue" in sentence.concepts
-        and "background" not in sentence.concepts
-        and "strong_background" not in sentence.concepts
+        and not _cued_as_background(sentence)
         and not _names_past_year(analysis, sentence, since=True)
     ]
     cities = [
@@ -4858,8 +4860,10 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
             else _undated_deadline(groups["when_day"])
         )
     by = groups.get("by")
-    if not by or base is None:
-        return _undated_deadline(by) if by else by
+    if not by:
+        return by
+    if base is None:
+        return _undated_deadline(by)
     if (
         by.endswith("end of the day")
         and (named := _ON_THE_DAY.match(found.string, found.end())) is not None

@@ -596,7 +596,10 @@ COMMANDS = {
 
 
 def configured(args: argparse.Namespace) -> Config | None:
-    """The configuration, where one is named or ./feeds.toml exists (classify and eval need none)."""
+    """The configuration, where one is named or ./feeds.toml exists (classify and eval need none), and not
+    with --rules: a rule file stands alone."""
+    if args.rules:
+        return None
     explicit = args.config or os.environ.get("AGGREGATOR_CONFIG")
     if explicit or os.path.exists("feeds.toml"):
         return load_config(config_path(args))
@@ -615,7 +618,7 @@ def classifier_rules(args: argparse.Namespace, config: Config | None) -> RuleSet
 def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     from .evaluate import evaluate, format_report, read_corpus
 
-    config = None if args.rules else configured(args)  # (--rules needs no configuration, as in classify)
+    config = configured(args)
     settings = story_settings(config) if config is not None else None
     evaluation = evaluate(read_corpus(args.corpus), classifier_rules(args, config), settings)
     if args.json:
@@ -628,7 +631,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
     from .classify import classification_to_dict, classify
 
-    rules = classifier_rules(args, None if args.rules else configured(args))
+    rules = classifier_rules(args, configured(args))
     text = sys.stdin.read() if args.file == "-" else _read_text(args.file)
     for title, summary, published in classify_inputs(text, args.published):
         result = classify(title, summary, published, rules)

@@ -367,11 +367,6 @@ TOPIC_TITLES: dict[str, tuple[str, ...]] = {
 
 SECTIONS = {"diplomacy": "world", "war": "war", "markets": "business", "sports": "sport"}
 
-# "talks": foreign news, a quarter of it about the talks (the classifier and the story stage busy); "general":
-# markets and sport only, as most of a general news farm is (the classifier mostly turns items away)
-MIXES = ("talks", "general")
-GENERAL_BEATS: tuple[dict[str, float], ...] = ({"markets": 0.6, "sports": 0.4},)
-GENERAL_SHARED_TOPICS = ("markets", "sports")
 FEED_BEATS: tuple[dict[str, float], ...] = (
     {"diplomacy": 0.35, "war": 0.25, "markets": 0.25, "sports": 0.15},  # general news
     {"diplomacy": 0.6, "war": 0.3, "markets": 0.1},  # foreign desk
@@ -379,6 +374,14 @@ FEED_BEATS: tuple[dict[str, float], ...] = (
     {"war": 0.5, "diplomacy": 0.4, "markets": 0.1},  # war reporting
     {"sports": 0.7, "diplomacy": 0.1, "markets": 0.1, "war": 0.1},  # regional with a sports desk
 )
+
+# What a farm's feeds write about: their beats, and the topics of the stories several feeds carry. "talks":
+# foreign news, a quarter of it about the talks (the classifier and the story stage busy); "general": markets
+# and sport only, as most of a general news farm is (the classifier mostly turns items away)
+MIXES: dict[str, tuple[tuple[dict[str, float], ...], tuple[str, ...]]] = {
+    "talks": (FEED_BEATS, SHARED_TOPICS),
+    "general": (({"markets": 0.6, "sports": 0.4},), ("markets", "sports")),
+}
 
 
 # --- stories -----------------------------------------------------------------------------------------
@@ -745,14 +748,13 @@ def generate_farm(
         raise ValueError("need n_feeds >= 1 and 1 <= min_items <= max_items")
     if mix not in MIXES:
         raise ValueError(f"mix must be one of {', '.join(MIXES)}")
-    general = mix == "general"
+    beats, shared_topics = MIXES[mix]
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     rng = random.Random(seed)
     text = _TextMaker(rng)
-    styles = _make_styles(n_feeds, rng, GENERAL_BEATS if general else FEED_BEATS)
+    styles = _make_styles(n_feeds, rng, beats)
     counts = [rng.randint(min_items, max_items) for _ in styles]
     serials = itertools.count(1)
-    shared_topics = GENERAL_SHARED_TOPICS if general else SHARED_TOPICS
     placements = _place_shared_stories(text, styles, counts, now, serials, shared_topics)
     for style, carried, count in zip(styles, placements, counts, strict=True):
         _fill_with_own_stories(text, style, carried, count, now, serials)
@@ -873,7 +875,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Generate the benchmark's feed farm; optionally serve it.")
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--mix", choices=MIXES, default="talks", help="what the feeds write about")
+    parser.add_argument("--mix", choices=list(MIXES), default="talks", help="what the feeds write about")
     parser.add_argument("--serve", action="store_true", help="serve the farm on 127.0.0.1 until interrupted")
     parser.add_argument("--port", type=int, default=0, help="with --serve: the port (default: any free one)")
     parser.add_argument("--write", type=Path, metavar="DIR", help="also write every feed to a file under DIR")

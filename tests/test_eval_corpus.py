@@ -128,7 +128,7 @@ STORY_FLOORS = {
     ECHOES.name: {"clustering": 0.83, "gold_alerted": 0.9, "per_gold": 1.5},
     TIDINGS.name: {"clustering": 0.93, "gold_alerted": 0.95, "per_gold": 2.2},
     CABLES.name: {"clustering": 0.9, "gold_alerted": 0.85, "per_gold": 1.75},
-    DOSSIERS.name: {"clustering": 0.9, "gold_alerted": 0.85, "per_gold": 1.4},
+    DOSSIERS.name: {"clustering": 0.9, "gold_alerted": 0.88, "per_gold": 1.4},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -184,7 +184,7 @@ LONG_FACT_FLOORS = {
     ECHOES.name: {"round": 0.9, "place": 0.9, "date": 0.78, "count": 0.85, "deadline": 0.65},
     TIDINGS.name: {"round": 0.7, "place": 0.8, "date": 0.85, "count": 0.95, "deadline": 0.85},
     CABLES.name: {"round": 0.9, "place": 0.9, "date": 0.85, "count": 0.85, "deadline": 0.95},
-    DOSSIERS.name: {"round": 0.7, "place": 0.9, "date": 0.8, "count": 0.93, "deadline": 0.9},
+    DOSSIERS.name: {"round": 0.9, "place": 0.9, "date": 0.85, "count": 0.93, "deadline": 0.9},
 }
 
 
