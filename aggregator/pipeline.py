@@ -156,7 +156,9 @@ def story_settings(config: Config) -> DedupSettings:
     """The story stage's settings a configuration asks for: whether weak readings wait for a second outlet."""
     from .deduplicate import DedupSettings
 
-    return DedupSettings() if config.settings.corroborate_weak else DedupSettings(corroborate_below={})
+    if config.settings.corroborate_weak:
+        return DedupSettings()
+    return DedupSettings(corroborate_below={}, corroborate_bare=())
 
 
 class InlineExecutor(Executor):

@@ -7,7 +7,7 @@ rules, as a poll would; where a test needs exact facts or evidence, the Detected
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -23,7 +23,7 @@ from aggregator.deduplicate import (
     decide,
     event_stage,
 )
-from aggregator.models import DetectedEvent, Event, Evidence, Story, StoryInput
+from aggregator.models import AlertDecision, DetectedEvent, Event, Evidence, Story, StoryInput
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the fourth round is announced for Thursday 5 March
 THURSDAY_EVENING = datetime(2026, 3, 5, 18, 0, tzinfo=UTC)
@@ -844,9 +844,21 @@ def test_decide_the_same_again_is_a_repeat_and_the_function_is_pure() -> None:
     assert before == tracked() and after == tracked(sources=("wire-a", "wire-b", "wire-c"))
 
 
-def read_as(score: float, item: StoryInput = ITEM, event_type: str = "NEW_ROUND") -> StoryInput:
-    """The item with the classifier's reading of one event at ``score``."""
-    return replace(item, events=(DetectedEvent(event_type, score, {}, ()),))
+# a fact that makes each type's reading particular (a reading without any waits for a second outlet)
+PARTICULAR = {"NEW_ROUND": {"round": 4}, "EXCHANGE": {"count": 300}, "DEADLINE": {"deadline": "2026-03-20"}}
+
+
+def read_as(
+    score: float,
+    item: StoryInput = ITEM,
+    event_type: str = "NEW_ROUND",
+    facts: Mapping[str, object] | None = None,
+    evidence: tuple[Evidence, ...] = (),
+) -> StoryInput:
+    """The item with the classifier's reading of one event at ``score`` (with a particular fact unless
+    ``facts`` are given)."""
+    stated = PARTICULAR[event_type] if facts is None else facts
+    return replace(item, events=(DetectedEvent(event_type, score, dict(stated), evidence),))
 
 
 def test_decide_a_new_event_read_weakly_waits_for_a_second_outlet() -> None:
@@ -886,6 +898,81 @@ def test_decide_a_deadline_read_weakly_alerts_at_once() -> None:
 def test_decide_without_corroboration_alerts_every_new_event_at_once() -> None:
     decision = decide(None, tracked(last_alert_story=None), "story1", read_as(0.5), corroborate_below={})
     assert (decision.alert, decision.kind) == (True, "new")
+
+
+@pytest.mark.parametrize(
+    ("event_type", "facts", "particular"),
+    [
+        ("NEW_ROUND", {"place": "Geneva"}, {"date": "2026-03-05"}),  # a place alone names a venue
+        ("NEW_ROUND", {}, {"round": 4}),
+        ("EXCHANGE", {"date": "2026-03-06"}, {"count": 300}),  # a day alone: which swap?
+        ("DEADLINE", {}, {"deadline": "50 days"}),
+    ],
+)
+def test_decide_a_new_event_told_without_its_particulars_waits_for_a_second_outlet(
+    event_type: str, facts: dict[str, object], particular: dict[str, object]
+) -> None:
+    after = tracked(type=event_type, last_alert_story=None)
+    bare = decide(None, after, "story1", read_as(0.95, event_type=event_type, facts=facts))
+    assert (bare.alert, bare.kind) == (False, "pending")
+    assert "particulars" in bare.reason and "second outlet" in bare.reason
+    # one particular makes the reading confident, whatever else it lacks
+    told = decide(None, after, "story1", read_as(0.95, event_type=event_type, facts={**facts, **particular}))
+    assert (told.alert, told.kind) == (True, "new")
+    # and so does a headline that names the event
+    headline = replace(ITEM, title="Talks, swap and deadline in one headline")
+    named = Evidence("round.word", 6, 11, "swap")
+    in_title = decide(None, after, "story1", read_as(0.95, headline, event_type, facts, (named,)))
+    assert (in_title.alert, in_title.kind) == (True, "new")
+    # evidence after the headline's end is the body's; a fact alone in the headline does not count either
+    body = Evidence("round.word", 60, 65, "swap")
+    day = Evidence("fact.date", 0, 5, "Talks")
+    for evidence in ((body,), (day, body)):
+        assert decide(None, after, "story1", read_as(0.95, headline, event_type, facts, evidence)).kind == (
+            "pending"
+        )
+    # without corroboration it alerts at once
+    at_once = decide(None, after, "story1", read_as(0.95, event_type=event_type, facts=facts), {}, ())
+    assert (at_once.alert, at_once.kind) == (True, "new")
+
+
+def test_a_swap_told_in_passing_without_a_number_alerts_when_a_second_outlet_tells_it(rules: RuleSet) -> None:
+    # two outlets mention a swap deep in other news, neither with its number: the second outlet's report is
+    # the alert; with corroboration off, the first
+    friday = datetime(2026, 3, 6, 10, 0, tzinfo=UTC)
+    power = report(
+        rules,
+        "p1",
+        "wire-a",
+        friday,
+        "Power cuts return to Kharkiv as strikes resume",
+        "Rolling blackouts returned to Kharkiv on Friday after overnight strikes on two substations, the "
+        "regional governor said. Repair crews expect to restore supply within days. Separately, Russia and "
+        "Ukraine exchanged prisoners of war on Friday, the coordination headquarters in Kyiv said, without "
+        "giving numbers.",
+    )
+    mayor = report(
+        rules,
+        "p2",
+        "daily-b",
+        friday + timedelta(hours=2),
+        "Kyiv mayor warns of a hard March",
+        "The mayor of Kyiv said the city would ration power through March. He spoke as prisoners of war "
+        "returned home from Russia in an exchange on Friday, the latest since the talks in Geneva.",
+    )
+    for item in (power, mayor):
+        swaps = [event for event in item.events if event.type == "EXCHANGE"]
+        assert swaps and not any("count" in event.facts for event in swaps), "the test needs a bare swap"
+    without = DedupSettings(corroborate_below={}, corroborate_bare=())
+    for settings, alerted_at in ((DedupSettings(), 1), (without, 0)):
+        assignments = assign_all(Deduplicator(settings=settings), [power, mayor])
+        swaps = [only([d for d in a.decisions if d.event_type == "EXCHANGE"]) for a in assignments]
+        assert [decision.alert for decision in swaps] == [i == alerted_at for i in range(2)]
+        assert swaps[0].event_id == swaps[1].event_id
+    alone = assign_all(Deduplicator(), [power])[0]
+    waiting = only([d for d in alone.decisions if d.event_type == "EXCHANGE"])
+    assert isinstance(waiting, AlertDecision)
+    assert waiting.kind == "pending" and "no number of people" in waiting.reason
 
 
 def test_a_weak_reading_alerts_when_another_outlet_reports_the_event(rules: RuleSet) -> None:
