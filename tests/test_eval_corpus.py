@@ -100,6 +100,10 @@ TIDINGS = Path(__file__).parent / "data" / "corpus" / "tidings.jsonl"
 CABLES = Path(__file__).parent / "data" / "corpus" / "cables.jsonl"
 # a twenty-sixth (DOSSIERS.md): fourteen developments of a 2033 series, analyses carrying all three events
 DOSSIERS = Path(__file__).parent / "data" / "corpus" / "dossiers.jsonl"
+# a twenty-seventh (MISSIVES.md): a 2035 series at venues outside the gazetteer (Tashkent, Samarkand)
+MISSIVES = Path(__file__).parent / "data" / "corpus" / "missives.jsonl"
+# a twenty-eighth (COURIERS.md): a 2037 series told mostly in feed teasers and first paragraphs
+COURIERS = Path(__file__).parent / "data" / "corpus" / "couriers.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.0},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.0},
@@ -129,6 +133,8 @@ STORY_FLOORS = {
     TIDINGS.name: {"clustering": 0.93, "gold_alerted": 0.95, "per_gold": 2.2},
     CABLES.name: {"clustering": 0.9, "gold_alerted": 0.85, "per_gold": 1.75},
     DOSSIERS.name: {"clustering": 0.9, "gold_alerted": 0.88, "per_gold": 1.4},
+    MISSIVES.name: {"clustering": 0.9, "gold_alerted": 0.95, "per_gold": 1.4},
+    COURIERS.name: {"clustering": 0.85, "gold_alerted": 0.9, "per_gold": 1.55},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -157,6 +163,8 @@ LONG_FLOORS = {
     TIDINGS.name: {"relevance": 0.95, "NEW_ROUND": 0.55, "EXCHANGE": 0.84, "DEADLINE": 0.8},
     CABLES.name: {"relevance": 0.97, "NEW_ROUND": 0.9, "EXCHANGE": 0.93, "DEADLINE": 0.75},
     DOSSIERS.name: {"relevance": 0.97, "NEW_ROUND": 0.9, "EXCHANGE": 0.88, "DEADLINE": 0.86},
+    MISSIVES.name: {"relevance": 0.96, "NEW_ROUND": 0.86, "EXCHANGE": 0.96, "DEADLINE": 0.95},
+    COURIERS.name: {"relevance": 0.97, "NEW_ROUND": 0.78, "EXCHANGE": 0.88, "DEADLINE": 0.76},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -185,6 +193,9 @@ LONG_FACT_FLOORS = {
     TIDINGS.name: {"round": 0.7, "place": 0.8, "date": 0.85, "count": 0.95, "deadline": 0.85},
     CABLES.name: {"round": 0.9, "place": 0.9, "date": 0.85, "count": 0.85, "deadline": 0.95},
     DOSSIERS.name: {"round": 0.9, "place": 0.9, "date": 0.85, "count": 0.93, "deadline": 0.9},
+    # (place: the file's venues are not in the gazetteer)
+    MISSIVES.name: {"round": 0.9, "place": 0.4, "date": 0.9, "count": 0.8, "deadline": 0.95},
+    COURIERS.name: {"round": 0.9, "place": 0.9, "date": 0.85, "count": 0.95, "deadline": 0.8},
 }
 
 
@@ -215,6 +226,8 @@ LONG = [
     TIDINGS,
     CABLES,
     DOSSIERS,
+    MISSIVES,
+    COURIERS,
 ]
 
 
