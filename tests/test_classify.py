@@ -169,6 +169,28 @@ def test_a_bout_told_in_the_lead_under_a_headline_that_says_nothing_of_it_is_spo
     assert not result.events
 
 
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (
+            "Yastremska edges Kudermetova to reach last 16",
+            "Ukraine's Dayana Yastremska beat Russia's Veronika Kudermetova 7-6 (5), 3-6, 6-4 in the third "
+            "round in Dubai on Wednesday and declined to shake hands at the net.",
+        ),
+        (
+            "Second round: Ukrainian qualifier stuns Russian in three sets",
+            "The qualifier from Kharkiv came back to win 4-6 6-3 6-2 against the Russian and plays the top "
+            "seed in round three on Friday.",
+        ),
+    ],
+)
+def test_a_tennis_match_told_by_its_set_scores_is_sport(title: str, summary: str) -> None:
+    # no sports word but the set scores: the rounds are a tournament's, the sides are two players
+    result = run(title, summary, published=date(2027, 2, 18))
+    assert not result.relevant, result.evidence
+    assert any(proof.rule == "confounder.sport_score" for proof in result.evidence), result.evidence
+
+
 def test_the_rounds_of_an_item_that_opens_on_a_bout_are_the_bouts() -> None:
     result = run(
         "Hrytsenko stops Varley in round seven",
