@@ -4418,18 +4418,24 @@ def _cues_explained(
 
 def _on_the_agenda(analysis: _Analysis, sentence: _Sentence, triggers: Sequence[_Hit]) -> bool:
     """Whether the swap is told as what an agenda includes ("the agenda should include ... a new exchange of
-    prisoners"): "agenda" a few words before every trigger, nothing carried out in the sentence and no
-    agreement next to the swap."""
+    prisoners", "with a prisoner exchange high on the agenda"): "agenda" a few words before or just after
+    every trigger, nothing carried out in the sentence and no agreement next to the swap."""
     if analysis.norm.find("agenda", sentence.start, sentence.end) < 0:
         return False  # (most sentences: one search in C before any word is looked at)
     if not triggers or "carried_out" in sentence.concepts or _near(sentence.hits("agreed"), triggers, 3):
         return False
     words = analysis.words
     first = sentence.first_word
-    return all("agenda" in words[max(first, hit.first - _AGENDA_WINDOW) : hit.first] for hit in triggers)
+    last = sentence.last_word
+    return all(
+        "agenda" in words[max(first, hit.first - _AGENDA_WINDOW) : hit.first]
+        or "agenda" in words[hit.last : min(last, hit.last + _AGENDA_AFTER)]
+        for hit in triggers
+    )
 
 
 _AGENDA_WINDOW = 15  # words from "agenda" to the swap it lists ("should include a halt to ... and a swap")
+_AGENDA_AFTER = 8  # words from the swap to the agenda it is on ("of prisoners of war high on the agenda")
 
 
 _TOPIC_OF = frozenset(("on", "about", "over", "regarding", "concerning"))

@@ -1514,6 +1514,31 @@ def test_proposed_prepared_or_agenda_swaps_are_not_exchanges(text: str) -> None:
     assert "EXCHANGE" not in events(result), result.events
 
 
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Delegations of Russia and Ukraine opened talks in Oslo on Monday with a swap of prisoners of war "
+        "high on the agenda, the mediators said.",
+        "Delegations of Russia and Ukraine opened talks in Oslo on Monday, with an exchange of wounded "
+        "prisoners first on their agenda.",
+    ],
+)
+def test_a_swap_named_as_what_tops_the_agenda_is_no_exchange(lead: str) -> None:
+    result = run("Russia-Ukraine talks open in Oslo", lead, published=date(2034, 6, 5))
+    assert "NEW_ROUND" in events(result)
+    assert "EXCHANGE" not in events(result), result.events
+
+
+def test_a_swap_carried_out_after_the_agenda_was_set_is_an_exchange() -> None:
+    result = run(
+        "Russia and Ukraine swap 200 prisoners each",
+        "Russia and Ukraine exchanged 200 prisoners of war each on Monday, weeks after the agenda of the "
+        "Oslo talks was agreed.",
+        published=date(2034, 6, 5),
+    )
+    assert "EXCHANGE" in events(result)
+
+
 def test_a_proposal_of_something_else_does_not_doubt_a_confirmed_swap() -> None:
     result = run(
         "Medinsky proposes three online working groups, confirms 1,200-for-1,200 exchange",
