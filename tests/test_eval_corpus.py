@@ -134,7 +134,7 @@ STORY_FLOORS = {
     CABLES.name: {"clustering": 0.9, "gold_alerted": 0.85, "per_gold": 1.75},
     DOSSIERS.name: {"clustering": 0.9, "gold_alerted": 0.88, "per_gold": 1.4},
     MISSIVES.name: {"clustering": 0.9, "gold_alerted": 0.95, "per_gold": 1.4},
-    COURIERS.name: {"clustering": 0.85, "gold_alerted": 0.9, "per_gold": 1.55},
+    COURIERS.name: {"clustering": 0.82, "gold_alerted": 0.9, "per_gold": 1.55},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
