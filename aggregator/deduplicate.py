@@ -111,6 +111,11 @@ class DedupSettings:
     # () alerts a new event told without its particulars at once
     corroborate_bare: Collection[str] = CORROBORATE_BARE
 
+    @classmethod
+    def alerting_at_once(cls) -> DedupSettings:
+        """The defaults, but every new event alerts at its first report (``corroborate_weak = false``)."""
+        return cls(corroborate_below={}, corroborate_bare=())
+
 
 # --- what goes in and what comes out -------------------------------------------------------------------
 
@@ -1031,9 +1036,7 @@ class Deduplicator:
                 self._seen_again(entry)
             story.event_ids[detected.type] = entry.id
             after = entry.snapshot()
-            decision = decide(
-                before, after, story.id, item, self.settings.corroborate_below, self.settings.corroborate_bare
-            )
+            decision = decide(before, after, story.id, item, self.settings)
             if decision.alert:
                 entry.last_alert_story = story.id
                 entry.last_alert_at = item.published
@@ -1213,10 +1216,10 @@ def decide(
     after: Event,
     story_id: str,
     item: StoryInput,
-    corroborate_below: Mapping[str, float] = CORROBORATE_BELOW,
-    corroborate_bare: Collection[str] = CORROBORATE_BARE,
+    settings: DedupSettings | None = None,
 ) -> AlertDecision:
-    """The alert decision for one item's report of one event: a pure function of the event before and after.
+    """The alert decision for one item's report of one event: a pure function of the event before and after
+    (and of the settings' corroboration: the defaults when None).
 
     A new event is an alert, unless the report reads it only weakly (below ``corroborate_below`` for its
     type, or, for a type in ``corroborate_bare``, without any of its particulars and not in the headline):
@@ -1229,13 +1232,13 @@ def decide(
     def made(alert: bool, kind: str, reason: str) -> AlertDecision:
         return _decision(after, story_id, item, alert, kind, reason)
 
-    weak = _weak_reading(after.type, item, corroborate_below, corroborate_bare)
-    if before is None:
-        if weak is not None:
+    if before is None or before.last_alert_story is None:  # new, or pending: not yet alerted
+        weak = _weak_reading(after.type, item, settings or _DEFAULT_SETTINGS)
+        if before is None:
+            if weak is None:
+                return made(True, "new", f"new {after.type} event ({after.status})")
             reason = f"new {after.type} event ({after.status}), {weak}: waits for a second outlet"
             return made(False, "pending", reason)
-        return made(True, "new", f"new {after.type} event ({after.status})")
-    if before.last_alert_story is None:  # pending: no report has confirmed it yet
         if weak is None:
             return made(True, "new", f"{after.type} event ({after.status}) confirmed by a confident report")
         if len(after.sources) > len(before.sources):
@@ -1277,22 +1280,20 @@ def decide(
     return made(False, "repeat", f"same development, {len(after.sources)} sources")
 
 
-def _weak_reading(
-    event_type: str,
-    item: StoryInput,
-    corroborate_below: Mapping[str, float],
-    corroborate_bare: Collection[str],
-) -> str | None:
+_DEFAULT_SETTINGS = DedupSettings()
+
+
+def _weak_reading(event_type: str, item: StoryInput, settings: DedupSettings) -> str | None:
     """How the item reads the event type weakly, if it does (else None): a score below the type's confident
     level, or no particular of the event in any of its readings and none in the headline."""
     readings = [event for event in item.events if event.type == event_type]
     if not readings:
         return None
-    level = corroborate_below.get(event_type)
+    level = settings.corroborate_below.get(event_type)
     score = max(event.score for event in readings)
     if level is not None and score < level:
         return f"read weakly (score {score:.2f})"
-    if event_type in corroborate_bare and not any(
+    if event_type in settings.corroborate_bare and not any(
         _has_particulars(event) or _in_headline(event, item.title) for event in readings
     ):
         return f"told without its particulars ({_LACKS[event_type]}) and not in the headline"

@@ -156,9 +156,7 @@ def story_settings(config: Config) -> DedupSettings:
     """The story stage's settings a configuration asks for: whether weak readings wait for a second outlet."""
     from .deduplicate import DedupSettings
 
-    if config.settings.corroborate_weak:
-        return DedupSettings()
-    return DedupSettings(corroborate_below={}, corroborate_bare=())
+    return DedupSettings() if config.settings.corroborate_weak else DedupSettings.alerting_at_once()
 
 
 class InlineExecutor(Executor):

@@ -896,7 +896,9 @@ def test_decide_a_deadline_read_weakly_alerts_at_once() -> None:
 
 
 def test_decide_without_corroboration_alerts_every_new_event_at_once() -> None:
-    decision = decide(None, tracked(last_alert_story=None), "story1", read_as(0.5), corroborate_below={})
+    decision = decide(
+        None, tracked(last_alert_story=None), "story1", read_as(0.5), DedupSettings(corroborate_below={})
+    )
     assert (decision.alert, decision.kind) == (True, "new")
 
 
@@ -932,7 +934,8 @@ def test_decide_a_new_event_told_without_its_particulars_waits_for_a_second_outl
             "pending"
         )
     # without corroboration it alerts at once
-    at_once = decide(None, after, "story1", read_as(0.95, event_type=event_type, facts=facts), {}, ())
+    reading = read_as(0.95, event_type=event_type, facts=facts)
+    at_once = decide(None, after, "story1", reading, DedupSettings.alerting_at_once())
     assert (at_once.alert, at_once.kind) == (True, "new")
 
 
@@ -963,8 +966,7 @@ def test_a_swap_told_in_passing_without_a_number_alerts_when_a_second_outlet_tel
     for item in (power, mayor):
         swaps = [event for event in item.events if event.type == "EXCHANGE"]
         assert swaps and not any("count" in event.facts for event in swaps), "the test needs a bare swap"
-    without = DedupSettings(corroborate_below={}, corroborate_bare=())
-    for settings, alerted_at in ((DedupSettings(), 1), (without, 0)):
+    for settings, alerted_at in ((DedupSettings(), 1), (DedupSettings.alerting_at_once(), 0)):
         assignments = assign_all(Deduplicator(settings=settings), [power, mayor])
         swaps = [only([d for d in a.decisions if d.event_type == "EXCHANGE"]) for a in assignments]
         assert [decision.alert for decision in swaps] == [i == alerted_at for i in range(2)]
@@ -996,7 +998,7 @@ def test_a_weak_reading_alerts_when_another_outlet_reports_the_event(rules: Rule
         "Negotiators from Kyiv and Moscow agreed in Istanbul to release 1,000 prisoners of war each, "
         "officials said after the meeting.",
     )
-    for settings, alerted_at in ((DedupSettings(), 1), (DedupSettings(corroborate_below={}), 0)):
+    for settings, alerted_at in ((DedupSettings(), 1), (DedupSettings.alerting_at_once(), 0)):
         assignments = assign_all(Deduplicator(settings=settings), [weak, second])
         rounds = [[d for d in a.decisions if d.event_type == "NEW_ROUND"] for a in assignments]
         assert [only(decisions).alert for decisions in rounds] == [i == alerted_at for i in range(2)]
