@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from re import _parser
 
 import pytest
 
@@ -66,3 +67,14 @@ def test_page_links_blanked_as_by_the_regex(text: str) -> None:
         body = text[title_end:]
         expected = text[:title_end] + engine._PAGE_LINK.sub(lambda found: " " * len(found.group()), body)
         assert engine._without_page_links(text, title_end) == expected
+
+
+def test_every_packaged_pattern_runs_on_a_fast_path() -> None:
+    # a regex rule runs with the others at numbers, or by itself from a literal it opens with (the engine's
+    # prefix search or a _LiteralLed); any other is tried at every character of every text
+    rules = engine.default_rules()
+    for compiled, index in rules._other_patterns:
+        if isinstance(compiled, engine._LiteralLed):
+            continue
+        opening = _parser.parse(compiled.pattern).data[0]
+        assert str(opening[0]) == "LITERAL", f"{rules._name[index]}: {compiled.pattern}"
