@@ -5176,6 +5176,7 @@ def _deadline_candidate(
         _is_old_deadline(facts.get("deadline"), analysis.published)
         or _lapsed_months_ago(analysis, text)
         or _TRUCE_OVER.search(text) is not None
+        or (_PAST_LAPSE.search(text) is not None and not _is_iso_date(str(facts.get("deadline"))))
         # "after Trump gave the Kremlin 50 days", told last week: counted from publication, it would be wrong
         or (
             reckoned
@@ -5258,6 +5259,18 @@ _SUPERSEDED = re.compile(
 _TRUCE_OVER = re.compile(
     r"\bresum(?:ed|ing)\b[^.;]{0,60}\b(?:after|following)\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?"
     r"(?:pause|truce|ceasefire|moratorium|lull)\b"
+)
+
+
+# A time limit told as over: "the lapsed April deadline", "one expired American deadline", "since a
+# moratorium lapsed" (the deadline word is an adjective of the past, or what has passed since): background
+_PAST_LAPSE = _literal_led(
+    re.compile(
+        r"\b(?:the|an|one|its|their|that|this|last)\s+(?:[\w-]+\s+){0,2}?(?:lapsed|expired)\s+"
+        r"(?:(?!(?:and|but|or|on|at|in|the|a|an|as|when|while)\b)[\w-]+\s+){0,2}?"
+        r"(?:deadline|ultimatum|moratorium|truce|ceasefire|deal|agreement|grain\s+deal)s?\b"
+        r"|\bsince\s+(?:the|a|an|its|their|that|this)\s+(?:[\w-]+\s+){0,3}?(?:lapsed|expired|ran\s+out)\b"
+    )
 )
 
 
@@ -5409,6 +5422,10 @@ def _detect_deadline(
                 candidates.append(candidate)
     threshold = analysis.rules.scores["deadline_threshold"]
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
+    if asserted and _EXPLAINS.match(analysis.text):
+        # an opinion or explainer retells spans given weeks ago ("in 2025 Moscow was given 50 days"): counted
+        # from its publication they are no day's news (but "Washington has given Moscow 50 days" is)
+        asserted = [candidate for candidate in asserted if not _retold_span(analysis, candidate)]
     if asserted and any(
         ("withdrawn" in sentence.concepts) and ("deadline" in sentence.concepts)
         for sentence in analysis.sentences
@@ -5422,6 +5439,21 @@ def _detect_deadline(
         return None
     _prefer_stated_dates(asserted, analysis.published)
     return _event("DEADLINE", asserted, analysis, ("deadline",))
+
+
+def _retold_span(analysis: _Analysis, candidate: _Candidate) -> bool:
+    """Whether a candidate's deadline is a span counted from publication ("50 days", or the date 50 days
+    after it) that its sentence tells as given in the past."""
+    value = candidate.facts.get("deadline")
+    counted = candidate.reckoned or (value is not None and not _is_iso_date(str(value)))
+    return counted and _GIVEN_IN_THE_PAST.search(analysis.sentence_text(candidate.sentence)) is not None
+
+
+_GIVEN_IN_THE_PAST = re.compile(
+    r"\b(?:gave|(?:was|were|had\s+been)\s+(?:given|told|set|offered)|had\s+given|ran\s+out|expired|lapsed"
+    # ("since 2025 Washington has given Moscow deadlines of fifty days, ...": a record, not the news)
+    r"|since\s+(?:\d{4}|last\s+year))\b"
+)
 
 
 # "no end-of-August deadline", "not setting a deadline", "never set a 1 September ultimatum"

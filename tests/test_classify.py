@@ -2216,6 +2216,44 @@ def test_a_truce_that_lapsed_months_ago_or_one_only_proposed_is_no_deadline(asid
     assert "DEADLINE" not in events(result)
 
 
+@pytest.mark.parametrize(
+    "aside",
+    [
+        "Talks between Russia and Ukraine remain on pause, with the US still weighing its response to the "
+        "lapsed April deadline.",
+        "Six months of talks between Russia and Ukraine have brought two swaps and one expired American "
+        "deadline.",
+        "Strikes on refineries have doubled since the energy moratorium lapsed, the ministry said.",
+    ],
+)
+def test_a_time_limit_told_as_over_is_background(aside: str) -> None:
+    result = run("Russian and Ukrainian delegations meet in Geneva", f"The talks began on Monday. {aside}")
+    assert "NEW_ROUND" in events(result)
+    assert "DEADLINE" not in events(result), result.events
+
+
+def test_a_deadline_that_expired_today_is_still_news() -> None:
+    result = run("", "Trump's deadline for Moscow to agree a ceasefire expired on Wednesday without a deal.")
+    assert deadline_of(result) == "2025-07-23"
+
+
+@pytest.mark.parametrize(
+    ("given", "deadline"),
+    [
+        ("Last spring Russia was given fifty days", False),
+        ("Since 2025 Washington has given Russia fifty days", False),
+        ("Washington has given Russia fifty days", True),  # the news the opinion opens on
+    ],
+)
+def test_an_opinion_retelling_a_span_given_in_the_past_is_no_deadline(given: str, deadline: bool) -> None:
+    body = (
+        f"{given} to agree a ceasefire with Ukraine or face tariffs on its oil buyers, and the White House "
+        "calls that pressure a strategy."
+    )
+    assert ("DEADLINE" in events(run("Opinion: The trouble with ultimatums", body))) is deadline
+    assert "DEADLINE" in events(run("Talks: The trouble with ultimatums", body))  # a report's span counts
+
+
 def test_a_span_given_a_week_before_counts_from_that_day() -> None:
     result = run(
         "Talks in Istanbul",
