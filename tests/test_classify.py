@@ -4217,6 +4217,29 @@ def test_a_round_of_trade_talks_at_a_venue_of_the_talks_is_not_relevant() -> Non
 
 
 @pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (
+            "Pandemic treaty talks resume in Geneva",
+            "Delegations of the member states began a new round of negotiations on a pandemic agreement in "
+            "Geneva on Monday, hoping to finish by May.",
+        ),
+        (
+            "Plastics treaty talks end without a deal",
+            "A fifth round of negotiations on a global plastics treaty ended without agreement. Delegates "
+            "said a resumed session would be held next year, possibly in Geneva.",
+        ),
+    ],
+)
+def test_a_round_of_un_treaty_talks_at_a_venue_of_the_talks_is_not_relevant(title: str, summary: str) -> None:
+    result = run(title, summary)
+    assert not result.relevant, result.evidence
+    # named with the parties, the treaty is no confounder: the talks' own round in the same city stays news
+    ours = run("Russia and Ukraine to meet in Geneva", f"{summary} Russian and Ukrainian envoys meet there.")
+    assert ours.relevant
+
+
+@pytest.mark.parametrize(
     "summary",
     [
         "Russia and Ukraine will hold talks in Geneva next week with U.S. officials taking part, the Swiss "
