@@ -2841,6 +2841,8 @@ def _only_a_topic(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:
     words = analysis.words
     return all(
         _followed_by(words, hit, _TOPIC_NOUNS)
+        # "to discuss the return of Ukrainian children": the people a mediator asks for, not a side present
+        or _followed_by(words, hit, _PEOPLE_ASKED_FOR)
         # "the situation around Ukraine", "a mission of peace for Ukraine", "the war in Ukraine"
         or (
             hit.first >= 2
@@ -2895,6 +2897,10 @@ def _followed_by(words: Sequence[str], hit: _Hit, nouns: frozenset[str]) -> bool
 
 _TOPIC_NOUNS = frozenset((
     "settlement", "crisis", "conflict", "issue", "issues", "question", "file", "dossier", "problem", "war",
+))  # fmt: skip
+_PEOPLE_ASKED_FOR = frozenset((
+    "children", "child", "prisoners", "captives", "pows", "detainees", "civilians", "citizens", "families",
+    "servicemen", "defenders", "soldiers",
 ))  # fmt: skip
 _TOPIC_PREPOSITIONS = frozenset(("around", "in", "for", "over", "on", "about"))
 _TOPIC_BEFORE = _TOPIC_NOUNS | frozenset((

@@ -690,6 +690,16 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "Zelensky used Friday's meeting with Cardinal Parolin to ask for help in finding children "
             "deported to Russia.",
         ),
+        (
+            "Papal envoy meets Russian ombudsman",
+            "The Pope's envoy met Russia's children's rights commissioner in Moscow on Thursday to discuss "
+            "the return of Ukrainian children taken to Russia, the Holy See said.",
+        ),
+        (
+            "",
+            "The US envoy met Russian officials in Abu Dhabi on Tuesday to press for the release of "
+            "Ukrainian prisoners of war.",
+        ),
     ],
 )
 def test_a_mediator_with_one_side_is_not_a_new_round(title: str, summary: str) -> None:
