@@ -2300,16 +2300,20 @@ _WEEKS_BACK = re.compile(
 # "humanitarian arrangements agreed at talks in Istanbul", "under an arrangement reached at the talks"
 _AGREED_THERE = re.compile(
     r"(?:\b(?:swaps?|exchanges?|repatriations?|arrangements?|deals?|agreements?|accords?|terms|releases?|"
-    r"handovers?|commitments?|steps?|ceasefire|truce)\s+(?:of\s+(?:[\w'-]+,?\s+){0,5}?[\w'-]+)?,?\s*"
+    r"handovers?|commitments?|steps?|ceasefire|truce|moratorium|pause)\s+"
+    # ("the moratorium on strikes against energy facilities, agreed at")
+    r"(?:(?:of|on|for)\s+(?:[\w'-]+,?\s+){0,5}?[\w'-]+)?,?\s*"
     # ("the exchange that was agreed at", "the deal their delegations agreed in")
     r"(?:(?:that|which)\s+(?:[\w'-]+\s+){0,4}?|(?:[\w'-]+\s+){1,3}?)?(?:(?:was|were|had\s+been)\s+)?"
     r"|\bas\s+(?:was\s+)?)"  # "exchanged on Tuesday, as agreed at the talks"
     r"(?:agreed|reached|struck|brokered|negotiated|sealed|secured|hammered\s+out)\s+"
+    # ("the exchange was agreed on Tuesday at the meeting of the delegations")
+    r"(?:(?:on|last|earlier\s+this)\s+[\w-]+\s+)?"
     r"(?:at|in|during|under|within|by|through)\b"
 )
 
 
-_AGREED_THERE_GAP = 2  # words between "agreed at" and the session's ("the direct talks")
+_AGREED_THERE_GAP = 3  # words between "agreed at" and the session's ("the Russian-Ukrainian talks")
 
 
 def _agreed_clause(analysis: _Analysis, sentence: _Sentence) -> tuple[int, int] | None:

@@ -911,6 +911,8 @@ def test_a_swap_due_or_to_be_released_under_a_summits_deal_is_agreed(outcome: st
         "It is the first half of the swap of 500 for 500 that the delegations struck in Istanbul on Monday.",
         "The handover took place under an arrangement reached at the direct talks hosted by Turkey.",
         "The repatriations are part of humanitarian arrangements agreed at talks in Istanbul in the summer.",
+        "The exchange was agreed last Tuesday at the meeting of the Ukrainian, Russian and American "
+        "delegations in Riyadh.",
     ],
 )
 def test_talks_named_as_where_a_swap_was_agreed_are_its_background(origin: str) -> None:
@@ -919,6 +921,15 @@ def test_talks_named_as_where_a_swap_was_agreed_are_its_background(origin: str) 
         f"250 Ukrainian soldiers returned home from Russian captivity on Tuesday, officials said. {origin}",
     )
     assert events(result) == {"EXCHANGE"}
+
+
+def test_talks_named_as_where_a_lapsing_moratorium_was_agreed_are_its_background() -> None:
+    result = run(
+        "Energy moratorium ends",
+        "The moratorium on strikes against energy facilities, agreed at the Russian-Ukrainian talks in "
+        "Muscat in June, ended on Sunday, the Kremlin said.",
+    )
+    assert "NEW_ROUND" not in events(result), result.events
 
 
 @pytest.mark.parametrize("session", ["talks", "meeting"])
