@@ -1601,7 +1601,9 @@ def _contexts(analysis: _Analysis) -> list[_Context]:
                 own[index] = _Context(True, True, False, implied=True)
     # a headline or lead that names no one ("Thousand-for-thousand exchange completed") is about whoever
     # the item names first
-    previous = next((c for c in own if c.russia or c.ukraine or c.other), _Context(False, False, False))
+    pairs = zip(analysis.sentences, own, strict=True)
+    named = (_lent(s, c) for s, c in pairs if c.russia or c.ukraine or c.other)
+    previous = next(named, _Context(False, False, False))
     title_context: _Context | None = None
     for sentence, context in zip(analysis.sentences, own, strict=True):
         if not (context.russia or context.ukraine or context.other):
@@ -1614,8 +1616,17 @@ def _contexts(analysis: _Analysis) -> list[_Context]:
         if sentence.is_title:
             title_context = context
         contexts.append(context)
-        previous = context
+        previous = _lent(sentence, context)
     return contexts
+
+
+def _lent(sentence: _Sentence, context: _Context) -> _Context:
+    """What a sentence lends the sentences after it that name no one: its context, but another's when it
+    tells a US–Russia swap ("Ballerina freed in Abu Dhabi swap" over "Karelina, a US-Russian citizen jailed
+    for a donation to a Ukrainian charity, was freed ..."): Ukraine is named there, not at the swap."""
+    if "us_russia_swap" in sentence.concepts and not context.other:
+        return _Context(False, False, True)
+    return context
 
 
 def _position_factor(sentence: _Sentence, scores: Mapping[str, float]) -> float:

@@ -1657,6 +1657,24 @@ def test_us_russia_swap_is_not_relevant_even_with_prisoner_words() -> None:
     assert "EXCHANGE" not in events(result)
 
 
+def test_a_headline_naming_no_one_over_a_us_russia_swap_is_that_swap() -> None:
+    # Ukraine is named in the lead only as the cause the prisoner gave to; the swap is Washington's and
+    # Moscow's, and the headline that names no one is about it, not about a war's swap at a talks' venue
+    result = run(
+        "Teacher freed in Abu Dhabi prisoner swap",
+        "Anna Morrow, a dual US-Russian citizen jailed over a donation to a Ukrainian relief fund, was freed "
+        "in a prisoner exchange in Abu Dhabi on Thursday. Washington released a Russian engineer in return.",
+    )
+    assert not result.relevant, result.evidence
+    # a war's swap that frees an American too stays the war's
+    war = run(
+        "Prisoners freed in Abu Dhabi swap",
+        "Ukraine and Russia exchanged 84 prisoners of war each on Thursday; a US citizen who fought for "
+        "Ukraine was among those freed.",
+    )
+    assert "EXCHANGE" in events(war)
+
+
 # --- DEADLINE ------------------------------------------------------------------------------------------
 
 
