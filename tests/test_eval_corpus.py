@@ -104,6 +104,8 @@ DOSSIERS = Path(__file__).parent / "data" / "corpus" / "dossiers.jsonl"
 MISSIVES = Path(__file__).parent / "data" / "corpus" / "missives.jsonl"
 # a twenty-eighth (COURIERS.md): a 2037 series told mostly in feed teasers and first paragraphs
 COURIERS = Path(__file__).parent / "data" / "corpus" / "couriers.jsonl"
+# a twenty-ninth (ANNALS.md): October 2025 - March 2026 told by feeds, most of its traps deadlines and rounds
+ANNALS = Path(__file__).parent / "data" / "corpus" / "annals.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.0},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.0},
@@ -135,6 +137,7 @@ STORY_FLOORS = {
     DOSSIERS.name: {"clustering": 0.9, "gold_alerted": 0.88, "per_gold": 1.4},
     MISSIVES.name: {"clustering": 0.9, "gold_alerted": 0.95, "per_gold": 1.4},
     COURIERS.name: {"clustering": 0.82, "gold_alerted": 0.9, "per_gold": 1.55},
+    ANNALS.name: {"clustering": 0.68, "gold_alerted": 0.95, "per_gold": 1.85},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -165,6 +168,7 @@ LONG_FLOORS = {
     DOSSIERS.name: {"relevance": 0.97, "NEW_ROUND": 0.9, "EXCHANGE": 0.88, "DEADLINE": 0.86},
     MISSIVES.name: {"relevance": 0.96, "NEW_ROUND": 0.86, "EXCHANGE": 0.96, "DEADLINE": 0.95},
     COURIERS.name: {"relevance": 0.97, "NEW_ROUND": 0.78, "EXCHANGE": 0.88, "DEADLINE": 0.76},
+    ANNALS.name: {"relevance": 0.96, "NEW_ROUND": 0.9, "EXCHANGE": 0.93, "DEADLINE": 0.78},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -196,6 +200,7 @@ LONG_FACT_FLOORS = {
     # (place: the file's venues are not in the gazetteer)
     MISSIVES.name: {"round": 0.9, "place": 0.4, "date": 0.9, "count": 0.8, "deadline": 0.95},
     COURIERS.name: {"round": 0.9, "place": 0.9, "date": 0.85, "count": 0.95, "deadline": 0.8},
+    ANNALS.name: {"round": 0.9, "place": 0.9, "date": 0.85, "count": 0.9, "deadline": 0.8},
 }
 
 
@@ -228,6 +233,7 @@ LONG = [
     DOSSIERS,
     MISSIVES,
     COURIERS,
+    ANNALS,
 ]
 
 
