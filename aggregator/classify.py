@@ -5198,6 +5198,8 @@ def _deadline_candidate(
         or _lapsed_months_ago(analysis, text)
         or _TRUCE_OVER.search(text) is not None
         or (_PAST_LAPSE.search(text) is not None and not _is_iso_date(str(facts.get("deadline"))))
+        # "In July Donald Trump gave Moscow 50 days", told in March: counted from March it would be wrong
+        or (reckoned and _given_months_ago(analysis, text))
         # "after Trump gave the Kremlin 50 days", told last week: counted from publication, it would be wrong
         or (
             reckoned
@@ -5346,6 +5348,26 @@ def _gives_on(text: str, start: int, end: int) -> bool:
     return _SPOKEN_ON.search(text, max(0, start - 30), start) is not None or (
         _GIVEN_AFTER.match(text, end) is not None
     )
+
+
+def _given_months_ago(analysis: _Analysis, text: str) -> bool:
+    """Whether a sentence tells a span given in another month than the publication's, or an earlier year:
+    "In July Trump gave Moscow 50 days", "last summer Washington gave Russia ten days"."""
+    found = _GIVEN_IN.search(text)
+    if found is None or analysis.published is None:
+        return False
+    if found.group("month"):
+        return _not_the_month_of_publication(analysis, found.group("month"))
+    if found.group("year"):
+        return int(found.group("year")) < analysis.published.year
+    return True  # last year, last summer
+
+
+_GIVEN_IN = re.compile(
+    rf"\b(?:in\s+(?:early\s+|mid-?\s?|late\s+)?(?:(?P<month>{_ENGLISH_MONTH_NAMES})|(?P<year>20\d\d))"
+    r"|last\s+(?:year|spring|summer|autumn|fall|winter))\b"
+    r"(?:,?\s+[\w'-]+){0,4}?\s+(?:gave|set|issued|announced|imposed|granted)\b"
+)
 
 
 def _lapsed_months_ago(analysis: _Analysis, text: str) -> bool:

@@ -2271,6 +2271,16 @@ def test_a_time_limit_told_as_over_is_background(aside: str) -> None:
     assert "DEADLINE" not in events(result), result.events
 
 
+def test_a_span_given_in_another_month_is_not_counted_from_publication() -> None:
+    result = run(
+        "Sanctions talk returns in Washington",
+        "In July Donald Trump gave Moscow 50 days to make a peace deal with Ukraine or see its oil buyers "
+        "hit with tariffs.",
+        published=date(2026, 3, 9),
+    )
+    assert all(event.facts.get("deadline") != "2026-04-28" for event in result.events), result.events
+
+
 def test_a_deadline_that_expired_today_is_still_news() -> None:
     result = run("", "Trump's deadline for Moscow to agree a ceasefire expired on Wednesday without a deal.")
     assert deadline_of(result) == "2025-07-23"
