@@ -25,7 +25,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from aggregator.errors import StoreError
-from aggregator.models import FeedState, FeedStatus, FetchLogEntry, Item, PolledFeed, SaveResult
+from aggregator.models import (
+    Classification,
+    Evidence,
+    FeedState,
+    FeedStatus,
+    FetchLogEntry,
+    Item,
+    PolledFeed,
+    SaveResult,
+)
 from aggregator.store import MIGRATIONS_DIR, SCHEMA_HEAD, Store, StoredItem, metadata
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -574,6 +583,44 @@ def test_naive_datetimes_are_refused(store: Store, feed_ids: dict[str, int]) -> 
     with pytest.raises(sa.exc.StatementError, match="naive datetime"):
         store.update_feed(replace(alpha, next_due=datetime(2026, 3, 1, 12, 0)))
     assert store.feed_state("alpha") == alpha
+
+
+@pytest.mark.parametrize("top_of_range", [False, True], ids=["ids in sequence", "ids at random"])
+def test_a_polls_verdicts_are_stored_on_their_own_new_items(
+    store: Store, feed_ids: dict[str, int], db_path: Path, top_of_range: bool
+) -> None:
+    if top_of_range:  # an item at the largest rowid: SQLite numbers the next ones at random
+        store.save_items(feed_ids["beta"], [make_item("beta", "b1")], NOW)
+        raw(db_path, "UPDATE items SET id = 9223372036854775807")
+    alpha = store.feed_state("alpha")
+    assert alpha is not None
+    keys = ["k3", "k1", "k2", "k0"]  # not in key order
+    verdicts = tuple(
+        Classification(
+            relevant=n % 2 == 0,
+            score=float(n),
+            events=(),
+            evidence=(Evidence("rule", 0, 2, key),),
+            rules_version="v",
+        )
+        for n, key in enumerate(keys)
+    )
+    polled = PolledFeed(
+        state=alpha,
+        log=FetchLogEntry(feed_id=alpha.id, started_at=NOW, duration_s=0.1, outcome="ok", status=200),
+        items=tuple(make_item("alpha", key) for key in keys),
+        verdicts=verdicts,
+    )
+    (saved,) = store.record_polled([polled], NOW)
+    stored = raw(
+        db_path,
+        "SELECT i.key, i.id, c.score FROM items i JOIN classifications c ON c.item_id = i.id"
+        " WHERE i.feed_id = ? ORDER BY i.key",
+        alpha.id,
+    )
+    assert [(key, score) for key, _, score in stored] == [("k0", 3.0), ("k1", 1.0), ("k2", 2.0), ("k3", 0.0)]
+    ids = {key: item_id for key, item_id, _ in stored}
+    assert saved.new_relevant == (("k2", ids["k2"]), ("k3", ids["k3"]))  # by key, as a lookup gives them
 
 
 # --- save_items ------------------------------------------------------------------------------------
