@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
@@ -756,12 +757,14 @@ class Store:
             return
         for chunk in _chunks(sorted(item_id for item_id, _ in verdicts) if replace else [], MAX_BOUND_PARAMS):
             conn.execute(sa.delete(classifications_table).where(classifications_table.c.item_id.in_(chunk)))
+        as_json = self._bulk.takes_ready_values
         self._bulk.insert(
             conn,
             classifications_table,
             _VERDICT_COLUMNS,
-            [_verdict_values(i, v) for i, v in verdicts],
+            [_verdict_values(i, v, as_json=as_json) for i, v in verdicts],
             {"classified_at": now},
+            ready=_VERDICT_JSON_COLUMNS if as_json else (),
         )
 
     def items_for_classification(
@@ -1405,6 +1408,11 @@ class _BulkInserter:
         self._compiled: dict[tuple[str, frozenset[str], bool], tuple[str, tuple[str, ...]]] = {}
         self._processors: dict[tuple[str, str], Callable[[Any], Any] | None] = {}
 
+    @property
+    def takes_ready_values(self) -> bool:
+        """Whether ``insert`` takes values already processed for the database (``ready``)."""
+        return self._fast
+
     def insert(
         self,
         conn: Connection,
@@ -1414,9 +1422,14 @@ class _BulkInserter:
         constants: Mapping[str, Any],
         *,
         ignore_conflicts: bool = False,
+        ready: Collection[str] = (),
     ) -> None:
+        """``ready`` names columns whose values are already as the database takes them (their type's bind
+        processing done), which only the SQLite path accepts (see takes_ready_values)."""
         if not rows:
             return
+        if ready and not self._fast:
+            raise ValueError("ready values need the SQLite path")
         if not self._fast:
             names = (*columns, *constants)
             stmt = _insert_statement(self._dialect.name, table, ignore_conflicts)
@@ -1424,7 +1437,7 @@ class _BulkInserter:
             return
         sql, order = self._sql(table, (*columns, *constants), ignore_conflicts)
         try:
-            params = self._parameters(table, columns, rows, constants, order)
+            params = self._parameters(table, columns, rows, constants, order, ready)
         except (ValueError, TypeError) as exc:  # a refused value: reported as SQLAlchemy itself would
             kind = f"{type(exc).__module__}.{type(exc).__name__}"
             raise sa.exc.StatementError(f"({kind}) {exc}", sql, None, exc) from exc
@@ -1437,13 +1450,14 @@ class _BulkInserter:
         rows: Sequence[tuple[Any, ...]],
         constants: Mapping[str, Any],
         order: Sequence[str],
+        ready: Collection[str],
     ) -> list[tuple[Any, ...]]:
         # Work column by column (map and zip loop in C); a constant is processed once and repeated.
         values: dict[str, Iterable[Any]] = {
             name: itertools.repeat(self._bind(table, name, value)) for name, value in constants.items()
         }
         for name, column in zip(columns, zip(*rows, strict=True), strict=True):
-            process = self._processor(table, name)
+            process = None if name in ready else self._processor(table, name)
             values[name] = column if process is None else map(process, column)
         return list(zip(*(values[name] for name in order), strict=False))  # the repeats never run out
 
@@ -1731,25 +1745,49 @@ MAX_STORED_EVIDENCE = 24  # spans kept per verdict: enough to explain it, bounde
 _VERDICT_COLUMNS = ("item_id", "relevant", "score", "event_types", "events", "evidence", "rules_version")
 
 
-def _verdict_values(item_id: int, verdict: Classification) -> tuple[Any, ...]:
-    """A verdict's values in _VERDICT_COLUMNS order (classified_at is added by the caller)."""
+_VERDICT_JSON_COLUMNS = ("events", "evidence")
 
-    def evidence(items: Iterable[Evidence]) -> list[dict[str, Any]]:
-        kept = list(items)[:MAX_STORED_EVIDENCE]
-        return [{"rule": e.rule, "start": e.start, "end": e.end, "text": e.text} for e in kept]
 
+def _verdict_values(item_id: int, verdict: Classification, *, as_json: bool = False) -> tuple[Any, ...]:
+    """A verdict's values in _VERDICT_COLUMNS order (classified_at is added by the caller). With ``as_json``
+    the JSON columns come as the text the column's type would make of them (json.dumps)."""
+    events = [
+        {"type": ev.type, "score": ev.score, "facts": dict(ev.facts), "evidence": _evidence(ev.evidence)}
+        for ev in verdict.events
+    ]
     return (
         item_id,
         verdict.relevant,
         float(verdict.score),
         ",".join(event.type for event in verdict.events),
-        [
-            {"type": ev.type, "score": ev.score, "facts": dict(ev.facts), "evidence": evidence(ev.evidence)}
-            for ev in verdict.events
-        ],
-        evidence(verdict.evidence),
+        (json.dumps(events) if events else "[]") if as_json else events,
+        _evidence_json(verdict.evidence) if as_json else _evidence(verdict.evidence),
         verdict.rules_version,
     )
+
+
+def _evidence(items: Iterable[Evidence]) -> list[dict[str, Any]]:
+    return [
+        {"rule": e.rule, "start": e.start, "end": e.end, "text": e.text}
+        for e in itertools.islice(items, MAX_STORED_EVIDENCE)
+    ]
+
+
+def _evidence_json(items: Sequence[Evidence]) -> str:
+    """json.dumps(_evidence(items)), written directly: a cold poll stores a verdict per item, and making
+    dicts for json to take apart again cost the writer more than the rest of storing verdicts."""
+    parts = []
+    for e in itertools.islice(items, MAX_STORED_EVIDENCE):
+        if not (type(e.rule) is str and type(e.start) is int and type(e.end) is int and type(e.text) is str):
+            return json.dumps(_evidence(items))  # what the shortcut below does not spell the same
+        parts.append(
+            f'{{"rule": {_json_string(e.rule)}, "start": {e.start}, "end": {e.end}, '
+            f'"text": {_json_string(e.text)}}}'
+        )
+    return f"[{', '.join(parts)}]"
+
+
+_json_string = json.encoder.encode_basestring_ascii  # a str as json.dumps writes it (ensure_ascii)
 
 
 def _story_row(story: Story) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -27,6 +28,7 @@ from alembic.script import ScriptDirectory
 from aggregator.errors import StoreError
 from aggregator.models import (
     Classification,
+    DetectedEvent,
     Evidence,
     FeedState,
     FeedStatus,
@@ -35,7 +37,7 @@ from aggregator.models import (
     PolledFeed,
     SaveResult,
 )
-from aggregator.store import MIGRATIONS_DIR, SCHEMA_HEAD, Store, StoredItem, metadata
+from aggregator.store import MIGRATIONS_DIR, SCHEMA_HEAD, Store, StoredItem, _verdict_values, metadata
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PG_URL = os.environ.get("AGGREGATOR_TEST_PG_URL")
@@ -621,6 +623,29 @@ def test_a_polls_verdicts_are_stored_on_their_own_new_items(
     assert [(key, score) for key, _, score in stored] == [("k0", 3.0), ("k1", 1.0), ("k2", 2.0), ("k3", 0.0)]
     ids = {key: item_id for key, item_id, _ in stored}
     assert saved.new_relevant == (("k2", ids["k2"]), ("k3", ids["k3"]))  # by key, as a lookup gives them
+
+
+def test_verdicts_json_written_directly_is_what_json_dumps_writes() -> None:
+    texts = [
+        "plain",
+        'quote " and \\ backslash',
+        "tab\tnew\nline\x00\x1f\x7f",
+        "Zürich – «talks»",
+        "emoji 🙂",
+        "\ud800",
+    ]
+    evidence = tuple(Evidence(f"rule.{n}", n, n + len(text), text) for n, text in enumerate(texts))
+    odd = (Evidence("rule.odd", True, 2, "x"),)  # not an int: left to json itself
+    many = tuple(Evidence("r", n, n + 1, "x") for n in range(40))  # more than are stored
+    for spans in (evidence, odd, many, ()):
+        event = DetectedEvent("NEW_ROUND", 0.75, {"round": 3, "place": "Genève"}, spans)
+        for events in ((), (event,)):
+            verdict = Classification(True, 1.5, events, spans, "v1")
+            plain = _verdict_values(7, verdict)
+            as_json = _verdict_values(7, verdict, as_json=True)
+            assert as_json[4] == json.dumps(plain[4])
+            assert as_json[5] == json.dumps(plain[5])
+            assert as_json[:4] == plain[:4] and as_json[6:] == plain[6:]
 
 
 # --- save_items ------------------------------------------------------------------------------------
