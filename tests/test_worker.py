@@ -8,11 +8,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from aggregator.models import RawEntry
-from aggregator.worker import has_event_handler, has_unsafe_link, hostile_markup
+from aggregator.worker import has_control_character, has_event_handler, has_unsafe_link, hostile_markup
 
 # The definitions: correct, but they try every position (and the first backtracks over every tag).
 EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
 UNSAFE_LINK = re.compile(r"(?:javascript|vbscript|data)\s*:", re.IGNORECASE)
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @given(st.text(alphabet="<> \t\nonONclickCx=a\"'/", max_size=60))
@@ -26,6 +27,18 @@ def test_the_event_handler_scan_finds_what_the_regex_finds(text: str) -> None:
 @settings(max_examples=3000)
 def test_the_unsafe_link_scan_finds_what_the_regex_finds(text: str) -> None:
     assert has_unsafe_link(text.lower()) == bool(UNSAFE_LINK.search(text))
+
+
+@given(
+    st.text(
+        alphabet=st.characters(max_codepoint=0x2FF) | st.sampled_from("\u0080\u009f\ud800😀"), max_size=30
+    )
+)
+@example("\x7f")
+@example("\ud800\x1b")
+@settings(max_examples=3000)
+def test_the_control_character_scan_finds_what_the_regex_finds(text: str) -> None:
+    assert has_control_character(text) == bool(CONTROL.search(text))
 
 
 def test_event_handlers_inside_tags_and_not_in_prose() -> None:
