@@ -311,6 +311,10 @@ class Poller:
     def parser_ready(self) -> bool:
         return self.parse_processes <= 0 or (self._parse_pool is not None and self._pool_ready.is_set())
 
+    def wait_for_parser(self, timeout: float) -> None:
+        """Until the workers are ready (see warm_parser), or ``timeout`` seconds."""
+        self._pool_ready.wait(timeout)
+
     def warm_parser(self) -> None:
         """Start the workers in the background (about 0.6 s of imports) while fetching goes on."""
         with self._pool_lock:
@@ -564,7 +568,13 @@ class _PollRun:
                         self.backlog_bytes -= len(fetched.body or b"")  # counted again on submission
                         self._submit_parse(state, fetched, body_hash, parses)
                 pause = 0.05 if self.waiting else 0.5  # look again soon when bodies wait for the workers
-                done, _ = wait([*fetches, *parses], timeout=pause, return_when=FIRST_COMPLETED)
+                if fetches or parses:
+                    done, _ = wait([*fetches, *parses], timeout=pause, return_when=FIRST_COMPLETED)
+                else:
+                    # Only bodies waiting for the workers to start (the backlog full): wait() on no futures
+                    # returns at once, and this loop spun about 200,000 times through a cold poll's start.
+                    self.poller.wait_for_parser(pause)
+                    done = set()
                 for future in done:
                     if future in fetches:
                         host, state = fetches.pop(future)  # type: ignore[call-overload]
