@@ -1159,17 +1159,13 @@ class Store:
         for chunk in _chunks(ids, MAX_BOUND_PARAMS):
             existing.update(conn.execute(sa.select(table.c.id).where(table.c.id.in_(chunk))).scalars())
         fresh = [row for row in rows if row["id"] not in existing]
-        stale = [{"b_" + k: v for k, v in row.items()} for row in rows if row["id"] in existing]
+        stale = [row for row in rows if row["id"] in existing]
         if fresh:
-            conn.execute(table.insert(), fresh)
+            names = tuple(fresh[0])  # every row has the same keys (as SQLAlchemy's executemany needs)
+            self._bulk.insert(conn, table, names, [tuple(row[name] for name in names) for row in fresh], {})
         if stale:
             columns = [c.name for c in table.columns if c.name != "id" and c.name not in keep]
-            update = (
-                table.update()
-                .where(table.c.id == sa.bindparam("b_id"))
-                .values({name: sa.bindparam("b_" + name) for name in columns})
-            )
-            conn.execute(update, stale)
+            self._bulk.update_by_id(conn, table, columns, stale)
 
     def recent_stories(self, since: datetime) -> list[Story]:
         """Stories seen since ``since``: what the deduplicate stage needs to rebuild its window."""
@@ -1405,7 +1401,7 @@ class _BulkInserter:
         self._dialect = dialect
         self._fast = dialect.name == "sqlite" and dialect.paramstyle == "qmark"
         # (table, column names, ignore_conflicts) -> SQL text and its parameter names in positional order
-        self._compiled: dict[tuple[str, frozenset[str], bool], tuple[str, tuple[str, ...]]] = {}
+        self._compiled: dict[tuple[str, frozenset[str], bool | str], tuple[str, tuple[str, ...]]] = {}
         self._processors: dict[tuple[str, str], Callable[[Any], Any] | None] = {}
 
     @property
@@ -1436,8 +1432,45 @@ class _BulkInserter:
             conn.execute(stmt, [dict(zip(names, (*row, *constants.values()), strict=True)) for row in rows])
             return
         sql, order = self._sql(table, (*columns, *constants), ignore_conflicts)
+        self._execute(conn, sql, lambda: self._parameters(table, columns, rows, constants, order, ready))
+
+    def update_by_id(
+        self, conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Set ``columns`` of each row's "id" from the row (one executemany). On SQLite the statement text
+        is made once and rows go to the DBAPI as processed tuples, as ``insert`` does."""
+        if not rows:
+            return
+        if not self._fast:
+            update = (
+                table.update()
+                .where(table.c.id == sa.bindparam("b_id"))
+                .values({name: sa.bindparam("b_" + name) for name in columns})
+            )
+            conn.execute(update, [{"b_" + k: v for k, v in row.items()} for row in rows])
+            return
+        names = ("id", *columns)
+        cache_key = (table.name, frozenset(names), "update")
+        found = self._compiled.get(cache_key)
+        if found is None:
+            stmt = (
+                table.update()
+                .where(table.c.id == sa.bindparam("b_id", type_=table.c.id.type))
+                .values({name: sa.bindparam("b_" + name, type_=table.c[name].type) for name in columns})
+            )
+            compiled = stmt.compile(dialect=self._dialect)
+            order = tuple(name.removeprefix("b_") for name in compiled.positiontup or ())
+            if sorted(order) != sorted(names):  # every value bound exactly once, nothing else
+                raise AssertionError(f"unexpected parameters {order} for {sorted(names)}")
+            found = self._compiled[cache_key] = (compiled.string, order)
+        sql, order = found
+        values = [tuple(row[name] for name in names) for row in rows]
+        self._execute(conn, sql, lambda: self._parameters(table, names, values, {}, order, ()))
+
+    @staticmethod
+    def _execute(conn: Connection, sql: str, parameters: Callable[[], list[tuple[Any, ...]]]) -> None:
         try:
-            params = self._parameters(table, columns, rows, constants, order, ready)
+            params = parameters()
         except (ValueError, TypeError) as exc:  # a refused value: reported as SQLAlchemy itself would
             kind = f"{type(exc).__module__}.{type(exc).__name__}"
             raise sa.exc.StatementError(f"({kind}) {exc}", sql, None, exc) from exc
