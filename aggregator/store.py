@@ -808,17 +808,21 @@ class Store:
                 keep=("recorded_at",),
             )
             self._upsert(conn, events_table, [_event_row(event) for event in events])
-            if members:
-                conn.execute(
-                    self._insert_ignoring_conflicts(story_items_table),
-                    [
-                        {"item_id": item_id, "story_id": story_id, "score": score, "assigned_at": now}
-                        for item_id, story_id, score in members
-                    ],
-                )
+            self._bulk.insert(
+                conn,
+                story_items_table,
+                ("item_id", "story_id", "score"),
+                members,
+                {"assigned_at": now},
+                ignore_conflicts=True,
+            )
             queued = 0
             if not routes and decisions:  # nobody to alert: the decisions are the record, in one statement
-                conn.execute(alert_decisions_table.insert(), [_decision_row(d, now) for d in decisions])
+                rows = [_decision_row(d, now) for d in decisions]
+                names = tuple(rows[0])
+                self._bulk.insert(
+                    conn, alert_decisions_table, names, [tuple(row[n] for n in names) for row in rows], {}
+                )
                 decisions = ()
             for decision in decisions:
                 decision_id = conn.execute(
