@@ -5353,14 +5353,7 @@ def _gives_on(text: str, start: int, end: int) -> bool:
 def _given_months_ago(analysis: _Analysis, text: str) -> bool:
     """Whether a sentence tells a span given in another month than the publication's, or an earlier year:
     "In July Trump gave Moscow 50 days", "last summer Washington gave Russia ten days"."""
-    found = _GIVEN_IN.search(text)
-    if found is None or analysis.published is None:
-        return False
-    if found.group("month"):
-        return _not_the_month_of_publication(analysis, found.group("month"))
-    if found.group("year"):
-        return int(found.group("year")) < analysis.published.year
-    return True  # last year, last summer
+    return _told_months_ago(analysis, _GIVEN_IN.search(text))
 
 
 _GIVEN_IN = re.compile(
@@ -5372,8 +5365,20 @@ _GIVEN_IN = re.compile(
 
 def _lapsed_months_ago(analysis: _Analysis, text: str) -> bool:
     """ "The moratorium, which lapsed in May" told in June: a deadline over weeks ago, background."""
-    found = _LAPSED.search(text)
-    return found is not None and _not_the_month_of_publication(analysis, found.group("month"))
+    return _told_months_ago(analysis, _LAPSED.search(text))
+
+
+def _told_months_ago(analysis: _Analysis, found: re.Match[str] | None) -> bool:
+    """Whether a time a regex found (its "month", its "year", or neither: "last summer") is before the
+    publication's month."""
+    if found is None or analysis.published is None:
+        return False
+    groups = found.groupdict()
+    if groups.get("month"):
+        return _not_the_month_of_publication(analysis, groups["month"])
+    if groups.get("year"):
+        return int(groups["year"]) < analysis.published.year
+    return True
 
 
 _TO_COME = frozenset(("future", "tentative", "agreed", "carried_out"))
@@ -5465,7 +5470,8 @@ def _detect_deadline(
                 candidates.append(candidate)
     threshold = analysis.rules.scores["deadline_threshold"]
     asserted = [candidate for candidate in candidates if candidate.score >= threshold]
-    if asserted and _EXPLAINS.match(analysis.text):
+    if asserted and analysis.sentences and analysis.sentences[0].is_title and _EXPLAINS.match(analysis.text):
+        # (the headline, as classify reads it for _of_the_day, which then keeps only events of the day)
         # an opinion or explainer retells spans given weeks ago ("in 2025 Moscow was given 50 days"): counted
         # from its publication they are no day's news (but "Washington has given Moscow 50 days" is)
         asserted = [candidate for candidate in asserted if not _retold_span(analysis, candidate)]

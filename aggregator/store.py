@@ -818,11 +818,8 @@ class Store:
             )
             queued = 0
             if not routes and decisions:  # nobody to alert: the decisions are the record, in one statement
-                rows = [_decision_row(d, now) for d in decisions]
-                names = tuple(rows[0])
-                self._bulk.insert(
-                    conn, alert_decisions_table, names, [tuple(row[n] for n in names) for row in rows], {}
-                )
+                rows = [_decision_row(decision, now) for decision in decisions]
+                self._bulk.insert_rows(conn, alert_decisions_table, rows)
                 decisions = ()
             for decision in decisions:
                 decision_id = conn.execute(
@@ -1164,9 +1161,7 @@ class Store:
             existing.update(conn.execute(sa.select(table.c.id).where(table.c.id.in_(chunk))).scalars())
         fresh = [row for row in rows if row["id"] not in existing]
         stale = [row for row in rows if row["id"] in existing]
-        if fresh:
-            names = tuple(fresh[0])  # every row has the same keys (as SQLAlchemy's executemany needs)
-            self._bulk.insert(conn, table, names, [tuple(row[name] for name in names) for row in fresh], {})
+        self._bulk.insert_rows(conn, table, fresh)
         if stale:
             columns = [c.name for c in table.columns if c.name != "id" and c.name not in keep]
             self._bulk.update_by_id(conn, table, columns, stale)
@@ -1437,6 +1432,12 @@ class _BulkInserter:
             return
         sql, order = self._sql(table, (*columns, *constants), ignore_conflicts)
         self._execute(conn, sql, lambda: self._parameters(table, columns, rows, constants, order, ready))
+
+    def insert_rows(self, conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """``insert`` of rows given as mappings, every one with the same keys (as an executemany needs)."""
+        if rows:
+            names = tuple(rows[0])
+            self.insert(conn, table, names, [tuple(row[name] for name in names) for row in rows], {})
 
     def update_by_id(
         self, conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
