@@ -2920,6 +2920,9 @@ _PEOPLE_ASKED_FOR = frozenset((
 _TOPIC_PREPOSITIONS = frozenset(("around", "in", "for", "over", "on", "about"))
 _TOPIC_BEFORE = _TOPIC_NOUNS | frozenset((
     "situation", "peace", "mission", "questions", "ceasefire", "fighting",
+    # "to discuss Washington's peace proposals for Ukraine": a plan for a side is no side at the table
+    "proposals", "proposal", "plan", "plans", "framework", "deal", "guarantees", "solution", "roadmap",
+    "initiative", "aid", "support",
 ))  # fmt: skip
 _WAR_NOUNS = frozenset((
     "occupation", "invasion", "aggression", "attack", "attacks", "strike", "strikes", "missile", "missiles",

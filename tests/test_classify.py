@@ -700,6 +700,11 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "The US envoy met Russian officials in Abu Dhabi on Tuesday to press for the release of "
             "Ukrainian prisoners of war.",
         ),
+        (
+            "American officials sit down with Russian team in the Gulf",
+            "A senior Pentagon official held talks with a Russian delegation in Abu Dhabi on Wednesday to go "
+            "over Washington's peace proposals for Ukraine, two people briefed on the meeting said.",
+        ),
     ],
 )
 def test_a_mediator_with_one_side_is_not_a_new_round(title: str, summary: str) -> None:
