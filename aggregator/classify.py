@@ -4682,7 +4682,9 @@ _LIMIT = re.compile(
     rf"(?:(?!(?:his|her|its|their|the|a|an)\b|[\w-]+ed\b)[\w-]+\s+){{0,2}}?"
     r"(?:deadline|ultimatum|target)\b"
     rf"|\b(?P<span_n>\d{{1,3}}|{_AMOUNT})[- ](?P<span_unit>days?|weeks?)"
-    r"[- ](?:deadline|ultimatum|window|grace)\b"
+    r"(?:[- ](?:deadline|ultimatum|window|grace)\b"
+    # "the 50 days Trump gave Russia (on Monday)": a span told by who gave it (the day given, if any, after)
+    r"|(?=\s+(?:that\s+|which\s+)?(?:[\w'.-]+\s+){1,3}?(?:gave|had\s+given|has\s+given|granted)\b))"
     rf"|\b(?P<hold>(?:two|three|\d)\s+or\s+(?:three|four|\d)\s+weeks)\b"
     rf"|\bvalid\s+for\s+(?P<valid_n>{_AMOUNT})\s+(?P<valid_unit>{_UNIT})\b"
     # "ten days from Tuesday", "10 days from today" (but "a halt for thirty days from Friday" is a length)
@@ -4742,8 +4744,15 @@ def _looked_back_over(limit: re.Match[str]) -> bool:
     # ("the delegations agreed this exchange in two days": how long it took, not a limit ahead)
     return limit.group("in_n") is not None and (
         _SUPERLATIVE_BEFORE.search(limit.string, max(0, limit.start() - 40), limit.start()) is not None
-        or _TOOK_BEFORE.search(limit.string, max(0, limit.start() - 50), limit.start()) is not None
+        or (
+            _TOOK_BEFORE.search(limit.string, max(0, limit.start() - 50), limit.start()) is not None
+            # ("tariffs unless a deal was reached within 50 days": reported speech of a condition ahead)
+            and _CONDITION_BEFORE.search(limit.string, max(0, limit.start() - 60), limit.start()) is None
+        )
     )
+
+
+_CONDITION_BEFORE = re.compile(r"\b(?:unless|if|provided)\b[^.;:]*$")
 
 
 _TOOK_BEFORE = re.compile(  # (not "unless a deal is reached within 50 days": a condition ahead)
@@ -5334,7 +5343,7 @@ def _day_given(analysis: _Analysis, sentence: _Sentence, limits: Sequence[re.Mat
 # July"
 _GIVEN_BETWEEN = re.compile(
     r"\s+(?:(?:that|which)\s+)?(?:[\w.'-]+\s+){0,5}?(?:announced|set|issued|gave|given|imposed|declared)"
-    r"\s+(?:on\s+|last\s+)?"
+    r"\s+(?:(?!on\b|last\b)[\w.'-]+\s+){0,2}?(?:on\s+|last\s+)?"  # ("gave Russia on Monday")
 )
 
 

@@ -2861,6 +2861,20 @@ def test_a_session_ended_earlier_than_planned_is_not_a_look_back() -> None:
             "ultimatum that US President Donald Trump announced on Monday.",
             "2025-09-09",  # Monday 21 July + 50 days
         ),
+        # the condition reported in the past tense is still a time limit ahead, counted from the day told
+        (
+            "",
+            "Trump announced on Monday that Russia would face severe tariffs unless a deal on Ukraine was "
+            "reached within 50 days.",
+            "2025-09-09",
+        ),
+        # a span told by who gave it, and on which day
+        (
+            "",
+            "Zelensky warned that the 50 days Trump gave Russia on Monday must not become a window for a "
+            "summer offensive.",
+            "2025-09-09",
+        ),
         # a truce that "stopped hostilities ... until midnight on" a day
         (
             "",
