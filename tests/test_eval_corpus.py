@@ -106,6 +106,8 @@ MISSIVES = Path(__file__).parent / "data" / "corpus" / "missives.jsonl"
 COURIERS = Path(__file__).parent / "data" / "corpus" / "couriers.jsonl"
 # a twenty-ninth (ANNALS.md): October 2025 - March 2026 told by feeds, most of its traps deadlines and rounds
 ANNALS = Path(__file__).parent / "data" / "corpus" / "annals.jsonl"
+# a thirtieth (FOLIOS.md): May - September 2025 in long articles, each development told by 3-5 outlets
+FOLIOS = Path(__file__).parent / "data" / "corpus" / "folios.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.0},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.0},
@@ -138,6 +140,7 @@ STORY_FLOORS = {
     MISSIVES.name: {"clustering": 0.9, "gold_alerted": 0.95, "per_gold": 1.4},
     COURIERS.name: {"clustering": 0.82, "gold_alerted": 0.9, "per_gold": 1.55},
     ANNALS.name: {"clustering": 0.68, "gold_alerted": 0.95, "per_gold": 1.85},
+    FOLIOS.name: {"clustering": 0.78, "gold_alerted": 0.9, "per_gold": 1.55},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -169,6 +172,7 @@ LONG_FLOORS = {
     MISSIVES.name: {"relevance": 0.96, "NEW_ROUND": 0.86, "EXCHANGE": 0.96, "DEADLINE": 0.95},
     COURIERS.name: {"relevance": 0.97, "NEW_ROUND": 0.78, "EXCHANGE": 0.88, "DEADLINE": 0.76},
     ANNALS.name: {"relevance": 0.96, "NEW_ROUND": 0.9, "EXCHANGE": 0.93, "DEADLINE": 0.78},
+    FOLIOS.name: {"relevance": 0.98, "NEW_ROUND": 0.93, "EXCHANGE": 0.93, "DEADLINE": 0.92},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -201,6 +205,7 @@ LONG_FACT_FLOORS = {
     MISSIVES.name: {"round": 0.9, "place": 0.4, "date": 0.9, "count": 0.8, "deadline": 0.95},
     COURIERS.name: {"round": 0.9, "place": 0.9, "date": 0.85, "count": 0.95, "deadline": 0.8},
     ANNALS.name: {"round": 0.9, "place": 0.9, "date": 0.85, "count": 0.9, "deadline": 0.8},
+    FOLIOS.name: {"round": 0.82, "place": 0.88, "date": 0.75, "count": 0.78, "deadline": 0.9},
 }
 
 
@@ -234,6 +239,7 @@ LONG = [
     MISSIVES,
     COURIERS,
     ANNALS,
+    FOLIOS,
 ]
 
 
