@@ -268,6 +268,20 @@ def test_worker_processes_parse_the_same_as_in_process(
     assert {r.parser for r in report.results} == {"fast"}
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are set on Linux only")
+def test_the_workers_outcomes_pipe_holds_a_whole_outcome(tmp_path: Path, store: Store) -> None:
+    # At the default 64 KiB a worker waits for the writer's pool thread to read each chunk of an outcome.
+    import fcntl
+
+    from aggregator.pipeline import RESULT_PIPE_BYTES
+
+    config = write_config(tmp_path, {"f": "http://127.0.0.1:9/f.xml"})
+    with Poller(config, store, parse_processes=1) as poller:
+        pool = poller._parser()
+        reader = pool._result_queue._reader  # type: ignore[attr-defined]
+        assert fcntl.fcntl(reader.fileno(), fcntl.F_GETPIPE_SZ) == RESULT_PIPE_BYTES
+
+
 def test_fetch_log_records_every_attempt(tmp_path: Path, feed_server: FeedServer, store: Store) -> None:
     ok = feed_server.route("/ok.xml", rss(("o", "https://w.example/o", "Ok")))
     bad = feed_server.route("/bad.xml", b"no", status=404)
