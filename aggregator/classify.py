@@ -4752,15 +4752,14 @@ def _looked_back_over(limit: re.Match[str]) -> bool:
     )
 
 
-_CONDITION_BEFORE = re.compile(r"\b(?:unless|if|provided)\b[^.;:]*$")
-
-
 _TOOK_BEFORE = re.compile(  # (not "unless a deal is reached within 50 days": a condition ahead)
     r"(?<!\bis )(?<!\bare )(?<!\bbe )(?<!\bbeen )"
     r"\b(?:agreed|negotiated|reached|struck|sealed|completed|finished|built|drafted|written|arranged"
     r"|organi[sz]ed|prepared|hammered\s+out|put\s+together)"
     r"(?:\s+(?!to\b|would\b|will\b|must\b)[\w'-]+){0,3}\s+$"
 )
+# a condition the span follows, whatever its tense ("unless a deal was reached within 50 days")
+_CONDITION_BEFORE = re.compile(r"\b(?:unless|if|provided)\b[^.;:]*$")
 _AFTER_BEFORE = re.compile(r"\b(?:after|since)\s+(?:the\s+|an?\s+)?$")
 
 
