@@ -46,6 +46,7 @@ from .models import (
     PolledFeed,
     Report,
     SaveResult,
+    StoredVerdict,
     Story,
     StoryEvent,
     StoryInput,
@@ -627,7 +628,7 @@ class Store:
         feed_id: int,
         batch: Sequence[Item],
         now: datetime,
-        verdicts: Mapping[str, Classification] | None = None,
+        verdicts: Mapping[str, StoredVerdict] | None = None,
     ) -> SaveResult:
         unique, repeats = _first_per_key(batch)
         tally = _Tally(unchanged=repeats)
@@ -741,13 +742,14 @@ class Store:
 
     def save_classifications(self, verdicts: Sequence[tuple[int, Classification]], now: datetime) -> None:
         """Store (or replace) the verdicts of stored items, by item id: `reclassify` after a rules change."""
+        stored = [(item_id, StoredVerdict.of(verdict)) for item_id, verdict in verdicts]
         with self._write() as conn:
-            self._write_classifications(conn, verdicts, now)
+            self._write_classifications(conn, stored, now)
 
     def _write_classifications(
         self,
         conn: Connection,
-        verdicts: Sequence[tuple[int, Classification]],
+        verdicts: Sequence[tuple[int, StoredVerdict]],
         now: datetime,
         *,
         replace: bool = True,
@@ -1777,55 +1779,25 @@ def _item_ids(conn: Connection, feed_id: int, keys: Sequence[str]) -> dict[int, 
     return found
 
 
-MAX_STORED_EVIDENCE = 24  # spans kept per verdict: enough to explain it, bounded for long articles
-
-
 _VERDICT_COLUMNS = ("item_id", "relevant", "score", "event_types", "events", "evidence", "rules_version")
 
 
 _VERDICT_JSON_COLUMNS = ("events", "evidence")
 
 
-def _verdict_values(item_id: int, verdict: Classification, *, as_json: bool = False) -> tuple[Any, ...]:
-    """A verdict's values in _VERDICT_COLUMNS order (classified_at is added by the caller). With ``as_json``
-    the JSON columns come as the text the column's type would make of them (json.dumps)."""
-    events = [
-        {"type": ev.type, "score": ev.score, "facts": dict(ev.facts), "evidence": _evidence(ev.evidence)}
-        for ev in verdict.events
-    ]
+def _verdict_values(item_id: int, verdict: StoredVerdict, *, as_json: bool) -> tuple[Any, ...]:
+    """A verdict's values in _VERDICT_COLUMNS order (classified_at is added by the caller): the JSON columns
+    as the text the column's type would make of them (json.dumps) with ``as_json``, else as their data."""
+    events, evidence = verdict.events_json, verdict.evidence_json
     return (
         item_id,
         verdict.relevant,
-        float(verdict.score),
-        ",".join(event.type for event in verdict.events),
-        (json.dumps(events) if events else "[]") if as_json else events,
-        _evidence_json(verdict.evidence) if as_json else _evidence(verdict.evidence),
+        verdict.score,
+        verdict.event_types,
+        events if as_json else json.loads(events),
+        evidence if as_json else json.loads(evidence),
         verdict.rules_version,
     )
-
-
-def _evidence(items: Iterable[Evidence]) -> list[dict[str, Any]]:
-    return [
-        {"rule": e.rule, "start": e.start, "end": e.end, "text": e.text}
-        for e in itertools.islice(items, MAX_STORED_EVIDENCE)
-    ]
-
-
-def _evidence_json(items: Sequence[Evidence]) -> str:
-    """json.dumps(_evidence(items)), written directly: a cold poll stores a verdict per item, and making
-    dicts for json to take apart again cost the writer more than the rest of storing verdicts."""
-    parts = []
-    for e in itertools.islice(items, MAX_STORED_EVIDENCE):
-        if not (type(e.rule) is str and type(e.start) is int and type(e.end) is int and type(e.text) is str):
-            return json.dumps(_evidence(items))  # what the shortcut below does not spell the same
-        parts.append(
-            f'{{"rule": {_json_string(e.rule)}, "start": {e.start}, "end": {e.end}, '
-            f'"text": {_json_string(e.text)}}}'
-        )
-    return f"[{', '.join(parts)}]"
-
-
-_json_string = json.encoder.encode_basestring_ascii  # a str as json.dumps writes it (ensure_ascii)
 
 
 def _story_row(story: Story) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from . import use_utc_clock
 from .errors import FeedError
-from .models import Classification, ClassifierConfig, Item, RawEntry
+from .models import ClassifierConfig, Item, RawEntry, StoredVerdict
 
 if TYPE_CHECKING:
     from .classify import RuleSet
@@ -40,7 +40,7 @@ class ParseOutcome:
     """What a parse worker sends back. Plain data: exceptions with custom __init__ do not pickle."""
 
     items: tuple[Item, ...] = ()
-    verdicts: tuple[Classification | None, ...] = ()
+    verdicts: tuple[StoredVerdict | None, ...] = ()  # as the store writes them: made here, in parallel
     terms: tuple[StoryTerms | None, ...] = ()  # for relevant items: their words for the story stage
     entries: int = 0
     parser: str | None = None
@@ -104,7 +104,9 @@ def parse_and_normalise(
         normalised = normalise_feed(name, parsed, now=now)
         rules = _worker_rules if _worker_rules is not None else default_rules()
         verdicts = tuple(
-            None if stored.get(item.key) == item.content_hash else classify_item(item, rules)
+            None
+            if stored.get(item.key) == item.content_hash
+            else StoredVerdict.of(classify_item(item, rules))
             for item in normalised.items
         )
         # The story stage runs in the one writer process; its text work is done here, in parallel.

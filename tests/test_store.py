@@ -36,6 +36,7 @@ from aggregator.models import (
     Item,
     PolledFeed,
     SaveResult,
+    StoredVerdict,
 )
 from aggregator.store import MIGRATIONS_DIR, SCHEMA_HEAD, Store, StoredItem, _verdict_values, metadata
 
@@ -598,12 +599,14 @@ def test_a_polls_verdicts_are_stored_on_their_own_new_items(
     assert alpha is not None
     keys = ["k3", "k1", "k2", "k0"]  # not in key order
     verdicts = tuple(
-        Classification(
-            relevant=n % 2 == 0,
-            score=float(n),
-            events=(),
-            evidence=(Evidence("rule", 0, 2, key),),
-            rules_version="v",
+        StoredVerdict.of(
+            Classification(
+                relevant=n % 2 == 0,
+                score=float(n),
+                events=(),
+                evidence=(Evidence("rule", 0, 2, key),),
+                rules_version="v",
+            )
         )
         for n, key in enumerate(keys)
     )
@@ -637,15 +640,31 @@ def test_verdicts_json_written_directly_is_what_json_dumps_writes() -> None:
     evidence = tuple(Evidence(f"rule.{n}", n, n + len(text), text) for n, text in enumerate(texts))
     odd = (Evidence("rule.odd", True, 2, "x"),)  # not an int: left to json itself
     many = tuple(Evidence("r", n, n + 1, "x") for n in range(40))  # more than are stored
+
+    def stored(spans: tuple[Evidence, ...]) -> list[dict[str, object]]:
+        return [{"rule": e.rule, "start": e.start, "end": e.end, "text": e.text} for e in spans[:24]]
+
     for spans in (evidence, odd, many, ()):
-        event = DetectedEvent("NEW_ROUND", 0.75, {"round": 3, "place": "Genève"}, spans)
+        facts = {"round": 3, "place": "Genève"}
+        event = DetectedEvent("NEW_ROUND", 0.75, facts, spans)
+        as_data = {"type": "NEW_ROUND", "score": 0.75, "facts": facts, "evidence": stored(spans)}
         for events in ((), (event,)):
-            verdict = Classification(True, 1.5, events, spans, "v1")
-            plain = _verdict_values(7, verdict)
+            data = [as_data] * len(events)
+            verdict = StoredVerdict.of(Classification(True, 1.5, events, spans, "v1"))
+            assert verdict.evidence_json == json.dumps(stored(spans))
+            assert verdict.events_json == json.dumps(data)
             as_json = _verdict_values(7, verdict, as_json=True)
-            assert as_json[4] == json.dumps(plain[4])
-            assert as_json[5] == json.dumps(plain[5])
-            assert as_json[:4] == plain[:4] and as_json[6:] == plain[6:]
+            plain = _verdict_values(7, verdict, as_json=False)  # for a database driver that takes data
+            assert as_json == (7, True, 1.5, "NEW_ROUND" if events else "", json.dumps(data),
+                               json.dumps(stored(spans)), "v1")  # fmt: skip
+            assert plain[4:6] == (data, stored(spans)) and plain[:4] + plain[6:] == as_json[:4] + as_json[6:]
+
+
+def test_a_stored_verdict_carries_its_events_for_the_story_stage_when_relevant() -> None:
+    event = DetectedEvent("EXCHANGE", 0.5, {"count": 40}, (Evidence("swap", 0, 4, "swap"),))
+    assert StoredVerdict.of(Classification(True, 1.0, (event,), (), "v1")).events == (event,)
+    irrelevant = StoredVerdict.of(Classification(False, 0.1, (event,), (), "v1"))
+    assert irrelevant.events == () and irrelevant.event_types == "EXCHANGE"
 
 
 # --- save_items ------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from items import news_item
 from aggregator.classify import classify_item, default_rules
 from aggregator.cli import build_parser, dispatch
 from aggregator.config import Config, load_config
-from aggregator.models import FetchLogEntry, PolledFeed
+from aggregator.models import FetchLogEntry, PolledFeed, StoredVerdict
 from aggregator.pipeline import Poller
 from aggregator.store import Store
 
@@ -235,7 +235,7 @@ def test_items_stored_without_stories_are_assigned_when_a_poller_builds_its_dedu
                 states[name],
                 FetchLogEntry(feed_id=states[name].id, started_at=NOW, duration_s=0.1, outcome="ok"),
                 tuple(items),
-                tuple(classify_item(item, rules) for item in items),
+                tuple(StoredVerdict.of(classify_item(item, rules)) for item in items),
             )
             for name, items in batches.items()
         ],

@@ -21,7 +21,7 @@ from items import news_item
 
 from aggregator.classify import RuleSet, classify_item, default_rules
 from aggregator.deduplicate import Assignment, Deduplicator
-from aggregator.models import FetchLogEntry, Item, PolledFeed, StoryInput
+from aggregator.models import FetchLogEntry, Item, PolledFeed, StoredVerdict, StoryInput
 from aggregator.pipeline import write_assignments
 from aggregator.store import MIGRATIONS_DIR, Store, metadata
 
@@ -119,7 +119,7 @@ def store_reports(
         ]
         if items:
             log = FetchLogEntry(feed_id=states[feed].id, started_at=NOW, duration_s=0.1, outcome="ok")
-            verdicts = tuple(classify_item(item, rules) for item in items)
+            verdicts = tuple(StoredVerdict.of(classify_item(item, rules)) for item in items)
             polled.append(PolledFeed(states[feed], log, tuple(items), verdicts))
     store.record_polled(polled, NOW)
     return {item.key: item.id for item in store.list_items(limit=100)}
