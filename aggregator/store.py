@@ -1520,13 +1520,35 @@ class _BulkInserter:
     def _processor(self, table: sa.Table, name: str) -> Callable[[Any], Any] | None:
         cache_key = (table.name, name)
         if cache_key not in self._processors:
-            column_type = table.c[name].type.dialect_impl(self._dialect)
-            self._processors[cache_key] = column_type.bind_processor(self._dialect)
+            column_type = table.c[name].type
+            process = column_type.dialect_impl(self._dialect).bind_processor(self._dialect)
+            if isinstance(column_type, UTCDateTime) and process is not None:
+                process = _utc_text_first(process)
+            self._processors[cache_key] = process
         return self._processors[cache_key]
 
     def _bind(self, table: sa.Table, name: str, value: Any) -> Any:
         process = self._processor(table, name)
         return value if process is None else process(value)
+
+
+_SQLITE_DATETIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"  # SQLAlchemy's storage format for SQLite DATETIME
+
+
+def _utc_text_first(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A UTCDateTime's SQLite bind processing (``process``), with the text of a UTC datetime (every value a
+    poll stores) written directly: SQLAlchemy's chain of type decorator, conversion and formatting took
+    2 µs a value, 0.1-0.3 s of a cold poll's writer. Anything else goes through ``process``, which also
+    refuses naive datetimes. Used only where it writes what ``process`` writes for a probe value."""
+
+    def direct(value: Any) -> Any:
+        if type(value) is datetime and value.tzinfo is UTC:
+            t = value
+            return _SQLITE_DATETIME % (t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond)
+        return process(value)
+
+    probe = datetime(987, 6, 5, 4, 3, 2, 10, tzinfo=UTC)
+    return direct if direct(probe) == process(probe) else process
 
 
 def _insert_statement(dialect_name: str, table: sa.Table, ignore_conflicts: bool) -> Any:

@@ -24,6 +24,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import sqlite
 
 from aggregator.errors import StoreError
 from aggregator.models import (
@@ -38,7 +39,16 @@ from aggregator.models import (
     SaveResult,
     StoredVerdict,
 )
-from aggregator.store import MIGRATIONS_DIR, SCHEMA_HEAD, Store, StoredItem, _verdict_values, metadata
+from aggregator.store import (
+    MIGRATIONS_DIR,
+    SCHEMA_HEAD,
+    Store,
+    StoredItem,
+    _utc_text_first,
+    _verdict_values,
+    items_table,
+    metadata,
+)
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PG_URL = os.environ.get("AGGREGATOR_TEST_PG_URL")
@@ -658,6 +668,25 @@ def test_verdicts_json_written_directly_is_what_json_dumps_writes() -> None:
             assert as_json == (7, True, 1.5, "NEW_ROUND" if events else "", json.dumps(data),
                                json.dumps(stored(spans)), "v1")  # fmt: skip
             assert plain[4:6] == (data, stored(spans)) and plain[:4] + plain[6:] == as_json[:4] + as_json[6:]
+
+
+def test_the_bulk_path_writes_datetimes_as_sqlalchemy_does() -> None:
+    dialect = sqlite.dialect()
+    process = items_table.c.published.type.dialect_impl(dialect).bind_processor(dialect)
+    assert process is not None
+    direct = _utc_text_first(process)
+    assert direct is not process  # the probe agreed: UTC datetimes are written directly
+    values = [
+        datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+        datetime(2026, 3, 1, 12, 0, 5, 123, tzinfo=UTC),
+        datetime(7, 1, 1, tzinfo=UTC),
+        datetime(2026, 3, 1, 14, 0, tzinfo=timezone(timedelta(hours=2))),
+        None,
+    ]
+    assert [direct(v) for v in values] == [process(v) for v in values]
+    assert direct(values[1]) == "2026-03-01 12:00:05.000123"
+    with pytest.raises(ValueError, match="naive datetime"):
+        direct(datetime(2026, 3, 1, 12, 0))
 
 
 def test_a_stored_verdict_carries_its_events_for_the_story_stage_when_relevant() -> None:
