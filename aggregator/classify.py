@@ -2701,6 +2701,12 @@ _LATER_SESSION_OR_FIRST = _LATER_SESSION | {"first"}
 def _looks_forward(analysis: _Analysis, sentence: _Sentence) -> bool:
     """Whether a bare weekday in the sentence is the next one (a future cue, or a schedule without a past
     tense) rather than the last one."""
+    if ("future" in sentence.concepts or "concrete" in sentence.concepts) and _TOLD_AFTER_THE_SESSION.search(
+        analysis.sentence_text(sentence)
+    ):
+        # "groups which would work online, Medinsky told journalists after the round on Wednesday": the
+        # session is over when it is told of, whatever else the sentence looks ahead to
+        return False
     if "future" in sentence.concepts:
         return True
     if sentence.is_title and sentence.concepts.keys().isdisjoint(_TENSES):
@@ -2716,6 +2722,10 @@ def _looks_forward(analysis: _Analysis, sentence: _Sentence) -> bool:
 
 
 _TENSES = frozenset(("future", "concrete", "past", "carried_out"))
+_TOLD_AFTER_THE_SESSION = re.compile(
+    r"\b(?:told|said|briefed)\b(?:\s+[\w'-]+){0,3}?\s+after\s+(?:the\s+)?(?:[\w-]+\s+){0,5}?"
+    r"(?:round|talks|negotiations|meeting|session|consultations)\b"
+)
 _BEFORE_A_SCHEDULE = frozenset(("be", "being"))
 
 

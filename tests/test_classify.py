@@ -2765,6 +2765,18 @@ def test_the_day_a_session_was_held_beats_the_day_it_was_talked_about() -> None:
     assert item_facts(result)["date"] == "2025-07-21"
 
 
+def test_a_session_told_of_after_it_was_held_is_dated_back_whatever_else_looks_ahead() -> None:
+    # published on Thursday 24 July: "would" looks ahead, but the round was over when Medinsky spoke of it
+    result = run(
+        "Moscow proposes online working groups",
+        "Russia offered the Ukrainian side in Istanbul to set up three working groups, which would meet "
+        "online, Vladimir Medinsky told reporters after the third round of direct talks on Wednesday "
+        "evening.",
+        date(2025, 7, 24),
+    )
+    assert facts_of(result, "NEW_ROUND")["date"] == "2025-07-23"
+
+
 @pytest.mark.parametrize(
     ("summary", "deadline"),
     [
