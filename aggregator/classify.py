@@ -2327,6 +2327,14 @@ _AGREED_THERE = re.compile(
 _AGREED_THERE_GAP = 3  # words between "agreed at" and the session's ("the Russian-Ukrainian talks")
 
 
+def _agreed_at_the_session(words: list[str], agreed: _Hit, sessions: Sequence[_Hit]) -> bool:
+    """Whether "agreed" is followed at once by "at" or "during" and a session ("agreed at their third
+    meeting", "agreed during Wednesday's talks")."""
+    return words[agreed.last : agreed.last + 1] in (["at"], ["during"]) and any(
+        0 < one.first - agreed.last <= _AGREED_THERE_GAP for one in sessions
+    )
+
+
 def _agreed_clause(analysis: _Analysis, sentence: _Sentence) -> tuple[int, int] | None:
     """The words of a clause that says where a swap or deal was agreed, from its noun to just past "agreed
     at" ("the prisoner exchange agreed in Abu Dhabi", "an arrangement reached at the direct talks")."""
@@ -3423,6 +3431,12 @@ def _round_candidate(
             ]
             if hit.last <= first_swap
             and any(0 < hit.first - one.first <= _HOLDING_WINDOW for one in sessions)
+        ] or [
+            # "Ukraine and Russia agreed at their third meeting in Istanbul on Wednesday to exchange 1,200":
+            # the sides agreed at the session named next, before the swap is told
+            hit
+            for hit in sentence.hits("agreed")
+            if hit.last <= first_swap and _agreed_at_the_session(analysis.words, hit, sessions)
         ]
         agreed = clause()
         if not concrete and _agreed_there(agreed, sessions) and _agreed_now(analysis, sentence, agreed):

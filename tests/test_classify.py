@@ -889,6 +889,24 @@ def test_a_swap_agreed_at_yesterdays_talks_reports_the_talks_too() -> None:
     assert new_round(result) == {"round": 3, "place": "Istanbul", "date": "2025-07-22"}
 
 
+def test_sides_that_agreed_a_swap_at_their_session_of_yesterday_report_the_session_too() -> None:
+    result = run(
+        "1,200 for 1,200",
+        "Ukraine and Russia agreed at their third meeting in Istanbul on Tuesday to exchange 1,200 prisoners "
+        "each, the head of Ukraine's delegation said.",
+    )
+    assert new_round(result) == {"round": 3, "place": "Istanbul", "date": "2025-07-22"}
+
+
+def test_a_swap_told_before_the_session_it_was_agreed_at_keeps_the_session_background() -> None:
+    result = run(
+        "Soldiers home",
+        "Two hundred soldiers came home on Tuesday in a swap, which Kyiv and Moscow agreed at their meeting "
+        "in Istanbul, officials said.",
+    )
+    assert events(result) == {"EXCHANGE"}
+
+
 def test_a_swap_agreed_at_the_summit_of_the_previous_evening_is_news() -> None:
     result = run(
         "Kremlin: Paris summit useful",
