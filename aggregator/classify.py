@@ -4104,14 +4104,21 @@ _UNIT_WORDS = [
     "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
 ]  # fmt: skip
 _TENS_WORDS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_BELOW_HUNDRED = rf"(?:{'|'.join(_TENS_WORDS)})(?:-(?:{'|'.join(_UNIT_WORDS[:9])}))?|{'|'.join(_UNIT_WORDS)}"
 _SPELLED = (
-    rf"(?:(?:{'|'.join(_TENS_WORDS)})(?:-(?:{'|'.join(_UNIT_WORDS[:9])}))?|{'|'.join(_UNIT_WORDS)}|a)"
-    r"(?:\s+(?:hundred|thousand))?"
+    rf"(?:{_BELOW_HUNDRED}|a)"
+    # ("two hundred and fifty": the whole, not its "fifty")
+    rf"(?:\s+(?:hundred|thousand)(?:\s+and\s+(?:{_BELOW_HUNDRED}))?)?"
 )
 
 
 def _spelled_value(text: str) -> int | None:
-    """ "seventy-three" → 73, "a thousand" → 1000, "twelve hundred" → 1200; None for a bare "a"."""
+    """ "seventy-three" → 73, "a thousand" → 1000, "twelve hundred" → 1200, "two hundred and fifty" → 250;
+    None for a bare "a"."""
+    head, _, rest = text.partition(" and ")
+    if rest:
+        value = _spelled_value(head)
+        return None if value is None else value + (_spelled_value(rest) or 0)
     words = text.split()
     head, scale = words[0], {"hundred": 100, "thousand": 1000}.get(words[-1], 1) if len(words) > 1 else 1
     if head == "a":

@@ -2494,6 +2494,8 @@ def test_the_words_before_a_day_say_which_day_it_is(summary: str, day: str) -> N
             1000,
         ),
         ("Ukraine and Russia swapped prisoners on Tuesday: 270 soldiers and 120 civilians came home.", 390),
+        ("Two hundred and fifty Ukrainian soldiers came home in an exchange with Russia on Tuesday.", 250),
+        ("A hundred and three defenders came home from Russian captivity in an exchange on Tuesday.", 103),
     ],
 )
 def test_counts_written_out_or_in_two_groups(summary: str, count: int) -> None:
