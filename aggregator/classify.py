@@ -4131,9 +4131,12 @@ def _spelled_value(text: str) -> int | None:
     return value * scale
 
 
+# a number written out before its hundreds or thousands ("six thousand for six thousand")
+_SPELLED_SCALED = rf"\b(?:{_BELOW_HUNDRED})\s+(?:hundred|thousand)(?:\s+and\s+(?:{_BELOW_HUNDRED}))?"
 _PER_SIDE = re.compile(
-    rf"(?P<a>{_NUMBER}|(?:(?:a|one)\s+)?thousand|(?:(?:a|one)\s+)?hundred)(?:\s+[\w-]+){{0,2}}?\s*-?\s*"
-    rf"(?:for|on|на)\s*-?\s*(?:a[\s-]+)?(?P<b>{_NUMBER}|thousand|hundred)\b"
+    rf"(?P<a>{_NUMBER}|{_SPELLED_SCALED}|(?:(?:a|one)\s+)?thousand|(?:(?:a|one)\s+)?hundred)"
+    rf"(?:\s+[\w-]+){{0,2}}?\s*-?\s*"
+    rf"(?:for|on|на)\s*-?\s*(?:a[\s-]+)?(?P<b>{_NUMBER}|{_SPELLED_SCALED}|thousand|hundred)\b"
 )
 _EACH = re.compile(
     rf"(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,3}}?(?:each|apiece|per side|from each side|on each side|"
@@ -4144,7 +4147,8 @@ _EACH = re.compile(
 # (a number written out takes at most one word before its noun: "three years agree big prisoner swap"; and
 # one that numbers a round or a stage counts nobody: "round two yields bodies deal")
 _STATED = re.compile(
-    rf"(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,3}}?{_CAPTIVE_WORDS}\b"
+    # (an age is no count: "under-25 prisoners"; nor its last digits)
+    rf"(?<!under-)(?<!\d)(?P<n>{_NUMBER})\s+(?:[\w-]+\s+){{0,3}}?{_CAPTIVE_WORDS}\b"
     rf"|(?<!round )(?<!stage )(?<!phase )(?<!part )\b(?P<w>{_SPELLED})\s+(?:[\w-]+\s+)?{_CAPTIVE_WORDS}\b"
 )
 

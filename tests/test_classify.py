@@ -2504,6 +2504,14 @@ def test_counts_written_out_or_in_two_groups(summary: str, count: int) -> None:
     assert item_facts(result)["count"] == count
 
 
+def test_an_age_is_no_count() -> None:
+    result = run(
+        "Kyiv wins swap of all under-25 prisoners",
+        "Ukraine and Russia swapped prisoners six thousand for six thousand on Tuesday.",
+    )
+    assert item_facts(result)["count"] == 6000
+
+
 def test_a_swap_only_agreed_takes_no_date_from_the_agreement() -> None:
     result = run("", "Ukraine and Russia agreed in Istanbul on Monday to exchange 300 prisoners each.")
     exchange = next(event for event in result.events if event.type == "EXCHANGE")
