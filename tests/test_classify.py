@@ -555,6 +555,25 @@ def test_others_meeting_in_an_item_that_names_both_sides_is_not_a_new_round() ->
     assert "NEW_ROUND" not in events(result), result.events
 
 
+def test_a_summit_with_an_empty_chair_for_one_side_is_not_a_new_round() -> None:
+    result = run(
+        "Peace summit at Bürgenstock opens with an empty chair for Russia",
+        "The two-day meeting is meant to lay the groundwork for a future process.",
+        published=date(2024, 6, 15),
+    )
+    assert "NEW_ROUND" not in events(result), result.events
+
+
+def test_what_negotiators_bring_back_from_talks_is_no_swap() -> None:
+    result = run(
+        "Negotiators head home",
+        "Ukraine's negotiators left Belarus on Monday evening after five hours of talks with a Russian "
+        "delegation. They brought back no ceasefire and no commitment to withdraw troops.",
+        published=date(2022, 2, 28),
+    )
+    assert "EXCHANGE" not in events(result), result.events
+
+
 def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
     result = run(
         "84 Ukrainians return in exchange on eve of Anchorage summit",
