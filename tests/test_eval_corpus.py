@@ -108,6 +108,8 @@ COURIERS = Path(__file__).parent / "data" / "corpus" / "couriers.jsonl"
 ANNALS = Path(__file__).parent / "data" / "corpus" / "annals.jsonl"
 # a thirtieth (FOLIOS.md): May - September 2025 in long articles, each development told by 3-5 outlets
 FOLIOS = Path(__file__).parent / "data" / "corpus" / "folios.jsonl"
+# a thirty-first (SCROLLS.md): February 2022 - December 2024 in long articles, told by 3-5 outlets
+SCROLLS = Path(__file__).parent / "data" / "corpus" / "scrolls.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.0},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.0},
@@ -141,6 +143,7 @@ STORY_FLOORS = {
     COURIERS.name: {"clustering": 0.82, "gold_alerted": 0.9, "per_gold": 1.55},
     ANNALS.name: {"clustering": 0.68, "gold_alerted": 0.95, "per_gold": 1.85},
     FOLIOS.name: {"clustering": 0.78, "gold_alerted": 0.9, "per_gold": 1.55},
+    SCROLLS.name: {"clustering": 0.73, "gold_alerted": 0.9, "per_gold": 1.35},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -173,6 +176,7 @@ LONG_FLOORS = {
     COURIERS.name: {"relevance": 0.97, "NEW_ROUND": 0.78, "EXCHANGE": 0.88, "DEADLINE": 0.76},
     ANNALS.name: {"relevance": 0.96, "NEW_ROUND": 0.9, "EXCHANGE": 0.93, "DEADLINE": 0.78},
     FOLIOS.name: {"relevance": 0.98, "NEW_ROUND": 0.93, "EXCHANGE": 0.93, "DEADLINE": 0.92},
+    SCROLLS.name: {"relevance": 0.97, "NEW_ROUND": 0.9, "EXCHANGE": 0.92, "DEADLINE": 0.73},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -206,6 +210,7 @@ LONG_FACT_FLOORS = {
     COURIERS.name: {"round": 0.9, "place": 0.9, "date": 0.85, "count": 0.95, "deadline": 0.8},
     ANNALS.name: {"round": 0.9, "place": 0.9, "date": 0.85, "count": 0.9, "deadline": 0.8},
     FOLIOS.name: {"round": 0.82, "place": 0.88, "date": 0.75, "count": 0.78, "deadline": 0.9},
+    SCROLLS.name: {"round": 0.85, "place": 0.55, "date": 0.9, "count": 0.75, "deadline": 0.73},
 }
 
 
@@ -240,6 +245,7 @@ LONG = [
     COURIERS,
     ANNALS,
     FOLIOS,
+    SCROLLS,
 ]
 
 
