@@ -373,6 +373,38 @@ def test_the_round_reported_held_a_day_after_its_announcement_fits_its_story_muc
     assert a_day_later > within_hours + 1.0
 
 
+def test_the_round_reported_held_a_day_later_fits_less_well_whatever_its_report_leads_with() -> None:
+    # "1,200 for 1,200 agreed as the fourth round ends": a report led by the swap the round agreed is still
+    # the round held, the next development after its announcement
+    def logit_after_announcement(cue: tuple[str, str], hours: int) -> float:
+        deduplicator = Deduplicator()
+        for key, at in (("a1", 0), ("a2", 2)):
+            deduplicator.assign(
+                told(
+                    key,
+                    at,
+                    "Fourth round of talks set for Geneva",
+                    "Russian and Ukrainian delegations will meet in Geneva for a fourth round.",
+                    detected("NEW_ROUND", GENEVA_FOURTH, WILL),
+                )
+            )
+        later = told(
+            "later",
+            hours,
+            "Swap of 1,200 each agreed in Geneva",
+            "Russian and Ukrainian delegations in Geneva agreed a swap of 1,200 each in their fourth round.",
+            detected("EXCHANGE", {"count": 1200}, ("exchange.verb", "swap")),  # (first: the lead)
+            detected("NEW_ROUND", GENEVA_FOURTH, cue),
+        )
+        score = deduplicator.assign(later).score
+        return math.log(score / (1 - score)) if 0 < score < 1 else -math.inf
+
+    within_hours = logit_after_announcement(WILL, 6) - logit_after_announcement(HELD, 6)
+    a_day_later = logit_after_announcement(WILL, 26) - logit_after_announcement(HELD, 26)
+    assert math.isfinite(within_hours) and math.isfinite(a_day_later)  # both joined: scores compare
+    assert a_day_later > within_hours + 1.0
+
+
 def told(key: str, hours: int, title: str, summary: str, *events: DetectedEvent) -> StoryInput:
     """A report with hand-built events, from its own outlet, ``hours`` after Monday's start."""
     return StoryInput(
