@@ -110,6 +110,8 @@ ANNALS = Path(__file__).parent / "data" / "corpus" / "annals.jsonl"
 FOLIOS = Path(__file__).parent / "data" / "corpus" / "folios.jsonl"
 # a thirty-first (SCROLLS.md): February 2022 - December 2024 in long articles, told by 3-5 outlets
 SCROLLS = Path(__file__).parent / "data" / "corpus" / "scrolls.jsonl"
+# a thirty-second (RELAYS.md): 2025 wire reports relayed by 5-8 outlets, look-alike stages days apart
+RELAYS = Path(__file__).parent / "data" / "corpus" / "relays.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.0},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.0},
@@ -144,6 +146,7 @@ STORY_FLOORS = {
     ANNALS.name: {"clustering": 0.68, "gold_alerted": 0.95, "per_gold": 1.85},
     FOLIOS.name: {"clustering": 0.78, "gold_alerted": 0.9, "per_gold": 1.55},
     SCROLLS.name: {"clustering": 0.73, "gold_alerted": 0.9, "per_gold": 1.35},
+    RELAYS.name: {"clustering": 0.85, "gold_alerted": 0.9, "per_gold": 1.1},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -177,6 +180,7 @@ LONG_FLOORS = {
     ANNALS.name: {"relevance": 0.96, "NEW_ROUND": 0.9, "EXCHANGE": 0.93, "DEADLINE": 0.78},
     FOLIOS.name: {"relevance": 0.98, "NEW_ROUND": 0.93, "EXCHANGE": 0.93, "DEADLINE": 0.92},
     SCROLLS.name: {"relevance": 0.97, "NEW_ROUND": 0.9, "EXCHANGE": 0.92, "DEADLINE": 0.73},
+    RELAYS.name: {"relevance": 0.96, "NEW_ROUND": 0.96, "EXCHANGE": 0.98, "DEADLINE": 0.9},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -211,6 +215,7 @@ LONG_FACT_FLOORS = {
     ANNALS.name: {"round": 0.9, "place": 0.9, "date": 0.85, "count": 0.9, "deadline": 0.8},
     FOLIOS.name: {"round": 0.82, "place": 0.88, "date": 0.75, "count": 0.78, "deadline": 0.9},
     SCROLLS.name: {"round": 0.85, "place": 0.55, "date": 0.9, "count": 0.75, "deadline": 0.73},
+    RELAYS.name: {"round": 0.93, "place": 0.93, "date": 0.85, "count": 0.98, "deadline": 0.9},
 }
 
 
@@ -246,6 +251,7 @@ LONG = [
     ANNALS,
     FOLIOS,
     SCROLLS,
+    RELAYS,
 ]
 
 
