@@ -2730,6 +2730,10 @@ def _looks_forward(analysis: _Analysis, sentence: _Sentence) -> bool:
 
 
 _TENSES = frozenset(("future", "concrete", "past", "carried_out"))
+_MOVED_TO = re.compile(
+    r"\b(?:postponed|delayed|moved|pushed\s+back|put\s+(?:off|back)|rescheduled|brought\s+forward)\s+"
+    r"(?:until|till|to|for)\s"
+)
 _TOLD_AFTER_THE_SESSION = re.compile(
     r"\b(?:told|said|briefed)\b(?:\s+[\w'-]+){0,3}?\s+after\s+(?:the\s+)?(?:[\w-]+\s+){0,5}?"
     r"(?:round|talks|negotiations|meeting|session|consultations)\b"
@@ -3347,9 +3351,14 @@ def _round_candidate(
         # the session's own time: "Putin said on Tuesday that the talks ..." dates the saying, and "agree
         # the framework by September 1" is a time limit
         norm = analysis.norm
+        mentions = _dates_in(analysis, sentence, forward=_looks_forward(analysis, sentence))
+        # "talks expected on Thursday were postponed until Friday": the day it was moved to (no time limit)
+        moved = _MOVED_TO.search(norm, sentence.start, sentence.end)
+        if moved is not None and (to := [m for m in mentions if m.start == moved.end()]):
+            return to
         return [
             m
-            for m in _dates_in(analysis, sentence, forward=_looks_forward(analysis, sentence))
+            for m in mentions
             if not m.of_speech
             and not (
                 _LIMIT_BEFORE.search(norm, max(0, m.start - 16), m.start)

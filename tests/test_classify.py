@@ -2812,6 +2812,18 @@ def test_the_day_a_session_was_held_beats_the_day_it_was_talked_about() -> None:
     assert item_facts(result)["date"] == "2025-07-21"
 
 
+@pytest.mark.parametrize("published", [date(2025, 5, 15), date(2025, 5, 16)])
+def test_a_session_postponed_is_dated_by_the_day_it_was_moved_to(published: date) -> None:
+    # told on Thursday 15 May, or relayed on Friday: "until Friday" is the 16th, not Thursday's date
+    result = run(
+        "Istanbul talks slip by a day",
+        "Talks between the Russian and Ukrainian delegations that had been due in Istanbul on Thursday were "
+        "postponed until Friday, a Turkish diplomatic source said.",
+        published,
+    )
+    assert facts_of(result, "NEW_ROUND")["date"] == "2025-05-16"
+
+
 def test_a_session_told_of_after_it_was_held_is_dated_back_whatever_else_looks_ahead() -> None:
     # published on Thursday 24 July: "would" looks ahead, but the round was over when Medinsky spoke of it
     result = run(
