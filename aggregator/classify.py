@@ -4114,11 +4114,9 @@ _UNIT_WORDS = [
 ]  # fmt: skip
 _TENS_WORDS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _BELOW_HUNDRED = rf"(?:{'|'.join(_TENS_WORDS)})(?:-(?:{'|'.join(_UNIT_WORDS[:9])}))?|{'|'.join(_UNIT_WORDS)}"
-_SPELLED = (
-    rf"(?:{_BELOW_HUNDRED}|a)"
-    # ("two hundred and fifty": the whole, not its "fifty")
-    rf"(?:\s+(?:hundred|thousand)(?:\s+and\s+(?:{_BELOW_HUNDRED}))?)?"
-)
+# its hundreds or thousands ("two hundred and fifty": the whole, not its "fifty")
+_SCALED = rf"\s+(?:hundred|thousand)(?:\s+and\s+(?:{_BELOW_HUNDRED}))?"
+_SPELLED = rf"(?:{_BELOW_HUNDRED}|a)(?:{_SCALED})?"
 
 
 def _spelled_value(text: str) -> int | None:
@@ -4141,7 +4139,7 @@ def _spelled_value(text: str) -> int | None:
 
 
 # a number written out before its hundreds or thousands ("six thousand for six thousand")
-_SPELLED_SCALED = rf"\b(?:{_BELOW_HUNDRED})\s+(?:hundred|thousand)(?:\s+and\s+(?:{_BELOW_HUNDRED}))?"
+_SPELLED_SCALED = rf"\b(?:{_BELOW_HUNDRED}){_SCALED}"
 _PER_SIDE = re.compile(
     rf"(?P<a>{_NUMBER}|{_SPELLED_SCALED}|(?:(?:a|one)\s+)?thousand|(?:(?:a|one)\s+)?hundred)"
     rf"(?:\s+[\w-]+){{0,2}}?\s*-?\s*"
