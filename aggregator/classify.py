@@ -4726,7 +4726,9 @@ _LIMIT = re.compile(
     rf"|\b(?P<span_n>\d{{1,3}}|{_AMOUNT})[- ](?P<span_unit>days?|weeks?)"
     r"(?:[- ](?:deadline|ultimatum|window|grace)\b"
     # "the 50 days Trump gave Russia (on Monday)": a span told by who gave it (the day given, if any, after)
-    r"|(?=\s+(?:that\s+|which\s+)?(?:[\w'.-]+\s+){1,3}?(?:gave|had\s+given|has\s+given|granted)\b))"
+    # (its giver next: not "for 30 days and that he had given the military an order")
+    r"|(?=\s+(?:that\s+|which\s+)?(?:(?!(?:and|but|or|that|which)\b)[\w'.-]+\s+){1,3}?"
+    r"(?:gave|had\s+given|has\s+given|granted)\b))"
     rf"|\b(?P<hold>(?:two|three|\d)\s+or\s+(?:three|four|\d)\s+weeks)\b"
     rf"|\bvalid\s+for\s+(?P<valid_n>{_AMOUNT})\s+(?P<valid_unit>{_UNIT})\b"
     # "ten days from Tuesday", "10 days from today" (but "a halt for thirty days from Friday" is a length)

@@ -3032,6 +3032,17 @@ def test_a_deadline_counted_from_its_own_day_or_moved(title: str, summary: str, 
     assert deadline_of(result) == deadline
 
 
+def test_a_length_followed_by_another_clause_of_giving_is_no_span_given() -> None:
+    # "the 50 days Trump gave Russia" is a span told by its giver; "for 30 days and that he had given the
+    # military an order" is a pause's length, then another clause
+    result = run(
+        "Energy pause agreed",
+        "The Kremlin said Putin agreed that both sides would refrain from striking energy facilities for 30 "
+        "days and that he had given the military an order to that effect.",
+    )
+    assert "DEADLINE" not in events(result), result.events
+
+
 @pytest.mark.parametrize(
     "recap",
     [
