@@ -112,6 +112,8 @@ FOLIOS = Path(__file__).parent / "data" / "corpus" / "folios.jsonl"
 SCROLLS = Path(__file__).parent / "data" / "corpus" / "scrolls.jsonl"
 # a thirty-second (RELAYS.md): 2025 wire reports relayed by 5-8 outlets, look-alike stages days apart
 RELAYS = Path(__file__).parent / "data" / "corpus" / "relays.jsonl"
+# a thirty-third (GLOSSES.md): 2025 analyses, op-eds and explainers, most of whose events are background
+GLOSSES = Path(__file__).parent / "data" / "corpus" / "glosses.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.0},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.0},
@@ -147,6 +149,7 @@ STORY_FLOORS = {
     FOLIOS.name: {"clustering": 0.78, "gold_alerted": 0.9, "per_gold": 1.55},
     SCROLLS.name: {"clustering": 0.73, "gold_alerted": 0.9, "per_gold": 1.35},
     RELAYS.name: {"clustering": 0.85, "gold_alerted": 0.9, "per_gold": 1.1},
+    GLOSSES.name: {"clustering": 0.8, "gold_alerted": 0.82, "per_gold": 1.2},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -181,6 +184,7 @@ LONG_FLOORS = {
     FOLIOS.name: {"relevance": 0.98, "NEW_ROUND": 0.93, "EXCHANGE": 0.93, "DEADLINE": 0.92},
     SCROLLS.name: {"relevance": 0.97, "NEW_ROUND": 0.9, "EXCHANGE": 0.92, "DEADLINE": 0.73},
     RELAYS.name: {"relevance": 0.96, "NEW_ROUND": 0.96, "EXCHANGE": 0.98, "DEADLINE": 0.9},
+    GLOSSES.name: {"relevance": 0.97, "NEW_ROUND": 0.7, "EXCHANGE": 0.9, "DEADLINE": 0.84},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -216,6 +220,7 @@ LONG_FACT_FLOORS = {
     FOLIOS.name: {"round": 0.82, "place": 0.88, "date": 0.75, "count": 0.78, "deadline": 0.9},
     SCROLLS.name: {"round": 0.85, "place": 0.55, "date": 0.9, "count": 0.75, "deadline": 0.73},
     RELAYS.name: {"round": 0.93, "place": 0.93, "date": 0.85, "count": 0.98, "deadline": 0.9},
+    GLOSSES.name: {"round": 0.84, "place": 0.98, "date": 0.84, "count": 0.9, "deadline": 0.65},
 }
 
 
@@ -252,6 +257,7 @@ LONG = [
     FOLIOS,
     SCROLLS,
     RELAYS,
+    GLOSSES,
 ]
 
 
