@@ -2166,12 +2166,6 @@ def test_meeting_again_in_two_weeks_times_a_session_and_sets_no_deadline() -> No
             "2025-07-25",
         ),
         (
-            "Europe's ceasefire ultimatum passes",
-            "Friday's European deadline for Russia to accept an unconditional ceasefire passed without an "
-            "answer from Moscow, and new sanctions are now being prepared.",
-            "2025-07-18",  # passed: the Friday before this Wednesday
-        ),
-        (
             "Prisoner swap lists nearly agreed",
             "With days left before the year-end target for an all-for-all exchange set by Russia and Ukraine "
             "at the summit, officials said the lists were nearly agreed and the deadline would be met.",
@@ -2187,6 +2181,40 @@ def test_meeting_again_in_two_weeks_times_a_session_and_sets_no_deadline() -> No
 )
 def test_deadlines_told_relative_to_a_day_or_the_year(title: str, summary: str, deadline: str) -> None:
     assert item_facts(run(title, summary)).get("deadline") == deadline
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "deadline"),
+    [
+        (
+            "Europe's ceasefire ultimatum passes",
+            "Friday's European deadline for Russia to accept an unconditional ceasefire passed without an "
+            "answer from Moscow, and new sanctions are now being prepared.",
+            "2025-07-18",  # passed: the Friday before this Monday
+        ),
+        # midnight by a capital's clock
+        (
+            "",
+            "The 36-hour ceasefire that Russia declared ran out at midnight Moscow time on Saturday, Kyiv "
+            "said.",
+            "2025-07-19",
+        ),
+    ],
+)
+def test_a_time_limit_just_passed_is_the_last_such_day(title: str, summary: str, deadline: str) -> None:
+    # told on Monday 21 July, within the days a lapse is news (_OLD_DEADLINE_DAYS)
+    assert item_facts(run(title, summary, date(2025, 7, 21))).get("deadline") == deadline
+
+
+def test_a_time_limit_that_ran_out_days_before_is_background() -> None:
+    # "the Easter truce, which ended at midnight on Sunday", read on Thursday: the week's analysis, not news
+    result = run(
+        "The week after Easter",
+        "The Easter truce between Russia and Ukraine, which ended at midnight on Sunday, is already "
+        "forgotten.",
+        date(2025, 4, 24),
+    )
+    assert "DEADLINE" not in events(result), result.events
 
 
 @pytest.mark.parametrize(
@@ -2959,12 +2987,6 @@ def test_a_session_ended_earlier_than_planned_is_not_a_look_back() -> None:
             "2025-12-24",
         ),
         # midnight by a capital's clock, or as 24:00 / 00:00
-        (
-            "",
-            "The 36-hour ceasefire that Russia declared ran out at midnight Moscow time on Saturday, Kyiv "
-            "said.",
-            "2025-07-19",
-        ),
         (
             "",
             "The ceasefire ordered by Putin ended at 24:00 Moscow time on July 20, the ministry said.",
