@@ -2142,6 +2142,8 @@ def _find_dates(analysis: _Analysis, sentence: _Sentence, *, forward: bool) -> l
             (
                 _SPEECH_BEFORE.search(text, max(0, found.start() - 24), found.start()) is not None
                 or _SPEECH_AFTER.match(text, found.end()) is not None
+                # ("said after his call with Vladimir Putin on Monday": a call's day, told, is no session's)
+                or _CALL_BEFORE.search(text, max(0, found.start() - 48), found.start()) is not None
             )
             and not text.startswith(("'s", "\u2019s"), found.end())
             and _AFTER_THE_SESSION.match(text, found.end()) is None
@@ -2198,6 +2200,7 @@ _SPEECH_BEFORE = re.compile(
     r"\b(?:said|says|told|stated|added|announced|confirmed|reported|wrote|warned|pressed|urged|proposed"
     r"|suggested)(?:\s+(?:reporters|journalists|the\s+press|lawmakers|parliament))?(?:\s+(?:on|late|early))?\s+$"
 )
+_CALL_BEFORE = re.compile(r"\b(?:phone\s+)?calls?\s+(?:with\s+(?:[\w.'-]+\s+){1,3}?)?(?:on\s+)?$")
 _AFTER_THE_SESSION = re.compile(
     r"\s+(?:right\s+|just\s+|shortly\s+)?after\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
     r"(?:round|talks|meeting|negotiations|session)\b"

@@ -2852,6 +2852,17 @@ def test_a_session_postponed_is_dated_by_the_day_it_was_moved_to(published: date
     assert facts_of(result, "NEW_ROUND")["date"] == "2025-05-16"
 
 
+def test_the_day_of_a_call_a_mediator_tells_of_dates_no_session() -> None:
+    # "would immediately start negotiations", said after Monday's call: a promise, with no day of its own
+    result = run(
+        "After the call",
+        "President Trump said after his call with Vladimir Putin on Monday that Russia and Ukraine would "
+        "immediately start negotiations toward a ceasefire.",
+        date(2025, 5, 20),
+    )
+    assert "NEW_ROUND" not in events(result), result.events
+
+
 def test_a_session_told_of_after_it_was_held_is_dated_back_whatever_else_looks_ahead() -> None:
     # published on Thursday 24 July: "would" looks ahead, but the round was over when Medinsky spoke of it
     result = run(
