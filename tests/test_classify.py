@@ -574,6 +574,17 @@ def test_what_negotiators_bring_back_from_talks_is_no_swap() -> None:
     assert "EXCHANGE" not in events(result), result.events
 
 
+def test_a_session_dated_more_than_a_week_back_is_a_look_back() -> None:
+    # read ten days later, a session dated 18 August is background, however its sentence tells it
+    result = run(
+        "Ten days after the White House",
+        "On 18 August, after a warm meeting with Volodymyr Zelensky and European leaders, Donald Trump said "
+        "he had begun arranging a meeting between Putin and Zelensky.",
+        date(2025, 8, 28),
+    )
+    assert "NEW_ROUND" not in events(result), result.events
+
+
 def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
     result = run(
         "84 Ukrainians return in exchange on eve of Anchorage summit",
@@ -2415,9 +2426,10 @@ def test_dates_are_parsed_once_per_wording_not_once_per_publication_date() -> No
     text = "Russia and Ukraine held a new round of talks in Istanbul on 14 July."
     run("", text)  # parsed here at most once
     before = _parse_date.cache_info().misses
-    facts = {item_facts(run("", text, date(2025, 7, day))).get("date") for day in range(15, 24)}
+    # (publication dates within the week a session is news: _LONG_PAST_DAYS)
+    facts = {item_facts(run("", text, date(2025, 7, day))).get("date") for day in range(15, 22)}
     assert facts == {"2025-07-14"}
-    assert _parse_date.cache_info().misses == before  # nine publication dates, no new dateparser call
+    assert _parse_date.cache_info().misses == before  # seven publication dates, no new dateparser call
 
 
 # --- round 3: how outlets tell sessions and swaps without naming everyone (examples written for the tests)
