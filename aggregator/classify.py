@@ -5507,9 +5507,15 @@ _HAS_BEFORE = re.compile(r"\b(?:has|have|had|given|gave|gives|giving)\s+(?:[\w'.
 
 
 def _is_old_deadline(value: object, published: date | None) -> bool:
+    return _days_before(value, published) > _OLD_DEADLINE_DAYS
+
+
+def _days_before(value: object, published: date | None) -> int:
+    """How many days an ISO date (a fact's value) is before publication; 0 for anything else: a span, no
+    date, or no publication date."""
     if not isinstance(value, str) or published is None or not _is_iso_date(value):
-        return False
-    return date.fromisoformat(value) < published - timedelta(days=_OLD_DEADLINE_DAYS)
+        return 0
+    return (published - date.fromisoformat(value)).days
 
 
 # A time limit that ran out more than this many days before publication is background ("the Easter truce,
@@ -5741,10 +5747,7 @@ def _detect_events(analysis: _Analysis, contexts: list[_Context]) -> tuple[Detec
 def _long_past(event: DetectedEvent, published: date | None) -> bool:
     """Whether a round or swap is dated more than _LONG_PAST_DAYS before publication: a look back (LABELS:
     past rounds, an old swap), however its sentence tells it."""
-    day = event.facts.get("date")
-    if event.type == "DEADLINE" or published is None or not isinstance(day, str) or not _is_iso_date(day):
-        return False
-    return date.fromisoformat(day) < published - timedelta(days=_LONG_PAST_DAYS)
+    return event.type != "DEADLINE" and _days_before(event.facts.get("date"), published) > _LONG_PAST_DAYS
 
 
 # (read halves in session 24: NEW_ROUND FP 31 -> 29 and EXCHANGE FP 18 -> 17 at 7 days, no true event lost;

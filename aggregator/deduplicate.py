@@ -493,8 +493,8 @@ class _ItemProfile:
 
     types: frozenset[str]
     main: str  # the event the item is mainly about ("" for none)
-    main_phase: int  # the phase of that event's stage in the item (_PHASE), -1 for none
-    phases: Mapping[str, int]  # the phase of each event's stage in the item
+    main_phase: int  # phases[main], -1 for none (read for every candidate story)
+    phases: Mapping[str, int]  # the phase of each event's stage in the item (_PHASE)
     # (event type, fact, value, its agreement with other values) of each event, in order
     facts: tuple[tuple[str, str, object, _Agreement], ...]
     # the figures of people the text states, when it reports a swap's count (_gives_the_other_sides_figure)
@@ -505,11 +505,12 @@ class _ItemProfile:
         cls, events: Sequence[DetectedEvent], stages: Mapping[str, str], words: frozenset[str]
     ) -> _ItemProfile:
         main = _primary_type(events)
+        phases = {kind: _PHASE[stage] for kind, stage in stages.items()}
         return cls(
             types=frozenset(event.type for event in events),
             main=main,
-            main_phase=_PHASE[stages[main]] if main in stages else -1,
-            phases={kind: _PHASE[stage] for kind, stage in stages.items()},
+            main_phase=phases.get(main, -1),
+            phases=phases,
             facts=tuple(
                 (event.type, name, value, _Agreement(name, value))
                 for event in events

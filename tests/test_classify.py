@@ -910,22 +910,25 @@ def test_a_session_of_several_days_is_dated_by_its_first() -> None:
     assert new_round(result).get("date") == "2025-07-21"
 
 
-def test_a_swap_agreed_at_yesterdays_talks_reports_the_talks_too() -> None:
-    result = run(
-        "Negotiator: 1,200 prisoners each, and Moscow offers working groups",
-        "The Russian and Ukrainian delegations agreed at Tuesday's talks in Istanbul to exchange at least "
-        "1,200 prisoners of war each, the Russian negotiator said, calling the third round a useful step.",
-    )
-    assert new_round(result) == {"round": 3, "place": "Istanbul", "date": "2025-07-22"}
-
-
-def test_sides_that_agreed_a_swap_at_their_session_of_yesterday_report_the_session_too() -> None:
-    result = run(
-        "1,200 for 1,200",
-        "Ukraine and Russia agreed at their third meeting in Istanbul on Tuesday to exchange 1,200 prisoners "
-        "each, the head of Ukraine's delegation said.",
-    )
-    assert new_round(result) == {"round": 3, "place": "Istanbul", "date": "2025-07-22"}
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (
+            "Negotiator: 1,200 prisoners each, and Moscow offers working groups",
+            "The Russian and Ukrainian delegations agreed at Tuesday's talks in Istanbul to exchange at "
+            "least 1,200 prisoners of war each, the Russian negotiator said, calling the third round a "
+            "useful step.",
+        ),
+        # the sides agreed "at their third meeting", told before the swap
+        (
+            "1,200 for 1,200",
+            "Ukraine and Russia agreed at their third meeting in Istanbul on Tuesday to exchange 1,200 "
+            "prisoners each, the head of Ukraine's delegation said.",
+        ),
+    ],
+)
+def test_a_swap_agreed_at_yesterdays_talks_reports_the_talks_too(title: str, summary: str) -> None:
+    assert new_round(run(title, summary)) == {"round": 3, "place": "Istanbul", "date": "2025-07-22"}
 
 
 def test_a_swap_told_before_the_session_it_was_agreed_at_keeps_the_session_background() -> None:
