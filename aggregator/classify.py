@@ -1553,10 +1553,18 @@ class _Context:
     implied: bool = False  # named by no one: a round or swap at one of the talks' venues implies both parties
 
 
-def _own_context(sentence: _Sentence) -> _Context:
+def _own_context(sentence: _Sentence, rules: Sequence[Rule]) -> _Context:
     concepts = sentence.concepts
-    russia = "russia" in concepts
-    ukraine = ("ukraine" in concepts) or ("ukraine_topic" in concepts) or ("ukraine_place" in concepts)
+    # the Black Sea grain deal is Russia's and Ukraine's, whoever is named ("The Black Sea grain deal, due to
+    # expire this weekend, has been extended ..., Turkish and UN officials said")
+    grain_deal = any(rules[hit.rule].name == _GRAIN_DEAL for hit in sentence.hits("humanitarian"))
+    russia = ("russia" in concepts) or grain_deal
+    ukraine = (
+        grain_deal
+        or ("ukraine" in concepts)
+        or ("ukraine_topic" in concepts)
+        or ("ukraine_place" in concepts)
+    )
     other = (("other_conflict" in concepts) or ("us_russia_swap" in concepts)) and not ukraine
     return _Context(russia, ukraine, other)
 
@@ -1584,7 +1592,7 @@ def _implies_the_talks(sentence: _Sentence) -> bool:
 
 def _contexts(analysis: _Analysis) -> list[_Context]:
     contexts: list[_Context] = []
-    own = [_own_context(sentence) for sentence in analysis.sentences]
+    own = [_own_context(sentence, analysis.rules.rules) for sentence in analysis.sentences]
     # a sentence at a venue of the talks, in an item that names no one (neither party nor another conflict)
     # and has a round, the sides or a war's swap somewhere (talks in a capital alone could be anyone's), and
     # is not about trade ("a fourth round of free-trade talks in Doha": those venues host others' talks too)
@@ -1834,6 +1842,7 @@ def _leads_with_markets(analysis: _Analysis, sentence: _Sentence) -> bool:
 
 
 _UKRAINE_LEFT_OUT = "confounder.ukraine_left_out"
+_GRAIN_DEAL = "humanitarian.grain_deal"
 
 
 def _leaves_ukraine_out(analysis: _Analysis, sentence: _Sentence) -> bool:
@@ -4712,6 +4721,8 @@ _MIDNIGHT_TIME = r"(?:midnight|24:00|23:59|00:00)"
 _MIDNIGHT = rf"{_MIDNIGHT_TIME}\s+(?:[a-z]+\s+time\s+)?(?:on\s+)?"
 _LIMIT = re.compile(
     rf"\b(?:with)?in\s+(?:the\s+next\s+)?(?P<in_n>{_AMOUNT}){_OR_MORE}\s+(?P<in_unit>{_UNIT})\b"
+    # ("within a day of taking office", "within 100 days of signing": counted from an event, not from now)
+    r"(?!\s+(?:of|after)\s+(?!today\b|now\b)\w)"
     rf"|\b(?:(?:gave|give|gives|giving|given|grant(?:ed|s)?)\s+(?:\w+\s+){{0,3}}?"
     r"|(?:has|have|had)\s+(?:(?:only|just|now|still|got|left|another|a\s+further|exactly|about|around"
     r"|roughly)\s+){0,2})[\"'\u201c\u2018]?"
@@ -4726,6 +4737,9 @@ _LIMIT = re.compile(
     r"(?:'s)?\s+"
     rf"(?:(?!(?:his|her|its|their|the|a|an)\b|[\w-]+ed\b)[\w-]+\s+){{0,2}}?"
     r"(?:deadline|ultimatum|target)\b"
+    # "Thursday is the deadline", "Friday will be the final deadline"
+    rf"|\b(?P<day_is>{_WEEKDAYS})\s+(?:is|will\s+be)\s+(?:the|an?|his|their|its)\s+"
+    r"(?:[\w\"'\u201c\u201d-]+\s+){0,2}?(?:deadline|ultimatum)\b"
     rf"|\b(?P<span_n>\d{{1,3}}|{_AMOUNT})[- ](?P<span_unit>days?|weeks?)"
     r"(?:[- ](?:deadline|ultimatum|window|grace)\b"
     # "the 50 days Trump gave Russia (on Monday)": a span told by who gave it (the day given, if any, after)
@@ -4748,13 +4762,16 @@ _LIMIT = re.compile(
     rf"|\b(?P<verb>by|until|till|before|no later than|expir(?:e[sd]?|y|ing)(?:\s+(?:on|at))?|ends?\s+on"
     rf"|ends?\s+at|ended\s+at(?=\s+{_MIDNIGHT_TIME})"
     rf"|r[au]ns?\s+out(?:\s+on|\s+at(?=\s+{_MIDNIGHT_TIME}))?|lapsed on"
-    rf"|lapse[sd]?\s+at(?=\s+{_MIDNIGHT_TIME})"  # "lapsed at midnight on Monday"
+    rf"|lapse[sd]?\s+at(?=\s+(?:{_MIDNIGHT_TIME}|the\s+end\s+of)\b)"  # "lapse at the end of the day"
+    r"|ends?(?=\s+(?:today|tonight)\b)|cease[sd]?\s+to\s+be\s+valid(?:\s+on)?"  # "ends today"
+    # a ceasefire demanded by a day: "must begin on Monday, 12 May" (not "will begin": a truce's start)
+    r"|must\s+(?:begin|start|take\s+effect)(?:\s+(?:on|by|from))?"
     rf"|lapses?(?:\s+on)?"
     rf"|passed(?:\s+on|\s+at(?=\s+{_MIDNIGHT_TIME}))?"  # "passed at midnight Friday"
     # a deadline moved: "moved forward to August 8", "pushes back Ukraine peace deadline to Sept. 15"
     rf"|(?:mov|bring|brought|pull|push|put)(?:e[sd]?|s|ed|ing)?\s+(?:forward|up|back)\s+(?:[\w'.-]+\s+){{0,4}}?to"
     rf"|shortened\s+to|extended\s+to"
-    rf"|deadline(?:\s+(?:of|on|is|was|falls\s+on|set\s+for))?"
+    rf"|deadline(?:\s+(?:of|on|is|was|falls(?:\s+on)?|set\s+for))?"
     rf"|falls\s+on)\s+"
     rf"(?P<by>(?:the\s+)?(?:year-end|end-of-year|year's\s+end|year\s+is\s+out)"
     rf"|(?:the\s+)?(?:end|beginning|start|middle|close)\s+of\s+(?:the\s+)?(?:summer|spring|autumn|fall|winter)"
@@ -4821,7 +4838,7 @@ _LIMIT_OPENERS = frozenset((
     "in", "within", "gave", "give", "gives", "giving", "given", "grant", "granted", "grants", "has", "have",
     "had", "valid", "by", "until", "till", "before", "no", "expire", "expires", "expired", "expiry",
     "expiring", "end", "ends", "ended", "extended", "run", "runs", "ran", "lapsed", "lapse", "lapses",
-    "passed", "deadline",
+    "passed", "deadline", "must", "cease", "ceases", "ceased",
     "falls", "year", "move", "moves", "moved", "bring", "brings", "brought", "pull", "pulls", "pulled",
     "push", "pushes", "pushed", "put", "puts", "shortened",
     "ultimatum", "window", *_WEEKDAYS.split("|"),
@@ -4836,7 +4853,7 @@ _LIMIT_HINTS = frozenset((
     "later", "expire", "expires", "expired", "expiry", "expiring", "end", "ends", "run", "runs", "ran",
     "lapsed", "lapse", "lapses", "deadline", "falls", "ultimatum", "target", "year-end", "end-of-year",
     "ended", "forward",
-    "back", "shortened", "extended",
+    "back", "shortened", "extended", "must", "cease", "ceases", "ceased",
 ))  # fmt: skip
 
 
@@ -4903,6 +4920,8 @@ def _deadline_fact(found: re.Match[str], base: date | None, given_on: date | Non
         said_on = given_on or base  # ("today" is the day it was said)
         start = said_on if day in ("today", "now") else _weekday_from(day, said_on + timedelta(days=1), False)
         return (start + _span(amount, groups["from_unit"])).isoformat()
+    if groups.get("day_is"):  # "Thursday is the deadline": the coming one
+        return _deadline_date(groups["day_is"], base, True) if base is not None else groups["day_is"]
     if groups.get("day_of"):  # "Friday's deadline", "the year-end target"
         if base is None:
             return _undated_deadline(groups["day_of"])
@@ -5255,6 +5274,7 @@ def _deadline_candidate(
         _is_old_deadline(facts.get("deadline"), analysis.published)
         or _lapsed_months_ago(analysis, text)
         or _TRUCE_OVER.search(text) is not None
+        or _WOULD_HAVE_LAPSED.search(text) is not None
         or (_PAST_LAPSE.search(text) is not None and not _is_iso_date(str(facts.get("deadline"))))
         # "In July Donald Trump gave Moscow 50 days", told in March: counted from March it would be wrong
         or (reckoned and _given_months_ago(analysis, text))
@@ -5333,6 +5353,12 @@ _REPLACED_CLAUSE = re.compile(r"\b(?:instead\s+of|rather\s+than)\b[^,;:]*")
 _SUPERSEDED = re.compile(
     r"\b(?:originally|initially|original\s+(?:deadline|ultimatum)|(?:earlier|previous|old)\s+(?:deadline|ultimatum)"
     r"|superseded)\b"
+)
+
+
+# "The 50-day ultimatum would have run out today": a time limit since replaced, told as what might have been
+_WOULD_HAVE_LAPSED = re.compile(
+    r"\bwould\s+have\s+(?:run\s+out|expired|ended|lapsed|passed|been\s+the\s+(?:day|deadline))\b"
 )
 
 

@@ -2595,11 +2595,54 @@ def test_a_swap_only_agreed_takes_no_date_from_the_agreement() -> None:
          "2025-07-21"),  # a deadline passed is the last such day
         ("The pause on attacks against power plants in Russia and Ukraine will run for another month, until "
          "August 22, after talks facilitated by the United States.", "2025-08-22"),  # a truce in force
+        # a deal in force that ends on the day of publication
+        ("The Black Sea grain deal between Russia and Ukraine ends today, and Moscow will not renew it.",
+         "2025-07-23"),
+        ("Moscow will let the Black Sea grain deal with Ukraine lapse at the end of the day, Peskov said.",
+         "2025-07-23"),
+        ("The Black Sea grain deal with Ukraine ceases to be valid today, the Kremlin said.",
+         "2025-07-23"),
+        ("Washington set Russia a deadline to accept a ceasefire with Ukraine. The deadline falls today.",
+         "2025-07-23"),
+        ("Trump said Friday is the deadline for Russia and Ukraine to accept the ceasefire plan.",
+         "2025-07-25"),
+        # a ceasefire demanded by a day, on pain of sanctions: that day is the ultimatum's
+        ("European leaders told Russia the ceasefire with Ukraine must begin on Monday, 28 July, or it would "
+         "face sanctions.", "2025-07-28"),
     ],
 )  # fmt: skip
 def test_deadline_wordings_and_which_way_their_days_point(summary: str, deadline: str) -> None:
     result = run("", summary)
     assert deadline_of(result) == deadline
+
+
+def test_the_grain_deal_is_russias_and_ukraines_when_no_party_is_named() -> None:
+    # only Turkey and the UN speak: the deal's own parties are Russia and Ukraine all the same
+    result = run(
+        "Grain corridor stays open",
+        "The Black Sea grain initiative will now stay in force until 18 May, officials in Ankara and at the "
+        "United Nations said on Thursday.",
+        date(2023, 3, 16),
+    )
+    assert result.relevant
+    assert deadline_of(result) == "2023-05-18"
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        # a time limit since replaced, told as what might have been
+        ("Fifty days on", "Had Washington kept to its first timetable, the 50-day ultimatum to Russia over "
+         "the war in Ukraine would have run out today."),
+        # a span counted from an event that has not happened: a pledge, not a point in time
+        ("The one-day promise", "Donald Trump has promised to end the war between Russia and Ukraine within "
+         "a day of taking office, but his advisers now talk of a negotiated settlement without a date."),
+    ],
+)  # fmt: skip
+def test_what_might_have_been_and_spans_from_an_event_are_no_deadline(title: str, summary: str) -> None:
+    result = run(title, summary)
+    assert result.relevant
+    assert "DEADLINE" not in events(result)
 
 
 def test_no_more_deadlines_is_a_withdrawn_deadline() -> None:
