@@ -114,6 +114,10 @@ SCROLLS = Path(__file__).parent / "data" / "corpus" / "scrolls.jsonl"
 RELAYS = Path(__file__).parent / "data" / "corpus" / "relays.jsonl"
 # a thirty-third (GLOSSES.md): 2025 analyses, op-eds and explainers, most of whose events are background
 GLOSSES = Path(__file__).parent / "data" / "corpus" / "glosses.jsonl"
+# a thirty-fourth (HERALDS.md): 2022-2025 in the house styles of state and national news agencies
+HERALDS = Path(__file__).parent / "data" / "corpus" / "heralds.jsonl"
+# a thirty-fifth (EDICTS.md): 2022-2025 deadlines set, looming, passed, extended and withdrawn
+EDICTS = Path(__file__).parent / "data" / "corpus" / "edicts.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.0},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.0},
@@ -150,6 +154,8 @@ STORY_FLOORS = {
     SCROLLS.name: {"clustering": 0.73, "gold_alerted": 0.9, "per_gold": 1.35},
     RELAYS.name: {"clustering": 0.85, "gold_alerted": 0.9, "per_gold": 1.1},
     GLOSSES.name: {"clustering": 0.8, "gold_alerted": 0.82, "per_gold": 1.2},
+    HERALDS.name: {"clustering": 0.86, "gold_alerted": 0.93, "per_gold": 1.05},
+    EDICTS.name: {"clustering": 0.62, "gold_alerted": 0.73, "per_gold": 1.0},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -185,6 +191,8 @@ LONG_FLOORS = {
     SCROLLS.name: {"relevance": 0.97, "NEW_ROUND": 0.9, "EXCHANGE": 0.92, "DEADLINE": 0.73},
     RELAYS.name: {"relevance": 0.96, "NEW_ROUND": 0.96, "EXCHANGE": 0.98, "DEADLINE": 0.9},
     GLOSSES.name: {"relevance": 0.97, "NEW_ROUND": 0.7, "EXCHANGE": 0.9, "DEADLINE": 0.84},
+    HERALDS.name: {"relevance": 0.98, "NEW_ROUND": 0.93, "EXCHANGE": 0.95, "DEADLINE": 0.92},
+    EDICTS.name: {"relevance": 0.98, "NEW_ROUND": 0.8, "EXCHANGE": 0.93, "DEADLINE": 0.83},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -221,6 +229,9 @@ LONG_FACT_FLOORS = {
     SCROLLS.name: {"round": 0.85, "place": 0.55, "date": 0.9, "count": 0.75, "deadline": 0.73},
     RELAYS.name: {"round": 0.93, "place": 0.93, "date": 0.85, "count": 0.98, "deadline": 0.9},
     GLOSSES.name: {"round": 0.84, "place": 0.98, "date": 0.84, "count": 0.9, "deadline": 0.65},
+    # (place: "Gomel region" is labelled, as in SCROLLS)
+    HERALDS.name: {"round": 0.98, "place": 0.8, "date": 0.83, "count": 0.9, "deadline": 0.87},
+    EDICTS.name: {"round": 0.98, "place": 0.98, "date": 0.9, "count": 0.98, "deadline": 0.87},
 }
 
 
@@ -258,6 +269,8 @@ LONG = [
     SCROLLS,
     RELAYS,
     GLOSSES,
+    HERALDS,
+    EDICTS,
 ]
 
 
