@@ -1417,6 +1417,12 @@ def test_swap_carried_out_with_per_side_count() -> None:
     assert item_facts(result)["count"] == 84
 
 
+def test_an_urgent_flash_is_no_hedge() -> None:
+    # ("urge" hedges a swap; the agencies' "URGENT:" flash line does not)
+    result = run("", "URGENT: Russia and Ukraine will exchange 95 prisoners each on Friday - Kremlin.")
+    assert facts_of(result, "EXCHANGE") == {"count": 95, "date": "2025-07-25"}
+
+
 def test_a_headlines_total_gives_way_to_the_leads_figure_per_side() -> None:
     result = run(
         "Gulf mediation secures exchange of 600 captives between Russia and Ukraine",

@@ -154,7 +154,7 @@ STORY_FLOORS = {
     SCROLLS.name: {"clustering": 0.73, "gold_alerted": 0.9, "per_gold": 1.35},
     RELAYS.name: {"clustering": 0.85, "gold_alerted": 0.9, "per_gold": 1.1},
     GLOSSES.name: {"clustering": 0.8, "gold_alerted": 0.82, "per_gold": 1.2},
-    HERALDS.name: {"clustering": 0.86, "gold_alerted": 0.93, "per_gold": 1.05},
+    HERALDS.name: {"clustering": 0.82, "gold_alerted": 0.92, "per_gold": 1.05},
     EDICTS.name: {"clustering": 0.62, "gold_alerted": 0.73, "per_gold": 1.0},
 }
 LONG_FLOORS = {
