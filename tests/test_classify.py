@@ -1417,10 +1417,17 @@ def test_swap_carried_out_with_per_side_count() -> None:
     assert item_facts(result)["count"] == 84
 
 
-def test_an_urgent_flash_is_no_hedge() -> None:
-    # ("urge" hedges a swap; the agencies' "URGENT:" flash line does not)
-    result = run("", "URGENT: Russia and Ukraine will exchange 95 prisoners each on Friday - Kremlin.")
-    assert facts_of(result, "EXCHANGE") == {"count": 95, "date": "2025-07-25"}
+@pytest.mark.parametrize(
+    "summary",
+    [
+        # ("urge" hedges a swap; the agencies' "URGENT:" flash line does not)
+        "URGENT: Russia and Ukraine will exchange 95 prisoners each on Friday - Kremlin.",
+        # ("consider" hedges; "considerable" does not)
+        "Russia and Ukraine will exchange a considerable number of prisoners on Friday, 95 for 95, it said.",
+    ],
+)
+def test_words_that_only_begin_like_a_hedge_are_none(summary: str) -> None:
+    assert facts_of(run("", summary), "EXCHANGE") == {"count": 95, "date": "2025-07-25"}
 
 
 def test_a_headlines_total_gives_way_to_the_leads_figure_per_side() -> None:
