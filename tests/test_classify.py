@@ -735,6 +735,10 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "A senior Pentagon official held talks with a Russian delegation in Abu Dhabi on Wednesday to go "
             "over Washington's peace proposals for Ukraine, two people briefed on the meeting said.",
         ),
+        (  # the US named as the author of a plan is at the table
+            "Kyiv signs up to US plan for a month-long truce after Jeddah talks",
+            "Ukrainian officials accepted the proposal after a day of talks. It now goes to Moscow.",
+        ),
     ],
 )
 def test_a_mediator_with_one_side_is_not_a_new_round(title: str, summary: str) -> None:
