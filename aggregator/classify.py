@@ -1842,6 +1842,7 @@ def _leads_with_markets(analysis: _Analysis, sentence: _Sentence) -> bool:
 
 
 _UKRAINE_LEFT_OUT = "confounder.ukraine_left_out"
+_US_RUSSIA_VENUE = "actor.us_russia_venue"  # where only the US and Russia have met
 _GRAIN_DEAL = "humanitarian.grain_deal"
 
 
@@ -2806,10 +2807,15 @@ def _session_of_both(
         return False  # "Thursday's talks between the Russian president and the US envoy were useful"
     if "us_russia_pair" in concepts and (
         ("ukraine" not in concepts and "both_sides" not in concepts)
-        or any("summit" in analysis.words[hit.first : hit.last] for hit in concepts["us_russia_pair"])
+        or any(
+            "summit" in analysis.words[hit.first : hit.last]
+            or analysis.rules.rules[hit.rule].name == _US_RUSSIA_VENUE
+            for hit in concepts["us_russia_pair"]
+        )
     ):
         # "the US and Russia agreed ... on ending the war in Ukraine": Ukraine is the topic; "the Alaska
-        # summit" was the two of them, whoever its sentence names
+        # summit" was the two of them, whoever its sentence names ("a swap a day before the US and Russian
+        # presidents meet in Alaska")
         return False
     if "mediator" in concepts and "ukraine" in concepts and _only_a_topic(analysis, concepts["ukraine"]):
         # "Dmitriev's talks with Witkoff in Miami, where the sides discussed the Ukrainian settlement"

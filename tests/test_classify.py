@@ -735,6 +735,11 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "A senior Pentagon official held talks with a Russian delegation in Abu Dhabi on Wednesday to go "
             "over Washington's peace proposals for Ukraine, two people briefed on the meeting said.",
         ),
+        (  # Alaska hosted only the US and Russia: a meeting there is theirs, whoever the sentence names
+            "",
+            "Sixty Ukrainian soldiers came home from Russian captivity on Thursday, Zelensky said, two days "
+            "before the Russian and US presidents meet in Anchorage.",
+        ),
         (  # the US named as the author of a plan is at the table
             "Kyiv signs up to US plan for a month-long truce after Jeddah talks",
             "Ukrainian officials accepted the proposal after a day of talks. It now goes to Moscow.",
