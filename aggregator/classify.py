@@ -2217,7 +2217,9 @@ _AFTER_THE_SESSION = re.compile(
 )
 _SPEECH_AFTER = re.compile(
     r"\s+(?:said|stated|announced|proposed|suggested|welcomed|rejected|accepted|dismissed|urged|warned"
-    r"|insisted|wrote|denied|reiterated)\b"
+    r"|insisted|wrote|denied|reiterated"
+    # one side's act told with its day: "the president on Tuesday gave Russia and Ukraine 10 days"
+    r"|gave|set|threatened|demanded|offered|called)\b"
 )
 
 

@@ -2667,6 +2667,16 @@ def test_what_might_have_been_and_spans_from_an_event_are_no_deadline(title: str
     assert "DEADLINE" not in events(result)
 
 
+def test_the_day_a_side_sets_an_ultimatum_is_no_sessions_day() -> None:
+    # ("tired of talks about talks" names no session; Tuesday is the day the ultimatum was given)
+    result = run(
+        "Ten days to sign",
+        "The president on Tuesday gave Russia and Ukraine ten days to accept his ceasefire plan, saying he "
+        "was tired of talks that went nowhere.",
+    )
+    assert events(result) == {"DEADLINE"}
+
+
 def test_no_more_deadlines_is_a_withdrawn_deadline() -> None:
     result = run(
         "No more deadlines for Kyiv", "Trump dropped his deadline for Ukraine's answer on the peace plan."
