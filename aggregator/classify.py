@@ -1613,7 +1613,18 @@ def _contexts(analysis: _Analysis) -> list[_Context]:
     named = (_lent(s, c) for s, c in pairs if c.russia or c.ukraine or c.other)
     previous = next(named, _Context(False, False, False))
     title_context: _Context | None = None
+    headings = {sentence.index for sentence in analysis.sentences if _is_topic_heading(analysis, sentence)}
+    digest = len(headings) >= _DIGEST_HEADINGS
     for sentence, context in zip(analysis.sentences, own, strict=True):
+        if (
+            digest
+            and sentence.index in headings
+            and not (context.russia or context.ukraine or context.other)
+            and sentence.concepts.keys().isdisjoint(_TALKS_HEADINGS)
+        ):
+            # "Tariffs." heads a digest's next item: what follows is about whoever it names, not the last
+            # (but "Exchanges." or "Deadlines." heads a section of the talks' own news)
+            previous = title_context = _Context(False, False, False)
         if not (context.russia or context.ukraine or context.other):
             # "The talks lasted two hours." inherits who the talks are between
             context = previous
@@ -1626,6 +1637,38 @@ def _contexts(analysis: _Analysis) -> list[_Context]:
         contexts.append(context)
         previous = _lent(sentence, context)
     return contexts
+
+
+_HEADING_WORDS = 3  # at most, in a digest's topic heading ("Tariffs.", "Teacher freed.", "Quote of the day:")
+_DIGEST_HEADINGS = 3  # at least, in an item of many topics (a report's "Key points:" heads its own news)
+# what a heading of the talks' own news names ("Exchanges.", "Deadlines.", "The summit.")
+_TALKS_HEADINGS = frozenset((
+    "round", "meeting", "talks", "diplomacy", "mediator", "peace", "ceasefire", "humanitarian", "minsk",
+    "exchange", "swap_phrase", "captives", "war_captives", "bodies", "children", "return", "deadline",
+))  # fmt: skip
+
+
+def _is_topic_heading(analysis: _Analysis, sentence: _Sentence) -> bool:
+    """A paragraph that opens with a few words and a full stop or colon ("Tariffs.", "Gaza.") before its
+    first sentence: a newsletter's or briefing's next topic (not "He refused.", a sentence of its own)."""
+    if sentence.is_title or not 0 < sentence.last_word - sentence.first_word <= _HEADING_WORDS:
+        return False
+    norm = analysis.norm
+    text = norm[sentence.start : sentence.end].strip()
+    return (
+        text.endswith((".", ":"))
+        and any(char.isalpha() for char in text)
+        and norm[: sentence.start].rstrip(" ").endswith("\n")
+        and not norm[sentence.end :].lstrip(" ").startswith("\n")  # the paragraph goes on
+        and _HEADING_WORDS_NOT.isdisjoint(analysis.words[sentence.first_word : sentence.last_word])
+    )
+
+
+# words a sentence has and a heading has not ("It expires Friday.", "He refused.", "Talks are over.")
+_HEADING_WORDS_NOT = frozenset((
+    "he", "she", "it", "they", "we", "i", "you", "this", "that", "there", "was", "were", "is", "are", "has",
+    "have", "had", "said", "says", "will", "would", "did", "does", "not", "no", "be", "been",
+))  # fmt: skip
 
 
 def _lent(sentence: _Sentence, context: _Context) -> _Context:
@@ -2855,6 +2898,8 @@ def _session_of_both(
         negotiating = True  # "Wednesday's meeting in Istanbul", with Moscow named and no mediator
     if not negotiating or not (participants.both or participants.one_without_mediator):
         return False
+    if not (context.russia or context.ukraine):
+        return False  # "Tariffs. The EU said it would ... while it negotiates": a digest's next topic
     return (placed and participants.one_without_mediator) or is_dated()
 
 

@@ -2677,6 +2677,39 @@ def test_the_day_a_side_sets_an_ultimatum_is_no_sessions_day() -> None:
     assert events(result) == {"DEADLINE"}
 
 
+def test_a_digests_topic_heading_ends_what_the_bullet_before_was_about() -> None:
+    # ("Exchanges." or "Deadlines." would head more of the talks' news: only other topics end it)
+    result = run(
+        "Evening briefing",
+        "Ukraine. The US president gave Russia 50 days to agree a ceasefire with Ukraine or face tariffs.\n"
+        "Levies. Brussels will hold its retaliation until the end of the month while it negotiates, after "
+        "the president said on Friday that duties on European cars would start on 1 August.\n"
+        "Tennis. The final is on Sunday.",
+    )
+    assert events(result) == {"DEADLINE"}  # no session on 1 August: the EU's negotiations are not Ukraine's
+
+
+def test_a_reports_own_section_heading_keeps_what_it_is_about() -> None:
+    # (one heading is a report's section, not a digest's next topic)
+    result = run(
+        "Energy truce agreed",
+        "Russia and Ukraine agreed on Monday to stop striking each other's power plants, US officials said.\n"
+        "Key points:\n- The truce ends at midnight on Sunday.\n- Monitors will report violations.",
+    )
+    assert deadline_of(result) == "2025-07-27"
+
+
+def test_a_short_sentence_that_opens_a_digests_paragraph_is_no_heading() -> None:
+    result = run(
+        "Truce holds",
+        "Truce. Russia and Ukraine agreed on Monday to a week-long truce on energy strikes.\n"
+        "It is fragile. The truce ends at midnight on Sunday, officials said.\n"
+        "Weather. Rain is forecast.\n"
+        "Markets. Shares rose.",
+    )
+    assert deadline_of(result) == "2025-07-27"
+
+
 def test_no_more_deadlines_is_a_withdrawn_deadline() -> None:
     result = run(
         "No more deadlines for Kyiv", "Trump dropped his deadline for Ukraine's answer on the peace plan."
