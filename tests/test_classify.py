@@ -2710,6 +2710,16 @@ def test_a_short_sentence_that_opens_a_digests_paragraph_is_no_heading() -> None
     assert deadline_of(result) == "2025-07-27"
 
 
+def test_china_and_india_named_as_oil_buyers_are_no_other_conflict() -> None:
+    result = run(
+        "Clock starts for Moscow",
+        "Trump has given Russia 50 days to end the war in Ukraine. The deadline, which falls on 2 September, "
+        "worries the biggest buyers of Russian oil, including China, India and Turkey.",
+        date(2025, 7, 15),
+    )
+    assert deadline_of(result) == "2025-09-02"  # the date stated, not 50 days counted from publication
+
+
 def test_no_more_deadlines_is_a_withdrawn_deadline() -> None:
     result = run(
         "No more deadlines for Kyiv", "Trump dropped his deadline for Ukraine's answer on the peace plan."
