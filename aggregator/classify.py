@@ -2298,6 +2298,7 @@ class _Candidate:
     staged: bool = False  # its count is a stage's, of a larger swap it names ("303 each, completing ...")
     # its date is only the day something was said of it ("the ministry said on Thursday")
     spoken: bool = False
+    filed: bool = False  # its date is its dateline's ("ISTANBUL, July 24 (Wire) - ... agreed at talks")
 
 
 def _near(first: Sequence[_Hit], second: Sequence[_Hit], window: float) -> bool:
@@ -3035,11 +3036,12 @@ _DATELINE = re.compile(
     r"(?:\s*\[[^\]\d]{1,30}\])?"  # and its country in brackets: "kyiv [ukraine], february 6:"
     r"(?:(?P<agency>,[^-\u2013\u2014:()/]{0,20}\d{1,2}\.?\s*/[^/\s]{1,30}/\.?)"  # ", May 23. /TASS/."
     r"|,[^-\u2013\u2014:()]{0,20}\d[^-\u2013\u2014:()]{0,8}"  # ", July 21"
-    r"(?:\([^)]{1,40}\)(?:\s*[-\u2013\u2014:])?|\s*[-\u2013\u2014:])"  # " (Agency) -", " (Agency) The"
-    r"|\s*\([^)]{1,40}\)\s*[-\u2013\u2014:]"
+    # " (Agency) -", " (Agency) The", " --" (a double hyphen for a dash: "BEIJING, March 1 --")
+    r"(?:\([^)]{1,40}\)(?:\s*(?:--|[-\u2013\u2014:]))?|\s*(?:--|[-\u2013\u2014:]))"
+    r"|\s*\([^)]{1,40}\)\s*(?:--|[-\u2013\u2014:])"
     # ", October 27. The Russian delegation ...", ", 27 October."
     rf"|,\s*(?:(?:{_ENGLISH_MONTH_NAMES})\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_ENGLISH_MONTH_NAMES}))\."
-    r"|\s+[-\u2013\u2014])\s"  # " — ", " - "
+    r"|\s+(?:--|[-\u2013\u2014]))\s"  # " — ", " - ", " -- "
 )
 
 
@@ -3645,15 +3647,18 @@ def _round_candidate(
         dated = [
             mention for mention in dated if not any(start <= mention.start < end for start, end in limits)
         ]
+    filed = False
     if dated:
         day = _nearest(analysis, dated, sessions)
         facts["date"] = day.value.isoformat() if day.value else None
         evidence.append(((day.start, day.end), "fact.date"))
+        dateline = _opens_with_dateline(analysis, sentence)
+        filed = dateline is not None and day.start < sentence.start + dateline.end()
     elif (counted_back := _days_after_the_session(analysis, sentence, sessions)) is not None:
         value, span = counted_back
         facts["date"] = value.isoformat()
         evidence.append((span, "fact.date"))
-    return _Candidate(sentence, score, evidence, facts)
+    return _Candidate(sentence, score, evidence, facts, filed=filed)
 
 
 def _an_aside(analysis: _Analysis, candidate: _Candidate) -> bool:
@@ -3771,6 +3776,13 @@ def _detect_new_round(
         news = max(numbered, key=lambda c: (c.sentence.is_title, round(c.score, 6), c.facts["round"]))
         asserted = [c for c in asserted if c.facts.get("round", news.facts["round"]) == news.facts["round"]]
     _prefer_a_city(analysis, asserted)
+    if any("date" in c.facts and not c.filed for c in asserted):
+        # the dateline's day is the filing's: a session's own day told elsewhere ("Wednesday's meeting was
+        # the third round", "expected to open on Monday") is the session's (alone, it may be: a report filed
+        # the day of the talks)
+        for candidate in asserted:
+            if candidate.filed:
+                candidate.facts.pop("date", None)
     for candidate in asserted:
         if isinstance(candidate.facts.get("date"), str):
             candidate.facts["date"] = _first_day(analysis, date.fromisoformat(str(candidate.facts["date"])))

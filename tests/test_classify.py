@@ -1469,6 +1469,33 @@ def test_citizens_come_home_are_counted() -> None:
     assert facts_of(result, "EXCHANGE") == {"count": 20, "date": "2020-04-16"}
 
 
+def test_a_dateline_with_a_double_hyphen_is_a_dateline() -> None:
+    result = run(
+        "",
+        "BEIJING, March 1 -- The first round of talks between Russia and Ukraine was held on Monday in "
+        "Belarus's Gomel region, both delegations said.",
+        date(2022, 3, 1),
+    )
+    assert new_round(result) == {"round": 1, "place": "Gomel", "date": "2022-02-28"}
+
+
+@pytest.mark.parametrize(
+    ("summary", "day"),
+    [
+        # the session's own day, told in another sentence, beats the day the report was filed
+        ("GENEVA, Aug 5 (Agency) - Ukraine and Russia agreed at talks in Geneva to return 300 wounded "
+         "prisoners of war each, but remained far apart on a ceasefire. Monday's meeting was the second "
+         "round this summer.", "2025-08-04"),
+        # alone, the dateline's day is the session's: a report filed the day of the talks
+        ("ISTANBUL, Aug 5 (Agency) - Russian and Ukrainian delegations held talks in Istanbul, the Turkish "
+         "foreign ministry said.", "2025-08-05"),
+    ],
+)  # fmt: skip
+def test_a_datelines_day_dates_a_session_only_when_nothing_else_does(summary: str, day: str) -> None:
+    result = run("Russia and Ukraine talk again", summary, date(2025, 8, 5))
+    assert new_round(result)["date"] == day
+
+
 def test_a_dateline_with_its_country_in_brackets_dates_the_filing_not_the_swap() -> None:
     result = run(
         "Russia, Ukraine swap 150 prisoners each",
