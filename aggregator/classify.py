@@ -4829,6 +4829,7 @@ _LIMIT = re.compile(
     rf"|r[au]ns?\s+out(?:\s+on|\s+at(?=\s+{_MIDNIGHT_TIME}))?|lapsed on"
     rf"|lapse[sd]?\s+at(?=\s+(?:{_MIDNIGHT_TIME}|the\s+end\s+of)\b)"  # "lapse at the end of the day"
     r"|ends?(?=\s+(?:today|tonight)\b)|cease[sd]?\s+to\s+be\s+valid(?:\s+on)?"  # "ends today"
+    r"|(?:window|period|deadline)\s+(?:that|which)\s+(?:closes|shuts|ends)\s+on"  # "a window that closes on"
     # a ceasefire demanded by a day: "must begin on Monday, 12 May" (not "will begin": a truce's start)
     r"|must\s+(?:begin|start|take\s+effect)(?:\s+(?:on|by|from))?"
     rf"|lapses?(?:\s+on)?"
@@ -4906,7 +4907,7 @@ _LIMIT_OPENERS = frozenset((
     "passed", "deadline", "must", "cease", "ceases", "ceased",
     "falls", "year", "move", "moves", "moved", "bring", "brings", "brought", "pull", "pulls", "pulled",
     "push", "pushes", "pushed", "put", "puts", "shortened",
-    "ultimatum", "window", *_WEEKDAYS.split("|"),
+    "ultimatum", "window", "period", *_WEEKDAYS.split("|"),
     *(amount.split("-")[0].split()[0] for amount in _AMOUNT.split("|")[1:]),
     # "July 17, when its current term ends", "the July 17 deadline" (a day written month first)
     *_ENGLISH_MONTH_NAMES.split("|"),
@@ -4918,7 +4919,7 @@ _LIMIT_HINTS = frozenset((
     "later", "expire", "expires", "expired", "expiry", "expiring", "end", "ends", "run", "runs", "ran",
     "lapsed", "lapse", "lapses", "deadline", "falls", "ultimatum", "target", "year-end", "end-of-year",
     "ended", "forward",
-    "back", "shortened", "extended", "must", "cease", "ceases", "ceased",
+    "back", "shortened", "extended", "must", "cease", "ceases", "ceased", "closes", "shuts",
 ))  # fmt: skip
 
 

@@ -2655,6 +2655,8 @@ def test_a_swap_only_agreed_takes_no_date_from_the_agreement() -> None:
          "2025-07-23"),
         ("Trump said Friday is the deadline for Russia and Ukraine to accept the ceasefire plan.",
          "2025-07-25"),
+        ("Russia and Ukraine talk on under Trump's threat of sanctions, a window that closes on August 30.",
+         "2025-08-30"),
         # a ceasefire demanded by a day, on pain of sanctions: that day is the ultimatum's
         ("European leaders told Russia the ceasefire with Ukraine must begin on Monday, 28 July, or it would "
          "face sanctions.", "2025-07-28"),
