@@ -3625,7 +3625,10 @@ def _round_candidate(
     evidence: list[_Proof] = [(hit, None) for hit in shown]
     facts: dict[str, object] = {}
     if ordinals:
-        value, hit = max(ordinals, key=lambda pair: pair[0])
+        # "Second round agrees on corridors, third round soon": the round looked forward to is not the one
+        # the sentence reports, where another is numbered
+        reported = [pair for pair in ordinals if not _a_later_round(analysis, pair[1])] or ordinals
+        value, hit = max(reported, key=lambda pair: pair[0])
         facts["round"] = value
         evidence.append((hit, None))
     if venues:
@@ -3659,6 +3662,18 @@ def _round_candidate(
         facts["date"] = value.isoformat()
         evidence.append((span, "fact.date"))
     return _Candidate(sentence, score, evidence, facts, filed=filed)
+
+
+_LATER_AFTER = frozenset(
+    ("soon", "expected", "planned", "later", "possible", "likely", "would", "will", "could")
+)  # after a round still to come
+
+
+def _a_later_round(analysis: _Analysis, ordinal: _Hit) -> bool:
+    """Whether an ordinal numbers a round still to come: "third round soon", "a third round is expected"."""
+    words = analysis.words
+    after = words[ordinal.last + 1 : ordinal.last + 4]  # (past the session's word)
+    return not _LATER_AFTER.isdisjoint(after) or (ordinal.first > 0 and words[ordinal.first - 1] == "next")
 
 
 def _an_aside(analysis: _Analysis, candidate: _Candidate) -> bool:

@@ -1148,6 +1148,15 @@ def test_three_sides_named_in_one_word_make_a_trilateral_session() -> None:
     assert new_round(result) == {"place": "Riyadh", "date": "2025-07-21"}
 
 
+def test_the_round_looked_forward_to_does_not_number_the_one_reported() -> None:
+    result = run(
+        "Russia and Ukraine end second round with deal on safe corridors, third round expected next week",
+        "The delegations met on Thursday in Belarus, near the Polish border.",
+        date(2022, 3, 4),
+    )
+    assert new_round(result) == {"round": 2, "date": "2022-03-03"}
+
+
 def test_a_round_is_numbered_by_a_sentence_that_says_which_it_was() -> None:
     result = run(
         "Negotiators agree on working groups after talks in the Turkish city",
