@@ -740,6 +740,13 @@ def test_a_summit_one_side_is_not_invited_to_is_not_a_new_round() -> None:
             "Sixty Ukrainian soldiers came home from Russian captivity on Thursday, Zelensky said, two days "
             "before the Russian and US presidents meet in Anchorage.",
         ),
+        (  # to meet a thing, not people
+            "Grain corridor accord signed in Istanbul",
+            "Officials of Russia and Ukraine signed two parallel texts on Friday in Istanbul, with Turkey "
+            "and the UN as witnesses. The Ukrainian delegation declined to be photographed with the Russian "
+            "one.\nIn Kyiv, an adviser to the president warned that any Russian provocation near the "
+            'corridor would meet "an immediate military response".',
+        ),
         (  # the US named as the author of a plan is at the table
             "Kyiv signs up to US plan for a month-long truce after Jeddah talks",
             "Ukrainian officials accepted the proposal after a day of talks. It now goes to Moscow.",
