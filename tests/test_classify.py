@@ -1455,6 +1455,16 @@ def test_words_that_only_begin_like_a_hedge_are_none(summary: str) -> None:
     assert facts_of(run("", summary), "EXCHANGE") == {"count": 95, "date": "2025-07-25"}
 
 
+def test_a_former_mayor_among_the_freed_is_no_look_back() -> None:
+    result = run(
+        "",
+        "Russia and Ukraine swapped 90 prisoners of war each on Sunday, and a former mayor of a frontline "
+        "town was among those freed.",
+        date(2025, 8, 24),
+    )
+    assert facts_of(result, "EXCHANGE") == {"count": 90, "date": "2025-08-24"}
+
+
 def test_a_headlines_total_gives_way_to_the_leads_figure_per_side() -> None:
     result = run(
         "Gulf mediation secures exchange of 600 captives between Russia and Ukraine",
