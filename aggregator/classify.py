@@ -1358,7 +1358,8 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
         sentence.last_word = first
         word_sentence += [index] * (first - sentence.first_word)
         sentences.append(sentence)
-        body_index += 0 if is_title else 1
+        # (a topic heading, "Ukraine." before a digest's bullet, takes no place in the lead from it)
+        body_index += 0 if is_title or _heads_a_paragraph(norm, sentence, words) else 1
     analysis = _Analysis(
         text, norm, origin, words, sentences, published, rules, all_starts, word_sentence, spaced
     )
@@ -1651,16 +1652,19 @@ _TALKS_HEADINGS = frozenset((
 def _is_topic_heading(analysis: _Analysis, sentence: _Sentence) -> bool:
     """A paragraph that opens with a few words and a full stop or colon ("Tariffs.", "Gaza.") before its
     first sentence: a newsletter's or briefing's next topic (not "He refused.", a sentence of its own)."""
+    return _heads_a_paragraph(analysis.norm, sentence, analysis.words)
+
+
+def _heads_a_paragraph(norm: str, sentence: _Sentence, words: Sequence[str]) -> bool:
     if sentence.is_title or not 0 < sentence.last_word - sentence.first_word <= _HEADING_WORDS:
         return False
-    norm = analysis.norm
     text = norm[sentence.start : sentence.end].strip()
     return (
         text.endswith((".", ":"))
         and any(char.isalpha() for char in text)
         and norm[: sentence.start].rstrip(" ").endswith("\n")
         and not norm[sentence.end :].lstrip(" ").startswith("\n")  # the paragraph goes on
-        and _HEADING_WORDS_NOT.isdisjoint(analysis.words[sentence.first_word : sentence.last_word])
+        and _HEADING_WORDS_NOT.isdisjoint(words[sentence.first_word : sentence.last_word])
     )
 
 

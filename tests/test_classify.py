@@ -2754,6 +2754,17 @@ def test_a_reports_own_section_heading_keeps_what_it_is_about() -> None:
     assert deadline_of(result) == "2025-07-27"
 
 
+def test_a_digests_topic_heading_takes_no_place_in_the_lead() -> None:
+    # ("Ukraine." before its bullet: the swap is still the lead's news)
+    result = run(
+        "",
+        "Our weekend tour of the news.\nUkraine. Russia and Ukraine swapped 90 prisoners of war each, the "
+        "sixteenth such exchange this year.\nWeather. A cooler week ahead.\nTennis. The US Open begins.",
+        date(2025, 8, 24),
+    )
+    assert facts_of(result, "EXCHANGE") == {"count": 90, "date": "2025-08-24"}
+
+
 def test_a_short_sentence_that_opens_a_digests_paragraph_is_no_heading() -> None:
     result = run(
         "Truce holds",
