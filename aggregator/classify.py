@@ -115,6 +115,9 @@ DEFAULT_SCORES: Mapping[str, float] = MappingProxyType(
         # recap of last week's meeting, where its lead would be an analysis of it
         "deep_body": 4,
         "deep_background_days": 4,
+        # an item that reports no event is relevant only this far above the threshold (0: from it; the
+        # packaged rules set 0.15)
+        "eventless_margin": 0.0,
     }
 )
 
@@ -5766,6 +5769,8 @@ def classify(title: str, summary: str, published: datetime | date | None, rules:
     # however much the talks moved it
     relevant = score >= rules.threshold and not _headed_by_markets(analysis)
     events = _detect_events(analysis, contexts) if relevant else ()
+    if not events and score < rules.threshold + rules.scores["eventless_margin"]:
+        relevant = False
     if events and _EXPLAINS.match(title):
         events = tuple(event for event in events if _of_the_day(event, analysis.published))
     return Classification(relevant, round(score, 3), events, _unique(evidence), rules.version)

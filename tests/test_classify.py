@@ -1555,9 +1555,9 @@ def test_troops_that_returned_fire_are_no_swap() -> None:
 
 def test_signals_exchanged_are_no_swap() -> None:
     result = run(
-        "Ushakov: a useful and constructive conversation",
+        "Ushakov: a useful and constructive conversation on Ukraine",
         "Kremlin aide Yuri Ushakov called Wednesday's conversation between Vladimir Putin and the American "
-        "envoy useful. Signals were exchanged on Ukraine, he said.",
+        "envoy on ending the war in Ukraine useful. Signals were exchanged on Ukraine, he said.",
         published=date(2025, 8, 6),
     )
     assert result.relevant  # (a mediator meeting one side about the war)
@@ -2786,6 +2786,24 @@ def test_china_and_india_named_as_oil_buyers_are_no_other_conflict() -> None:
     assert deadline_of(result) == "2025-09-02"  # the date stated, not 50 days counted from publication
 
 
+def test_an_item_that_reports_no_event_needs_a_clearer_relevance() -> None:
+    # the talks' words in a strike report score just over the threshold: without an event, that is not enough
+    strike = run(
+        "Night of strikes on Odesa",
+        "Russian drones hit the port of Odesa overnight, officials said. 'There is no ceasefire for us,' a "
+        "firefighter said at the scene, where crews worked until dawn.",
+    )
+    assert RULES.threshold <= strike.score < RULES.threshold + RULES.scores["eventless_margin"]
+    assert not strike.relevant
+    # the state of the process is relevant without an event
+    paused = run(
+        "Talks on pause",
+        "Russia and Ukraine have not met since June, and Kyiv says the negotiations are on pause until "
+        "Moscow drops its demands.",
+    )
+    assert paused.relevant and not paused.events
+
+
 def test_no_more_deadlines_is_a_withdrawn_deadline() -> None:
     result = run(
         "No more deadlines for Kyiv", "Trump dropped his deadline for Ukraine's answer on the peace plan."
@@ -2963,7 +2981,9 @@ def test_sentences_find_their_words_whatever_lies_between_them() -> None:
 
 def test_an_item_without_any_event_candidate_still_scores_relevance() -> None:
     # none of the sentences carries a detector's trigger: relevance alone, no events
-    result = run("Russia and Ukraine: peace", "Russia spoke of peace with Ukraine.")
+    result = run(
+        "Russia and Ukraine: peace", "Russia spoke of peace with Ukraine. Kyiv spoke of peace with Russia."
+    )
     assert result.relevant
     assert result.events == ()
 
@@ -3772,7 +3792,7 @@ def test_an_undated_aside_past_the_lead_asserts_no_round_alone() -> None:
     aside = run(
         "Zelensky visits troops near Zaporizhzhia",
         lead + "Umerov, who joined him, said the Russian and Ukrainian delegations had met in Istanbul to "
-        "discuss prisoners.",
+        "discuss prisoners, and that Kyiv was ready for further peace negotiations with Moscow.",
         published=date(2025, 9, 12),
     )
     assert aside.relevant

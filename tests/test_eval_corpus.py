@@ -150,7 +150,7 @@ STORY_FLOORS = {
     ECHOES.name: {"clustering": 0.83, "gold_alerted": 0.9, "per_gold": 1.5},
     TIDINGS.name: {"clustering": 0.93, "gold_alerted": 0.95, "per_gold": 2.2},
     CABLES.name: {"clustering": 0.9, "gold_alerted": 0.85, "per_gold": 1.75},
-    DOSSIERS.name: {"clustering": 0.9, "gold_alerted": 0.88, "per_gold": 1.4},
+    DOSSIERS.name: {"clustering": 0.88, "gold_alerted": 0.88, "per_gold": 1.4},
     MISSIVES.name: {"clustering": 0.9, "gold_alerted": 0.95, "per_gold": 1.4},
     COURIERS.name: {"clustering": 0.82, "gold_alerted": 0.9, "per_gold": 1.55},
     ANNALS.name: {"clustering": 0.68, "gold_alerted": 0.95, "per_gold": 1.85},
