@@ -122,6 +122,8 @@ EDICTS = Path(__file__).parent / "data" / "corpus" / "edicts.jsonl"
 DIGESTS = Path(__file__).parent / "data" / "corpus" / "digests.jsonl"
 # a thirty-seventh (SYNDICS.md): 2022-2025 rewrites of agency copy by outlets of Asia, Africa and the Gulf
 SYNDICS = Path(__file__).parent / "data" / "corpus" / "syndics.jsonl"
+# a thirty-eighth (MARGINS.md): 2022-2025 Ukraine news where the talks stand at the edge, or only their words
+MARGINS = Path(__file__).parent / "data" / "corpus" / "margins.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.0},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.0},
@@ -162,6 +164,7 @@ STORY_FLOORS = {
     EDICTS.name: {"clustering": 0.62, "gold_alerted": 0.73, "per_gold": 1.0},
     DIGESTS.name: {"clustering": 0.82, "gold_alerted": 0.93, "per_gold": 1.15},
     SYNDICS.name: {"clustering": 0.83, "gold_alerted": 0.93, "per_gold": 1.15},
+    MARGINS.name: {"clustering": 0.95, "gold_alerted": 0.9, "per_gold": 1.15},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -201,6 +204,7 @@ LONG_FLOORS = {
     EDICTS.name: {"relevance": 0.98, "NEW_ROUND": 0.8, "EXCHANGE": 0.93, "DEADLINE": 0.83},
     DIGESTS.name: {"relevance": 0.93, "NEW_ROUND": 0.83, "EXCHANGE": 0.9, "DEADLINE": 0.73},
     SYNDICS.name: {"relevance": 0.96, "NEW_ROUND": 0.93, "EXCHANGE": 0.96, "DEADLINE": 0.91},
+    MARGINS.name: {"relevance": 0.89, "NEW_ROUND": 0.78, "EXCHANGE": 0.83, "DEADLINE": 0.95},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -243,6 +247,8 @@ LONG_FACT_FLOORS = {
     DIGESTS.name: {"round": 0.88, "place": 0.76, "date": 0.8, "count": 0.78, "deadline": 0.76},
     # (place: "Gomel region" is labelled, as in SCROLLS and HERALDS)
     SYNDICS.name: {"round": 0.91, "place": 0.68, "date": 0.9, "count": 0.98, "deadline": 0.78},
+    # (place: "Gomel region" is labelled, as in SCROLLS)
+    MARGINS.name: {"round": 0.98, "place": 0.4, "date": 0.85, "count": 0.98, "deadline": 0.98},
 }
 
 
@@ -284,6 +290,7 @@ LONG = [
     EDICTS,
     DIGESTS,
     SYNDICS,
+    MARGINS,
 ]
 
 
