@@ -5525,9 +5525,16 @@ def _gives_on(text: str, start: int, end: int) -> bool:
 def _given_months_ago(analysis: _Analysis, text: str) -> bool:
     """Whether a sentence tells a span given in another month than the publication's, or an earlier year:
     "In July Trump gave Moscow 50 days", "last summer Washington gave Russia ten days"."""
-    return _told_months_ago(analysis, _GIVEN_IN.search(text))
+    return _told_months_ago(analysis, _GIVEN_IN.search(text)) or _told_months_ago(
+        analysis, _GIVEN_THEN.search(text)
+    )
 
 
+# "Trump gave Russia fifty days in July": the month after the span
+_GIVEN_THEN = re.compile(
+    r"\b(?:gave|set|issued|imposed|granted)\b(?:\s+[\w'-]+){1,5}?\s+in\s+(?:early\s+|mid-?\s?|late\s+)?"
+    rf"(?:(?P<month>{_ENGLISH_MONTH_NAMES})|(?P<year>20\d\d))\b"
+)
 _GIVEN_IN = re.compile(
     rf"\b(?:in\s+(?:early\s+|mid-?\s?|late\s+)?(?:(?P<month>{_ENGLISH_MONTH_NAMES})|(?P<year>20\d\d))"
     r"|last\s+(?:year|spring|summer|autumn|fall|winter))\b"

@@ -2430,13 +2430,18 @@ def test_a_time_limit_told_as_over_is_background(aside: str) -> None:
     assert "DEADLINE" not in events(result), result.events
 
 
-def test_a_span_given_in_another_month_is_not_counted_from_publication() -> None:
-    result = run(
-        "Sanctions talk returns in Washington",
+@pytest.mark.parametrize(
+    "told",
+    [
         "In July Donald Trump gave Moscow 50 days to make a peace deal with Ukraine or see its oil buyers "
         "hit with tariffs.",
-        published=date(2026, 3, 9),
-    )
+        # the month after the span
+        "Donald Trump gave Moscow 50 days in July to make a peace deal with Ukraine or see its oil buyers "
+        "hit with tariffs.",
+    ],
+)
+def test_a_span_given_in_another_month_is_not_counted_from_publication(told: str) -> None:
+    result = run("Sanctions talk returns in Washington", told, published=date(2026, 3, 9))
     assert all(event.facts.get("deadline") != "2026-04-28" for event in result.events), result.events
 
 
@@ -2802,6 +2807,17 @@ def test_an_item_that_reports_no_event_needs_a_clearer_relevance() -> None:
         "Moscow drops its demands.",
     )
     assert paused.relevant and not paused.events
+
+
+def test_a_sanctions_wind_down_date_is_no_deadline_of_the_talks() -> None:
+    result = run(
+        "Oil sanctions bite as Ukraine talks stall",
+        "Washington's sanctions on Russia's two biggest oil companies, imposed to push Moscow towards a "
+        "ceasefire with Ukraine, include a wind-down period for existing contracts until 21 November.",
+        date(2025, 10, 24),
+    )
+    assert result.relevant
+    assert "DEADLINE" not in events(result)
 
 
 def test_no_more_deadlines_is_a_withdrawn_deadline() -> None:
