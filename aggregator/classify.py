@@ -35,7 +35,7 @@ import re
 import sys
 import tomllib
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
@@ -293,6 +293,11 @@ class RuleSet:
             for index, rule in patterned
             if fast and index not in fast
         ]
+        # the word pieces one of which every match of each of those holds (None: not known): a text none of
+        # whose words holds one has no match, and the regex is not run on it (see _opening_pieces)
+        self._other_pieces = [_opening_pieces(pattern) for pattern, _ in self._other_patterns]
+        self._pieces = frozenset(piece for pieces in self._other_pieces if pieces for piece in pieces)
+        self._piece_words: dict[str, frozenset[str]] = {}  # remembered words -> the pieces they hold
         pattern_concepts = {rule.concept for rule in self.rules if rule.pattern}
         self.patterns_may_anchor = not pattern_concepts.isdisjoint(_ANCHORS)
         self.patterns_may_weigh = not pattern_concepts.isdisjoint(_CAN_WEIGH)
@@ -324,7 +329,9 @@ class RuleSet:
         spaced, words = _split_words(norm)
         distinct = set(words)
         self._learn(distinct)
-        return self.names_concept(words, distinct, lambda: self.match_patterns(norm, spaced), anchor=anchor)
+        return self.names_concept(
+            words, distinct, lambda: self.match_patterns(norm, spaced, distinct), anchor=anchor
+        )
 
     def names_concept(
         self,
@@ -363,11 +370,17 @@ class RuleSet:
         if len(self._seen) + len(unseen) > _STARTS_CACHE:
             self._seen.clear()
             self._starts.clear()
+            self._piece_words.clear()
             for remembered in self._cheap_test_sets():
                 remembered.clear()
             unseen = distinct
         concept_of = self._concept
+        pieces = self._pieces
         for word in unseen:
+            if pieces:
+                held = frozenset(piece for piece in pieces if piece in word)
+                if held:
+                    self._piece_words[word] = held
             nodes = self._starts_of(word)
             if not nodes:
                 continue
@@ -463,17 +476,26 @@ class RuleSet:
                 if child.exact or child.stems:
                     pending.append((child, after))
 
-    def match_patterns(self, norm: str, spaced: str | None = None) -> list[tuple[int, int, int]]:
+    def match_patterns(
+        self, norm: str, spaced: str | None = None, distinct: set[str] | None = None
+    ) -> list[tuple[int, int, int]]:
         """(rule, start, end) of every regex rule's match in the normalised text. (``spaced``: the text with
-        a space for each character that is no word's, if known.)"""
+        a space for each character that is no word's, if known; ``distinct``: the set of its words, learnt,
+        if known: a regex that runs by itself is then run only when one of its pieces is in one of them.)"""
         if self._pattern is None:
             return []
-        found = [
-            (index, match.start(), match.end())
-            for pattern, index in self._other_patterns
-            for match in pattern.finditer(norm)
-            if match.end() > match.start()
-        ]
+        present = None if distinct is None else self._pieces_in(distinct)
+        found: list[tuple[int, int, int]] = []
+        for (pattern, index), pieces in zip(self._other_patterns, self._other_pieces, strict=True):
+            if present is None or pieces is None:
+                matches = pattern.finditer(norm)
+            elif pieces.isdisjoint(present):
+                continue
+            elif isinstance(pattern, _LiteralLed):
+                matches = pattern.finditer(norm, present=present)
+            else:
+                matches = pattern.finditer(norm)
+            found += [(index, match.start(), match.end()) for match in matches if match.end() > match.start()]
         if self._pattern_starts is None:
             for match in self._pattern.finditer(norm):
                 if match.lastgroup is not None and match.end() > match.start():
@@ -494,6 +516,14 @@ class RuleSet:
                     found.append((self._pattern_rules[match.lastgroup], match.start(), match.end()))
                 position = match.end()
         return found
+
+    def _pieces_in(self, distinct: set[str]) -> set[str]:
+        """The pieces (see _opening_pieces) the words hold (``distinct``: a text's words, learnt)."""
+        present: set[str] = set()
+        piece_words = self._piece_words
+        for word in piece_words.keys() & distinct:
+            present |= piece_words[word]
+        return present
 
     def unmasked(self, hits: list[_Hit]) -> list[_Hit]:
         return self._unmasked(hits)
@@ -683,7 +713,7 @@ class _LiteralLed:
     character (20-40 µs over a 2 KB article, for each such regex). Trying it only where one of its literals
     stands finds the same matches: ``finditer`` and ``search`` here give what the regex's own give."""
 
-    __slots__ = ("_literals", "_match", "pattern")
+    __slots__ = ("_literals", "_match", "pattern", "pieces")
 
     def __init__(self, compiled: re.Pattern[str], literals: Sequence[str]) -> None:
         self.pattern = compiled.pattern
@@ -694,11 +724,14 @@ class _LiteralLed:
             for literal in dict.fromkeys(literals)
             if not any(other != literal and literal.startswith(other) for other in literals)
         )
+        self.pieces = tuple(_opening_word(literal) for literal in self._literals)  # (see _opening_pieces)
 
-    def _starts(self, string: str, pos: int, endpos: int) -> list[int]:
+    def _starts(self, string: str, pos: int, endpos: int, present: Container[str] | None = None) -> list[int]:
         starts: list[int] = []
         find = string.find
-        for literal in self._literals:
+        for literal, piece in zip(self._literals, self.pieces, strict=True):
+            if present is not None and piece and piece not in present:
+                continue  # (the string has no word that holds the literal's piece: nor the literal)
             at = find(literal, pos, endpos)
             while at >= 0:
                 starts.append(at)
@@ -707,11 +740,15 @@ class _LiteralLed:
             starts.sort()  # (no two literals begin at one place: neither begins the other)
         return starts
 
-    def finditer(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
+    def finditer(
+        self, string: str, pos: int = 0, endpos: int = sys.maxsize, *, present: Container[str] | None = None
+    ) -> Iterator[re.Match[str]]:
+        """The regex's finditer. (``present``: the pieces the string's words hold, if known: a literal whose
+        piece is not among them is not looked for.)"""
         # (no match is empty: each holds a literal, so the next is looked for from where one ends)
         after = pos
         match = self._match
-        for start in self._starts(string, pos, endpos):
+        for start in self._starts(string, pos, endpos, present):
             if start >= after:
                 found = match(string, start, endpos)
                 if found is not None:
@@ -725,6 +762,34 @@ class _LiteralLed:
             if found is not None:
                 return found
         return None
+
+
+def _opening_word(literal: str) -> str:
+    """The word characters a literal opens with ("" when it opens with another character)."""
+    found = _WORD.match(literal)
+    return found.group() if found is not None else ""
+
+
+def _opening_pieces(pattern: re.Pattern[str] | _LiteralLed) -> frozenset[str] | None:
+    """Pieces of word characters one of which every match of the regex holds, inside one word of the text:
+    the word characters each literal it opens with opens with (a run of word characters lies inside one
+    word, a maximal run). None when they cannot be told, or a literal opens with another character."""
+    if isinstance(pattern, _LiteralLed):
+        pieces = list(pattern.pieces)
+    else:
+        try:
+            from re import _parser
+
+            parsed = _parser.parse(pattern.pattern)
+            if parsed.state.flags != re.UNICODE or pattern.flags != re.UNICODE:
+                return None  # (ignoring case, a literal stands for other characters too)
+            literals = _literal_openings(list(parsed.data))
+        except Exception:  # whatever the parser makes of a pattern, running it on every text is right
+            return None
+        if not literals:
+            return None
+        pieces = [_opening_word(literal) for literal in literals]
+    return None if not pieces or not all(pieces) else frozenset(pieces)
 
 
 def _literal_led(compiled: re.Pattern[str]) -> re.Pattern[str] | _LiteralLed:
@@ -1329,7 +1394,7 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
 
     def patterns() -> list[tuple[int, int, int]]:  # the regex rules' matches, found when first asked
         if not found_patterns:
-            found_patterns.append(rules.match_patterns(norm, spaced))
+            found_patterns.append(rules.match_patterns(norm, spaced, distinct))
         return found_patterns[0]
 
     if not _may_be_weighed(rules, words, distinct, patterns):

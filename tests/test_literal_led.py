@@ -78,3 +78,78 @@ def test_every_packaged_pattern_runs_on_a_fast_path() -> None:
             continue
         opening = _parser.parse(compiled.pattern).data[0]
         assert str(opening[0]) == "LITERAL", f"{rules._name[index]}: {compiled.pattern}"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "pieces"),
+    [
+        (r"(?:number(?<!\wnumber)s? of|share(?<!\wshare) of)", {"number", "share"}),
+        (r"\bend\W+of", {"end"}),
+        (r"hand\s+over", {"hand"}),  # the engine's own prefix search: the literal all the same
+        (r"(?:minus|no|nor)\s+swaps?", {"minus", "no"}),  # ("no" holds "nor")
+        (r"no-deal\s+exit", {"no"}),  # the literal's word characters, up to the first other
+        (r"(?:-no|nor)\s+swap", None),  # a literal that opens with another character
+        (r"(?i:no)\s+swap", None),  # ignoring case: "NO" matches too
+        (r"\b\w+\s+of", None),  # no literal opens it
+    ],
+)
+def test_opening_pieces(pattern: str, pieces: set[str] | None) -> None:
+    # (as _LiteralLed, or the regex itself when the engine's prefix search finds its literal)
+    assert engine._opening_pieces(engine._literal_led(re.compile(pattern))) == pieces
+
+
+def _rules_of_patterns(*patterns: str) -> engine.RuleSet:
+    # one rule at numbers (so that the others run by themselves, gated by their pieces) and the patterns
+    rules = [engine.Rule("n", "swap_phrase", pattern=r"\b\d+ for \d+", weight=1.0)]
+    rules += [engine.Rule(f"p{n}", "return", pattern=text, weight=1.0) for n, text in enumerate(patterns)]
+    return engine.RuleSet(rules, 0.5, engine.DEFAULT_SCORES, "test")
+
+
+def _patterns_gated(rules: engine.RuleSet, norm: str) -> list[tuple[int, int, int]]:
+    spaced, words = engine._split_words(norm)
+    distinct = set(words)
+    rules._learn(distinct)
+    return rules.match_patterns(norm, spaced, distinct)
+
+
+def test_patterns_gated_by_the_words_pieces_match_as_the_ungated() -> None:
+    # a piece is found inside a word, not only at its start ("shorthand over"); a literal whose piece no word
+    # holds is not looked for, one whose piece a word holds is ("tally of", beside an absent "number of")
+    rules = _rules_of_patterns(
+        r"hand\s+over", r"(?:number(?<!\wnumber)s? of|tally(?<!\wtally) of) \w+", r"(?:minus|no|nor)\s+swaps?"
+    )
+    texts = [
+        TEXT,
+        "a shorthand over there, 40 for 40",
+        "the tally of captives rose; nor swaps",
+        "nothing of note, 5 for 5",
+        "",
+        "україна: no swap",
+    ]
+    for norm in texts:
+        gated = _patterns_gated(rules, norm)
+        assert gated == rules.match_patterns(norm), norm
+    shorthand = texts[1]
+    assert [shorthand[start:end] for _, start, end in _patterns_gated(rules, shorthand)] == [
+        "hand over",
+        "40 for 40",
+    ]
+    assert not _patterns_gated(rules, "nothing of note")
+
+
+def test_gated_patterns_hold_across_a_cleared_word_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the remembered words' pieces are forgotten with the rest of the cache, and learnt again
+    monkeypatch.setattr(engine, "_STARTS_CACHE", 12)
+    rules = _rules_of_patterns(r"hand\s+over", r"(?:minus|no|nor)\s+swaps?")
+    texts = ["they hand over lists", "no swap today, and none tomorrow", "handy hand over; minus swaps"]
+    for norm in texts * 3:
+        assert _patterns_gated(rules, norm) == rules.match_patterns(norm), norm
+    assert len(rules._seen) <= 12
+
+
+def test_literal_led_looks_only_for_the_literals_whose_pieces_are_present() -> None:
+    led = engine._LiteralLed(re.compile(r"(?:minus|no)\s+swaps?"), ["minus", "no"])
+    text = "minus swaps and no swap"
+    assert [m.group() for m in led.finditer(text, present={"no"})] == ["no swap"]
+    assert [m.group() for m in led.finditer(text, present={"minus", "no"})] == ["minus swaps", "no swap"]
+    assert [m.group() for m in led.finditer(text)] == ["minus swaps", "no swap"]
