@@ -264,11 +264,12 @@ class RuleSet:
         ] = {}  # trie nodes -> where a word of theirs starts terms
         self._seen: set[str] = set()  # the words looked up so far (most start nothing)
         # the remembered words that are a term of an anchor's concept (or of one relevance weighs), and those
-        # that start a longer term of one
+        # that start a longer term of one, with where those terms end (see _term_ends)
         self._anchor_words: set[str] = set()
         self._weighed_words: set[str] = set()
-        self._anchor_starts: set[str] = set()
-        self._weighed_starts: set[str] = set()
+        self._anchor_starts: dict[str, _Ends] = {}
+        self._weighed_starts: dict[str, _Ends] = {}
+        self._ends_of: dict[tuple[tuple[_Node, ...], bool], _Ends] = {}  # (trie nodes, anchor) -> their ends
         self._mask = tuple(rule.mask for rule in self.rules)
         self._concept = tuple(rule.concept for rule in self.rules)
         self._weight = tuple(rule.weight for rule in self.rules)
@@ -390,17 +391,20 @@ class RuleSet:
             self._starts[word] = start
             alone = {concept_of[rule] for node in nodes for rule in node.rules}
             longer = {concept_of[rule] for node in nodes for child in node.children() for rule in child.reach}
-            for concepts, words, starts in (
-                (_ANCHORS, self._anchor_words, self._anchor_starts),
-                (_CAN_WEIGH, self._weighed_words, self._weighed_starts),
+            for anchor, concepts, words, starts in (
+                (True, _ANCHORS, self._anchor_words, self._anchor_starts),
+                (False, _CAN_WEIGH, self._weighed_words, self._weighed_starts),
             ):
                 if not alone.isdisjoint(concepts):
                     words.add(word)
                 if not longer.isdisjoint(concepts):
-                    starts.add(word)
+                    ends = self._ends_of.get((nodes, anchor))
+                    if ends is None:
+                        ends = self._ends_of[nodes, anchor] = _term_ends(nodes, concepts, concept_of)
+                    starts[word] = ends
         self._seen |= unseen
 
-    def _cheap_test_sets(self) -> tuple[set[str], ...]:
+    def _cheap_test_sets(self) -> tuple[set[str] | dict[str, _Ends], ...]:
         return self._anchor_words, self._weighed_words, self._anchor_starts, self._weighed_starts
 
     def _starters(self, words: Sequence[str]) -> set[str]:
@@ -419,9 +423,12 @@ class RuleSet:
             alone, longer, concepts = self._weighed_words, self._weighed_starts, _CAN_WEIGH
         if not alone.isdisjoint(distinct):
             return True
-        starters = distinct.intersection(longer)
+        starters = longer.keys() & distinct
+        # a hit from those is of a longer term, whose last word the text then holds: most texts hold none
+        if not any(_holds_an_end(distinct, *longer[starter]) for starter in starters):
+            return False
         concept_of = self._concept
-        return bool(starters) and any(concept_of[hit.rule] in concepts for hit in self.match(words, starters))
+        return any(concept_of[hit.rule] in concepts for hit in self.match(words, starters))
 
     def match(self, words: Sequence[str], starters: set[str] | None = None) -> list[_Hit]:
         """Every term hit over the words: one walk down the trie from each word that starts a term.
@@ -548,6 +555,37 @@ class RuleSet:
             return False
         hidden = self._mask[mask.rule]
         return hidden is True or (isinstance(hidden, tuple) and self._concept[hit.rule] in hidden)
+
+
+# where the longer terms of some concepts that begin with a word end: their last words, and the last stems
+_Ends = tuple[frozenset[str], tuple[str, ...]]
+
+
+def _term_ends(nodes: Sequence[_Node], concepts: frozenset[str], concept_of: Sequence[str]) -> _Ends:
+    """Where the concepts' terms that go on from these trie nodes (those a word starts terms at) end: a text
+    with a hit of one holds one of the last words, or a word that begins with one of the last stems."""
+    words: set[str] = set()
+    stems: set[str] = set()
+    pending = list(nodes)
+    while pending:
+        node = pending.pop()
+        following = [
+            *((word, False, child) for word, child in node.exact.items()),
+            *((stem, True, child) for bucket in node.stems.values() for stem, child in bucket),
+        ]
+        for word, is_stem, child in following:
+            if any(concept_of[rule] in concepts for rule in child.reach):  # (a term of theirs goes on here)
+                if any(concept_of[rule] in concepts for rule in child.rules):
+                    (stems if is_stem else words).add(word)
+                pending.append(child)
+    return frozenset(words), tuple(sorted(stems))
+
+
+def _holds_an_end(distinct: set[str], words: frozenset[str], stems: tuple[str, ...]) -> bool:
+    """Whether a text's words (``distinct``) hold one of the words, or a word that begins with a stem."""
+    if not words.isdisjoint(distinct):
+        return True
+    return bool(stems) and any(word.startswith(stems) for word in distinct)
 
 
 _NUMBER_MARKS = str.maketrans({chr(code): "9" if chr(code).isdigit() else "a" for code in range(33, 128)})

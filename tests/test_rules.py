@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.classify import CONCEPTS, classify, load_rules
+from aggregator.classify import (
+    _ANCHORS,
+    _CAN_WEIGH,
+    CONCEPTS,
+    DEFAULT_SCORES,
+    Rule,
+    RuleSet,
+    classify,
+    load_rules,
+    normalise_text,
+)
 from aggregator.errors import ConfigError
 
 GOOD_RULE = '[[rules]]\nname = "talks.basic"\nconcept = "talks"\nweight = 0.6\nterms = ["talks"]\n'
@@ -167,3 +177,55 @@ def test_the_cheap_gate_finds_every_anchor_word_and_only_whole_word_starts() -> 
         assert rules.passes_gate(word), word
     for text in ("the fed holds rates", "a mukremlin town", "prussian history"):
         assert not rules.passes_gate(text), text
+
+
+def _anchor_test_rules() -> RuleSet:
+    return RuleSet(
+        [
+            Rule("venue", "talks_venue", terms=("in the uae", "in qatar", "turkish city")),
+            Rule("grain", "humanitarian", terms=("grain deal", "grain corridor*")),
+            Rule("minsk", "minsk", terms=("minsk", "minsk accord*")),
+            Rule("person", "meeting", terms=("in person", "in the room")),  # not an anchor's
+            Rule("ukraine", "ukraine", terms=("ukraine",)),
+        ],
+        0.5,
+        DEFAULT_SCORES,
+        "test",
+    )
+
+
+def test_longer_terms_end_in_their_last_words_and_stems() -> None:
+    rules = _anchor_test_rules()
+    rules._learn({"in", "grain", "minsk", "turkish"})
+    assert rules._anchor_starts["in"] == (frozenset({"uae", "qatar"}), ())  # ("in person" is no anchor's)
+    assert rules._anchor_starts["grain"] == (frozenset({"deal"}), ("corridor",))
+    assert rules._anchor_starts["turkish"] == (frozenset({"city"}), ())
+    assert "minsk" in rules._anchor_words and rules._anchor_starts["minsk"] == (frozenset(), ("accord",))
+    assert rules._weighed_starts["in"] == (frozenset({"person", "room"}), ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "talks in the uae",
+        "talks in the room, not in the uae",  # "in the" twice, one the venue's
+        "in the end, uae officials",  # the last word, but not the term
+        "in qatar",
+        "a grain corridors plan",  # a stem's word
+        "grain prices in the city",
+        "in the city of kyiv, grain deals",  # neither term whole
+        "the turkish city",
+        "in ukraine",
+        "nothing here at all",
+    ],
+)
+def test_the_anchor_test_finds_what_matching_every_term_finds(text: str) -> None:
+    # has_term_of turns a text away when it holds no last word of the longer terms its words start; what it
+    # finds must be what a match over every word finds
+    rules = _anchor_test_rules()
+    words = normalise_text(text).split()
+    for anchor, concepts in ((True, _ANCHORS), (False, _CAN_WEIGH)):
+        expected = any(rules._concept[hit.rule] in concepts for hit in rules.match(words))
+        distinct = set(words)
+        rules._learn(distinct)
+        assert rules.has_term_of(words, distinct, anchor=anchor) == expected, (text, anchor)
