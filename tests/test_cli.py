@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from feedserver import FeedServer
+
+from aggregator.__main__ import command_of
 
 POLL_KEYS = {"feeds", "fetched", "not_modified", "errors", "new_items", "updated_items", "duration_s"}
 
@@ -128,3 +131,20 @@ def test_unreadable_database_is_one_clean_line_and_exit_1(tmp_path: Path) -> Non
     result = run("--config", str(path), "feeds")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["poll", "--once"], "poll"),
+        (["--config", "feeds.toml", "poll", "--once"], "poll"),
+        (["--config", "poll", "status"], "status"),  # a file named "poll" is no command
+        (["--config=feeds.toml", "--debug", "poll"], "poll"),
+        (["--debug", "feeds", "--json"], "feeds"),
+        (["--version"], None),
+        ([], None),
+    ],
+)
+def test_the_command_is_read_before_the_program_is_imported(argv: list[str], command: str | None) -> None:
+    # (`python -m aggregator poll` starts the workers' forkserver before it imports the rest)
+    assert command_of(argv) == command
