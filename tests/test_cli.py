@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 from feedserver import FeedServer
 
-from aggregator.__main__ import command_of
+import aggregator.cli
+from aggregator import __main__ as program
 
 POLL_KEYS = {"feeds", "fetched", "not_modified", "errors", "new_items", "updated_items", "duration_s"}
 
@@ -147,4 +149,13 @@ def test_unreadable_database_is_one_clean_line_and_exit_1(tmp_path: Path) -> Non
 )
 def test_the_command_is_read_before_the_program_is_imported(argv: list[str], command: str | None) -> None:
     # (`python -m aggregator poll` starts the workers' forkserver before it imports the rest)
-    assert command_of(argv) == command
+    assert program.command_of(argv) == command
+
+
+def test_the_program_leaves_its_heap_to_the_exit_uncollected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(aggregator.cli, "main", lambda argv: 3)
+    try:
+        assert program.run(["status"]) == 3
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
