@@ -35,16 +35,6 @@ WORKER_MODULES = (
 )  # fmt: skip
 
 
-def start_forkserver() -> None:
-    """Start the server the parse workers are forked from, which imports WORKER_MODULES (0.3 s of CPU),
-    unless it runs already. The pool starts it with its first job otherwise."""
-    import multiprocessing
-    from multiprocessing import forkserver
-
-    multiprocessing.get_context("forkserver").set_forkserver_preload(list(WORKER_MODULES))
-    forkserver.ensure_running()
-
-
 @dataclass(frozen=True, slots=True)
 class ParseOutcome:
     """What a parse worker sends back. Plain data: exceptions with custom __init__ do not pickle."""

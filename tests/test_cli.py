@@ -135,23 +135,6 @@ def test_unreadable_database_is_one_clean_line_and_exit_1(tmp_path: Path) -> Non
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize(
-    ("argv", "command"),
-    [
-        (["poll", "--once"], "poll"),
-        (["--config", "feeds.toml", "poll", "--once"], "poll"),
-        (["--config", "poll", "status"], "status"),  # a file named "poll" is no command
-        (["--config=feeds.toml", "--debug", "poll"], "poll"),
-        (["--debug", "feeds", "--json"], "feeds"),
-        (["--version"], None),
-        ([], None),
-    ],
-)
-def test_the_command_is_read_before_the_program_is_imported(argv: list[str], command: str | None) -> None:
-    # (`python -m aggregator poll` starts the workers' forkserver before it imports the rest)
-    assert program.command_of(argv) == command
-
-
 def test_the_program_leaves_its_heap_to_the_exit_uncollected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(aggregator.cli, "main", lambda argv: 3)
     try:

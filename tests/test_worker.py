@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import re
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import forkserver
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from aggregator.models import RawEntry
-from aggregator.worker import (
-    has_control_character,
-    has_event_handler,
-    has_unsafe_link,
-    hostile_markup,
-    start_forkserver,
-)
+from aggregator.worker import has_control_character, has_event_handler, has_unsafe_link, hostile_markup
 
 # The definitions: correct, but they try every position (and the first backtracks over every tag).
 EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
@@ -75,14 +65,3 @@ def test_hostile_markup_names_what_a_feed_carried() -> None:
         "javascript: links",
         "scripts",
     ]
-
-
-def test_the_pool_forks_its_workers_from_the_forkserver_started_before_it() -> None:
-    # (a poll's CLI starts the server at once, the pool later: one server, which imported the stages)
-    start_forkserver()
-    server = forkserver._forkserver._forkserver_pid
-    assert server is not None
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver")) as pool:
-        assert pool.submit(os.getppid).result(timeout=60) == server
-    start_forkserver()  # running: left as it is
-    assert forkserver._forkserver._forkserver_pid == server
