@@ -546,7 +546,11 @@ class RuleSet:
             hit
             for hit in hits
             if mask_of[hit.rule]
-            or covered.isdisjoint(range(hit.first, hit.last))
+            or (
+                hit.first not in covered  # (most hits are of one word: a lookup, not a range)
+                if hit.last - hit.first == 1
+                else covered.isdisjoint(range(hit.first, hit.last))
+            )
             or not any(self._hides(mask, hit) for mask in masks)
         ]
 

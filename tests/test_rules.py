@@ -6,6 +6,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aggregator.classify import (
     _ANCHORS,
@@ -14,6 +16,7 @@ from aggregator.classify import (
     DEFAULT_SCORES,
     Rule,
     RuleSet,
+    _Hit,
     classify,
     load_rules,
     normalise_text,
@@ -229,3 +232,26 @@ def test_the_anchor_test_finds_what_matching_every_term_finds(text: str) -> None
         distinct = set(words)
         rules._learn(distinct)
         assert rules.has_term_of(words, distinct, anchor=anchor) == expected, (text, anchor)
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 8), st.integers(1, 3)), max_size=12))
+@settings(max_examples=500)
+def test_unmasked_keeps_what_no_mask_hides(spans: list[tuple[int, int, int]]) -> None:
+    # the definition: a hit is kept unless a mask's hit that shares a word with it hides its concept
+    rules = RuleSet(
+        [
+            Rule("m", "market", terms=("exchange rate",), mask=("swap_phrase",)),
+            Rule("all", "sport", terms=("cup final",), mask=True),
+            Rule("s", "swap_phrase", terms=("exchange",), weight=1.0),
+            Rule("t", "talks", terms=("talks",), weight=1.0),
+        ],
+        0.5,
+        DEFAULT_SCORES,
+        "test",
+    )
+    hits = [_Hit(rule, first, first + length) for rule, first, length in spans]
+    masks = [hit for hit in hits if rules._mask[hit.rule]]
+    expected = [
+        hit for hit in hits if rules._mask[hit.rule] or not any(rules._hides(mask, hit) for mask in masks)
+    ]
+    assert rules.unmasked(hits) == expected
