@@ -1724,7 +1724,11 @@ def _contexts(analysis: _Analysis) -> list[_Context]:
     named = (_lent(s, c) for s, c in pairs if c.russia or c.ukraine or c.other)
     previous = next(named, _Context(False, False, False))
     title_context: _Context | None = None
-    headings = {sentence.index for sentence in analysis.sentences if _is_topic_heading(analysis, sentence)}
+    headings = {
+        sentence.index
+        for sentence in analysis.sentences
+        if _heads_a_paragraph(analysis.norm, sentence, analysis.words)
+    }
     digest = len(headings) >= _DIGEST_HEADINGS
     for sentence, context in zip(analysis.sentences, own, strict=True):
         if (
@@ -1759,13 +1763,9 @@ _TALKS_HEADINGS = frozenset((
 ))  # fmt: skip
 
 
-def _is_topic_heading(analysis: _Analysis, sentence: _Sentence) -> bool:
+def _heads_a_paragraph(norm: str, sentence: _Sentence, words: Sequence[str]) -> bool:
     """A paragraph that opens with a few words and a full stop or colon ("Tariffs.", "Gaza.") before its
     first sentence: a newsletter's or briefing's next topic (not "He refused.", a sentence of its own)."""
-    return _heads_a_paragraph(analysis.norm, sentence, analysis.words)
-
-
-def _heads_a_paragraph(norm: str, sentence: _Sentence, words: Sequence[str]) -> bool:
     if sentence.is_title or not 0 < sentence.last_word - sentence.first_word <= _HEADING_WORDS:
         return False
     text = norm[sentence.start : sentence.end].strip()
@@ -3786,7 +3786,7 @@ _LATER_AFTER = frozenset(
 def _a_later_round(analysis: _Analysis, ordinal: _Hit) -> bool:
     """Whether an ordinal numbers a round still to come: "third round soon", "a third round is expected"."""
     words = analysis.words
-    after = words[ordinal.last + 1 : ordinal.last + 4]  # (past the session's word)
+    after = words[ordinal.last : ordinal.last + 4]  # ("third round soon", "round three soon")
     return not _LATER_AFTER.isdisjoint(after) or (ordinal.first > 0 and words[ordinal.first - 1] == "next")
 
 
