@@ -1178,6 +1178,7 @@ class _Sentence:
     last_word: int = 0  # index after its last word in _Analysis.words
     non_alpha: bool | None = None  # a word not all letters ("2nd", a year)? Found when first asked
     word_starts: list[int] | None = None  # its words' offsets in norm, found when first asked
+    heading: bool = False  # a topic heading ("Tariffs.", "Ukraine." before a digest's bullet)
 
     def hits(self, *concepts: str) -> list[_Hit]:
         """The hits of the concepts, in that order. (Callers never change the list: a concept's own may
@@ -1469,7 +1470,8 @@ def _analyse(text: str, title_end: int, published: date | None, rules: RuleSet) 
         word_sentence += [index] * (first - sentence.first_word)
         sentences.append(sentence)
         # (a topic heading, "Ukraine." before a digest's bullet, takes no place in the lead from it)
-        body_index += 0 if is_title or _heads_a_paragraph(norm, sentence, words) else 1
+        sentence.heading = _heads_a_paragraph(norm, sentence, words)
+        body_index += 0 if is_title or sentence.heading else 1
     analysis = _Analysis(
         text, norm, origin, words, sentences, published, rules, all_starts, word_sentence, spaced
     )
@@ -1724,16 +1726,11 @@ def _contexts(analysis: _Analysis) -> list[_Context]:
     named = (_lent(s, c) for s, c in pairs if c.russia or c.ukraine or c.other)
     previous = next(named, _Context(False, False, False))
     title_context: _Context | None = None
-    headings = {
-        sentence.index
-        for sentence in analysis.sentences
-        if _heads_a_paragraph(analysis.norm, sentence, analysis.words)
-    }
-    digest = len(headings) >= _DIGEST_HEADINGS
+    digest = sum(sentence.heading for sentence in analysis.sentences) >= _DIGEST_HEADINGS
     for sentence, context in zip(analysis.sentences, own, strict=True):
         if (
             digest
-            and sentence.index in headings
+            and sentence.heading
             and not (context.russia or context.ukraine or context.other)
             and sentence.concepts.keys().isdisjoint(_TALKS_HEADINGS)
         ):
