@@ -4958,6 +4958,8 @@ _LIMIT = re.compile(
     r"|(?:window|period|deadline)\s+(?:that|which)\s+(?:closes|shuts|ends)\s+on"  # "a window that closes on"
     # a ceasefire demanded by a day: "must begin on Monday, 12 May" (not "will begin": a truce's start)
     r"|must\s+(?:begin|start|take\s+effect)(?:\s+(?:on|by|from))?"
+    # "called on Russia to accept a 30-day ceasefire starting on Monday": kept only after a demand
+    r"|(?:starting|beginning)\s+(?:on|from)"
     rf"|lapses?(?:\s+on)?"
     rf"|passed(?:\s+on|\s+at(?=\s+{_MIDNIGHT_TIME}))?"  # "passed at midnight Friday"
     # a deadline moved: "moved forward to August 8", "pushes back Ukraine peace deadline to Sept. 15"
@@ -4988,8 +4990,23 @@ def _limits(analysis: _Analysis, sentence: _Sentence) -> list[re.Match[str]]:
             if _may_name(analysis, sentence, _LIMIT_HINTS)
             else []
         )
-        sentence.limits = [limit for limit in found if not _looked_back_over(limit)]
+        sentence.limits = [
+            limit for limit in found if not _looked_back_over(limit) and not _an_undemanded_start(limit)
+        ]
     return sentence.limits
+
+
+def _an_undemanded_start(limit: re.Match[str]) -> bool:
+    """Whether a limit is a truce's start ("a ceasefire starting on Monday") that no one demands: the start of
+    a truce is no deadline, but one demanded by a day is ("called on Russia to accept ... starting on
+    Monday")."""
+    verb = limit.group("verb") or ""
+    return verb.startswith(("starting", "beginning")) and (
+        _DEMANDED_BEFORE.search(limit.string, 0, limit.start()) is None
+    )
+
+
+_DEMANDED_BEFORE = re.compile(r"\b(?:called\s+on|calls\s+on|demand(?:s|ed)?|urged|insisted|must)\b")
 
 
 def _looked_back_over(limit: re.Match[str]) -> bool:
@@ -5030,7 +5047,7 @@ _LIMIT_OPENERS = frozenset((
     "in", "within", "gave", "give", "gives", "giving", "given", "grant", "granted", "grants", "has", "have",
     "had", "valid", "by", "until", "till", "before", "no", "expire", "expires", "expired", "expiry",
     "expiring", "end", "ends", "ended", "extended", "run", "runs", "ran", "lapsed", "lapse", "lapses",
-    "passed", "deadline", "must", "cease", "ceases", "ceased",
+    "passed", "deadline", "must", "cease", "ceases", "ceased", "starting", "beginning",
     "falls", "year", "move", "moves", "moved", "bring", "brings", "brought", "pull", "pulls", "pulled",
     "push", "pushes", "pushed", "put", "puts", "shortened",
     "ultimatum", "window", "period", *_WEEKDAYS.split("|"),
@@ -5045,7 +5062,7 @@ _LIMIT_HINTS = frozenset((
     "later", "expire", "expires", "expired", "expiry", "expiring", "end", "ends", "run", "runs", "ran",
     "lapsed", "lapse", "lapses", "deadline", "falls", "ultimatum", "target", "year-end", "end-of-year",
     "ended", "forward",
-    "back", "shortened", "extended", "must", "cease", "ceases", "ceased", "closes", "shuts",
+    "back", "shortened", "extended", "must", "cease", "ceases", "ceased", "closes", "shuts", "starting",
 ))  # fmt: skip
 
 

@@ -2820,6 +2820,23 @@ def test_a_sanctions_wind_down_date_is_no_deadline_of_the_talks() -> None:
     assert "DEADLINE" not in events(result)
 
 
+def test_a_ceasefire_demanded_from_a_day_sets_that_day_but_one_declared_does_not() -> None:
+    demanded = run(
+        "Europe presses Moscow",
+        "European leaders in Kyiv called on Russia to accept a full ceasefire with Ukraine starting on "
+        "Monday. If Moscow refuses, they said, new sanctions would follow.",
+        date(2025, 7, 26),
+    )
+    assert deadline_of(demanded) == "2025-07-28"
+    declared = run(  # the start of a truce is no deadline
+        "Truce declared",
+        "Putin declared a ceasefire in Ukraine starting on Monday, the Kremlin said; Kyiv said it would "
+        "respond in kind.",
+        date(2025, 7, 26),
+    )
+    assert "DEADLINE" not in events(declared)
+
+
 def test_no_more_deadlines_is_a_withdrawn_deadline() -> None:
     result = run(
         "No more deadlines for Kyiv", "Trump dropped his deadline for Ukraine's answer on the peace plan."
