@@ -5063,6 +5063,7 @@ _LIMIT_HINTS = frozenset((
     "lapsed", "lapse", "lapses", "deadline", "falls", "ultimatum", "target", "year-end", "end-of-year",
     "ended", "forward",
     "back", "shortened", "extended", "must", "cease", "ceases", "ceased", "closes", "shuts", "starting",
+    "beginning",
 ))  # fmt: skip
 
 

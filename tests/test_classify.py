@@ -2820,10 +2820,11 @@ def test_a_sanctions_wind_down_date_is_no_deadline_of_the_talks() -> None:
     assert "DEADLINE" not in events(result)
 
 
-def test_a_ceasefire_demanded_from_a_day_sets_that_day_but_one_declared_does_not() -> None:
+@pytest.mark.parametrize("start", ["starting", "beginning"])
+def test_a_ceasefire_demanded_from_a_day_sets_that_day_but_one_declared_does_not(start: str) -> None:
     demanded = run(
         "Europe presses Moscow",
-        "European leaders in Kyiv called on Russia to accept a full ceasefire with Ukraine starting on "
+        f"European leaders in Kyiv called on Russia to accept a full ceasefire with Ukraine {start} on "
         "Monday. If Moscow refuses, they said, new sanctions would follow.",
         date(2025, 7, 26),
     )
