@@ -126,6 +126,15 @@ SYNDICS = Path(__file__).parent / "data" / "corpus" / "syndics.jsonl"
 MARGINS = Path(__file__).parent / "data" / "corpus" / "margins.jsonl"
 # a thirty-ninth (LONGREADS.md): 2022-2025 articles of 4,000-7,200 characters, the live news deep in them
 LONGREADS = Path(__file__).parent / "data" / "corpus" / "longreads.jsonl"
+# a fortieth (REGISTERS.md): February 2022 - December 2024 in full articles of many outlets
+REGISTERS = Path(__file__).parent / "data" / "corpus" / "registers.jsonl"
+# a forty-first (PICKUPS.md): twelve developments of 2025-2026 followed day by day, each day told by 2-6
+# outlets in English, Russian and Ukrainian
+PICKUPS = Path(__file__).parent / "data" / "corpus" / "pickups.jsonl"
+# a forty-second (COMMENTARIES.md): 2022-2026 analyses, briefs and explainers, most events background
+COMMENTARIES = Path(__file__).parent / "data" / "corpus" / "commentaries.jsonl"
+# a forty-third (ACCOUNTS.md): 2025 full articles in the house styles of agencies of many countries
+ACCOUNTS = Path(__file__).parent / "data" / "corpus" / "accounts.jsonl"
 STORY_FLOORS = {
     CORPUS.name: {"clustering": 0.6, "gold_alerted": 0.8, "per_gold": 1.0},
     STORIES.name: {"clustering": 0.65, "gold_alerted": 0.78, "per_gold": 1.0},
@@ -168,6 +177,10 @@ STORY_FLOORS = {
     SYNDICS.name: {"clustering": 0.83, "gold_alerted": 0.93, "per_gold": 1.15},
     MARGINS.name: {"clustering": 0.95, "gold_alerted": 0.9, "per_gold": 1.15},
     LONGREADS.name: {"clustering": 0.85, "gold_alerted": 0.78, "per_gold": 0.95},
+    REGISTERS.name: {"clustering": 0.72, "gold_alerted": 0.95, "per_gold": 1.5},
+    PICKUPS.name: {"clustering": 0.48, "gold_alerted": 0.85, "per_gold": 1.1},
+    COMMENTARIES.name: {"clustering": 0.95, "gold_alerted": 0.82, "per_gold": 1.05},
+    ACCOUNTS.name: {"clustering": 0.87, "gold_alerted": 0.81, "per_gold": 1.12},
 }
 LONG_FLOORS = {
     ARTICLES.name: {"relevance": 0.93, "NEW_ROUND": 0.88, "EXCHANGE": 0.9, "DEADLINE": 0.92},
@@ -209,6 +222,10 @@ LONG_FLOORS = {
     SYNDICS.name: {"relevance": 0.96, "NEW_ROUND": 0.93, "EXCHANGE": 0.96, "DEADLINE": 0.91},
     MARGINS.name: {"relevance": 0.89, "NEW_ROUND": 0.78, "EXCHANGE": 0.83, "DEADLINE": 0.95},
     LONGREADS.name: {"relevance": 0.97, "NEW_ROUND": 0.76, "EXCHANGE": 0.9, "DEADLINE": 0.86},
+    REGISTERS.name: {"relevance": 0.95, "NEW_ROUND": 0.7, "EXCHANGE": 0.85, "DEADLINE": 0.55},
+    PICKUPS.name: {"relevance": 0.95, "NEW_ROUND": 0.9, "EXCHANGE": 0.85, "DEADLINE": 0.83},
+    COMMENTARIES.name: {"relevance": 0.92, "NEW_ROUND": 0.8, "EXCHANGE": 0.79, "DEADLINE": 0.92},
+    ACCOUNTS.name: {"relevance": 0.96, "NEW_ROUND": 0.77, "EXCHANGE": 0.93, "DEADLINE": 0.85},
 }
 LONG_FACT_FLOORS = {
     ARTICLES.name: {"round": 0.75, "place": 0.86, "date": 0.83, "count": 0.85, "deadline": 0.78},
@@ -254,6 +271,11 @@ LONG_FACT_FLOORS = {
     # (place: "Gomel region" is labelled, as in SCROLLS)
     MARGINS.name: {"round": 0.98, "place": 0.4, "date": 0.85, "count": 0.98, "deadline": 0.98},
     LONGREADS.name: {"round": 0.88, "place": 0.75, "date": 0.74, "count": 0.6, "deadline": 0.73},
+    # (place: "Gomel region" is labelled, as in SCROLLS)
+    REGISTERS.name: {"round": 0.8, "place": 0.55, "date": 0.8, "count": 0.8, "deadline": 0.7},
+    PICKUPS.name: {"round": 0.85, "place": 0.77, "date": 0.8, "count": 0.62, "deadline": 0.68},
+    COMMENTARIES.name: {"round": 0.95, "place": 0.65, "date": 0.74, "count": 0.65, "deadline": 0.55},
+    ACCOUNTS.name: {"round": 0.95, "place": 0.87, "date": 0.9, "count": 0.95, "deadline": 0.8},
 }
 
 
@@ -297,6 +319,10 @@ LONG = [
     SYNDICS,
     MARGINS,
     LONGREADS,
+    REGISTERS,
+    PICKUPS,
+    COMMENTARIES,
+    ACCOUNTS,
 ]
 
 
