@@ -2868,7 +2868,9 @@ def _names_a_later_session(analysis: _Analysis, sentence: _Sentence, first_to_co
     for hit in sentence.hits("round", "meeting", "talks"):
         if not later.isdisjoint(words[max(sentence.first_word, hit.first - 2) : hit.first]):
             return True
-        if to_come and hit.last < len(words) and words[hit.last] == "again":
+        # "agreed only that they would meet again" (not "met again on Monday", the session itself)
+        again = hit.last < len(words) and words[hit.last] == "again"
+        if again and (to_come or words[hit.last - 1] == "meet"):
             return True
     return False
 
@@ -3085,12 +3087,13 @@ def _only_talks_with_a_mediator(analysis: _Analysis, concepts: Mapping[str, list
     for session in sessions:
         if any(m.last == session.first and "with" in words[max(0, m.first - 2) : m.first] for m in mediators):
             continue  # "after consultations with a UN delegation": the mediator's own team
-        if words[session.last : session.last + 1] != ["with"]:
+        with_at = _with_after(words, session.last)
+        if with_at is None:
             return False
-        mediator = next((m for m in mediators if session.last < m.first <= session.last + 4), None)
+        mediator = next((m for m in mediators if with_at < m.first <= with_at + 4), None)
         if mediator is None:
             return False
-        company = range(session.last + 1, mediator.last)
+        company = range(with_at + 1, mediator.last)
         if words[mediator.last : mediator.last + 1] == ["and"]:  # "with X and Ukrainian officials"
             company = range(session.last + 1, mediator.last + 4)
         if any(start in company for start in side_starts) or any(
@@ -3098,6 +3101,25 @@ def _only_talks_with_a_mediator(analysis: _Analysis, concepts: Mapping[str, list
         ):
             return False
     return True
+
+
+def _with_after(words: Sequence[str], end: int) -> int | None:
+    """Where "with" follows a session's word, at once or after where and when it was ("talks in Geneva on
+    Monday with the UN trade chief"): None when it does not."""
+    if words[end : end + 1] == ["with"]:
+        return end
+    if words[end : end + 1] not in (["in"], ["on"], ["at"]):
+        return None
+    for index in range(end + 1, min(end + _WITH_GAP, len(words))):
+        if words[index] == "with":
+            return index
+        if words[index] in _NOT_WHERE_OR_WHEN:
+            return None
+    return None
+
+
+_WITH_GAP = 7  # "in geneva on monday with": words from the session to "with"
+_NOT_WHERE_OR_WHEN = frozenset({"and", "between", "that", "which", "where", "who", "to", "of", "for", "by"})
 
 
 def _only_the_war(analysis: _Analysis, hits: Sequence[_Hit]) -> bool:

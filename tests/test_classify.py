@@ -5114,3 +5114,40 @@ def test_an_undated_item_gives_a_deadline_that_names_its_year_as_a_date() -> Non
     assert facts_of(run("", text.format("the end of 2031"), None), "DEADLINE") == {"deadline": "2031-12-31"}
     # a weekday cannot be dated without the day it was said: it stays as stated
     assert facts_of(run("", text.format("Friday"), None), "DEADLINE") == {"deadline": "friday"}
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        # the talks' place and day come between the talks and the mediator they were with
+        "Sergei Vershinin met in Geneva on Monday with UN trade chief Rebeca Grynspan and discussed the "
+        "grain corridor. Russia and Ukraine signed the deal last year.",
+        # absence told as such
+        "Officials from forty countries ended two days of talks on Ukraine's peace plan in Jeddah on Sunday, "
+        "with Russia absent, and promised to keep consulting.",
+        # a planned session put off
+        "The Russian and Ukrainian delegations' meeting in Doha on Friday has been put off, officials said.",
+        "Russia and Ukraine put off Friday's talks in Doha, officials said.",
+    ],
+)
+def test_talks_with_a_mediator_without_a_side_or_put_off_are_no_round(summary: str) -> None:
+    assert "NEW_ROUND" not in events(run("", summary))
+
+
+def test_talks_with_a_mediator_and_the_other_side_at_a_place_are_still_a_round() -> None:
+    result = run(
+        "",
+        "Russia's delegation held talks in Istanbul on Friday with Ukraine's negotiators and Turkish "
+        "mediators, the foreign ministry said.",
+    )
+    assert new_round(result).get("place") == "Istanbul"
+
+
+def test_a_second_round_still_being_arranged_does_not_number_the_session_just_held() -> None:
+    result = run(
+        "What the delegations took home from the border talks",
+        "Monday's meeting between the Russian and Ukrainian delegations near the border in Belarus lasted "
+        "five hours. The two sides agreed only that they would meet again, and Kyiv said on Tuesday that the "
+        "date of a second round was still being coordinated.",
+    )
+    assert "round" not in new_round(result)
