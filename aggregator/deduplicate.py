@@ -596,6 +596,9 @@ class Deduplicator:
         # word finds all its days; emptied levels are removed.
         self._by_term: dict[str, dict[int, set[_StoryEntry]]] = {}
         self._document_frequency: Counter[str] = Counter()  # word -> stories carrying it
+        # (event type, fact, value) -> the stories stating it: candidates that share no telling word with a
+        # report of the same development (another language, other words) are found by what they report
+        self._by_fact: dict[tuple[str, str, object], set[_StoryEntry]] = {}
         # word -> stories carrying it indexed under the days of _carriers_days (the last item's window):
         # whether a word is telling, without summing its postings again for every item of the same days
         # (kept current as stories take and lose words; filled on demand, emptied when the days move).
@@ -708,7 +711,7 @@ class Deduplicator:
         that, the heaviest few common words are looked up, for a lower ceiling.
         """
         length = math.sqrt(sum(weight * weight for weight in vector.values()))
-        candidates, common = self._candidates(published, vector)
+        candidates, common = self._candidates(published, vector, profile.facts)
         common_ceiling = sum(squared for _, squared in common)
         heavy = sorted(common, key=_second, reverse=True)[:_HEAVY] if len(common) > _HEAVY else []
         heavy_words = {word for word, _ in heavy}
@@ -762,7 +765,10 @@ class Deduplicator:
         return best, best_score
 
     def _candidates(
-        self, published: datetime, vector: Mapping[str, float]
+        self,
+        published: datetime,
+        vector: Mapping[str, float],
+        facts: Sequence[tuple[str, str, object, _Agreement]] = (),
     ) -> tuple[list[tuple[float, _StoryEntry]], list[tuple[str, float]]]:
         """Stories of the item's time window that share a telling word with it, with the dot product of the
         item's word vector with theirs over those words (accumulated over the index's postings: no story is
@@ -811,7 +817,23 @@ class Deduplicator:
         ]
         # heapq.nlargest(_MOST_CANDIDATES, (dot, id) of in_window), which is this (and slower on a few dozen)
         in_window.sort(reverse=True)
-        return [(dot, story) for dot, _, story in in_window[:_MOST_CANDIDATES]], common
+        chosen = [(dot, story) for dot, _, story in in_window[:_MOST_CANDIDATES]]
+        if facts:
+            # stories of the window stating one of the item's facts and sharing no telling word with it: a
+            # report in Russian of the round an English story tells (their dot product is over common words)
+            by_fact = self._by_fact
+            stating = {
+                story
+                for kind, name, value, _ in facts
+                if name in _CANDIDATE_FACTS
+                for story in by_fact.get((kind, name, value), ())
+                if story not in dots and story.first_seen <= latest and story.last_seen >= earliest
+            }
+            # (only those whose facts all agree with the item's: with no words to go by, a clash of figures
+            # or days is two developments, "nine children home" beside "300 for 300 agreed" the same day)
+            agreeing = [story for story in stating if not _clashes(facts, story)]
+            chosen += [(0.0, story) for story in sorted(agreeing, key=_story_id)[:_MOST_FACT_CANDIDATES]]
+        return chosen, common
 
     @staticmethod
     def _add_common(dot: float, story: _StoryEntry, common: Sequence[tuple[str, float]]) -> float:
@@ -925,6 +947,22 @@ class Deduplicator:
         self._stories[story.id] = story
         story.day = _day(story.first_seen)
         self._index(story.terms, story)
+        for kind, known in story.facts.items():
+            for name, value in known.items():
+                self._index_fact(kind, name, value, story)
+
+    def _index_fact(self, kind: str, name: str, value: object, story: _StoryEntry) -> None:
+        if name in _CANDIDATE_FACTS and value.__class__ in _MEMO_TYPES:
+            self._by_fact.setdefault((kind, name, value), set()).add(story)
+
+    def _unindex_facts(self, story: _StoryEntry) -> None:
+        for kind, known in story.facts.items():
+            for name, value in known.items():
+                stating = self._by_fact.get((kind, name, value))
+                if stating is not None:
+                    stating.discard(story)
+                    if not stating:
+                        del self._by_fact[(kind, name, value)]
         self._latest = story.last_seen if self._latest is None else max(self._latest, story.last_seen)
 
     def _grow_story(
@@ -953,7 +991,9 @@ class Deduplicator:
         for event in item.events:
             known = story.facts.setdefault(event.type, {})
             for name, value in event.facts.items():
-                known.setdefault(name, value)
+                if name not in known:
+                    known[name] = value
+                    self._index_fact(event.type, name, value, story)
             counts = story.stages.get(event.type)
             if counts is None:
                 counts = story.stages[event.type] = Counter()
@@ -981,6 +1021,7 @@ class Deduplicator:
         horizon = latest - self.settings.retention
         for story in [s for s in self._stories.values() if s.last_seen < horizon]:
             self._unindex(story.terms, story)
+            self._unindex_facts(story)
             del self._stories[story.id]
         forgotten = latest - max(self.settings.event_horizon.values()) * 2
         for event in [e for e in self._events.values() if e.last_seen < forgotten]:
@@ -1391,6 +1432,7 @@ _JOIN_PER_DAY = _JOIN["per_day"]
 _CEILING_MARGIN = 1 + 1e-9
 _LOGIT_MARGIN = 1e-9
 _first = operator.itemgetter(0)
+_story_id = operator.attrgetter("id")
 _second = operator.itemgetter(1)
 _HEAVY = 4  # the common words looked up for a candidate's second ceiling: the heaviest
 
@@ -1398,6 +1440,10 @@ _HEAVY = 4  # the common words looked up for a candidate's second ceiling: the h
 # Facts that name one development: when two reports state them differently, they report two developments.
 # (Dates and places are stated loosely or resolved wrongly often enough to only weigh against.)
 _IDENTITY_FACTS = frozenset(("round", "count"))
+# The facts a story is found by when it shares no telling word with a report (see Deduplicator._candidates),
+# and how many such stories are scored at most: what they report, not a guessed day
+_CANDIDATE_FACTS = frozenset(("round", "place", "date", "count", "deadline"))
+_MOST_FACT_CANDIDATES = 8
 # ... unless the reports agree on when and where: then the number is what they got wrong. Long articles
 # count rounds in several ways ("the sixth round, the third in Geneva", "the first trilateral meeting") and
 # give a stage's count or the whole swap's; a session on the same day in the same city is one session, and a
@@ -1553,6 +1599,18 @@ def _event_logit(profile: _ItemProfile, story: _StoryEntry) -> float:
     if clashing:
         logit += _JOIN["clashing_fact"]
     return logit
+
+
+def _clashes(facts: Sequence[tuple[str, str, object, _Agreement]], story: _StoryEntry) -> bool:
+    """Whether one of the item's facts disagrees with what the story states of the same event type."""
+    story_facts = story.facts
+    for kind, name, value, agreement in facts:
+        known = story_facts.get(kind)
+        if known is not None and name in known:
+            other = known[name]
+            if value != other and not agreement.with_(other):
+                return True
+    return False
 
 
 def _stated_events(events: tuple[DetectedEvent, ...]) -> tuple[DetectedEvent, ...]:

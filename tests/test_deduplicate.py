@@ -235,6 +235,53 @@ def test_the_same_outlet_reporting_again_is_a_repeat_that_adds_no_source(rules: 
     assert (decision.alert, decision.kind, decision.sources) == (False, "repeat", 1)
 
 
+def russian_report_of_the_fourth_round(rules: RuleSet) -> StoryInput:
+    """The Monday announcement as a Moscow agency tells it in Russian: no word in common with the English
+    reports, the same round, place and day."""
+    return report(
+        rules,
+        "ru1",
+        "moscow-agency",
+        MONDAY + timedelta(hours=3),
+        "Четвертый раунд переговоров России и Украины пройдет в Женеве в четверг",
+        "Делегации России и Украины встретятся в Женеве в четверг на четвертом раунде прямых переговоров, "
+        "сообщил МИД Швейцарии.",
+    )
+
+
+def test_a_report_in_another_language_joins_the_story_whose_facts_it_states(rules: RuleSet) -> None:
+    deduplicator = Deduplicator()
+    english = fourth_round_announced(rules)[:2]
+    russian = russian_report_of_the_fourth_round(rules)
+    assert not set(russian.title.casefold().split()) & set(english[0].title.casefold().split())
+    first, second, third = assign_all(deduplicator, [*english, russian])
+
+    assert not third.new_story and third.story.id == first.story.id == second.story.id
+    assert third.story.sources == ("moscow-agency", "wire-a", "wire-b")
+    assert [(d.alert, d.kind) for d in third.decisions] == [(False, "repeat")]
+    # a deduplicator rebuilt from what the store keeps finds the story by its facts as well
+    rebuilt = Deduplicator(*latest_states([first, second]))
+    again = rebuilt.assign(russian)
+    assert not again.new_story and again.story.id == first.story.id
+
+
+def test_a_report_in_another_language_of_another_round_starts_its_own_story(rules: RuleSet) -> None:
+    deduplicator = Deduplicator()
+    english = fourth_round_announced(rules)[0]
+    fifth = report(
+        rules,
+        "ru5",
+        "moscow-agency",
+        MONDAY + timedelta(hours=3),
+        "Пятый раунд переговоров России и Украины пройдет в Стамбуле в четверг",
+        "Делегации России и Украины встретятся в Стамбуле в четверг на пятом раунде прямых переговоров.",
+    )
+    [event] = fifth.events
+    assert event.facts["date"] == english.events[0].facts["date"]  # a fact in common: a candidate
+    first, second = assign_all(deduplicator, [english, fifth])
+    assert second.new_story and second.story.id != first.story.id
+
+
 def test_a_round_announced_and_days_later_held_is_two_stories_and_one_event_moving_forward(
     rules: RuleSet,
 ) -> None:
