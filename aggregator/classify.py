@@ -4547,7 +4547,13 @@ def _exchange_candidate(
     if counted is not None:
         facts["count"] = counted[0]
         evidence.append(counted[1])
-        totals = [_count_value(found, "a") for found in _PER_SIDE.finditer(analysis.sentence_text(sentence))]
+        text = analysis.sentence_text(sentence)
+        # a larger per-side figure beside it is the whole swap's ("each freed 303 soldiers, completing the
+        # exchange of 1,000 prisoners per side", "303 home as the 1,000-for-1,000 swap ends")
+        totals = [_count_value(found, "a") for found in _PER_SIDE.finditer(text)] + [
+            next((v for group in ("n", "m", "k") if (v := _count_value(found, group))), None)
+            for found in _EACH.finditer(text)
+        ]
         staged = any(total is not None and counted[0] < total for total in totals)
     dated = [mention for mention in dates if mention.value is not None]
     sessions = sentence.hits("round", "talks", "meeting")

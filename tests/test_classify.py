@@ -5151,3 +5151,13 @@ def test_a_second_round_still_being_arranged_does_not_number_the_session_just_he
         "date of a second round was still being coordinated.",
     )
     assert "round" not in new_round(result)
+
+
+def test_a_stage_told_beside_the_whole_swaps_per_side_figure_counts_the_stage() -> None:
+    result = run(
+        "Last 250 come home as the thousand-for-thousand exchange ends",
+        "Kyiv and Moscow each released 250 servicemen on Saturday, finishing after four days the swap of "
+        "1,000 prisoners per side that was agreed at the talks in Istanbul.",
+        date(2027, 6, 13),
+    )
+    assert facts_of(result, "EXCHANGE").get("count") == 250
